@@ -1,0 +1,87 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "lambda-endpoint",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "lambda-endpoint", targets: ["Endpoint"]),
+        .library(name: "Submitter", targets: ["Submitter"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // libargon2 from the system (Debian: libargon2-dev), in the style of GRDB's GRDBSQLite.
+        .systemLibrary(
+            name: "CArgon2",
+            pkgConfig: "libargon2",
+            providers: [.apt(["libargon2-dev"])]
+        ),
+        // Models, configuration, validation, authentication and storage: no HTTP here.
+        .target(
+            name: "EndpointCore",
+            dependencies: [
+                "CArgon2",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The platform-facing side: outgoing authorization and the /submit wire format.
+        .target(
+            name: "Submitter",
+            dependencies: ["EndpointCore"]
+        ),
+        // The HTTP application: routes, controllers, error mapping, auth middleware.
+        .target(
+            name: "EndpointServer",
+            dependencies: [
+                "EndpointCore",
+                "Submitter",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Thin executable: the command line.
+        .executableTarget(
+            name: "Endpoint",
+            dependencies: [
+                "EndpointCore",
+                "EndpointServer",
+                "Submitter",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Helpers shared by the test targets (temporary config directories).
+        .target(
+            name: "EndpointTestSupport",
+            path: "Tests/EndpointTestSupport"
+        ),
+        .testTarget(
+            name: "EndpointCoreTests",
+            dependencies: ["EndpointCore", "Submitter", "EndpointTestSupport"]
+        ),
+        .testTarget(
+            name: "EndpointServerTests",
+            dependencies: [
+                "EndpointServer",
+                "EndpointCore",
+                "Submitter",
+                "EndpointTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        // Runs the built `lambda-endpoint` binary as an operator would.
+        .testTarget(
+            name: "EndpointCLITests",
+            dependencies: ["Endpoint", "EndpointTestSupport"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

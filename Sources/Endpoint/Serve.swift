@@ -1,0 +1,32 @@
+import ArgumentParser
+import EndpointCore
+import EndpointServer
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start the endpoint's HTTP API (SIGTERM or SIGINT stops it gracefully).")
+
+    @OptionGroup var config: ConfigOptions
+
+    func run() async throws {
+        let configuration = try loadConfigurationOrExit(directory: config.directory)
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = configuration.lambda.logLevel
+            return handler
+        }
+        let logger = Logger(label: "lambda-endpoint")
+        for warning in configuration.warnings {
+            logger.warning("Configuration warning", metadata: ["config.warning": "\(warning)"])
+        }
+        let dependencies: EndpointDependencies
+        do {
+            dependencies = try EndpointDependencies(configuration: configuration)
+        } catch {
+            printToStandardError("lambda-endpoint: \(config.directory)/\(error)")
+            throw ExitCode(1)
+        }
+        try await buildApplication(dependencies: dependencies, logger: logger).runService()
+    }
+}

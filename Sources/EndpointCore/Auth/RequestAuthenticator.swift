@@ -1,0 +1,67 @@
+import Dispatch
+
+/// Decides whether an incoming `Authorization` value is this endpoint's.
+///
+/// Order of checks, cheapest first: length cap, verified-value cache, shape, uuid,
+/// argon2 parameter caps, then one bounded argon2 verification off the caller's thread.
+public final class RequestAuthenticator: Sendable {
+    public enum Outcome: Equatable, Sendable {
+        case accepted
+        /// 401; the reason is safe to show (it never contains the secret or the hash).
+        case rejected(String)
+        /// 503: too many verifications queued.
+        case busy
+    }
+
+    let endpointUUID: String
+    let secret: String
+    let settings: AuthSettings
+    public let cache: VerifiedHeaderCache
+    let gate: VerificationGate
+    /// argon2 runs here, never on an event loop or the Swift concurrency pool.
+    private let queue = DispatchQueue(label: "lambda-endpoint.argon2", attributes: .concurrent)
+
+    public init(endpointUUID: String, secret: String, settings: AuthSettings) {
+        self.endpointUUID = endpointUUID.lowercased()
+        self.secret = secret
+        self.settings = settings
+        self.cache = VerifiedHeaderCache(capacity: settings.cacheSize)
+        self.gate = VerificationGate(maxConcurrent: settings.maxConcurrentVerifications, maxWaiting: settings.maxWaitingVerifications)
+    }
+
+    public func authenticate(_ headerValue: String?) async -> Outcome {
+        guard let headerValue, !headerValue.isEmpty else {
+            return .rejected("missing Authorization header")
+        }
+        guard headerValue.utf8.count <= AuthorizationHeader.maxLength else {
+            return .rejected("Authorization header is longer than \(AuthorizationHeader.maxLength) bytes")
+        }
+        if cache.contains(headerValue) { return .accepted }
+        guard let header = AuthorizationHeader(parsing: headerValue) else {
+            return .rejected("malformed Authorization header: expected <endpoint-uuid><argon2 encoded hash>")
+        }
+        guard header.uuid.lowercased() == endpointUUID else {
+            return .rejected("Authorization header names another endpoint uuid")
+        }
+        if let excess = header.hash.excess(over: settings) {
+            return .rejected("Authorization hash refused: \(excess)")
+        }
+        guard await gate.enter() else { return .busy }
+        let verified = await verifyOffThread(header.hash)
+        await gate.leave()
+        guard verified else {
+            return .rejected("Authorization hash does not verify against this endpoint's secret")
+        }
+        cache.insert(headerValue)
+        return .accepted
+    }
+
+    private func verifyOffThread(_ hash: Argon2EncodedHash) async -> Bool {
+        let secret = self.secret
+        return await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(returning: Argon2.verify(encoded: hash.encoded, password: secret, variant: hash.variant))
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+
+/// `lambda-settings.yml`: tracers, platform, identity and limits.
+/// Each key is documented in `Config/lambda-settings.yml` itself.
+public struct LambdaSettings: Sendable {
+    /// Password for `sudo -S`; nil when sudo needs none or the endpoint runs as root. Secret.
+    public var rootPassword: String?
+    public var bpfPath: String
+    public var stapPath: String
+    public var submitChunkSize: Int
+    /// Base URL of the platform, without a trailing slash.
+    public var platformURL: String
+    /// Shared secret hashed into every Authorization header. Secret.
+    public var secret: String
+    public var endpointUUID: String
+    public var traceDirectory: String
+    public var maxLastingSeconds: Int
+    public var auth: AuthSettings
+    public var logLevel: Logger.Level
+
+    public init(
+        rootPassword: String? = nil,
+        bpfPath: String = "/usr/bin/bpftrace",
+        stapPath: String = "/usr/bin/stap",
+        submitChunkSize: Int = 51200,
+        platformURL: String,
+        secret: String,
+        endpointUUID: String,
+        traceDirectory: String = "/tmp",
+        maxLastingSeconds: Int = 86400,
+        auth: AuthSettings = AuthSettings(),
+        logLevel: Logger.Level = .info
+    ) {
+        self.rootPassword = rootPassword
+        self.bpfPath = bpfPath
+        self.stapPath = stapPath
+        self.submitChunkSize = submitChunkSize
+        self.platformURL = platformURL
+        self.secret = secret
+        self.endpointUUID = endpointUUID
+        self.traceDirectory = traceDirectory
+        self.maxLastingSeconds = maxLastingSeconds
+        self.auth = auth
+        self.logLevel = logLevel
+    }
+
+    static let knownKeys: Set<String> = [
+        "root-password", "bpf-path", "stap-path", "submit-chunk-size", "platform-url", "secret",
+        "endpoint-uuid", "trace-dir", "max-lasting", "log-level",
+        "auth-cache-size", "auth-max-concurrent-verifications", "auth-max-waiting-verifications",
+        "auth-max-argon2-memory-kib", "auth-max-argon2-time-cost", "auth-max-argon2-parallelism",
+    ]
+
+    init(section: ConfigSection) throws(ConfigError) {
+        self.rootPassword = try section.optionalString("root-password", secret: true)
+        self.bpfPath = try section.absolutePath("bpf-path", default: "/usr/bin/bpftrace")
+        self.stapPath = try section.absolutePath("stap-path", default: "/usr/bin/stap")
+        self.submitChunkSize = try section.int("submit-chunk-size", default: 51200, range: 1024...16_777_216, unit: "bytes")
+        self.platformURL = try Self.platformURL(section: section)
+        self.secret = try section.string("secret", secret: true)
+        self.endpointUUID = try section.string("endpoint-uuid")
+        guard UUID(uuidString: endpointUUID) != nil else {
+            throw section.error("endpoint-uuid", "expected a UUID such as 4633d686-f75d-4d1f-8415-02ce37d9e5f8, got \"\(endpointUUID)\"")
+        }
+        self.traceDirectory = try section.absolutePath("trace-dir", default: "/tmp")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: traceDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw section.error("trace-dir", "\"\(traceDirectory)\" is not an existing directory")
+        }
+        guard access(traceDirectory, W_OK) == 0 else {
+            throw section.error("trace-dir", "\"\(traceDirectory)\" is not writable by this user")
+        }
+        self.maxLastingSeconds = try section.int("max-lasting", default: 86400, range: 1...31_536_000, unit: "seconds")
+        self.auth = try AuthSettings(section: section)
+        let level = try section.string("log-level", default: "info")
+        guard let logLevel = Logger.Level(rawValue: level) else {
+            let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+            throw section.error("log-level", "expected one of \(names), got \"\(level)\"")
+        }
+        self.logLevel = logLevel
+    }
+
+    static func platformURL(section: ConfigSection) throws(ConfigError) -> String {
+        let text = try section.string("platform-url")
+        guard let components = URLComponents(string: text),
+              let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = components.host, !host.isEmpty
+        else {
+            throw section.error("platform-url", "expected an http:// or https:// URL with a host, got \"\(text)\"")
+        }
+        // Credentials in the URL would end up in logs; the Authorization header is the credential.
+        guard components.user == nil, components.password == nil else {
+            throw section.error("platform-url", "must not contain a user name or password")
+        }
+        guard components.query == nil, components.fragment == nil else {
+            throw section.error("platform-url", "must not contain a query or fragment, got \"\(text)\"")
+        }
+        var url = text
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
+    }
+}
+
+/// Limits of incoming authentication; see `RequestAuthenticator`.
+public struct AuthSettings: Sendable, Equatable {
+    /// Verified header values remembered so that a repeated header costs no argon2 run; 0 disables it.
+    public var cacheSize: Int
+    /// argon2 verifications running at once (each ~10 ms of CPU and the hash's memory).
+    public var maxConcurrentVerifications: Int
+    /// Requests allowed to wait for a verification slot; beyond it the answer is 503.
+    public var maxWaitingVerifications: Int
+    /// Caps on the parameters a presented hash may ask for; above them: 401 without computing.
+    public var maxMemoryKiB: Int
+    public var maxTimeCost: Int
+    public var maxParallelism: Int
+
+    public init(
+        cacheSize: Int = 1024,
+        maxConcurrentVerifications: Int = 2,
+        maxWaitingVerifications: Int = 64,
+        maxMemoryKiB: Int = 65536,
+        maxTimeCost: Int = 10,
+        maxParallelism: Int = 8
+    ) {
+        self.cacheSize = cacheSize
+        self.maxConcurrentVerifications = maxConcurrentVerifications
+        self.maxWaitingVerifications = maxWaitingVerifications
+        self.maxMemoryKiB = maxMemoryKiB
+        self.maxTimeCost = maxTimeCost
+        self.maxParallelism = maxParallelism
+    }
+
+    init(section: ConfigSection) throws(ConfigError) {
+        self.cacheSize = try section.int("auth-cache-size", default: 1024, range: 0...1_000_000, unit: "entries")
+        self.maxConcurrentVerifications = try section.int("auth-max-concurrent-verifications", default: 2, range: 1...64)
+        self.maxWaitingVerifications = try section.int("auth-max-waiting-verifications", default: 64, range: 0...100_000)
+        self.maxMemoryKiB = try section.int("auth-max-argon2-memory-kib", default: 65536, range: 8...4_194_304, unit: "KiB")
+        self.maxTimeCost = try section.int("auth-max-argon2-time-cost", default: 10, range: 1...1000)
+        self.maxParallelism = try section.int("auth-max-argon2-parallelism", default: 8, range: 1...255)
+    }
+}

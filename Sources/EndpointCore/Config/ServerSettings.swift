@@ -1,0 +1,48 @@
+import Foundation
+
+/// `settings.yml`: where the endpoint listens and where its database lives.
+public struct ServerSettings: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    /// Absolute path of the SQLite file.
+    public var databasePath: String
+    /// Maximum number of concurrent SQLite readers.
+    public var databasePoolSize: Int
+
+    public init(host: String, port: Int, databasePath: String, databasePoolSize: Int) {
+        self.host = host
+        self.port = port
+        self.databasePath = databasePath
+        self.databasePoolSize = databasePoolSize
+    }
+
+    static let knownKeys: Set<String> = ["host", "port", "database"]
+    static let knownDatabaseKeys: Set<String> = ["database", "poolsize"]
+
+    /// Reads the section; a relative database path is taken relative to `configDirectory`
+    /// so that the daemon does not depend on the directory it was started from.
+    init(section: ConfigSection, configDirectory: String) throws(ConfigError) {
+        let host = try section.string("host", default: "127.0.0.1")
+        self.host = try Self.bindAddress(host, section: section)
+        self.port = try section.int("port", default: 3000, range: 0...65535)
+        let database = try section.section("database")
+        let file = try database.string("database", default: "lambda.sqlite3")
+        guard !file.contains("\0") else { throw database.error("database", "must not contain NUL bytes") }
+        self.databasePath = file.hasPrefix("/") ? file : URL(fileURLWithPath: configDirectory).appendingPathComponent(file).standardizedFileURL.path
+        self.databasePoolSize = try database.int("poolsize", default: 10, range: 1...64)
+    }
+
+    /// Yesod's host wildcards: `*4` any IPv4, `*6` and `*` any address.
+    static func bindAddress(_ host: String, section: ConfigSection) throws(ConfigError) -> String {
+        switch host {
+        case "*4", "!4": return "0.0.0.0"
+        case "*", "*6", "!6": return "::"
+        default:
+            let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: ".-:"))
+            guard host.unicodeScalars.allSatisfy({ $0.isASCII && allowed.contains($0) }) else {
+                throw section.error("host", "expected an address, a host name or one of *4, *6, *; got \"\(host)\"")
+            }
+            return host
+        }
+    }
+}

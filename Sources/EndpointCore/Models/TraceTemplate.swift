@@ -1,0 +1,82 @@
+/// What the platform stores on an endpoint: a program, the functions to probe in it,
+/// and how a tracer may be run over it.
+///
+/// Wire form: `{"process", "functions", "environment", "value", "options", "traceType"}`.
+/// The seed README spells `functions` as `funtions`; both are accepted on input and
+/// `functions` is always written. Missing `environment`, `value` or `options` mean [].
+/// Values are taken as given here; `TemplateValidator` decides whether they may be stored.
+public struct TraceTemplate: Codable, Equatable, Sendable {
+    public var process: String
+    public var functions: [String]
+    public var environment: [String]
+    public var value: [String]
+    public var options: [String]
+    /// Tracer names as given; `TemplateValidator` only lets `BPF` and `STAP` through.
+    public var traceType: [String]
+
+    public init(
+        process: String,
+        functions: [String],
+        environment: [String] = [],
+        value: [String] = [],
+        options: [String] = [],
+        traceType: [String]
+    ) {
+        self.process = process
+        self.functions = functions
+        self.environment = environment
+        self.value = value
+        self.options = options
+        self.traceType = traceType
+    }
+
+    /// The tracer types of a validated template.
+    public var tracerTypes: [TracerType] { traceType.compactMap(TracerType.init(rawValue:)) }
+
+    enum CodingKeys: String, CodingKey {
+        case process, functions, funtions, environment, value, options, traceType
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.process = try container.decode(String.self, forKey: .process)
+        let spelled = try container.decodeIfPresent([String].self, forKey: .functions)
+        let misspelled = try container.decodeIfPresent([String].self, forKey: .funtions)
+        switch (spelled, misspelled) {
+        case let (spelled?, misspelled?) where spelled != misspelled:
+            throw DecodingError.dataCorruptedError(
+                forKey: .functions, in: container,
+                debugDescription: "'functions' and 'funtions' are both given and differ; send one of them")
+        case let (list?, _), let (nil, list?):
+            self.functions = list
+        case (nil, nil):
+            throw DecodingError.keyNotFound(
+                CodingKeys.functions, .init(codingPath: container.codingPath, debugDescription: "missing"))
+        }
+        self.environment = try container.decodeIfPresent([String].self, forKey: .environment) ?? []
+        self.value = try container.decodeIfPresent([String].self, forKey: .value) ?? []
+        self.options = try container.decodeIfPresent([String].self, forKey: .options) ?? []
+        self.traceType = try container.decode([String].self, forKey: .traceType)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(process, forKey: .process)
+        try container.encode(functions, forKey: .functions)
+        try container.encode(environment, forKey: .environment)
+        try container.encode(value, forKey: .value)
+        try container.encode(options, forKey: .options)
+        try container.encode(traceType, forKey: .traceType)
+    }
+}
+
+/// A template as stored, with the number the platform refers to it by.
+public struct StoredTemplate: Codable, Equatable, Sendable {
+    public var traceNo: Int64
+    public var info: TraceTemplate
+
+    public init(traceNo: Int64, info: TraceTemplate) {
+        self.traceNo = traceNo
+        self.info = info
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import GRDB
+
+/// One row of the `template` table. List columns hold JSON arrays (GRDB encodes
+/// nested Codable values as JSON text).
+struct TemplateRecord: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "template"
+
+    var id: Int64?
+    var process: String
+    var functions: [String]
+    var environment: [String]
+    var value: [String]
+    var options: [String]
+    var traceType: [String]
+    var createdAt: Date
+
+    init(_ template: TraceTemplate, createdAt: Date = Date()) {
+        self.id = nil
+        self.process = template.process
+        self.functions = template.functions
+        self.environment = template.environment
+        self.value = template.value
+        self.options = template.options
+        self.traceType = template.traceType
+        self.createdAt = createdAt
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    var template: TraceTemplate {
+        TraceTemplate(process: process, functions: functions, environment: environment, value: value, options: options, traceType: traceType)
+    }
+
+    var stored: StoredTemplate { StoredTemplate(traceNo: id ?? 0, info: template) }
+}

@@ -1,0 +1,205 @@
+import Foundation
+
+/// A template that breaks a rule; `message` names the field and why.
+public struct TemplateValidationError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let field: String
+    public let reason: String
+
+    public init(field: String, reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+
+    public var message: String { "\(field): \(reason)" }
+    public var description: String { message }
+}
+
+/// The rules a template must meet before it is stored. Every value here later reaches
+/// a root process (as a path inside a tracer program, a probe name, an argv element or
+/// an environment variable), so the rules are allow-lists, not deny-lists.
+///
+/// - `process`: an absolute path of at most 1024 bytes made of letters, digits and
+///   `/ . _ - +`, naming an existing regular file (symlinks followed). No `..`
+///   components, no spaces, quotes, colons or control characters, so it can be
+///   embedded in `uprobe:PATH:FUNC` and `process("PATH")` without quoting.
+/// - `functions`: 1 to 128 names, no duplicates, each 1 to 512 bytes, starting with a
+///   letter or `_`, then letters, digits, `_`, `.` and `$` (enough for C names and
+///   C++/Rust mangled names; no `:` or wildcards, which both tracers would interpret).
+/// - `traceType`: 1 or 2 entries from `BPF`, `STAP`, no duplicates.
+/// - `environment` / `value`: equal length, at most 16 pairs, no duplicate names; each
+///   name must be allowed for every tracer in `traceType` (see `TracerAllowList`), and
+///   its value must match that variable's rule. `LD_*` and the like are never allowed.
+/// - `options`: at most 16, no duplicates, each allowed for every tracer in `traceType`.
+public struct TemplateValidator: Sendable {
+    public static let maxProcessPathBytes = 1024
+    public static let maxFunctions = 128
+    public static let maxFunctionNameBytes = 512
+    public static let maxEnvironmentPairs = 16
+    public static let maxOptions = 16
+
+    public init() {}
+
+    public func validate(_ template: TraceTemplate) throws(TemplateValidationError) {
+        let tracers = try validateTraceTypes(template.traceType)
+        try validateProcess(template.process)
+        try validateFunctions(template.functions)
+        try validateEnvironment(names: template.environment, values: template.value, tracers: tracers)
+        try validateOptions(template.options, tracers: tracers)
+    }
+
+    func validateTraceTypes(_ names: [String]) throws(TemplateValidationError) -> [TracerType] {
+        guard !names.isEmpty else {
+            throw TemplateValidationError(field: "traceType", reason: "must list at least one tracer (\(TracerType.namesForMessages))")
+        }
+        var tracers: [TracerType] = []
+        for (index, name) in names.enumerated() {
+            guard let tracer = TracerType(rawValue: name) else {
+                throw TemplateValidationError(field: "traceType[\(index)]", reason: "\(quoted(name)) is not a tracer type; expected one of \(TracerType.namesForMessages)")
+            }
+            guard !tracers.contains(tracer) else {
+                throw TemplateValidationError(field: "traceType[\(index)]", reason: "\(quoted(name)) is listed twice")
+            }
+            tracers.append(tracer)
+        }
+        return tracers
+    }
+
+    func validateProcess(_ path: String) throws(TemplateValidationError) {
+        let field = "process"
+        guard !path.isEmpty else { throw TemplateValidationError(field: field, reason: "must not be empty") }
+        guard path.utf8.count <= Self.maxProcessPathBytes else {
+            throw TemplateValidationError(field: field, reason: "is longer than \(Self.maxProcessPathBytes) bytes")
+        }
+        guard path.hasPrefix("/") else {
+            throw TemplateValidationError(field: field, reason: "must be an absolute path, got \(quoted(path))")
+        }
+        guard path.utf8.allSatisfy(Self.isPathByte) else {
+            throw TemplateValidationError(field: field, reason: "may only contain letters, digits and / . _ - +, got \(quoted(path))")
+        }
+        let components = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        guard !components.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else {
+            throw TemplateValidationError(field: field, reason: "must be a plain path without '.', '..' or '//' components, got \(quoted(path))")
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw TemplateValidationError(field: field, reason: "\(quoted(path)) does not exist on this endpoint")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw TemplateValidationError(field: field, reason: "\(quoted(path)) is not a regular file")
+        }
+    }
+
+    func validateFunctions(_ functions: [String]) throws(TemplateValidationError) {
+        guard !functions.isEmpty else {
+            throw TemplateValidationError(field: "functions", reason: "must list at least one function")
+        }
+        guard functions.count <= Self.maxFunctions else {
+            throw TemplateValidationError(field: "functions", reason: "lists \(functions.count) functions; at most \(Self.maxFunctions) are allowed")
+        }
+        var seen = Set<String>()
+        for (index, name) in functions.enumerated() {
+            let field = "functions[\(index)]"
+            guard !name.isEmpty else { throw TemplateValidationError(field: field, reason: "must not be empty") }
+            guard name.utf8.count <= Self.maxFunctionNameBytes else {
+                throw TemplateValidationError(field: field, reason: "is longer than \(Self.maxFunctionNameBytes) bytes")
+            }
+            guard Self.isSymbolName(name) else {
+                throw TemplateValidationError(field: field, reason: "\(quoted(name)) is not a symbol name: it must start with a letter or '_' and contain only letters, digits, '_', '.' and '$'")
+            }
+            guard seen.insert(name).inserted else {
+                throw TemplateValidationError(field: field, reason: "\(quoted(name)) is listed twice")
+            }
+        }
+    }
+
+    func validateEnvironment(names: [String], values: [String], tracers: [TracerType]) throws(TemplateValidationError) {
+        guard names.count == values.count else {
+            throw TemplateValidationError(field: "value", reason: "has \(values.count) entries but environment has \(names.count); they pair up one to one")
+        }
+        guard names.count <= Self.maxEnvironmentPairs else {
+            throw TemplateValidationError(field: "environment", reason: "lists \(names.count) variables; at most \(Self.maxEnvironmentPairs) are allowed")
+        }
+        var seen = Set<String>()
+        for (index, (name, value)) in zip(names, values).enumerated() {
+            let field = "environment[\(index)]"
+            if name.hasPrefix("LD_") {
+                throw TemplateValidationError(field: field, reason: "\(quoted(name)) is a dynamic loader variable; those are never passed to a tracer")
+            }
+            for tracer in tracers {
+                let allowList = TracerAllowList.forTracer(tracer)
+                guard let rule = allowList.environment[name] else {
+                    let allowed = allowList.environment.keys.sorted().joined(separator: ", ")
+                    throw TemplateValidationError(field: field, reason: "\(quoted(name)) is not allowed for \(tracer.rawValue) (allowed: \(allowed.isEmpty ? "none" : allowed))")
+                }
+                guard rule.accepts(value) else {
+                    throw TemplateValidationError(field: "value[\(index)]", reason: "\(quoted(value)) is not valid for \(name): expected \(rule.expectation)")
+                }
+            }
+            guard seen.insert(name).inserted else {
+                throw TemplateValidationError(field: field, reason: "\(quoted(name)) is listed twice")
+            }
+        }
+    }
+
+    func validateOptions(_ options: [String], tracers: [TracerType]) throws(TemplateValidationError) {
+        guard options.count <= Self.maxOptions else {
+            throw TemplateValidationError(field: "options", reason: "lists \(options.count) options; at most \(Self.maxOptions) are allowed")
+        }
+        var seen = Set<String>()
+        for (index, option) in options.enumerated() {
+            let field = "options[\(index)]"
+            for tracer in tracers {
+                let allowed = TracerAllowList.forTracer(tracer).options
+                guard allowed.contains(option) else {
+                    throw TemplateValidationError(field: field, reason: "\(quoted(option)) is not allowed for \(tracer.rawValue) (allowed: \(allowed.joined(separator: " ")))")
+                }
+            }
+            guard seen.insert(option).inserted else {
+                throw TemplateValidationError(field: field, reason: "\(quoted(option)) is listed twice")
+            }
+        }
+    }
+
+    static func isPathByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "+"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    static func isSymbolName(_ name: String) -> Bool {
+        var bytes = name.utf8.makeIterator()
+        guard let first = bytes.next() else { return false }
+        let isLetter = { (byte: UInt8) in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+        }
+        guard isLetter(first) || first == UInt8(ascii: "_") else { return false }
+        while let byte = bytes.next() {
+            let ok = isLetter(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "$")
+            guard ok else { return false }
+        }
+        return true
+    }
+}
+
+/// Quotes a client-supplied value for an error message, cut short and with control
+/// characters escaped so a hostile value cannot forge log lines or bloat responses.
+func quoted(_ value: String, limit: Int = 80) -> String {
+    var escaped = ""
+    for scalar in value.unicodeScalars.prefix(limit) {
+        if scalar.value < 0x20 || scalar.value == 0x7F {
+            escaped += String(format: "\\u%04X", scalar.value)
+        } else if scalar == "'" || scalar == "\\" {
+            escaped += "\\" + String(scalar)
+        } else {
+            escaped.unicodeScalars.append(scalar)
+        }
+    }
+    if value.unicodeScalars.count > limit { escaped += "..." }
+    return "'\(escaped)'"
+}

@@ -1,0 +1,61 @@
+import EndpointCore
+import Foundation
+import Hummingbird
+import Logging
+import Submitter
+
+/// Everything the routes share, built once from the configuration.
+public struct EndpointDependencies: Sendable {
+    public let configuration: EndpointConfiguration
+    public let database: EndpointDatabase
+    public let authenticator: RequestAuthenticator
+    public let outgoingAuthorization: OutgoingAuthorization
+
+    /// Opens the database (migrating it) and computes the outgoing header once.
+    public init(configuration: EndpointConfiguration) throws {
+        self.configuration = configuration
+        do {
+            self.database = try EndpointDatabase(path: configuration.server.databasePath, poolSize: configuration.server.databasePoolSize)
+        } catch {
+            throw ConfigError(
+                file: EndpointConfiguration.serverFileName, key: "database.database",
+                problem: "cannot open SQLite file \(configuration.server.databasePath): \(error)")
+        }
+        let lambda = configuration.lambda
+        self.authenticator = RequestAuthenticator(endpointUUID: lambda.endpointUUID, secret: lambda.secret, settings: lambda.auth)
+        self.outgoingAuthorization = try OutgoingAuthorization(endpointUUID: lambda.endpointUUID, secret: lambda.secret)
+    }
+}
+
+/// The routes of the endpoint. `/heartbeat` is open; every other route needs the
+/// Authorization header. Middlewares are added before the routes they guard.
+public func buildRouter(_ dependencies: EndpointDependencies) -> Router<EndpointRequestContext> {
+    let router = Router(context: EndpointRequestContext.self)
+    router.add(middleware: JSONErrorMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    HeartbeatController().addRoutes(to: router.group())
+    let authenticated = router.group().add(middleware: AuthenticationMiddleware(authenticator: dependencies.authenticator))
+    TemplateController(database: dependencies.database, validator: TemplateValidator()).addRoutes(to: authenticated)
+    return router
+}
+
+/// The whole endpoint as a service: tests build it with their own configuration.
+public func buildApplication(
+    dependencies: EndpointDependencies,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let configuration = dependencies.configuration
+    let router = buildRouter(dependencies)
+    let server = configuration.server
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(server.host, port: server.port), serverName: "lambda-endpoint"),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port
+            logger.info("Endpoint listening", metadata: ["http.host": "\(server.host)", "http.port": "\(port.map(String.init) ?? "?")"])
+            await onServerRunning(port)
+        },
+        logger: logger
+    )
+}

@@ -1,0 +1,29 @@
+import Foundation
+import Hummingbird
+
+/// Every error the API answers with: a status and `{"error": "<human readable>"}`.
+public struct APIError: HTTPResponseError, Equatable {
+    public let status: HTTPResponse.Status
+    public let message: String
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.message = message
+        self.headers = headers
+    }
+
+    struct Body: Encodable {
+        let error: String
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try EndpointRequestContext.encoder.encode(Body(error: message))
+        var headers = self.headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    public static func badRequest(_ message: String) -> APIError { APIError(.badRequest, message) }
+    public static func notFound(_ message: String) -> APIError { APIError(.notFound, message) }
+}

@@ -1,0 +1,24 @@
+import EndpointCore
+import Hummingbird
+
+/// Lets a request through only when its `Authorization` header is this endpoint's
+/// (see `RequestAuthenticator`): 401 otherwise, 503 when verifications are saturated.
+public struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
+    let authenticator: RequestAuthenticator
+
+    public init(authenticator: RequestAuthenticator) {
+        self.authenticator = authenticator
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        switch await authenticator.authenticate(request.headers[.authorization]) {
+        case .accepted:
+            return try await next(request, context)
+        case .rejected(let reason):
+            context.logger.notice("Request refused: not authenticated", metadata: ["http.path": "\(request.uri.path)", "auth.reason": "\(reason)"])
+            throw APIError(.unauthorized, reason)
+        case .busy:
+            throw APIError(.serviceUnavailable, "too many authentications in progress; retry shortly", headers: [.retryAfter: "1"])
+        }
+    }
+}

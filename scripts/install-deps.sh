@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what lambda-endpoint needs to build, run and test, and nothing twice:
+# running it again on a prepared machine changes nothing. Debian 12 with Swift.
+set -euo pipefail
+
+# Build: sqlite3, argon2 and curl headers, pkg-config to find libargon2.
+# Run: sudo and the tracers. Test: the argon2 CLI (an independent argon2 implementation).
+packages=(libsqlite3-dev libargon2-dev libcurl4-openssl-dev pkg-config sudo bpftrace systemtap argon2)
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "install-deps: 'swift' is not on PATH; install Swift 6.2 or later first" >&2
+    exit 1
+fi
