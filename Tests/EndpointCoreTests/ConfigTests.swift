@@ -1,0 +1,226 @@
+import EndpointCore
+import EndpointTestSupport
+import Foundation
+import Testing
+
+@Suite("Configuration files")
+struct ConfigTests {
+    static let repositoryConfig = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Config").path
+
+    /// Loads a test directory and returns the error it gives, or nil.
+    func loadError(
+        settings: [String: String?] = [:], lambda: [String: String?] = [:],
+        rawSettings: String? = nil, rawLambda: String? = nil,
+        environment: [String: String] = [:]
+    ) throws -> ConfigError? {
+        let directory = try TestConfigDirectory(settings: settings, lambda: lambda, rawSettings: rawSettings, rawLambda: rawLambda)
+        defer { directory.remove() }
+        do {
+            _ = try EndpointConfiguration.load(directory: directory.path, environment: environment)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("The shipped Config/ loads with its documented defaults")
+    func shippedDefaults() throws {
+        let configuration = try EndpointConfiguration.load(directory: Self.repositoryConfig, environment: [:])
+        #expect(configuration.server.host == "127.0.0.1")
+        #expect(configuration.server.port == 3000)
+        #expect(configuration.server.databasePath == Self.repositoryConfig + "/lambda.sqlite3")
+        #expect(configuration.server.databasePoolSize == 10)
+        let lambda = configuration.lambda
+        #expect(lambda.rootPassword == nil)
+        #expect(lambda.bpfPath == "/usr/bin/bpftrace")
+        #expect(lambda.stapPath == "/usr/bin/stap")
+        #expect(lambda.submitChunkSize == 51200)
+        #expect(lambda.platformURL == "http://127.0.0.1:3001")
+        #expect(lambda.secret == EndpointConfiguration.exampleSecret)
+        #expect(lambda.endpointUUID == "4633d686-f75d-4d1f-8415-02ce37d9e5f8")
+        #expect(lambda.traceDirectory == "/tmp")
+        #expect(lambda.maxLastingSeconds == 86400)
+        #expect(lambda.auth == AuthSettings())
+        #expect(lambda.logLevel == .info)
+        #expect(configuration.warnings.count == 1)
+        #expect(configuration.warnings.first?.contains("key 'secret' is still the shipped example") == true)
+    }
+
+    @Test("_env:NAME:default takes the variable when set, else the default")
+    func environmentSubstitution() throws {
+        let environment = [
+            "LAMBDA_PORT": "4100", "LAMBDA_SECRET": "from-the-environment",
+            "LAMBDA_PLATFORM_URL": "https://platform.example:8443/base/",
+            "LAMBDA_DATABASE": "/var/tmp/other.sqlite3",
+        ]
+        let configuration = try EndpointConfiguration.load(directory: Self.repositoryConfig, environment: environment)
+        #expect(configuration.server.port == 4100)
+        #expect(configuration.server.host == "127.0.0.1")
+        #expect(configuration.server.databasePath == "/var/tmp/other.sqlite3")
+        #expect(configuration.lambda.secret == "from-the-environment")
+        #expect(configuration.lambda.platformURL == "https://platform.example:8443/base")
+        #expect(configuration.warnings.isEmpty)
+    }
+
+    @Test("Defaults after the second colon may contain colons")
+    func environmentDefaultWithColons() throws {
+        let directory = try TestConfigDirectory(lambda: ["platform-url": "\"_env:NOT_SET_HERE:http://10.1.2.3:8080/x\""])
+        defer { directory.remove() }
+        let configuration = try EndpointConfiguration.load(directory: directory.path, environment: [:])
+        #expect(configuration.lambda.platformURL == "http://10.1.2.3:8080/x")
+    }
+
+    @Test("Yesod host wildcards map to bind addresses")
+    func hostWildcards() throws {
+        for (written, expected) in [("'*4'", "0.0.0.0"), ("'*6'", "::"), ("'*'", "::"), ("::1", "::1"), ("localhost", "localhost")] {
+            let directory = try TestConfigDirectory(settings: ["host": written])
+            defer { directory.remove() }
+            #expect(try EndpointConfiguration.load(directory: directory.path, environment: [:]).server.host == expected)
+        }
+    }
+
+    @Test("Absent optional keys take their defaults; a relative database path is relative to the config directory")
+    func optionalKeysDefault() throws {
+        let directory = try TestConfigDirectory(
+            settings: ["host": nil, "port": nil],
+            lambda: ["root-password": nil, "bpf-path": nil, "stap-path": nil, "submit-chunk-size": nil, "trace-dir": nil])
+        defer { directory.remove() }
+        let configuration = try EndpointConfiguration.load(directory: directory.path, environment: [:])
+        #expect(configuration.server.host == "127.0.0.1")
+        #expect(configuration.server.port == 3000)
+        #expect(configuration.server.databasePath == directory.databaseFile)
+        #expect(configuration.lambda.submitChunkSize == 51200)
+        #expect(configuration.lambda.traceDirectory == "/tmp")
+        #expect(configuration.lambda.bpfPath == "/usr/bin/bpftrace")
+        #expect(configuration.lambda.rootPassword == nil)
+    }
+
+    @Test("A root-password is read and kept")
+    func rootPassword() throws {
+        let directory = try TestConfigDirectory(lambda: ["root-password": "'s3cret pass'"])
+        defer { directory.remove() }
+        #expect(try EndpointConfiguration.load(directory: directory.path, environment: [:]).lambda.rootPassword == "s3cret pass")
+    }
+
+    @Test("Unknown keys are warnings naming file and key, not errors")
+    func unknownKeys() throws {
+        let directory = try TestConfigDirectory(lambda: ["submit-chunk-sise": "100"])
+        defer { directory.remove() }
+        let configuration = try EndpointConfiguration.load(directory: directory.path, environment: [:])
+        #expect(configuration.warnings == ["\(directory.lambdaSettingsFile): unknown key 'submit-chunk-sise' is ignored"])
+    }
+
+    // MARK: - Every way a configuration can be wrong
+
+    struct BadCase: CustomTestStringConvertible, Sendable {
+        let name: String
+        let settings: [String: String?]
+        let lambda: [String: String?]
+        let inLambdaFile: Bool
+        let key: String?
+        let problem: String
+        var testDescription: String { name }
+
+        init(_ name: String, settings: [String: String?] = [:], lambda: [String: String?] = [:], key: String?, problem: String) {
+            self.name = name
+            self.settings = settings
+            self.lambda = lambda
+            self.inLambdaFile = settings.isEmpty
+            self.key = key
+            self.problem = problem
+        }
+    }
+
+    static let badCases: [BadCase] = [
+        BadCase("port not a number", settings: ["port": "abc"], key: "port", problem: "expected a whole number, got \"abc\""),
+        BadCase("port out of range", settings: ["port": "70000"], key: "port", problem: "must be between 0 and 65535, got 70000"),
+        BadCase("port a list", settings: ["port": "[1, 2]"], key: "port", problem: "expected a single value, got a list"),
+        BadCase("host with a space", settings: ["host": "'a b'"], key: "host", problem: "expected an address, a host name or one of *4, *6, *; got \"a b\""),
+        BadCase("database not a mapping", settings: ["database": "lambda.sqlite3"], key: "database", problem: "must be a mapping"),
+        BadCase("poolsize zero", settings: ["database": "{database: x.sqlite3, poolsize: 0}"], key: "database.poolsize", problem: "must be between 1 and 64, got 0"),
+        BadCase("required env missing", settings: ["port": "_env:LAMBDA_TEST_UNSET_PORT"], key: "port", problem: "environment variable LAMBDA_TEST_UNSET_PORT is not set and no default is given"),
+        BadCase("bad env name", settings: ["port": "'_env:1BAD:3000'"], key: "port", problem: "'_env:' must be followed by an environment variable name (letters, digits, '_')"),
+        BadCase("secret missing", lambda: ["secret": nil], key: "secret", problem: "is required and missing or empty"),
+        BadCase("secret empty", lambda: ["secret": "''"], key: "secret", problem: "is required and missing or empty"),
+        BadCase("secret a mapping", lambda: ["secret": "{a: b}"], key: "secret", problem: "expected a single value, got a mapping"),
+        BadCase("endpoint-uuid missing", lambda: ["endpoint-uuid": nil], key: "endpoint-uuid", problem: "is required and missing or empty"),
+        BadCase("endpoint-uuid not a uuid", lambda: ["endpoint-uuid": "host-42"], key: "endpoint-uuid", problem: "expected a UUID such as 4633d686-f75d-4d1f-8415-02ce37d9e5f8, got \"host-42\""),
+        BadCase("platform-url missing", lambda: ["platform-url": nil], key: "platform-url", problem: "is required and missing or empty"),
+        BadCase("platform-url not http", lambda: ["platform-url": "ftp://x"], key: "platform-url", problem: "expected an http:// or https:// URL with a host, got \"ftp://x\""),
+        BadCase("platform-url with credentials", lambda: ["platform-url": "http://u:p@x"], key: "platform-url", problem: "must not contain a user name or password"),
+        BadCase("platform-url with query", lambda: ["platform-url": "'http://x/?a=1'"], key: "platform-url", problem: "must not contain a query or fragment, got \"http://x/?a=1\""),
+        BadCase("chunk size not a number", lambda: ["submit-chunk-size": "big"], key: "submit-chunk-size", problem: "expected a whole number, got \"big\""),
+        BadCase("chunk size too small", lambda: ["submit-chunk-size": "10"], key: "submit-chunk-size", problem: "must be between 1024 and 16777216 bytes, got 10"),
+        BadCase("chunk size negative", lambda: ["submit-chunk-size": "-5"], key: "submit-chunk-size", problem: "must be between 1024 and 16777216 bytes, got -5"),
+        BadCase("bpf-path relative", lambda: ["bpf-path": "bpftrace"], key: "bpf-path", problem: "must be an absolute path, got \"bpftrace\""),
+        BadCase("stap-path relative", lambda: ["stap-path": "bin/stap"], key: "stap-path", problem: "must be an absolute path, got \"bin/stap\""),
+        BadCase("trace-dir relative", lambda: ["trace-dir": "tmp"], key: "trace-dir", problem: "must be an absolute path, got \"tmp\""),
+        BadCase("trace-dir missing on disk", lambda: ["trace-dir": "/nonexistent/lambda"], key: "trace-dir", problem: "\"/nonexistent/lambda\" is not an existing directory"),
+        BadCase("trace-dir a file", lambda: ["trace-dir": "/etc/hostname"], key: "trace-dir", problem: "\"/etc/hostname\" is not an existing directory"),
+        BadCase("max-lasting zero", lambda: ["max-lasting": "0"], key: "max-lasting", problem: "must be between 1 and 31536000 seconds, got 0"),
+        BadCase("log-level unknown", lambda: ["log-level": "loud"], key: "log-level", problem: "expected one of trace, debug, info, notice, warning, error, critical, got \"loud\""),
+        BadCase("auth cache negative", lambda: ["auth-cache-size": "-1"], key: "auth-cache-size", problem: "must be between 0 and 1000000 entries, got -1"),
+        BadCase("auth concurrency zero", lambda: ["auth-max-concurrent-verifications": "0"], key: "auth-max-concurrent-verifications", problem: "must be between 1 and 64, got 0"),
+        BadCase("auth memory cap too small", lambda: ["auth-max-argon2-memory-kib": "4"], key: "auth-max-argon2-memory-kib", problem: "must be between 8 and 4194304 KiB, got 4"),
+        BadCase("auth time cap zero", lambda: ["auth-max-argon2-time-cost": "0"], key: "auth-max-argon2-time-cost", problem: "must be between 1 and 1000, got 0"),
+        BadCase("auth parallelism cap too big", lambda: ["auth-max-argon2-parallelism": "256"], key: "auth-max-argon2-parallelism", problem: "must be between 1 and 255, got 256"),
+    ]
+
+    @Test("A wrong value stops loading with one line naming file, key and problem", arguments: badCases)
+    func badValue(_ bad: BadCase) throws {
+        let directory = try TestConfigDirectory(settings: bad.settings, lambda: bad.lambda)
+        defer { directory.remove() }
+        let error = #expect(throws: ConfigError.self) {
+            try EndpointConfiguration.load(directory: directory.path, environment: [:])
+        }
+        let file = bad.inLambdaFile ? directory.lambdaSettingsFile : directory.settingsFile
+        #expect(error == ConfigError(file: file, key: bad.key, problem: bad.problem))
+        #expect(error.map { !"\($0)".contains("\n") } == true)
+    }
+
+    @Test("A missing file is named")
+    func missingFile() throws {
+        let directory = try TestConfigDirectory()
+        defer { directory.remove() }
+        try FileManager.default.removeItem(atPath: directory.lambdaSettingsFile)
+        let error = #expect(throws: ConfigError.self) { try EndpointConfiguration.load(directory: directory.path, environment: [:]) }
+        #expect(error?.description == "\(directory.lambdaSettingsFile): does not exist")
+    }
+
+    @Test("A file that is not a mapping is refused")
+    func notAMapping() throws {
+        #expect(try loadError(rawSettings: "- a\n- b\n")?.problem == "must be a YAML mapping of keys to values")
+    }
+
+    @Test("An empty lambda-settings.yml names the first required key")
+    func emptyLambdaFile() throws {
+        #expect(try loadError(rawLambda: "")?.key == "platform-url")
+    }
+
+    @Test("Invalid YAML names the line but never quotes it: the line may hold the secret")
+    func invalidYAMLDoesNotLeakSecret() throws {
+        let raw = "platform-url: http://x\nendpoint-uuid: \(TestConfigDirectory.endpointUUID)\nsecret: \"hunter2-very-secret\n  : [\n"
+        let error = try #require(try loadError(rawLambda: raw))
+        #expect(error.problem.hasPrefix("is not valid YAML (line "))
+        #expect(!error.description.contains("hunter2"))
+    }
+
+    @Test("A duplicated key is refused")
+    func duplicatedKey() throws {
+        let error = try #require(try loadError(rawSettings: "port: 1\nport: 2\n"))
+        #expect(error.problem.contains("duplicated keys: port") || error.problem == "is given twice")
+    }
+
+    @Test("No config error ever contains the secret or the root password")
+    func errorsNeverContainSecrets() throws {
+        let secrets: [String: String?] = ["secret": "'TOPSECRET-1'", "root-password": "'TOPSECRET-2'"]
+        var cases: [[String: String?]] = [["secret": "[TOPSECRET-1]"], ["root-password": "{p: TOPSECRET-2}"]]
+        for bad in Self.badCases where !bad.lambda.isEmpty { cases.append(bad.lambda.merging(secrets) { kept, _ in kept }) }
+        for lambda in cases {
+            let error = try #require(try loadError(lambda: lambda))
+            #expect(!error.description.contains("TOPSECRET"))
+        }
+    }
+}
