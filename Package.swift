@@ -61,6 +61,7 @@ let package = Package(
         // Helpers shared by the test targets (temporary config directories).
         .target(
             name: "EndpointTestSupport",
+            dependencies: ["EndpointCore"],
             path: "Tests/EndpointTestSupport"
         ),
         .testTarget(

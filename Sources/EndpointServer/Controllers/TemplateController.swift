@@ -35,6 +35,14 @@ struct TemplateController<Context: RequestContext> {
     struct RemoveRequest: Decodable {
         let removeType: String
         let removeId: Int64
+
+        enum CodingKeys: String, CodingKey { case removeType, removeId }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.removeType = try container.decode(String.self, forKey: .removeType)
+            self.removeId = try container.decodeWholeNumber(forKey: .removeId)
+        }
     }
 
     struct RemoveResponse: ResponseEncodable {
