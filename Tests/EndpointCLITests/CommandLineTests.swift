@@ -1,0 +1,120 @@
+import EndpointTestSupport
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Runs the built `lambda-endpoint` exactly as an operator (and the checks outside the
+/// repository) do: `lambda-endpoint serve --config DIR`.
+@Suite("lambda-endpoint command line", .serialized)
+struct CommandLineTests {
+    static var binary: String {
+        // The test bundle sits next to the package's built products.
+        let testBinary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var directory = URL(fileURLWithPath: testBinary).deletingLastPathComponent()
+        while directory.pathExtension == "xctest" || directory.lastPathComponent == "Contents" || directory.lastPathComponent == "MacOS" {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("lambda-endpoint").path
+    }
+
+    func run(_ arguments: [String], timeout: Double = 20) throws -> (code: Int32?, output: String, error: String) {
+        let process = try SpawnedProcess(executable: Self.binary, arguments: arguments)
+        let code = process.waitForExit(timeout: timeout)
+        return (code, process.standardOutput, process.standardError)
+    }
+
+    @Test("--help is available on every command; the subcommands name --config")
+    func help() throws {
+        for arguments in [["serve", "--help"], ["auth-header", "--help"]] {
+            let result = try run(arguments)
+            #expect(result.code == 0)
+            #expect(result.output.contains("--config <config>"), "\(arguments)")
+        }
+        let top = try run(["--help"])
+        #expect(top.code == 0)
+        #expect(top.output.contains("serve") && top.output.contains("auth-header"))
+    }
+
+    @Test("A bad configuration stops serve with exit 1 and one line naming file and key, never the secret")
+    func badConfiguration() throws {
+        let cases: [(settings: [String: String?], lambda: [String: String?], file: String, expected: String)] = [
+            ([:], ["secret": nil], "lambda-settings.yml", "key 'secret': is required and missing or empty"),
+            ([:], ["submit-chunk-size": "tiny", "secret": "'TOPSECRET'"], "lambda-settings.yml", "key 'submit-chunk-size': expected a whole number, got \"tiny\""),
+            ([:], ["endpoint-uuid": "nope", "secret": "'TOPSECRET'"], "lambda-settings.yml", "key 'endpoint-uuid': expected a UUID such as 4633d686-f75d-4d1f-8415-02ce37d9e5f8, got \"nope\""),
+            (["port": "99999"], ["secret": "'TOPSECRET'"], "settings.yml", "key 'port': must be between 0 and 65535, got 99999"),
+        ]
+        for bad in cases {
+            let directory = try TestConfigDirectory(settings: bad.settings, lambda: bad.lambda)
+            defer { directory.remove() }
+            let result = try run(["serve", "--config", directory.path])
+            #expect(result.code == 1)
+            #expect(result.error == "lambda-endpoint: \(directory.path)/\(bad.file): \(bad.expected)\n")
+            #expect(!result.error.contains("TOPSECRET") && !result.output.contains("TOPSECRET"))
+        }
+    }
+
+    @Test("A missing config directory and an unopenable database are one clear line each")
+    func missingDirectoryAndDatabase() throws {
+        let missing = try run(["serve", "--config", "/nonexistent/lambda-config"])
+        #expect(missing.code == 1)
+        #expect(missing.error == "lambda-endpoint: /nonexistent/lambda-config/settings.yml: does not exist\n")
+
+        let directory = try TestConfigDirectory(databaseSection: "  database: /nonexistent/dir/lambda.sqlite3\n")
+        defer { directory.remove() }
+        let result = try run(["serve", "--config", directory.path])
+        #expect(result.code == 1)
+        #expect(result.error.hasPrefix("lambda-endpoint: \(directory.path)/settings.yml: key 'database.database': cannot open SQLite file /nonexistent/dir/lambda.sqlite3"))
+        #expect(result.error.split(separator: "\n").count == 1)
+    }
+
+    @Test("serve starts, answers a header from auth-header, and exits 0 on SIGTERM; the secret never shows")
+    func serveAndAuthHeader() async throws {
+        let port = try Self.freePort()
+        let directory = try TestConfigDirectory(settings: ["port": "\(port)"], lambda: ["log-level": "debug"])
+        defer { directory.remove() }
+        let server = try SpawnedProcess(executable: Self.binary, arguments: ["serve", "--config", directory.path])
+        #expect(server.waitForStandardError(timeout: 20) { $0.contains("Endpoint listening") }, "\(server.standardError)")
+
+        let header = try run(["auth-header", "--config", directory.path])
+        #expect(header.code == 0)
+        let value = header.output.trimmingCharacters(in: .newlines)
+        #expect(value.hasPrefix(TestConfigDirectory.endpointUUID + "$argon2i$v=19$m=4096,t=3,p=1$"))
+        #expect(!value.contains(TestConfigDirectory.secret))
+
+        let (beat, beatStatus) = try await Self.get("http://127.0.0.1:\(port)/heartbeat")
+        #expect(beatStatus == 200 && beat.hasPrefix(#"{"status":"alive","time":""#))
+        let (_, refused) = try await Self.get("http://127.0.0.1:\(port)/traces")
+        #expect(refused == 401)
+        let (traces, status) = try await Self.get("http://127.0.0.1:\(port)/traces", authorization: value)
+        #expect(status == 200 && traces == "[]")
+
+        server.send(SIGTERM)
+        #expect(server.waitForExit(timeout: 15) == 0)
+        #expect(!server.standardError.contains(TestConfigDirectory.secret))
+        #expect(!server.standardError.contains(value), "the Authorization value is a credential and must not be logged")
+    }
+
+    static func get(_ url: String, authorization: String? = nil) async throws -> (String, Int) {
+        var request = URLRequest(url: URL(string: url)!)
+        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return (String(decoding: data, as: UTF8.self), (response as? HTTPURLResponse)?.statusCode ?? 0)
+    }
+
+    /// A port that was free a moment ago (bind to 0, read it, close).
+    static func freePort() throws -> Int {
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socketFD) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
