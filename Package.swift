@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "lambda-endpoint", targets: ["Endpoint"]),
+        .executable(name: "lambda-receiver", targets: ["Receiver"]),
         .library(name: "Submitter", targets: ["Submitter"]),
     ],
     dependencies: [
@@ -14,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // libargon2 from the system (Debian: libargon2-dev), in the style of GRDB's GRDBSQLite.
@@ -35,7 +38,40 @@ let package = Package(
         // The platform-facing side: outgoing authorization and the /submit wire format.
         .target(
             name: "Submitter",
-            dependencies: ["EndpointCore"]
+            dependencies: [
+                "EndpointCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Trace runs: spawning tracers, draining their output, stopping them, the registry.
+        .target(
+            name: "Runs",
+            dependencies: [
+                "EndpointCore",
+                "Submitter",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The platform side of /submit: a reference receiver that reassembles streams.
+        .target(
+            name: "SubmitReceiver",
+            dependencies: [
+                "EndpointCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "Receiver",
+            dependencies: [
+                "EndpointCore",
+                "SubmitReceiver",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The HTTP application: routes, controllers, error mapping, auth middleware.
         .target(
@@ -43,6 +79,7 @@ let package = Package(
             dependencies: [
                 "EndpointCore",
                 "Submitter",
+                "Runs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]

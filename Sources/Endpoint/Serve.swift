@@ -22,7 +22,7 @@ struct Serve: AsyncParsableCommand {
         }
         let dependencies: EndpointDependencies
         do {
-            dependencies = try EndpointDependencies(configuration: configuration)
+            dependencies = try EndpointDependencies(configuration: configuration, logger: logger)
         } catch {
             printToStandardError("lambda-endpoint: \(config.directory)/\(error)")
             throw ExitCode(1)

@@ -2,6 +2,7 @@ import EndpointCore
 import Foundation
 import Hummingbird
 import Logging
+import Runs
 import Submitter
 
 /// Everything the routes share, built once from the configuration.
@@ -10,9 +11,10 @@ public struct EndpointDependencies: Sendable {
     public let database: EndpointDatabase
     public let authenticator: RequestAuthenticator
     public let outgoingAuthorization: OutgoingAuthorization
+    public let supervisor: RunSupervisor
 
     /// Opens the database (migrating it) and computes the outgoing header once.
-    public init(configuration: EndpointConfiguration) throws {
+    public init(configuration: EndpointConfiguration, logger: Logger = Logger(label: "lambda-endpoint")) throws {
         self.configuration = configuration
         do {
             self.database = try EndpointDatabase(path: configuration.server.databasePath, poolSize: configuration.server.databasePoolSize)
@@ -24,6 +26,11 @@ public struct EndpointDependencies: Sendable {
         let lambda = configuration.lambda
         self.authenticator = RequestAuthenticator(endpointUUID: lambda.endpointUUID, secret: lambda.secret, settings: lambda.auth)
         self.outgoingAuthorization = try OutgoingAuthorization(endpointUUID: lambda.endpointUUID, secret: lambda.secret)
+        let privilege = TracerPrivilege.forCurrentUser(rootPassword: lambda.rootPassword)
+        self.supervisor = RunSupervisor(
+            settings: RunSupervisor.Settings(lambda: lambda, privilege: privilege),
+            client: PlatformClient(platformURL: lambda.platformURL, authorization: outgoingAuthorization),
+            logger: logger)
     }
 }
 
@@ -36,6 +43,10 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
     HeartbeatController().addRoutes(to: router.group())
     let authenticated = router.group().add(middleware: AuthenticationMiddleware(authenticator: dependencies.authenticator))
     TemplateController(database: dependencies.database, validator: TemplateValidator()).addRoutes(to: authenticated)
+    RunController(
+        database: dependencies.database, supervisor: dependencies.supervisor, validator: TemplateValidator(),
+        maxLastingSeconds: dependencies.configuration.lambda.maxLastingSeconds
+    ).addRoutes(to: authenticated)
     return router
 }
 
@@ -51,6 +62,7 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(server.host, port: server.port), serverName: "lambda-endpoint"),
+        services: [dependencies.supervisor],
         onServerRunning: { channel in
             let port = channel.localAddress?.port
             logger.info("Endpoint listening", metadata: ["http.host": "\(server.host)", "http.port": "\(port.map(String.init) ?? "?")"])

@@ -98,6 +98,20 @@ public struct ConfigSection: Sendable {
         return number
     }
 
+    /// A duration written in seconds (decimals allowed, e.g. 0.2), returned in whole
+    /// milliseconds; 0 means off and is always accepted.
+    public func milliseconds(_ key: String, default defaultValue: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        guard let text = try optionalString(key) else { return defaultValue }
+        guard let seconds = Double(text.trimmingCharacters(in: .whitespaces)), seconds.isFinite, seconds >= 0 else {
+            throw error(key, "expected a number of seconds, got \"\(text)\"")
+        }
+        let milliseconds = Int((seconds * 1000).rounded())
+        guard milliseconds == 0 || range.contains(milliseconds) else {
+            throw error(key, "must be 0 (off) or between \(Double(range.lowerBound) / 1000) and \(Double(range.upperBound) / 1000) seconds, got \(text)")
+        }
+        return milliseconds
+    }
+
     public func absolutePath(_ key: String, default defaultValue: String) throws(ConfigError) -> String {
         let path = try string(key, default: defaultValue)
         guard path.hasPrefix("/") else {

@@ -16,6 +16,14 @@ public struct LambdaSettings: Sendable {
     public var endpointUUID: String
     public var traceDirectory: String
     public var maxLastingSeconds: Int
+    /// Tracers allowed to run at once; more starts are answered 429.
+    public var maxConcurrentRuns: Int
+    /// Seconds between SIGINT, SIGTERM and SIGKILL when a tracer is stopped.
+    public var killGraceSeconds: Int
+    /// Seconds a SIGTERM'd endpoint keeps delivering before it exits.
+    public var shutdownGraceSeconds: Int
+    /// When set, a partial chunk is sent after this long without a full one.
+    public var submitFlushInterval: Duration?
     public var auth: AuthSettings
     public var logLevel: Logger.Level
 
@@ -29,6 +37,10 @@ public struct LambdaSettings: Sendable {
         endpointUUID: String,
         traceDirectory: String = "/tmp",
         maxLastingSeconds: Int = 86400,
+        maxConcurrentRuns: Int = 16,
+        killGraceSeconds: Int = 5,
+        shutdownGraceSeconds: Int = 10,
+        submitFlushInterval: Duration? = nil,
         auth: AuthSettings = AuthSettings(),
         logLevel: Logger.Level = .info
     ) {
@@ -41,13 +53,18 @@ public struct LambdaSettings: Sendable {
         self.endpointUUID = endpointUUID
         self.traceDirectory = traceDirectory
         self.maxLastingSeconds = maxLastingSeconds
+        self.maxConcurrentRuns = maxConcurrentRuns
+        self.killGraceSeconds = killGraceSeconds
+        self.shutdownGraceSeconds = shutdownGraceSeconds
+        self.submitFlushInterval = submitFlushInterval
         self.auth = auth
         self.logLevel = logLevel
     }
 
     static let knownKeys: Set<String> = [
         "root-password", "bpf-path", "stap-path", "submit-chunk-size", "platform-url", "secret",
-        "endpoint-uuid", "trace-dir", "max-lasting", "log-level",
+        "endpoint-uuid", "trace-dir", "max-lasting", "log-level", "max-concurrent-runs", "kill-grace-seconds",
+        "shutdown-grace-seconds", "submit-flush-interval",
         "auth-cache-size", "auth-max-concurrent-verifications", "auth-max-waiting-verifications",
         "auth-max-argon2-memory-kib", "auth-max-argon2-time-cost", "auth-max-argon2-parallelism",
     ]
@@ -72,6 +89,11 @@ public struct LambdaSettings: Sendable {
             throw section.error("trace-dir", "\"\(traceDirectory)\" is not writable by this user")
         }
         self.maxLastingSeconds = try section.int("max-lasting", default: 86400, range: 1...31_536_000, unit: "seconds")
+        self.maxConcurrentRuns = try section.int("max-concurrent-runs", default: 16, range: 1...1000)
+        self.killGraceSeconds = try section.int("kill-grace-seconds", default: 5, range: 1...60, unit: "seconds")
+        self.shutdownGraceSeconds = try section.int("shutdown-grace-seconds", default: 10, range: 0...600, unit: "seconds")
+        let flushMilliseconds = try section.milliseconds("submit-flush-interval", default: 0, range: 50...3_600_000)
+        self.submitFlushInterval = flushMilliseconds == 0 ? nil : .milliseconds(flushMilliseconds)
         self.auth = try AuthSettings(section: section)
         let level = try section.string("log-level", default: "info")
         guard let logLevel = Logger.Level(rawValue: level) else {

@@ -1,0 +1,52 @@
+/// Turns a validated template into the text of a tracer program.
+///
+/// Every line the tracer prints is one JSON object (NDJSON). For BPF, bpftrace's
+/// `-f json` mode writes each `print` of a tuple as `{"type": "value", "data": [...]}`
+/// and escapes every string itself (a traced process chooses its own `comm`, so
+/// hand-made JSON from `printf` could be broken by it). Its own notices come out as
+/// `{"type": "attached_probes", ...}` and `{"type": "lost_events", ...}`.
+///
+/// Event tuples, positional:
+/// - `["ready", nsecs]`: the probes are attached and live (printed by BEGIN).
+/// - `["entry", function, probe, pid, tid, comm, cpu, nsecs]`
+/// - `["return", function, probe, pid, tid, comm, cpu, nsecs, retval]`
+///
+/// `lasting` is also enforced inside the program (`interval:s:N { exit(); }` and
+/// `timer.s(N) { exit() }`), so a tracer outlives neither its time nor an endpoint that
+/// died without stopping it. Only validated values reach this text: process paths are
+/// `[A-Za-z0-9/._+-]`, function names `[A-Za-z_][A-Za-z0-9_.$]*`.
+public enum TracerProgram {
+    public static func text(for template: TraceTemplate, tracer: TracerType, lastingSeconds: Int) -> String {
+        switch tracer {
+        case .bpf: return bpftrace(process: template.process, functions: template.functions, lastingSeconds: lastingSeconds)
+        case .stap: return systemTap(process: template.process, functions: template.functions, lastingSeconds: lastingSeconds)
+        }
+    }
+
+    public static func bpftrace(process: String, functions: [String], lastingSeconds: Int) -> String {
+        var lines = ["BEGIN { print((\"ready\", nsecs)); }"]
+        for function in functions {
+            lines.append("uprobe:\(process):\(function) { print((\"entry\", \"\(function)\", probe, pid, tid, comm, cpu, nsecs)); }")
+            lines.append("uretprobe:\(process):\(function) { print((\"return\", \"\(function)\", probe, pid, tid, comm, cpu, nsecs, retval)); }")
+        }
+        lines.append("interval:s:\(lastingSeconds) { exit(); }")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// SystemTap has no JSON mode: the program prints the same shape as bpftrace's
+    /// `-f json` by hand. `execname()` goes through `string_quoted`, which escapes `"`
+    /// and `\` (other control bytes come out as C octal escapes).
+    public static func systemTap(process: String, functions: [String], lastingSeconds: Int) -> String {
+        var lines = ["probe begin { printf(\"{\\\"type\\\": \\\"value\\\", \\\"data\\\": [\\\"ready\\\",%d]}\\n\", gettimeofday_ns()) }"]
+        for function in functions {
+            for (kind, suffix, extra, extraValue) in [("entry", "call", "", ""), ("return", "return", ",%d", ", returnval()")] {
+                let probe = "process(\"\(process)\").function(\"\(function)\").\(suffix)"
+                let probeJSON = probe.replacingOccurrences(of: "\"", with: "\\\\\\\"")
+                lines.append(
+                    "probe \(probe) { printf(\"{\\\"type\\\": \\\"value\\\", \\\"data\\\": [\\\"\(kind)\\\",\\\"\(function)\\\",\\\"\(probeJSON)\\\",%d,%d,%s,%d,%d\(extra)]}\\n\", pid(), tid(), string_quoted(execname()), cpu(), gettimeofday_ns()\(extraValue)) }")
+            }
+        }
+        lines.append("probe timer.s(\(lastingSeconds)) { exit() }")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A spawned tracer (or sudo) with its three pipes.
+///
+/// - Spawned by `posix_spawn` with an empty signal mask and default dispositions:
+///   a child that inherited the endpoint's blocked SIGINT/SIGTERM could not be stopped.
+/// - In a process group of its own, so a terminal's or a service manager's signals
+///   to the endpoint's group do not hit it behind the supervisor's back.
+/// - Standard output and standard error are drained on two threads of their own with
+///   blocking 64 KiB reads, so neither pipe can fill up and stall the tracer.
+public final class ChildProcess: Sendable {
+    public let pid: pid_t
+    private let exitCode = Mutex<Int32?>(nil)
+
+    public struct SpawnError: Error, CustomStringConvertible {
+        public let executable: String
+        public let code: Int32
+        public var description: String { "cannot start \(executable): \(String(cString: strerror(code)))" }
+    }
+
+    /// Starts the child. `onOutput` gets each block of stdout, `onError` each block of
+    /// stderr, both on their reader threads; `onExit` the exit code (128 + signal for a
+    /// signal) after stdout has reached end of file and the child has been reaped.
+    public init(
+        executable: String,
+        arguments: [String],
+        environment: [String: String],
+        standardInput: [UInt8],
+        onOutput: @escaping @Sendable (UnsafeRawBufferPointer) -> Void,
+        onError: @escaping @Sendable (UnsafeRawBufferPointer) -> Void,
+        onExit: @escaping @Sendable (Int32) -> Void
+    ) throws(SpawnError) {
+        var input: [Int32] = [-1, -1], output: [Int32] = [-1, -1], error: [Int32] = [-1, -1]
+        guard Self.closeOnExecPipe(&input), Self.closeOnExecPipe(&output), Self.closeOnExecPipe(&error) else {
+            let code = errno
+            for fd in input + output + error where fd >= 0 { close(fd) }
+            throw SpawnError(executable: executable, code: code)
+        }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // dup2 clears close-on-exec on the targets; every other descriptor of ours
+        // (including the parent's pipe ends) is close-on-exec and stays behind.
+        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, error[1], 2)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGQUIT, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        close(input[0])
+        close(output[1])
+        close(error[1])
+        guard result == 0 else {
+            close(input[1])
+            close(output[0])
+            close(error[0])
+            throw SpawnError(executable: executable, code: result)
+        }
+        self.pid = pid
+
+        // The password for sudo -S is a line; the pipe holds 64 KiB, so this cannot block.
+        if !standardInput.isEmpty {
+            standardInput.withUnsafeBytes { bytes in _ = write(input[1], bytes.baseAddress, bytes.count) }
+        }
+        close(input[1])
+
+        let errorFD = error[0], outputFD = output[0], childPID = pid
+        let stderrDone = DispatchSemaphore(value: 0)
+        Self.startThread(name: "tracer-stderr-\(childPID)") {
+            Self.drain(errorFD, into: onError)
+            close(errorFD)
+            stderrDone.signal()
+        }
+        Self.startThread(name: "tracer-stdout-\(childPID)") { [self] in
+            Self.drain(outputFD, into: onOutput)
+            close(outputFD)
+            // The finished message carries all of stderr: let its reader catch up, but
+            // not forever (a grandchild could hold the pipe open).
+            _ = stderrDone.wait(timeout: .now() + 5)
+            let code = Self.reap(childPID)
+            exitCode.withLock { $0 = code }
+            onExit(code)
+        }
+    }
+
+    /// The exit code once the child has been reaped.
+    public var exitStatus: Int32? { exitCode.withLock { $0 } }
+
+    /// Sends `signal` to the child itself (sudo relays SIGINT and SIGTERM to the tracer).
+    public func send(_ signal: Int32) {
+        guard exitStatus == nil else { return }
+        kill(pid, signal)
+    }
+
+    /// Sends `signal` to the child's whole process group.
+    public func sendToGroup(_ signal: Int32) {
+        guard exitStatus == nil else { return }
+        kill(-pid, signal)
+    }
+
+    /// A pipe whose ends are not inherited by other children. (Glibc's `pipe2` is not
+    /// visible to Swift; spawns are serialised by the supervisor, so the window between
+    /// `pipe` and `fcntl` is not raced by our own spawns.)
+    static func closeOnExecPipe(_ fds: inout [Int32]) -> Bool {
+        guard pipe(&fds) == 0 else { return false }
+        return fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0 && fcntl(fds[1], F_SETFD, FD_CLOEXEC) == 0
+    }
+
+    static func drain(_ fd: Int32, into handler: @Sendable (UnsafeRawBufferPointer) -> Void) {
+        let capacity = 64 * 1024
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(fd, buffer, capacity)
+            if count > 0 {
+                handler(UnsafeRawBufferPointer(start: buffer, count: count))
+            } else if count == 0 || errno != EINTR {
+                return
+            }
+        }
+    }
+
+    static func reap(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return 128 + SIGKILL }
+        }
+        let signal = status & 0x7F
+        return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+    }
+
+    static func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: body)
+        thread.name = name
+        thread.stackSize = 256 * 1024
+        thread.start()
+    }
+}

@@ -1,0 +1,64 @@
+import EndpointCore
+import Foundation
+
+/// Where a run is in its life.
+public enum RunState: String, Codable, Sendable {
+    /// Spawned; the tracer has not yet printed its "ready" line (probes not yet live).
+    case starting
+    /// Probes are live.
+    case running
+    /// A kill or the end of `lasting` was asked for; the tracer has not exited yet.
+    case stopping
+    /// The tracer exited; output and `finished` are still being delivered.
+    case delivering
+    /// `finished` was acknowledged by the platform.
+    case delivered
+}
+
+/// A run as the API shows it: the template's fields (what SPEC promises for
+/// `/trace/running`) followed by the run's own.
+public struct RunStatus: Encodable, Sendable, Equatable {
+    public var template: TraceTemplate
+    public var filePath: String
+    public var thread: Int
+    public var traceType: TracerType
+    public var startedAt: Date
+    public var deadline: Date
+    public var state: RunState
+    public var bytesRead: Int64
+    public var chunksAcknowledged: Int
+    public var bytesAcknowledged: Int64
+    public var retries: Int
+    public var lastDeliveryError: String?
+    /// Exit code of the tracer (128 + signal when a signal ended it), once it exited.
+    public var exitCode: Int32?
+    /// Why the run did not end as asked, e.g. sudo's or the tracer's error line.
+    public var failure: String?
+    public var privilege: String
+
+    enum CodingKeys: String, CodingKey {
+        case filePath, thread, traceT, startedAt, deadline, state, bytesRead, chunksAcknowledged, bytesAcknowledged
+        case retries, lastDeliveryError, exitCode, failure, privilege
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        // The template's keys sit at the top level, as in the original API; `traceType`
+        // stays the template's list, and the tracer of this run is `traceT`.
+        try template.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(filePath, forKey: .filePath)
+        try container.encode(thread, forKey: .thread)
+        try container.encode(traceType, forKey: .traceT)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(deadline, forKey: .deadline)
+        try container.encode(state, forKey: .state)
+        try container.encode(bytesRead, forKey: .bytesRead)
+        try container.encode(chunksAcknowledged, forKey: .chunksAcknowledged)
+        try container.encode(bytesAcknowledged, forKey: .bytesAcknowledged)
+        try container.encode(retries, forKey: .retries)
+        try container.encodeIfPresent(lastDeliveryError, forKey: .lastDeliveryError)
+        try container.encodeIfPresent(exitCode, forKey: .exitCode)
+        try container.encodeIfPresent(failure, forKey: .failure)
+        try container.encode(privilege, forKey: .privilege)
+    }
+}

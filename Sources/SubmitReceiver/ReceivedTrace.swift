@@ -1,0 +1,34 @@
+import Foundation
+
+/// What the receiver knows of one trace's stream, and the verdict it writes next to it.
+public struct ReceivedTrace: Codable, Sendable, Equatable {
+    public enum Verdict: String, Codable, Sendable {
+        /// `finished` not yet received.
+        case receiving
+        /// Every chunk 0..<n arrived, `finished` with code 0.
+        case complete
+        /// `finished` arrived but chunks are missing.
+        case incomplete
+        /// `finished` arrived with a non-zero code.
+        case failed
+    }
+
+    public var trace: String
+    public var verdict: Verdict = .receiving
+    public var started = false
+    /// Chunks appended in order so far (the next expected `no`).
+    public var chunks = 0
+    public var bytes: Int64 = 0
+    /// Retransmissions whose bytes equal the first copy (at-least-once delivery).
+    public var duplicates = 0
+    /// Chunk numbers that arrived twice with different bytes.
+    public var conflicts: [Int] = []
+    /// Chunk numbers missing when `finished` arrived.
+    public var gaps: [Int] = []
+    public var code: Int32?
+    public var stderr: String?
+
+    public init(trace: String) {
+        self.trace = trace
+    }
+}

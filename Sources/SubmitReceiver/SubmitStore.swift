@@ -1,0 +1,147 @@
+import Foundation
+
+/// Reassembles `/submit` streams on disk: `<out>/<name>.ndjson` holds the decoded
+/// chunks in `no` order, `<out>/<name>.status.json` the verdict.
+public actor SubmitStore {
+    public enum Message: Decodable, Sendable {
+        case start(trace: String)
+        case chunk(trace: String, no: Int, field: String)
+        case finished(trace: String, stderr: String, code: Int32)
+
+        enum CodingKeys: String, CodingKey { case trace, status, no, field, stderr, code }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let trace = try container.decode(String.self, forKey: .trace)
+            if let no = try container.decodeIfPresent(Int.self, forKey: .no) {
+                self = .chunk(trace: trace, no: no, field: try container.decode(String.self, forKey: .field))
+                return
+            }
+            switch try container.decode(String.self, forKey: .status) {
+            case "start": self = .start(trace: trace)
+            case "finished":
+                self = .finished(trace: trace, stderr: try container.decode(String.self, forKey: .stderr), code: try container.decode(Int32.self, forKey: .code))
+            default:
+                throw DecodingError.dataCorruptedError(forKey: .status, in: container, debugDescription: "expected start or finished")
+            }
+        }
+    }
+
+    public enum Rejection: Error, Equatable {
+        case badTraceName
+        case badBase64(no: Int)
+        case negativeChunkNumber
+    }
+
+    struct Stream {
+        var info: ReceivedTrace
+        var file: FileHandle
+        /// Offset and length of each appended chunk, to compare retransmissions.
+        var extents: [(offset: Int64, length: Int)] = []
+        /// Chunks that arrived ahead of a gap.
+        var pending: [Int: Data] = [:]
+    }
+
+    public let directory: String
+    private var streams: [String: Stream] = [:]
+
+    public init(directory: String) throws {
+        self.directory = directory
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    /// `/tmp/<uuid>.trace` is stored as `<uuid>.trace`: the base name, restricted to
+    /// letters, digits, `.`, `_` and `-`.
+    public static func fileName(for trace: String) -> String? {
+        let base = trace.split(separator: "/").last.map(String.init) ?? ""
+        guard !base.isEmpty, base != ".", base != "..", base.count <= 200,
+              base.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) })
+        else { return nil }
+        return base
+    }
+
+    public func streamPath(for trace: String) -> String? {
+        Self.fileName(for: trace).map { "\(directory)/\($0).ndjson" }
+    }
+
+    public func receive(_ message: Message) throws -> ReceivedTrace {
+        switch message {
+        case .start(let trace):
+            var stream = try openStream(trace)
+            stream.info.started = true
+            return try store(stream)
+        case let .chunk(trace, no, field):
+            guard no >= 0 else { throw Rejection.negativeChunkNumber }
+            guard let bytes = Data(base64Encoded: field) else { throw Rejection.badBase64(no: no) }
+            var stream = try openStream(trace)
+            if no < stream.info.chunks {
+                let extent = stream.extents[no]
+                try stream.file.seek(toOffset: UInt64(extent.offset))
+                let first = try stream.file.read(upToCount: extent.length) ?? Data()
+                if first == bytes {
+                    stream.info.duplicates += 1
+                } else if !stream.info.conflicts.contains(no) {
+                    stream.info.conflicts.append(no)
+                }
+                try stream.file.seekToEnd()
+            } else if no > stream.info.chunks {
+                if let earlier = stream.pending[no], earlier != bytes {
+                    if !stream.info.conflicts.contains(no) { stream.info.conflicts.append(no) }
+                } else {
+                    stream.pending[no] = bytes
+                }
+            } else {
+                try append(bytes, to: &stream)
+                while let next = stream.pending.removeValue(forKey: stream.info.chunks) {
+                    try append(next, to: &stream)
+                }
+            }
+            return try store(stream)
+        case let .finished(trace, stderr, code):
+            var stream = try openStream(trace)
+            stream.info.code = code
+            stream.info.stderr = stderr
+            let highest = max(stream.info.chunks, (stream.pending.keys.max() ?? -1) + 1)
+            stream.info.gaps = (stream.info.chunks..<highest).filter { stream.pending[$0] == nil }
+            if !stream.info.gaps.isEmpty || !stream.info.conflicts.isEmpty {
+                stream.info.verdict = .incomplete
+            } else {
+                stream.info.verdict = code == 0 ? .complete : .failed
+            }
+            try stream.file.synchronize()
+            return try store(stream)
+        }
+    }
+
+    public func traces() -> [ReceivedTrace] {
+        streams.values.map(\.info).sorted { $0.trace < $1.trace }
+    }
+
+    public func trace(_ trace: String) -> ReceivedTrace? { streams[trace]?.info }
+
+    private func append(_ bytes: Data, to stream: inout Stream) throws {
+        stream.file.write(bytes)
+        stream.extents.append((stream.info.bytes, bytes.count))
+        stream.info.bytes += Int64(bytes.count)
+        stream.info.chunks += 1
+    }
+
+    private func openStream(_ trace: String) throws -> Stream {
+        if let stream = streams[trace] { return stream }
+        guard let path = streamPath(for: trace) else { throw Rejection.badTraceName }
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let file = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        try file.truncate(atOffset: 0)
+        return Stream(info: ReceivedTrace(trace: trace), file: file)
+    }
+
+    private func store(_ stream: Stream) throws -> ReceivedTrace {
+        streams[stream.info.trace] = stream
+        if let name = Self.fileName(for: stream.info.trace) {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try encoder.encode(stream.info).write(to: URL(fileURLWithPath: "\(directory)/\(name).status.json"), options: .atomic)
+        }
+        return stream.info
+    }
+}

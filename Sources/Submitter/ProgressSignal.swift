@@ -1,0 +1,55 @@
+import Synchronization
+
+/// A wake-up for "something changed" between a writer thread and an async reader,
+/// with a timeout. The reader notes `generation` before looking at the state, so a
+/// change made while it looks is never missed: `wait(after:)` returns at once then.
+public final class ProgressSignal: Sendable {
+    private struct State {
+        var generation: UInt64 = 0
+        var nextWaiter: UInt64 = 0
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public var generation: UInt64 { state.withLock { $0.generation } }
+
+    /// Wakes every waiter. Safe from any thread.
+    public func signal() {
+        let waiters = state.withLock { state in
+            state.generation &+= 1
+            defer { state.waiters = [:] }
+            return state.waiters
+        }
+        for waiter in waiters.values { waiter.resume() }
+    }
+
+    /// Returns once `generation` has moved past `seen`, or after `timeout` (nil: no limit).
+    public func wait(after seen: UInt64, timeout: Duration?) async {
+        let id = state.withLock { state in
+            defer { state.nextWaiter &+= 1 }
+            return state.nextWaiter
+        }
+        let timer = timeout.map { timeout in
+            Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                self?.resume(id)
+            }
+        }
+        await withCheckedContinuation { continuation in
+            let alreadyChanged = state.withLock { state -> Bool in
+                if state.generation != seen { return true }
+                state.waiters[id] = continuation
+                return false
+            }
+            if alreadyChanged { continuation.resume() }
+        }
+        timer?.cancel()
+    }
+
+    private func resume(_ id: UInt64) {
+        state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+    }
+}

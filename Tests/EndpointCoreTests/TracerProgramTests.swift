@@ -1,0 +1,94 @@
+import EndpointCore
+import Foundation
+import Testing
+
+@Suite("Tracer programs from templates")
+struct TracerProgramTests {
+    static let bpfGolden = """
+        BEGIN { print(("ready", nsecs)); }
+        uprobe:/bin/bash:xmalloc { print(("entry", "xmalloc", probe, pid, tid, comm, cpu, nsecs)); }
+        uretprobe:/bin/bash:xmalloc { print(("return", "xmalloc", probe, pid, tid, comm, cpu, nsecs, retval)); }
+        uprobe:/bin/bash:xfree { print(("entry", "xfree", probe, pid, tid, comm, cpu, nsecs)); }
+        uretprobe:/bin/bash:xfree { print(("return", "xfree", probe, pid, tid, comm, cpu, nsecs, retval)); }
+        interval:s:30 { exit(); }
+
+        """
+
+    static let stapGolden = #"""
+        probe begin { printf("{\"type\": \"value\", \"data\": [\"ready\",%d]}\n", gettimeofday_ns()) }
+        probe process("/bin/bash").function("xmalloc").call { printf("{\"type\": \"value\", \"data\": [\"entry\",\"xmalloc\",\"process(\\\"/bin/bash\\\").function(\\\"xmalloc\\\").call\",%d,%d,%s,%d,%d]}\n", pid(), tid(), string_quoted(execname()), cpu(), gettimeofday_ns()) }
+        probe process("/bin/bash").function("xmalloc").return { printf("{\"type\": \"value\", \"data\": [\"return\",\"xmalloc\",\"process(\\\"/bin/bash\\\").function(\\\"xmalloc\\\").return\",%d,%d,%s,%d,%d,%d]}\n", pid(), tid(), string_quoted(execname()), cpu(), gettimeofday_ns(), returnval()) }
+        probe timer.s(30) { exit() }
+
+        """#
+
+    let template = TraceTemplate(process: "/bin/bash", functions: ["xmalloc", "xfree"], traceType: ["BPF", "STAP"])
+
+    @Test("bpftrace program: golden text")
+    func bpftraceGolden() {
+        #expect(TracerProgram.text(for: template, tracer: .bpf, lastingSeconds: 30) == Self.bpfGolden)
+    }
+
+    @Test("SystemTap program: golden text")
+    func systemTapGolden() {
+        let one = TraceTemplate(process: "/bin/bash", functions: ["xmalloc"], traceType: ["STAP"])
+        #expect(TracerProgram.text(for: one, tracer: .stap, lastingSeconds: 30) == Self.stapGolden)
+    }
+
+    @Test("SystemTap programs pass `stap -p1` (parse)")
+    func systemTapParses() throws {
+        // stap checks for a kernel build directory even to parse; this kernel has none,
+        // so hand it the smallest stand-in it accepts for pass 1.
+        let standIn = FileManager.default.temporaryDirectory.appendingPathComponent("stap-kbuild-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: standIn) }
+        try FileManager.default.createDirectory(atPath: standIn + "/include/config", withIntermediateDirectories: true)
+        try "".write(toFile: standIn + "/.config", atomically: true, encoding: .utf8)
+        try "".write(toFile: standIn + "/Module.symvers", atomically: true, encoding: .utf8)
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        try (release + "\n").write(toFile: standIn + "/include/config/kernel.release", atomically: true, encoding: .utf8)
+
+        let program = TracerProgram.text(for: template, tracer: .stap, lastingSeconds: 5)
+        let (code, output) = try Self.run("/usr/bin/stap", ["-p1", "-r", standIn, "-e", program])
+        #expect(code == 0, "\(output)")
+        // The parsed program is printed back: every probe made it through.
+        #expect(output.contains("process(\"/bin/bash\").function(\"xfree\").return"))
+    }
+
+    @Test("bpftrace accepts the program (`--dry-run` compiles it without attaching)")
+    func bpftraceParses() throws {
+        let program = TracerProgram.text(for: template, tracer: .bpf, lastingSeconds: 5)
+        let (code, output) = try Self.run("/usr/bin/bpftrace", ["-d", "-e", program])
+        #expect(code == 0, "\(output.suffix(2000))")
+    }
+
+    @Test("Function symbols are read from the ELF tables; missing ones are named")
+    func elfSymbols() throws {
+        let bash = try ELFFunctionSymbols(path: "/bin/bash")
+        #expect(bash.names.contains("xmalloc") && bash.names.contains("xfree"))
+        #expect(bash.names.count > 1000)
+        #expect(bash.missing(["xmalloc", "no_such_function", "xfree", "malloc_imported_not_defined"]) == ["no_such_function", "malloc_imported_not_defined"])
+        let libc = try ELFFunctionSymbols(path: "/usr/lib/x86_64-linux-gnu/libc.so.6")
+        #expect(libc.names.contains("malloc"))
+        #expect(throws: ELFFunctionSymbols.ReadError.notELF) { try ELFFunctionSymbols(path: "/etc/hostname") }
+        #expect(throws: ELFFunctionSymbols.ReadError.truncated) {
+            var header = try Data(contentsOf: URL(fileURLWithPath: "/bin/bash")).prefix(64)
+            header[0x3C] = 40  // claims 40 section headers that are not there
+            return try ELFFunctionSymbols(data: header)
+        }
+    }
+
+    static func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
