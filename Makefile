@@ -10,11 +10,14 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Starts the endpoint on the Config/ defaults (SQLite file Config/lambda.sqlite3).
+# Starts the endpoint on the Config/ defaults (SQLite file Config/lambda.sqlite3) and
+# the reference receiver on port 3001 (the default platform-url), writing .run/received/.
 run: build
-	$(SWIFT) run lambda-endpoint serve --config $(CONFIG)
+	CONFIG=$(CONFIG) bash scripts/run-local.sh
 
+# Real tracers, real sudo: the tests need tracefs and their sudo users (see the script).
 test: deps
+	bash scripts/prepare-test-machine.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

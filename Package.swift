@@ -115,6 +115,18 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        // Real tracer runs: the built binary as root and as unprivileged users through
+        // sudo, streaming to an in-process reference receiver.
+        .testTarget(
+            name: "EndpointRunTests",
+            dependencies: [
+                "Endpoint",
+                "EndpointCore",
+                "EndpointTestSupport",
+                "SubmitReceiver",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         // Runs the built `lambda-endpoint` binary as an operator would.
         .testTarget(
             name: "EndpointCLITests",

@@ -25,6 +25,13 @@ public struct ReceivedTrace: Codable, Sendable, Equatable {
     public var conflicts: [Int] = []
     /// Chunk numbers missing when `finished` arrived.
     public var gaps: [Int] = []
+    /// Chunks other than the last whose size differs from chunk 0's (every chunk but
+    /// the last must be exactly `submit-chunk-size` bytes).
+    public var irregularChunks: [Int] = []
+    /// Size of chunk 0, i.e. the endpoint's chunk size when there are several chunks.
+    public var firstChunkBytes: Int?
+    /// Messages out of protocol order, e.g. a chunk before `start`.
+    public var protocolErrors: [String] = []
     public var code: Int32?
     public var stderr: String?
 

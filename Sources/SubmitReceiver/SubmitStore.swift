@@ -68,12 +68,15 @@ public actor SubmitStore {
         switch message {
         case .start(let trace):
             var stream = try openStream(trace)
+            if stream.info.verdict != .receiving { stream.info.protocolErrors.append("start after finished") }
             stream.info.started = true
             return try store(stream)
         case let .chunk(trace, no, field):
             guard no >= 0 else { throw Rejection.negativeChunkNumber }
             guard let bytes = Data(base64Encoded: field) else { throw Rejection.badBase64(no: no) }
             var stream = try openStream(trace)
+            if !stream.info.started { stream.info.protocolErrors.append("chunk \(no) before start") }
+            if stream.info.verdict != .receiving { stream.info.protocolErrors.append("chunk \(no) after finished") }
             if no < stream.info.chunks {
                 let extent = stream.extents[no]
                 try stream.file.seek(toOffset: UInt64(extent.offset))
@@ -99,10 +102,14 @@ public actor SubmitStore {
             return try store(stream)
         case let .finished(trace, stderr, code):
             var stream = try openStream(trace)
+            if !stream.info.started { stream.info.protocolErrors.append("finished before start") }
             stream.info.code = code
             stream.info.stderr = stderr
             let highest = max(stream.info.chunks, (stream.pending.keys.max() ?? -1) + 1)
             stream.info.gaps = (stream.info.chunks..<highest).filter { stream.pending[$0] == nil }
+            stream.info.firstChunkBytes = stream.extents.first?.length
+            stream.info.irregularChunks = stream.extents.dropLast().enumerated()
+                .filter { $0.element.length != stream.extents[0].length }.map(\.offset)
             if !stream.info.gaps.isEmpty || !stream.info.conflicts.isEmpty {
                 stream.info.verdict = .incomplete
             } else {

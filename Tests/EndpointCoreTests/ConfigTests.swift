@@ -42,6 +42,10 @@ struct ConfigTests {
         #expect(lambda.endpointUUID == "4633d686-f75d-4d1f-8415-02ce37d9e5f8")
         #expect(lambda.traceDirectory == "/tmp")
         #expect(lambda.maxLastingSeconds == 86400)
+        #expect(lambda.maxConcurrentRuns == 16)
+        #expect(lambda.killGraceSeconds == 5)
+        #expect(lambda.shutdownGraceSeconds == 10)
+        #expect(lambda.submitFlushInterval == nil)
         #expect(lambda.auth == AuthSettings())
         #expect(lambda.logLevel == .info)
         #expect(configuration.warnings.count == 1)
@@ -95,6 +99,13 @@ struct ConfigTests {
         #expect(configuration.lambda.traceDirectory == "/tmp")
         #expect(configuration.lambda.bpfPath == "/usr/bin/bpftrace")
         #expect(configuration.lambda.rootPassword == nil)
+    }
+
+    @Test("submit-flush-interval takes decimal seconds")
+    func flushInterval() throws {
+        let directory = try TestConfigDirectory(lambda: ["submit-flush-interval": "0.25"])
+        defer { directory.remove() }
+        #expect(try EndpointConfiguration.load(directory: directory.path, environment: [:]).lambda.submitFlushInterval == .milliseconds(250))
     }
 
     @Test("A root-password is read and kept")
@@ -161,6 +172,10 @@ struct ConfigTests {
         BadCase("trace-dir a file", lambda: ["trace-dir": "/etc/hostname"], key: "trace-dir", problem: "\"/etc/hostname\" is not an existing directory"),
         BadCase("max-lasting zero", lambda: ["max-lasting": "0"], key: "max-lasting", problem: "must be between 1 and 31536000 seconds, got 0"),
         BadCase("log-level unknown", lambda: ["log-level": "loud"], key: "log-level", problem: "expected one of trace, debug, info, notice, warning, error, critical, got \"loud\""),
+        BadCase("max-concurrent-runs zero", lambda: ["max-concurrent-runs": "0"], key: "max-concurrent-runs", problem: "must be between 1 and 1000, got 0"),
+        BadCase("kill-grace-seconds too long", lambda: ["kill-grace-seconds": "61"], key: "kill-grace-seconds", problem: "must be between 1 and 60 seconds, got 61"),
+        BadCase("submit-flush-interval text", lambda: ["submit-flush-interval": "soon"], key: "submit-flush-interval", problem: "expected a number of seconds, got \"soon\""),
+        BadCase("submit-flush-interval too short", lambda: ["submit-flush-interval": "0.01"], key: "submit-flush-interval", problem: "must be 0 (off) or between 0.05 and 3600.0 seconds, got 0.01"),
         BadCase("auth cache negative", lambda: ["auth-cache-size": "-1"], key: "auth-cache-size", problem: "must be between 0 and 1000000 entries, got -1"),
         BadCase("auth concurrency zero", lambda: ["auth-max-concurrent-verifications": "0"], key: "auth-max-concurrent-verifications", problem: "must be between 1 and 64, got 0"),
         BadCase("auth memory cap too small", lambda: ["auth-max-argon2-memory-kib": "4"], key: "auth-max-argon2-memory-kib", problem: "must be between 8 and 4194304 KiB, got 4"),

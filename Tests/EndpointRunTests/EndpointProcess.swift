@@ -1,0 +1,185 @@
+import EndpointTestSupport
+import Foundation
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The real `lambda-endpoint serve --config DIR` as a separate process, as root or as
+/// one of the unprivileged users made by `scripts/prepare-test-machine.sh`.
+final class EndpointProcess: @unchecked Sendable {
+    enum RunAs: String {
+        case root
+        /// NOPASSWD sudo rule for the tracers.
+        case sudoNoPassword = "lambda-nopw"
+        /// Password sudo rule; the password is in a root-only file.
+        case sudoPassword = "lambda-pw"
+        /// No sudo rule.
+        case noSudoRule = "lambda-norule"
+    }
+
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static func fixture(_ name: String) -> String { repositoryRoot + "/Tests/Fixtures/" + name }
+    static let sudoPasswordFile = "/var/lib/lambda-endpoint-tests/sudo-password"
+
+    let directory: TestConfigDirectory
+    let process: SpawnedProcess
+    let port: Int
+    let authorization: String
+    private let binaryDirectory: String
+
+    /// Starts the endpoint and waits until it listens. `lambda` overrides keys of
+    /// lambda-settings.yml (platform-url is set to `receiver`).
+    init(as user: RunAs = .root, receiver: LiveReceiver, lambda: [String: String?] = [:], environment extra: [String: String] = [:]) throws {
+        var lambda = lambda
+        lambda["platform-url"] = lambda["platform-url"] ?? receiver.url
+        directory = try TestConfigDirectory(lambda: lambda)
+        // The binary is copied where any user can run it: the build folder may sit
+        // under a directory that only root can enter.
+        binaryDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("lambda-endpoint-bin-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: binaryDirectory, withIntermediateDirectories: true)
+        let binary = binaryDirectory + "/lambda-endpoint"
+        try FileManager.default.copyItem(atPath: Self.builtBinary, toPath: binary)
+        chmod(binaryDirectory, 0o755)
+        chmod(binary, 0o755)
+
+        var environment = ProcessInfo.processInfo.environment
+        environment.merge(extra) { $1 }
+        let arguments = ["serve", "--config", directory.path]
+        if user == .root {
+            process = try SpawnedProcess(executable: binary, arguments: arguments, environment: environment)
+        } else {
+            try Self.giveDirectory(directory.path, to: user.rawValue)
+            process = try SpawnedProcess(
+                executable: "/usr/bin/setpriv",
+                arguments: ["--reuid", user.rawValue, "--regid", user.rawValue, "--init-groups", "--", binary] + arguments,
+                environment: environment)
+        }
+        guard process.waitForStandardError(timeout: 30, until: { $0.contains("Endpoint listening") }),
+              let port = Self.port(in: process.standardError)
+        else {
+            throw EndpointFailedToStart(log: process.standardError)
+        }
+        self.port = port
+        self.authorization = TestConfigDirectory.endpointUUID
+            + "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g"
+    }
+
+    struct EndpointFailedToStart: Error, CustomStringConvertible {
+        let log: String
+        var description: String { "endpoint did not start:\n\(log)" }
+    }
+
+    static var sudoPassword: String {
+        get throws { try String(contentsOfFile: sudoPasswordFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+
+    static var builtBinary: String {
+        let testBinary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: testBinary).deletingLastPathComponent().appendingPathComponent("lambda-endpoint").path
+    }
+
+    static func port(in log: String) -> Int? {
+        guard let range = log.range(of: "http.port=") else { return nil }
+        return Int(log[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    static func giveDirectory(_ path: String, to user: String) throws {
+        guard let entry = getpwnam(user) else { throw EndpointFailedToStart(log: "no user \(user): run scripts/prepare-test-machine.sh") }
+        let uid = entry.pointee.pw_uid, gid = entry.pointee.pw_gid
+        chown(path, uid, gid)
+        for item in FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? [] {
+            chown(path + "/" + item, uid, gid)
+        }
+    }
+
+    deinit {
+        process.send(SIGKILL)
+        process.waitForExit(timeout: 5)
+        directory.remove()
+        try? FileManager.default.removeItem(atPath: binaryDirectory)
+    }
+
+    // MARK: - HTTP
+
+    struct Answer {
+        let status: Int
+        let body: String
+        let contentType: String?
+        var json: Any? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) }
+    }
+
+    func request(_ method: String, _ path: String, json: String? = nil) async throws -> Answer {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        request.setValue(authorization, forHTTPHeaderField: "Authorization")
+        if let json {
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(json.utf8)
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as? HTTPURLResponse
+        return Answer(status: http?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self), contentType: http?.value(forHTTPHeaderField: "Content-Type"))
+    }
+
+    /// Stores a template and returns its number.
+    func putTemplate(_ json: String) async throws -> Int {
+        let answer = try await request("PUT", "/trace", json: json)
+        guard answer.status == 200, let object = answer.json as? [String: Any], let number = object["traceNo"] as? Int else {
+            throw EndpointFailedToStart(log: "PUT /trace answered \(answer.status): \(answer.body)")
+        }
+        return number
+    }
+
+    /// Starts a run; returns its file path.
+    func start(traceId: Int, tracer: String = "BPF", lasting: Int) async throws -> String {
+        let answer = try await request("POST", "/trace/start", json: #"{"traceT":"\#(tracer)","traceId":\#(traceId),"lasting":\#(lasting)}"#)
+        guard answer.status == 200, let object = answer.json as? [String: Any], let path = object["filePath"] as? String, object["thread"] is Int else {
+            throw EndpointFailedToStart(log: "POST /trace/start answered \(answer.status): \(answer.body)")
+        }
+        return path
+    }
+
+    /// The run's status object while it is active, else from the finished list.
+    func runStatus(_ filePath: String) async throws -> [String: Any]? {
+        let escaped = filePath.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? filePath
+        let running = try await request("GET", "/trace/running?path=\(escaped)")
+        if running.status == 200 { return running.json as? [String: Any] }
+        let finished = try await request("GET", "/traces/finished")
+        return (finished.json as? [[String: Any]])?.first { $0["filePath"] as? String == filePath }
+    }
+
+    /// Waits for the run's state to become `state` (e.g. "running").
+    func waitForState(_ filePath: String, _ state: String, timeout: Double) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try await runStatus(filePath)?["state"] as? String == state { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+}
+
+/// Processes whose command line contains `marker`, e.g. a tracer's unique program text.
+func processes(containing marker: String) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap(Int32.init).filter { pid in
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        return String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self).contains(marker)
+    }
+}
+
+/// Runs bash loops that call xmalloc/xfree continuously until cancelled.
+func busyBash(seconds: Int) throws -> SpawnedProcess {
+    try SpawnedProcess(executable: "/bin/bash", arguments: ["-c", "end=$((SECONDS+\(seconds))); while [ $SECONDS -lt $end ]; do x=$(echo a b c); y=\"$x$x\"; done"])
+}
+
+/// Every line parses as a JSON object.
+func ndjsonLines(_ data: Data) -> [[String: Any]]? {
+    var objects: [[String: Any]] = []
+    for line in data.split(separator: UInt8(ascii: "\n")) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return nil }
+        objects.append(object)
+    }
+    return objects
+}

@@ -1,0 +1,55 @@
+import EndpointCore
+import EndpointTestSupport
+import Foundation
+import Hummingbird
+import Logging
+import SubmitReceiver
+
+/// The reference receiver, in this test process, on a free loopback port.
+final class LiveReceiver: Sendable {
+    let store: SubmitStore
+    let port: Int
+    let directory: String
+    private let task: Task<Void, any Error>
+
+    init() async throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lambda-receiver-\(UUID().uuidString)").path
+        store = try SubmitStore(directory: directory)
+        let authenticator = RequestAuthenticator(endpointUUID: TestConfigDirectory.endpointUUID, secret: TestConfigDirectory.secret, settings: AuthSettings())
+        var logger = Logger(label: "test-receiver")
+        logger.logLevel = .warning
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = Application(
+            router: buildReceiverRouter(store: store, authenticator: authenticator),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        task = Task { try await app.run() }
+        var iterator = ports.makeAsyncIterator()
+        port = await iterator.next() ?? 0
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    /// Waits until the receiver has a verdict for `trace` (its `finished` arrived).
+    func waitForFinished(_ trace: String, timeout: Double) async -> ReceivedTrace? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let received = await store.trace(trace), received.verdict != .receiving { return received }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return await store.trace(trace)
+    }
+
+    func stream(_ trace: String) async throws -> Data {
+        guard let path = await store.streamPath(for: trace) else { throw MissingValue() }
+        return try Data(contentsOf: URL(fileURLWithPath: path))
+    }
+
+    func stop() {
+        task.cancel()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+struct MissingValue: Error {}

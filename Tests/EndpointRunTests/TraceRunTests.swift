@@ -1,0 +1,240 @@
+import EndpointTestSupport
+import Foundation
+import SubmitReceiver
+import Testing
+
+/// Real bpftrace, real sudo, real HTTP. Serialized: tracers and busy loops share two cores.
+@Suite("Trace runs with real tracers", .serialized)
+struct TraceRunTests {
+    static let bashTemplate = #"{"process":"/bin/bash","functions":["xmalloc","xfree"],"traceType":["BPF","STAP"]}"#
+
+    /// Checks what every successful run must give the platform.
+    func expectCompleteStream(_ received: ReceivedTrace?, receiver: LiveReceiver, filePath: String, chunkSize: Int) async throws {
+        let received = try #require(received)
+        #expect(received.verdict == .complete, "\(received)")
+        #expect(received.code == 0)
+        #expect(received.started)
+        #expect(received.protocolErrors.isEmpty)
+        #expect(received.gaps.isEmpty && received.conflicts.isEmpty)
+        #expect(received.irregularChunks.isEmpty)
+        if received.chunks > 1 { #expect(received.firstChunkBytes == chunkSize) }
+        let stream = try await receiver.stream(filePath)
+        #expect(Int64(stream.count) == received.bytes)
+        // The decoded chunks are byte for byte the tracer's stdout, kept in the run file.
+        #expect(stream == FileManager.default.contents(atPath: filePath))
+        let lines = try #require(ndjsonLines(stream), "the stream is not NDJSON")
+        #expect(lines.first?["type"] as? String == "attached_probes")
+        let values = lines.compactMap { $0["data"] as? [Any] }
+        #expect(values.contains { $0.first as? String == "ready" })
+        let entries = values.filter { $0.first as? String == "entry" && $0[1] as? String == "xmalloc" }
+        let returns = values.filter { $0.first as? String == "return" && $0[1] as? String == "xmalloc" && $0.count == 9 }
+        #expect(!entries.isEmpty && !returns.isEmpty, "no xmalloc events")
+    }
+
+    @Test("Root endpoint: bpftrace on /bin/bash xmalloc, lasting expiry, complete stream in exact chunks")
+    func rootEndToEnd() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(receiver: receiver, lambda: ["submit-chunk-size": "16384"])
+        let number = try await endpoint.putTemplate(Self.bashTemplate)
+        let busy = try busyBash(seconds: 8)
+        defer { busy.send(SIGKILL) }
+        let filePath = try await endpoint.start(traceId: number, lasting: 3)
+        #expect(try await endpoint.waitForState(filePath, "running", timeout: 10))
+        let status = try #require(try await endpoint.runStatus(filePath))
+        #expect(status["process"] as? String == "/bin/bash")
+        #expect(status["functions"] as? [String] == ["xmalloc", "xfree"])
+        #expect(status["traceT"] as? String == "BPF" && status["privilege"] as? String == "root")
+        let all = try await endpoint.request("GET", "/traces/running/all")
+        #expect((all.json as? [[String: Any]])?.contains { $0["filePath"] as? String == filePath } == true)
+
+        let received = await receiver.waitForFinished(filePath, timeout: 20)
+        try await expectCompleteStream(received, receiver: receiver, filePath: filePath, chunkSize: 16384)
+        #expect((received?.chunks ?? 0) > 1)
+        let finished = try #require(try await endpoint.runStatus(filePath))
+        #expect(finished["state"] as? String == "delivered")
+        #expect(finished["exitCode"] as? Int == 0)
+        #expect(finished["chunksAcknowledged"] as? Int == received?.chunks)
+        #expect(try await endpoint.request("GET", "/trace/running?path=\(filePath)").status == 404)
+    }
+
+    @Test("Unprivileged endpoint through sudo -n: kill stops the root tracer within seconds, no tracer left")
+    func sudoWithoutPasswordKill() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(as: .sudoNoPassword, receiver: receiver)
+        let number = try await endpoint.putTemplate(Self.bashTemplate)
+        let busy = try busyBash(seconds: 20)
+        defer { busy.send(SIGKILL) }
+        let filePath = try await endpoint.start(traceId: number, lasting: 61)
+        #expect(try await endpoint.waitForState(filePath, "running", timeout: 15))
+        #expect(!processes(containing: "interval:s:61 ").isEmpty, "the tracer should be running")
+        try await Task.sleep(for: .milliseconds(500))
+
+        let killed = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
+        #expect(killed.status == 200 && killed.body == "Killed" && killed.contentType?.hasPrefix("text/plain") == true)
+        let received = await receiver.waitForFinished(filePath, timeout: 15)
+        try await expectCompleteStream(received, receiver: receiver, filePath: filePath, chunkSize: 51200)
+        #expect(processes(containing: "interval:s:61 ").isEmpty, "a tracer outlived its kill")
+        #expect(try await endpoint.runStatus(filePath)?["privilege"] as? String == "sudo -n")
+    }
+
+    @Test("Unprivileged endpoint through sudo -S with root-password: lasting expiry, complete stream")
+    func sudoWithPassword() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let password = try EndpointProcess.sudoPassword
+        let endpoint = try EndpointProcess(as: .sudoPassword, receiver: receiver, lambda: ["root-password": "'\(password)'"])
+        let number = try await endpoint.putTemplate(Self.bashTemplate)
+        let busy = try busyBash(seconds: 10)
+        defer { busy.send(SIGKILL) }
+        let filePath = try await endpoint.start(traceId: number, lasting: 3)
+        let received = await receiver.waitForFinished(filePath, timeout: 25)
+        try await expectCompleteStream(received, receiver: receiver, filePath: filePath, chunkSize: 51200)
+        #expect(try await endpoint.runStatus(filePath)?["privilege"] as? String == "sudo -S")
+        #expect(!endpoint.process.standardError.contains(password))
+    }
+
+    @Test("A wrong sudo password ends the run with sudo's error and a non-zero code")
+    func wrongSudoPassword() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(as: .sudoPassword, receiver: receiver, lambda: ["root-password": "'not-the-password-42'"])
+        let number = try await endpoint.putTemplate(Self.bashTemplate)
+        let filePath = try await endpoint.start(traceId: number, lasting: 30)
+        let received = try #require(await receiver.waitForFinished(filePath, timeout: 30))
+        #expect(received.verdict == .failed)
+        #expect(received.code == 1)
+        #expect(received.stderr?.contains("sudo:") == true, "\(received.stderr ?? "")")
+        #expect(received.stderr?.contains("not-the-password-42") == false)
+        let status = try #require(try await endpoint.runStatus(filePath))
+        #expect(status["exitCode"] as? Int == 1)
+        #expect((status["failure"] as? String)?.hasPrefix("tracer exited with code 1 before its probes were live: sudo:") == true, "\(status)")
+    }
+
+    @Test("No sudo rule: the run ends with sudo's 'a password is required' and code 1")
+    func missingSudoRule() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(as: .noSudoRule, receiver: receiver)
+        let number = try await endpoint.putTemplate(Self.bashTemplate)
+        let filePath = try await endpoint.start(traceId: number, lasting: 30)
+        let received = try #require(await receiver.waitForFinished(filePath, timeout: 15))
+        #expect(received.verdict == .failed)
+        #expect(received.code == 1)
+        #expect(received.stderr == "sudo: a password is required\n")
+        #expect(received.bytes == 0)
+    }
+
+    @Test("A fake tracer flooding stderr neither stalls nor loses stdout; its code is reported")
+    func stderrFlood() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(receiver: receiver, lambda: ["bpf-path": EndpointProcess.fixture("fake-tracer-stderr-flood.sh")])
+        let number = try await endpoint.putTemplate(Self.bashTemplate)
+        let filePath = try await endpoint.start(traceId: number, lasting: 30)
+        let received = try #require(await receiver.waitForFinished(filePath, timeout: 30))
+        #expect(received.code == 3)
+        #expect(received.verdict == .failed)
+        let stream = try await receiver.stream(filePath)
+        #expect(String(decoding: stream, as: UTF8.self) == "{\"type\": \"value\", \"data\": [\"ready\",1]}\n{\"type\": \"value\", \"data\": [\"fake-line\",2]}\n")
+        let stderr = try #require(received.stderr)
+        #expect(stderr.contains("bytes of stderr dropped]"))
+        #expect(stderr.hasSuffix("fake tracer: last stderr line\n"))
+        #expect(stderr.utf8.count < 80 * 1024)
+    }
+
+    @Test("Allow-listed variables reach the tracer; the endpoint's own environment (its secret) does not")
+    func tracerEnvironment() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(
+            receiver: receiver, lambda: ["bpf-path": EndpointProcess.fixture("fake-tracer-print-environment.sh"), "secret": "_env:LAMBDA_SECRET"],
+            environment: ["LAMBDA_SECRET": TestConfigDirectory.secret])
+        let number = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc"],"environment":["BPFTRACE_STRLEN"],"value":["100"],"options":["-k"],"traceType":["BPF"]}"#)
+        let filePath = try await endpoint.start(traceId: number, lasting: 30)
+        let received = try #require(await receiver.waitForFinished(filePath, timeout: 15))
+        #expect(received.verdict == .complete)
+        let text = String(decoding: try await receiver.stream(filePath), as: UTF8.self)
+        #expect(text.contains(#"{"env": "BPFTRACE_STRLEN=100"}"#))
+        #expect(text.contains(#"{"env": "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}"#))
+        #expect(!text.contains("LAMBDA_SECRET") && !text.contains(TestConfigDirectory.secret))
+        // argv: -f json -k -e <program>
+        #expect(text.components(separatedBy: "arg-bytes").count - 1 == 5)
+    }
+
+    @Test("SIGKILL of the endpoint leaves no tracer behind after a few seconds")
+    func endpointKilled() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(receiver: receiver)
+        let number = try await endpoint.putTemplate(Self.bashTemplate)
+        let busy = try busyBash(seconds: 20)
+        defer { busy.send(SIGKILL) }
+        let filePath = try await endpoint.start(traceId: number, lasting: 67)
+        #expect(try await endpoint.waitForState(filePath, "running", timeout: 10))
+        #expect(!processes(containing: "interval:s:67 ").isEmpty)
+        endpoint.process.send(SIGKILL)
+        #expect(endpoint.process.waitForExit(timeout: 5) == 128 + SIGKILL)
+        let deadline = Date().addingTimeInterval(8)
+        while !processes(containing: "interval:s:67 ").isEmpty, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(processes(containing: "interval:s:67 ").isEmpty, "a tracer outlived the endpoint")
+    }
+
+    @Test("STAP cannot load here: the run ends with stap's error and a non-zero code")
+    func systemTapFailsCleanly() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(receiver: receiver)
+        let number = try await endpoint.putTemplate(Self.bashTemplate)
+        let filePath = try await endpoint.start(traceId: number, tracer: "STAP", lasting: 5)
+        let received = try #require(await receiver.waitForFinished(filePath, timeout: 60))
+        #expect(received.verdict == .failed)
+        #expect((received.code ?? 0) != 0)
+        #expect(received.stderr?.isEmpty == false)
+    }
+
+    @Test("Start refusals: unknown template, wrong tracer, lasting bounds, missing functions, run cap; kill and running edge cases")
+    func startRefusals() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(receiver: receiver, lambda: [
+            "bpf-path": EndpointProcess.fixture("fake-tracer-sleeps.sh"), "max-concurrent-runs": "1", "max-lasting": "100", "kill-grace-seconds": "1",
+        ])
+        let bpfOnly = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#)
+        let missing = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc","no_such_function_here","another_missing"],"traceType":["BPF"]}"#)
+        let cases: [(String, Int, String)] = [
+            (#"{"traceT":"BPF","traceId":999,"lasting":5}"#, 404, "traceId: no template 999"),
+            (#"{"traceT":"STAP","traceId":\#(bpfOnly),"lasting":5}"#, 400, "traceT: template \(bpfOnly) may run with BPF, not STAP"),
+            (#"{"traceT":"DTRACE","traceId":\#(bpfOnly),"lasting":5}"#, 400, "traceT: 'DTRACE' is not a tracer type; expected one of BPF, STAP"),
+            (#"{"traceT":"BPF","traceId":\#(bpfOnly),"lasting":0}"#, 400, "lasting: must be a whole number of seconds from 1 to 100, got 0"),
+            (#"{"traceT":"BPF","traceId":\#(bpfOnly),"lasting":101}"#, 400, "lasting: must be a whole number of seconds from 1 to 100, got 101"),
+            (#"{"traceT":"BPF","traceId":\#(bpfOnly),"lasting":2.5}"#, 400, "lasting: expected a whole number"),
+            (#"{"traceT":"BPF","traceId":\#(bpfOnly),"lasting":"5"}"#, 400, "lasting: expected a whole number"),
+            (#"{"traceT":"BPF","traceId":\#(missing),"lasting":5}"#, 400, "functions: not in /bin/bash: no_such_function_here, another_missing"),
+        ]
+        for (body, status, message) in cases {
+            let answer = try await endpoint.request("POST", "/trace/start", json: body)
+            #expect(answer.status == status, "\(body)")
+            #expect(answer.json as? [String: String] == ["error": message], "\(answer.body)")
+        }
+        #expect(try await endpoint.request("GET", "/traces/running/all").body == "[]", "a refused start left a run behind")
+
+        let first = try await endpoint.start(traceId: bpfOnly, lasting: 60)
+        let second = try await endpoint.request("POST", "/trace/start", json: #"{"traceT":"BPF","traceId":\#(bpfOnly),"lasting":60}"#)
+        #expect(second.status == 429)
+        #expect(second.json as? [String: String] == ["error": "1 traces are already running (max-concurrent-runs); stop one or retry later"])
+
+        let unknownKill = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"/tmp/no-such.trace"}"#)
+        #expect(unknownKill.status == 200 && unknownKill.body == "Killed")
+        #expect(try await endpoint.request("POST", "/trace/kill", json: #"{"kill":"x"}"#).status == 400)
+        #expect(try await endpoint.request("GET", "/trace/running?path=/tmp/no-such.trace").status == 404)
+        #expect(try await endpoint.request("GET", "/trace/running").status == 400)
+
+        _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(first)"}"#)
+        let received = try #require(await receiver.waitForFinished(first, timeout: 10))
+        #expect(received.code == 0 && received.verdict == .complete)
+    }
+}

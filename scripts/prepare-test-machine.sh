@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Prepares this machine for the real-tracer tests, idempotently (run as root or with sudo):
+# - tracefs mounted (uprobes attach without it, but detach errors appear on exit);
+# - three unprivileged users that run the endpoint in tests:
+#     lambda-nopw    NOPASSWD sudo rule for the tracers only   (the `sudo -n` path)
+#     lambda-pw      password sudo rule for the tracers only   (the `sudo -S` path)
+#     lambda-norule  no sudo rule at all                       (the failure path)
+#   lambda-pw's password is random, made once, kept in a root-only file that the tests
+#   read; none of these users can log in (nologin shell, no home).
+# A sudo rule for a tracer is root-equivalent (bpftrace --unsafe runs commands): do not
+# run this on a machine whose other users you do not trust.
+set -euo pipefail
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+if ! mountpoint -q /sys/kernel/tracing; then
+    as_root mount -t tracefs nodev /sys/kernel/tracing || echo "prepare-test-machine: could not mount tracefs; uprobes may leave detach errors" >&2
+fi
+
+for user in lambda-nopw lambda-pw lambda-norule; do
+    if ! id "$user" >/dev/null 2>&1; then
+        as_root useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
+    fi
+done
+
+state_dir=/var/lib/lambda-endpoint-tests
+password_file=$state_dir/sudo-password
+as_root install -d -m 0700 "$state_dir"
+if ! as_root test -s "$password_file"; then
+    password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)
+    as_root sh -c "umask 077 && printf '%s' '$password' > '$password_file'"
+    printf 'lambda-pw:%s\n' "$password" | as_root chpasswd
+fi
+
+# The environment variables of the BPF allow-list must survive sudo's env_reset.
+sudoers=/etc/sudoers.d/lambda-endpoint-tests
+rules=$(mktemp)
+cat > "$rules" <<'RULES'
+# Installed by lambda-endpoint's scripts/prepare-test-machine.sh for its tests.
+Defaults!/usr/bin/bpftrace env_keep += "BPFTRACE_STRLEN BPFTRACE_PERF_RB_PAGES BPFTRACE_MAP_KEYS_MAX BPFTRACE_CAT_BYTES_MAX BPFTRACE_MAX_PROBES BPFTRACE_MAX_BPF_PROGS BPFTRACE_LOG_SIZE BPFTRACE_NO_CPP_DEMANGLE BPFTRACE_NO_USER_SYMBOLS BPFTRACE_CACHE_USER_SYMBOLS"
+Defaults:lambda-pw lecture=never
+lambda-nopw ALL=(root) NOPASSWD: /usr/bin/bpftrace, /usr/bin/stap
+lambda-pw ALL=(root) PASSWD: /usr/bin/bpftrace, /usr/bin/stap
+RULES
+if ! as_root cmp -s "$rules" "$sudoers" 2>/dev/null; then
+    as_root visudo -cqf "$rules"
+    as_root install -m 0440 "$rules" "$sudoers"
+fi
+rm -f "$rules"
