@@ -101,11 +101,13 @@ public actor RunSupervisor: Service {
                 run.stop(grace: settings.killGrace)
             }
         }
-        Task {
+        Task { [settings] in
             do {
                 try await delivery.run(progress: run.progress, current: { run.deliveryProgress }, counters: { run.updateDelivery($0) })
             } catch {
-                runLogger.error("Delivery ended early", metadata: ["delivery.error": "\(error)"])
+                // Without a delivery nobody reads the output: stop the tracer too.
+                runLogger.error("Delivery ended early; stopping the tracer", metadata: ["delivery.error": "\(error)"])
+                run.stop(grace: settings.killGrace)
             }
             await self.retire(filePath)
         }

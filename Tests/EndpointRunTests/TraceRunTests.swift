@@ -183,6 +183,27 @@ struct TraceRunTests {
         #expect(processes(containing: "interval:s:67 ").isEmpty, "a tracer outlived the endpoint")
     }
 
+    @Test("submit-flush-interval sends a partial chunk of a quiet run while it still runs")
+    func flushInterval() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(receiver: receiver, lambda: [
+            "bpf-path": EndpointProcess.fixture("fake-tracer-sleeps.sh"), "submit-flush-interval": "0.2", "kill-grace-seconds": "1",
+        ])
+        let number = try await endpoint.putTemplate(Self.bashTemplate)
+        let filePath = try await endpoint.start(traceId: number, lasting: 60)
+        let deadline = Date().addingTimeInterval(10)
+        while await receiver.store.trace(filePath)?.chunks ?? 0 == 0, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let live = try #require(await receiver.store.trace(filePath))
+        #expect(live.chunks == 1 && live.verdict == .receiving)
+        #expect(String(decoding: try await receiver.stream(filePath), as: UTF8.self) == "{\"type\": \"value\", \"data\": [\"ready\",1]}\n")
+        _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
+        let received = try #require(await receiver.waitForFinished(filePath, timeout: 10))
+        #expect(received.verdict == .complete && received.chunks == 1)
+    }
+
     @Test("STAP cannot load here: the run ends with stap's error and a non-zero code")
     func systemTapFailsCleanly() async throws {
         let receiver = try await LiveReceiver()
