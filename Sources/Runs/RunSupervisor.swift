@@ -44,7 +44,7 @@ public actor RunSupervisor: Service {
     public enum StartError: Error, Equatable {
         case tooManyRuns(limit: Int)
         case cannotCreateFile(String)
-        case cannotSpawn(String)
+        case shuttingDown
     }
 
     let settings: Settings
@@ -65,7 +65,7 @@ public actor RunSupervisor: Service {
     /// Starts a run of a validated template; returns at once, without waiting for the
     /// tracer, with the run's number and file path.
     public func start(template: TraceTemplate, tracer: TracerType, lastingSeconds: Int) throws(StartError) -> (thread: Int, filePath: String) {
-        guard acceptingRuns else { throw .cannotSpawn("the endpoint is shutting down") }
+        guard acceptingRuns else { throw .shuttingDown }
         let active = runs.values.filter { !$0.hasExited }.count
         guard active < settings.maxConcurrentRuns else { throw .tooManyRuns(limit: settings.maxConcurrentRuns) }
 
@@ -80,13 +80,7 @@ public actor RunSupervisor: Service {
         let program = TracerProgram.text(for: template, tracer: tracer, lastingSeconds: lastingSeconds)
         let tracerPath = tracer == .bpf ? settings.bpfPath : settings.stapPath
         let invocation = TracerInvocation(template: template, tracer: tracer, program: program, tracerPath: tracerPath, privilege: settings.privilege)
-        do {
-            try run.launch(invocation) {}
-        } catch {
-            close(fd)
-            unlink(filePath)
-            throw .cannotSpawn(error.description)
-        }
+        run.launch(invocation)
         runs[filePath] = run
         order.append(filePath)
         var runLogger = logger

@@ -54,19 +54,27 @@ public final class TraceRun: Sendable {
         self.privilege = privilege
     }
 
-    /// Spawns the tracer. `onExit` runs once the tracer is reaped.
-    func launch(_ invocation: TracerInvocation, onExit: @escaping @Sendable () -> Void) throws(ChildProcess.SpawnError) {
-        let child = try ChildProcess(
-            executable: invocation.executable,
-            arguments: invocation.arguments,
-            environment: invocation.environment,
-            standardInput: invocation.standardInput,
-            onOutput: { [self] in appendOutput($0) },
-            onError: { [self] bytes in state.withLock { $0.stderr.append(bytes) } },
-            onExit: { [self] code in
-                exited(code: code)
-                onExit()
-            })
+    /// Spawns the tracer. A tracer that cannot be executed at all (missing binary, no
+    /// permission) still makes a run: it ends at once with code 127, as a shell would
+    /// report it, and the reason in its stderr, so the platform hears of it the same way
+    /// as of any other tracer failure.
+    func launch(_ invocation: TracerInvocation) {
+        let child: ChildProcess
+        do {
+            child = try ChildProcess(
+                executable: invocation.executable,
+                arguments: invocation.arguments,
+                environment: invocation.environment,
+                standardInput: invocation.standardInput,
+                onOutput: { [self] in appendOutput($0) },
+                onError: { [self] bytes in state.withLock { $0.stderr.append(bytes) } },
+                onExit: { [self] code in exited(code: code) })
+        } catch {
+            let message = Array("lambda-endpoint: \(error.description)\n".utf8)
+            message.withUnsafeBytes { bytes in state.withLock { $0.stderr.append(bytes) } }
+            exited(code: 127)
+            return
+        }
         state.withLock { $0.child = child }
     }
 

@@ -204,6 +204,20 @@ struct TraceRunTests {
         #expect(received.verdict == .complete && received.chunks == 1)
     }
 
+    @Test("A tracer binary that does not exist ends the run with code 127 and the reason")
+    func missingTracerBinary() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(receiver: receiver, lambda: ["bpf-path": "/nonexistent/bpftrace"])
+        let number = try await endpoint.putTemplate(Self.bashTemplate)
+        let filePath = try await endpoint.start(traceId: number, lasting: 5)
+        let received = try #require(await receiver.waitForFinished(filePath, timeout: 10))
+        #expect(received.code == 127 && received.verdict == .failed)
+        #expect(received.stderr == "lambda-endpoint: cannot start /nonexistent/bpftrace: No such file or directory\n")
+        let status = try #require(try await endpoint.runStatus(filePath))
+        #expect(status["failure"] as? String == "tracer exited with code 127 before its probes were live: lambda-endpoint: cannot start /nonexistent/bpftrace: No such file or directory")
+    }
+
     @Test("STAP cannot load here: the run ends with stap's error and a non-zero code")
     func systemTapFailsCleanly() async throws {
         let receiver = try await LiveReceiver()

@@ -83,8 +83,8 @@ struct RunController<Context: RequestContext> {
         } catch .cannotCreateFile(let reason) {
             context.logger.error("Cannot create a run file", metadata: ["error": "\(reason)"])
             throw APIError(.internalServerError, "cannot create the run file in trace-dir: \(reason)")
-        } catch .cannotSpawn(let reason) {
-            throw APIError(.internalServerError, reason)
+        } catch .shuttingDown {
+            throw APIError(.serviceUnavailable, "the endpoint is shutting down; no new traces")
         }
     }
 
