@@ -30,6 +30,7 @@ public struct EndpointDependencies: Sendable {
         self.supervisor = RunSupervisor(
             settings: RunSupervisor.Settings(lambda: lambda, privilege: privilege),
             client: PlatformClient(platformURL: lambda.platformURL, authorization: outgoingAuthorization),
+            database: database,
             logger: logger)
     }
 }

@@ -29,16 +29,20 @@ public struct RunStatus: Encodable, Sendable, Equatable {
     public var chunksAcknowledged: Int
     public var bytesAcknowledged: Int64
     public var retries: Int
+    /// Messages the platform refused with a status that is not retried (4xx).
+    public var refusedMessages: Int
     public var lastDeliveryError: String?
     /// Exit code of the tracer (128 + signal when a signal ended it), once it exited.
     public var exitCode: Int32?
     /// Why the run did not end as asked, e.g. sudo's or the tracer's error line.
     public var failure: String?
     public var privilege: String
+    /// True when the run was picked up again after the endpoint restarted.
+    public var resumed: Bool
 
     enum CodingKeys: String, CodingKey {
         case filePath, thread, traceT, startedAt, deadline, state, bytesRead, chunksAcknowledged, bytesAcknowledged
-        case retries, lastDeliveryError, exitCode, failure, privilege
+        case retries, refusedMessages, lastDeliveryError, exitCode, failure, privilege, resumed
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -56,9 +60,25 @@ public struct RunStatus: Encodable, Sendable, Equatable {
         try container.encode(chunksAcknowledged, forKey: .chunksAcknowledged)
         try container.encode(bytesAcknowledged, forKey: .bytesAcknowledged)
         try container.encode(retries, forKey: .retries)
+        try container.encode(refusedMessages, forKey: .refusedMessages)
         try container.encodeIfPresent(lastDeliveryError, forKey: .lastDeliveryError)
         try container.encodeIfPresent(exitCode, forKey: .exitCode)
         try container.encodeIfPresent(failure, forKey: .failure)
         try container.encode(privilege, forKey: .privilege)
+        try container.encode(resumed, forKey: .resumed)
+    }
+}
+
+extension RunStatus {
+    /// A finished run as the database remembers it.
+    init?(record: RunRecord) {
+        guard let tracer = TracerType(rawValue: record.tracer) else { return nil }
+        self.init(
+            template: record.template, filePath: record.filePath, thread: record.thread, traceType: tracer,
+            startedAt: record.startedAt, deadline: record.deadline, state: record.finishedAcknowledged ? .delivered : .delivering,
+            bytesRead: record.bytesWritten ?? record.bytesAcknowledged, chunksAcknowledged: record.chunksAcknowledged,
+            bytesAcknowledged: record.bytesAcknowledged, retries: record.retries, refusedMessages: record.refusedMessages,
+            lastDeliveryError: record.lastError, exitCode: record.exitCode, failure: record.failure,
+            privilege: record.privilege, resumed: false)
     }
 }

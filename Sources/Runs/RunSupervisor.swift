@@ -8,8 +8,10 @@ import Submitter
 import Glibc
 #endif
 
-/// Starts, lists, stops and forgets tracer runs. A `Service`: on graceful shutdown it
-/// stops every tracer with SIGINT and gives deliveries a bounded time to finish.
+/// Starts, lists, stops and remembers tracer runs, and sees every run's output to the
+/// platform. A `Service`: when it starts it resumes every run the database says is
+/// undelivered (also after SIGKILL); on graceful shutdown it stops every tracer with
+/// SIGINT and gives deliveries a bounded time, the rest resuming at the next start.
 public actor RunSupervisor: Service {
     public struct Settings: Sendable {
         public var traceDirectory: String
@@ -24,6 +26,9 @@ public actor RunSupervisor: Service {
         public var lastingSlack: Duration
         public var shutdownGrace: Duration
         public var historySize: Int
+        public var maxSpoolBytes: Int64
+        public var keepRunFiles: Bool
+        public var retryPolicy: RetryPolicy
         public var privilege: TracerPrivilege
 
         public init(lambda: LambdaSettings, privilege: TracerPrivilege) {
@@ -37,6 +42,9 @@ public actor RunSupervisor: Service {
             self.lastingSlack = .seconds(2)
             self.shutdownGrace = .seconds(lambda.shutdownGraceSeconds)
             self.historySize = 100
+            self.maxSpoolBytes = lambda.maxSpoolBytes
+            self.keepRunFiles = lambda.keepRunFiles
+            self.retryPolicy = RetryPolicy(initial: lambda.submitRetryInitial, maximum: lambda.submitRetryMaximum)
             self.privilege = privilege
         }
     }
@@ -45,27 +53,37 @@ public actor RunSupervisor: Service {
         case tooManyRuns(limit: Int)
         case cannotCreateFile(String)
         case shuttingDown
+        case database(String)
     }
 
     let settings: Settings
     let client: PlatformClient
+    let database: EndpointDatabase
     let logger: Logger
+    let budget: SpoolBudget
     private var runs: [String: TraceRun] = [:]
     private var order: [String] = []
     private var history: [RunStatus] = []
     private var nextThread = 1
     private var acceptingRuns = true
+    private var resumedFromDatabase = false
 
-    public init(settings: Settings, client: PlatformClient, logger: Logger) {
+    public init(settings: Settings, client: PlatformClient, database: EndpointDatabase, logger: Logger) {
         self.settings = settings
         self.client = client
+        self.database = database
         self.logger = logger
+        self.budget = SpoolBudget(capacity: settings.maxSpoolBytes)
     }
 
+    // MARK: - Starting
+
     /// Starts a run of a validated template; returns at once, without waiting for the
-    /// tracer, with the run's number and file path.
-    public func start(template: TraceTemplate, tracer: TracerType, lastingSeconds: Int) throws(StartError) -> (thread: Int, filePath: String) {
+    /// tracer, with the run's number and file path. The run is in the database before
+    /// the tracer starts, so a crash at any point after this leaves it resumable.
+    public func start(template: TraceTemplate, tracer: TracerType, lastingSeconds: Int) async throws(StartError) -> (thread: Int, filePath: String) {
         guard acceptingRuns else { throw .shuttingDown }
+        await resumeIfNeeded()
         let active = runs.values.filter { !$0.hasExited }.count
         guard active < settings.maxConcurrentRuns else { throw .tooManyRuns(limit: settings.maxConcurrentRuns) }
 
@@ -76,18 +94,28 @@ public actor RunSupervisor: Service {
 
         let thread = nextThread
         nextThread += 1
-        let run = TraceRun(thread: thread, filePath: filePath, outputFD: fd, template: template, tracer: tracer, lastingSeconds: lastingSeconds, privilege: settings.privilege)
+        let startedAt = Date()
+        let record = RunRecord(
+            filePath: filePath, thread: thread, template: template, tracer: tracer.rawValue, lastingSeconds: lastingSeconds,
+            startedAt: startedAt, deadline: startedAt.addingTimeInterval(TimeInterval(lastingSeconds)), privilege: settings.privilege.name)
+        do {
+            try await database.recordRunStarted(record)
+        } catch {
+            close(fd)
+            unlink(filePath)
+            throw .database("\(error)")
+        }
+        let run = TraceRun(record: record, tracer: tracer, outputFD: fd, budget: budget)
+        runs[filePath] = run
+        order.append(filePath)
+        let runLogger = logger(for: filePath)
+        runLogger.info("Trace started", metadata: ["trace.thread": "\(thread)", "trace.tracer": "\(tracer.rawValue)", "trace.lasting": "\(lastingSeconds)", "trace.privilege": "\(settings.privilege.name)"])
+
         let program = TracerProgram.text(for: template, tracer: tracer, lastingSeconds: lastingSeconds)
         let tracerPath = tracer == .bpf ? settings.bpfPath : settings.stapPath
         let invocation = TracerInvocation(template: template, tracer: tracer, program: program, tracerPath: tracerPath, privilege: settings.privilege)
-        run.launch(invocation)
-        runs[filePath] = run
-        order.append(filePath)
-        var runLogger = logger
-        runLogger[metadataKey: "trace.path"] = "\(filePath)"
-        runLogger.info("Trace started", metadata: ["trace.thread": "\(thread)", "trace.tracer": "\(tracer.rawValue)", "trace.lasting": "\(lastingSeconds)", "trace.privilege": "\(settings.privilege.name)"])
+        run.launch(invocation) { Task { await self.tracerExited(run) } }
 
-        let delivery = RunDelivery(trace: filePath, filePath: filePath, chunkSize: settings.chunkSize, flushInterval: settings.flushInterval, client: client, logger: logger)
         Task { [settings] in
             // The endpoint's own bound on `lasting`, behind the program's timer.
             if await !run.waitForExit(timeout: .seconds(lastingSeconds) + settings.lastingSlack) {
@@ -95,31 +123,119 @@ public actor RunSupervisor: Service {
                 run.stop(grace: settings.killGrace)
             }
         }
-        Task { [settings] in
+        deliver(run)
+        return (thread, filePath)
+    }
+
+    func logger(for filePath: String) -> Logger {
+        var runLogger = logger
+        runLogger[metadataKey: "trace.path"] = "\(filePath)"
+        return runLogger
+    }
+
+    /// Persists the tracer's end: its code and stderr are what `finished` carries, also
+    /// if the endpoint restarts before delivering it.
+    func tracerExited(_ run: TraceRun) async {
+        let progress = run.deliveryProgress
+        guard let exit = progress.exit else { return }
+        do {
+            try await database.recordTracerExit(filePath: run.filePath, code: exit.code, stderr: exit.stderr, bytesWritten: progress.bytesWritten, failure: run.status.failure)
+        } catch {
+            logger(for: run.filePath).error("Cannot record the tracer's exit", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: - Delivering
+
+    /// Starts the delivery of `run` from its cursor; persists the cursor at every
+    /// acknowledgement and retires the run when `finished` is acknowledged.
+    func deliver(_ run: TraceRun) {
+        let delivery = RunDelivery(
+            trace: run.filePath, filePath: run.filePath, chunkSize: settings.chunkSize, flushInterval: settings.flushInterval,
+            client: client, retryPolicy: settings.retryPolicy, logger: logger)
+        let runLogger = logger(for: run.filePath)
+        Task { [settings, database, budget] in
             do {
-                try await delivery.run(progress: run.progress, current: { run.deliveryProgress }, counters: { run.updateDelivery($0) })
+                try await delivery.run(from: run.cursor, progress: run.progress, current: { run.deliveryProgress }) { cursor in
+                    budget.release(run.advance(to: cursor))
+                    do {
+                        try await database.recordDeliveryProgress(
+                            filePath: run.filePath, startAcknowledged: cursor.startAcknowledged, chunksAcknowledged: cursor.chunksAcknowledged,
+                            bytesAcknowledged: cursor.bytesAcknowledged, retries: cursor.retries, refusedMessages: cursor.refusedMessages,
+                            lastError: cursor.lastError)
+                    } catch {
+                        runLogger.error("Cannot record delivery progress", metadata: ["error": "\(error)"])
+                    }
+                }
+            } catch is CancellationError {
+                return
             } catch {
                 // Without a delivery nobody reads the output: stop the tracer too.
                 runLogger.error("Delivery ended early; stopping the tracer", metadata: ["delivery.error": "\(error)"])
                 run.stop(grace: settings.killGrace)
+                return
             }
-            await self.retire(filePath)
+            await self.retire(run)
         }
-        return (thread, filePath)
     }
 
-    /// Moves a run whose delivery ended into the bounded history.
-    func retire(_ filePath: String) {
-        guard let run = runs.removeValue(forKey: filePath) else { return }
-        order.removeAll { $0 == filePath }
+    /// `finished` was acknowledged: remember the outcome, drop the file (unless kept).
+    func retire(_ run: TraceRun) async {
+        guard runs.removeValue(forKey: run.filePath) != nil else { return }
+        order.removeAll { $0 == run.filePath }
+        // The exit is recorded before the run leaves the active list for good.
+        await tracerExited(run)
+        do {
+            try await database.recordRunDelivered(filePath: run.filePath, keepFinished: settings.historySize)
+        } catch {
+            logger(for: run.filePath).error("Cannot record the delivered run", metadata: ["error": "\(error)"])
+        }
         let status = run.status
         history.append(status)
         if history.count > settings.historySize { history.removeFirst(history.count - settings.historySize) }
-        logger.info("Trace finished", metadata: [
-            "trace.path": "\(filePath)", "trace.code": "\(status.exitCode.map(String.init) ?? "?")",
+        if !settings.keepRunFiles { unlink(run.filePath) }
+        logger.info("Trace delivered", metadata: [
+            "trace.path": "\(run.filePath)", "trace.code": "\(status.exitCode.map(String.init) ?? "?")",
             "trace.bytes": "\(status.bytesRead)", "trace.chunks": "\(status.chunksAcknowledged)",
         ])
     }
+
+    // MARK: - Resuming
+
+    /// Picks up every run the database holds as undelivered: its output is whatever its
+    /// file holds, its exit is the recorded one or "unknown" (code -1).
+    func resumeIfNeeded() async {
+        guard !resumedFromDatabase else { return }
+        resumedFromDatabase = true
+        do {
+            nextThread = max(nextThread, try await database.highestRunThread() + 1)
+            history = try await database.finishedRuns(limit: settings.historySize).compactMap(RunStatus.init(record:))
+            for record in try await database.undeliveredRuns() {
+                guard runs[record.filePath] == nil, let tracer = TracerType(rawValue: record.tracer) else { continue }
+                let fileSize: Int64
+                if let attributes = try? FileManager.default.attributesOfItem(atPath: record.filePath), let size = attributes[.size] as? NSNumber {
+                    fileSize = size.int64Value
+                } else {
+                    // The file is gone (removed by hand, or a tmpfs lost at reboot): what was
+                    // not acknowledged cannot be sent; finished says so.
+                    logger(for: record.filePath).error("Run file missing; delivering finished only")
+                    fileSize = record.bytesAcknowledged
+                }
+                let run = TraceRun(resuming: record, tracer: tracer, fileSize: fileSize, budget: budget)
+                runs[record.filePath] = run
+                order.append(record.filePath)
+                logger(for: record.filePath).notice("Resuming undelivered run", metadata: [
+                    "chunk.no": "\(record.chunksAcknowledged)", "trace.bytes": "\(fileSize)",
+                ])
+                if record.exitCode == nil { await tracerExited(run) }
+                deliver(run)
+            }
+        } catch {
+            logger.error("Cannot read undelivered runs from the database", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: - Queries and kill
 
     public func status(filePath: String) -> RunStatus? { runs[filePath]?.status }
 
@@ -129,6 +245,8 @@ public actor RunSupervisor: Service {
     /// The last finished runs, oldest first.
     public func finishedRuns() -> [RunStatus] { history }
 
+    public var spoolBytesInUse: Int64 { budget.bytesInUse }
+
     /// Stops the run at `filePath`; an unknown path is ignored.
     public func kill(filePath: String) {
         guard let run = runs[filePath] else { return }
@@ -136,18 +254,23 @@ public actor RunSupervisor: Service {
         run.stop(grace: settings.killGrace)
     }
 
+    // MARK: - Service
+
     public func run() async throws {
+        await resumeIfNeeded()
         try? await gracefulShutdown()
         acceptingRuns = false
-        let running = Array(runs.values)
-        logger.info("Shutting down: stopping tracers", metadata: ["trace.count": "\(running.count)"])
-        for run in running { run.stop(grace: settings.killGrace) }
+        let live = runs.values.filter { !$0.hasExited }
+        logger.info("Shutting down: stopping tracers", metadata: ["trace.count": "\(live.count)"])
+        for run in live { run.stop(grace: settings.killGrace) }
         let deadline = ContinuousClock.now + settings.shutdownGrace
         while !runs.isEmpty, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
+        // Exits not yet persisted by their handlers are persisted now.
+        for run in runs.values where run.hasExited { await tracerExited(run) }
         if !runs.isEmpty {
-            logger.warning("Shutdown grace over with undelivered runs; their files stay on disk", metadata: ["trace.count": "\(runs.count)"])
+            logger.notice("Shutdown grace over; undelivered runs resume at the next start", metadata: ["trace.count": "\(runs.count)"])
         }
     }
 }

@@ -8,10 +8,12 @@ import Synchronization
 import Glibc
 #endif
 
-/// One tracer run: its child process, its output file, its delivery, its stop sequence.
+/// One tracer run: its child process, its output file, its delivery position, its stop
+/// sequence. A run resumed after a restart has no child: its output is what the file
+/// holds.
 ///
-/// Threads: the child's reader threads call `appendOutput`/`appendError`/`exited`;
-/// the delivery task and the API read `status`. Shared state sits behind one mutex.
+/// Threads: the child's reader threads call `appendOutput`/`exited`; the delivery task
+/// and the API read `status`. Shared state sits behind one mutex.
 public final class TraceRun: Sendable {
     public let thread: Int
     public let filePath: String
@@ -19,22 +21,31 @@ public final class TraceRun: Sendable {
     public let tracer: TracerType
     public let startedAt: Date
     public let deadline: Date
-    let privilege: TracerPrivilege
+    let privilegeName: String
     let progress = ProgressSignal()
+    let budget: SpoolBudget
+    /// True for a run picked up again after the endpoint restarted.
+    let resumed: Bool
+
+    /// `finished.code` when the endpoint restarted while the tracer ran: the real exit
+    /// status cannot be known (the tracer was not our child any more).
+    public static let unknownExitCode: Int32 = -1
+    static let unknownExitExplanation = "[lambda-endpoint: the endpoint restarted while this tracer ran; its exit status is unknown (code -1). The output below the restart point is complete up to what the tracer had written.]\n"
 
     struct State {
         var bytesWritten: Int64 = 0
         var readyProbe: [UInt8] = []
         var ready = false
         var stopRequested = false
+        var stopReason: String?
         var exit: TracerExit?
         var stderr = StderrCapture()
-        var delivery = DeliveryCounters()
+        var cursor = DeliveryCursor()
         var writeError: String?
         var child: ChildProcess?
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let outputFD: Int32
 
     /// The line bpftrace's `-f json` prints for the program's BEGIN marker (and the
@@ -43,22 +54,55 @@ public final class TraceRun: Sendable {
     /// How far into the output to look for the marker.
     static let readySearchLimit = 16 * 1024
 
-    init(thread: Int, filePath: String, outputFD: Int32, template: TraceTemplate, tracer: TracerType, lastingSeconds: Int, privilege: TracerPrivilege) {
-        self.thread = thread
-        self.filePath = filePath
+    init(record: RunRecord, tracer: TracerType, outputFD: Int32, budget: SpoolBudget) {
+        self.thread = record.thread
+        self.filePath = record.filePath
         self.outputFD = outputFD
-        self.template = template
+        self.template = record.template
         self.tracer = tracer
-        self.startedAt = Date()
-        self.deadline = startedAt.addingTimeInterval(TimeInterval(lastingSeconds))
-        self.privilege = privilege
+        self.startedAt = record.startedAt
+        self.deadline = record.deadline
+        self.privilegeName = record.privilege
+        self.budget = budget
+        self.resumed = false
+        self.state = Mutex(State())
     }
 
-    /// Spawns the tracer. A tracer that cannot be executed at all (missing binary, no
-    /// permission) still makes a run: it ends at once with code 127, as a shell would
-    /// report it, and the reason in its stderr, so the platform hears of it the same way
-    /// as of any other tracer failure.
-    func launch(_ invocation: TracerInvocation) {
+    /// A run found undelivered in the database at start-up.
+    init(resuming record: RunRecord, tracer: TracerType, fileSize: Int64, budget: SpoolBudget) {
+        self.thread = record.thread
+        self.filePath = record.filePath
+        self.outputFD = -1
+        self.template = record.template
+        self.tracer = tracer
+        self.startedAt = record.startedAt
+        self.deadline = record.deadline
+        self.privilegeName = record.privilege
+        self.budget = budget
+        self.resumed = true
+        var state = State()
+        state.ready = true
+        state.bytesWritten = record.bytesWritten.map { min($0, fileSize) } ?? fileSize
+        if let code = record.exitCode {
+            state.exit = TracerExit(code: code, stderr: record.stderr ?? "")
+        } else {
+            state.exit = TracerExit(code: Self.unknownExitCode, stderr: Self.unknownExitExplanation)
+        }
+        state.cursor.startAcknowledged = record.startAcknowledged
+        state.cursor.chunksAcknowledged = record.chunksAcknowledged
+        state.cursor.bytesAcknowledged = record.bytesAcknowledged
+        state.cursor.retries = record.retries
+        state.cursor.refusedMessages = record.refusedMessages
+        state.cursor.lastError = record.lastError
+        self.state = Mutex(state)
+        _ = budget.add(max(0, state.bytesWritten - record.bytesAcknowledged))
+    }
+
+    /// Spawns the tracer; `onExit` runs once it is reaped. A tracer that cannot be
+    /// executed at all (missing binary, no permission) still makes a run: it ends at
+    /// once with code 127, as a shell would report it, and the reason in its stderr, so
+    /// the platform hears of it the same way as of any other tracer failure.
+    func launch(_ invocation: TracerInvocation, onExit: @escaping @Sendable () -> Void) {
         let child: ChildProcess
         do {
             child = try ChildProcess(
@@ -68,11 +112,15 @@ public final class TraceRun: Sendable {
                 standardInput: invocation.standardInput,
                 onOutput: { [self] in appendOutput($0) },
                 onError: { [self] bytes in state.withLock { $0.stderr.append(bytes) } },
-                onExit: { [self] code in exited(code: code) })
+                onExit: { [self] code in
+                    exited(code: code)
+                    onExit()
+                })
         } catch {
             let message = Array("lambda-endpoint: \(error.description)\n".utf8)
             message.withUnsafeBytes { bytes in state.withLock { $0.stderr.append(bytes) } }
             exited(code: 127)
+            onExit()
             return
         }
         state.withLock { $0.child = child }
@@ -104,13 +152,17 @@ public final class TraceRun: Sendable {
                 if state.ready { state.readyProbe = [] }
             }
         }
+        if budget.add(Int64(written)) {
+            stop(grace: .seconds(1), reason: "stopped: max-spool-bytes (\(budget.capacity) bytes of undelivered output) reached; the platform is not taking output fast enough")
+        }
         progress.signal()
     }
 
     func exited(code: Int32) {
-        close(outputFD)
+        if outputFD >= 0 { close(outputFD) }
         state.withLock { state in
             var stderr = state.stderr.text
+            if let stopReason = state.stopReason { stderr += "\n[lambda-endpoint: \(stopReason)]\n" }
             if let writeError = state.writeError { stderr += "\n[lambda-endpoint: \(writeError)]\n" }
             state.exit = TracerExit(code: code, stderr: stderr)
         }
@@ -121,8 +173,15 @@ public final class TraceRun: Sendable {
         state.withLock { DeliveryProgress(bytesWritten: $0.bytesWritten, exit: $0.exit) }
     }
 
-    func updateDelivery(_ counters: DeliveryCounters) {
-        state.withLock { $0.delivery = counters }
+    var cursor: DeliveryCursor { state.withLock { $0.cursor } }
+
+    /// Takes the delivery's new position; returns how many more bytes it acknowledged.
+    func advance(to cursor: DeliveryCursor) -> Int64 {
+        state.withLock { state in
+            let acknowledged = cursor.bytesAcknowledged - state.cursor.bytesAcknowledged
+            state.cursor = cursor
+            return acknowledged
+        }
     }
 
     public var hasExited: Bool { state.withLock { $0.exit != nil } }
@@ -131,10 +190,11 @@ public final class TraceRun: Sendable {
     /// `grace` SIGTERM, then SIGKILL. Signals go to the direct child: through sudo, the
     /// invoking user may signal sudo, which relays SIGINT and SIGTERM to the root tracer.
     /// SIGKILL to sudo is not relayed (the in-program timer bounds an orphan).
-    func stop(grace: Duration) {
+    func stop(grace: Duration, reason: String? = nil) {
         let child: ChildProcess? = state.withLock { state in
             guard state.exit == nil, !state.stopRequested else { return nil }
             state.stopRequested = true
+            state.stopReason = reason
             return state.child
         }
         guard let child else { return }
@@ -162,7 +222,7 @@ public final class TraceRun: Sendable {
     public var status: RunStatus {
         state.withLock { state in
             let runState: RunState
-            if state.delivery.finishedAcknowledged {
+            if state.cursor.finishedAcknowledged {
                 runState = .delivered
             } else if state.exit != nil {
                 runState = .delivering
@@ -174,19 +234,22 @@ public final class TraceRun: Sendable {
             return RunStatus(
                 template: template, filePath: filePath, thread: thread, traceType: tracer,
                 startedAt: startedAt, deadline: deadline, state: runState,
-                bytesRead: state.bytesWritten, chunksAcknowledged: state.delivery.chunksAcknowledged,
-                bytesAcknowledged: state.delivery.bytesAcknowledged, retries: state.delivery.retries,
-                lastDeliveryError: state.delivery.lastError, exitCode: state.exit?.code,
-                failure: Self.failure(exit: state.exit, ready: state.ready, writeError: state.writeError),
-                privilege: privilege.name)
+                bytesRead: state.bytesWritten, chunksAcknowledged: state.cursor.chunksAcknowledged,
+                bytesAcknowledged: state.cursor.bytesAcknowledged, retries: state.cursor.retries,
+                refusedMessages: state.cursor.refusedMessages,
+                lastDeliveryError: state.cursor.lastError, exitCode: state.exit?.code,
+                failure: Self.failure(exit: state.exit, ready: state.ready, writeError: state.writeError, stopReason: state.stopReason),
+                privilege: privilegeName, resumed: resumed)
         }
     }
 
     /// A one-line reason when the tracer failed: its non-zero code and the last
     /// meaningful stderr line (bpftrace's RLIMIT_MEMLOCK notice is known noise).
-    static func failure(exit: TracerExit?, ready: Bool, writeError: String?) -> String? {
+    static func failure(exit: TracerExit?, ready: Bool, writeError: String?, stopReason: String?) -> String? {
         if let writeError { return writeError }
+        if let stopReason { return stopReason }
         guard let exit, exit.code != 0 else { return nil }
+        if exit.code == unknownExitCode { return "the endpoint restarted while the tracer ran; exit status unknown" }
         let lines = exit.stderr.split(separator: "\n").map(String.init).filter { line in
             !line.contains("couldn't set RLIMIT_MEMLOCK") && !line.trimmingCharacters(in: .whitespaces).isEmpty
         }

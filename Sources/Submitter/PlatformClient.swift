@@ -16,14 +16,14 @@ public struct PlatformClient: Sendable {
         self.timeout = .seconds(timeoutSeconds)
     }
 
-    public enum Outcome: Equatable, Sendable {
-        case acknowledged
-        /// A status the platform answered with other than 2xx.
-        case refused(status: Int)
+    /// The platform's answer: its status and `Retry-After`, if any.
+    public struct Answer: Equatable, Sendable {
+        public var status: Int
+        public var retryAfter: String?
     }
 
     /// Throws on connection errors and timeouts.
-    public func send(_ message: SubmitMessage) async throws -> Outcome {
+    public func send(_ message: SubmitMessage) async throws -> Answer {
         var request = HTTPClientRequest(url: submitURL)
         request.method = .PUT
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -32,7 +32,7 @@ public struct PlatformClient: Sendable {
         let response = try await HTTPClient.shared.execute(request, timeout: timeout)
         // Drain (and bound) the answer so the connection can be reused.
         _ = try? await response.body.collect(upTo: 64 * 1024)
-        return (200..<300).contains(response.status.code) ? .acknowledged : .refused(status: Int(response.status.code))
+        return Answer(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"))
     }
 }
 

@@ -13,7 +13,7 @@ public struct DeliveryProgress: Sendable, Equatable {
     }
 }
 
-public struct TracerExit: Sendable, Equatable {
+public struct TracerExit: Sendable, Equatable, Codable {
     /// Exit status, or 128 + signal number when a signal ended the tracer.
     public var code: Int32
     public var stderr: String
@@ -24,13 +24,19 @@ public struct TracerExit: Sendable, Equatable {
     }
 }
 
-/// Counters a run shows while it is delivered.
-public struct DeliveryCounters: Sendable, Equatable {
+/// How far a run's delivery has come: what is persisted at every acknowledgement and
+/// what a restarted endpoint resumes from.
+public struct DeliveryCursor: Sendable, Equatable, Codable {
+    public var startAcknowledged = false
+    /// Chunks the platform acknowledged (or refused for good): the next chunk's `no`.
     public var chunksAcknowledged = 0
+    /// Bytes of the run file covered by those chunks: the next chunk's offset.
     public var bytesAcknowledged: Int64 = 0
-    public var retries = 0
-    public var lastError: String?
     public var finishedAcknowledged = false
+    public var retries = 0
+    /// Messages the platform refused with a status that is not retried.
+    public var refusedMessages = 0
+    public var lastError: String?
 
     public init() {}
 }
@@ -38,66 +44,72 @@ public struct DeliveryCounters: Sendable, Equatable {
 /// Streams one run's file to the platform: `start`, chunks `no = 0, 1, ...` of exactly
 /// `chunkSize` bytes (the last may be shorter; with a flush interval, a chunk is also
 /// sent short when no full one arrived for that long), then `finished`. One message in
-/// flight, in order. The file, not the pipe, is the source: a slow platform never
-/// stalls the tracer.
+/// flight, in order; a retried chunk carries the same `no` and bytes. The file, not the
+/// pipe, is the source: a slow or absent platform never stalls the tracer, and memory
+/// holds one chunk whatever the run's size.
 public struct RunDelivery: Sendable {
     public let trace: String
     public let filePath: String
     public let chunkSize: Int
     public let flushInterval: Duration?
     public let client: PlatformClient
-    /// Pause before re-sending a message that failed.
-    public let retryDelay: Duration
+    public let retryPolicy: RetryPolicy
     let logger: Logger
 
-    public init(trace: String, filePath: String, chunkSize: Int, flushInterval: Duration?, client: PlatformClient, retryDelay: Duration = .seconds(1), logger: Logger) {
+    public init(trace: String, filePath: String, chunkSize: Int, flushInterval: Duration?, client: PlatformClient, retryPolicy: RetryPolicy, logger: Logger) {
         self.trace = trace
         self.filePath = filePath
         self.chunkSize = chunkSize
         self.flushInterval = flushInterval
         self.client = client
-        self.retryDelay = retryDelay
+        self.retryPolicy = retryPolicy
         var logger = logger
         logger[metadataKey: "trace.path"] = "\(trace)"
         self.logger = logger
     }
 
-    /// Runs until `finished` is acknowledged (or refused). `progress` is signalled
-    /// whenever the file grew or the tracer exited; `current` reads the latest state.
+    /// Runs from `cursor` until `finished` is acknowledged (or refused for good).
+    /// `progress` is signalled whenever the file grew or the tracer exited; `current`
+    /// reads the latest state; `record` gets the cursor after every change and is
+    /// awaited before the next message (the caller persists it).
     public func run(
+        from cursor: DeliveryCursor,
         progress: ProgressSignal,
         current: @Sendable () -> DeliveryProgress,
-        counters: @Sendable (DeliveryCounters) -> Void
+        record: @Sendable (DeliveryCursor) async -> Void
     ) async throws {
-        var state = DeliveryCounters()
+        var cursor = cursor
         let file = try FileHandle(forReadingFrom: URL(fileURLWithPath: filePath))
         defer { try? file.close() }
-        try await deliver(.start(trace: trace), state: &state, counters: counters, metadata: [:])
-
-        var offset: Int64 = 0
+        if !cursor.startAcknowledged {
+            try await deliver(.start(trace: trace), cursor: &cursor, record: record, metadata: [:])
+            cursor.startAcknowledged = true
+            await record(cursor)
+        }
         var lastSend = ContinuousClock.now
         while true {
             let seen = progress.generation
             let now = current()
-            var available = now.bytesWritten - offset
+            var available = now.bytesWritten - cursor.bytesAcknowledged
             while available >= Int64(chunkSize) || (available > 0 && (now.exit != nil || flushDue(since: lastSend))) {
                 let length = Int(min(available, Int64(chunkSize)))
-                try file.seek(toOffset: UInt64(offset))
+                try file.seek(toOffset: UInt64(cursor.bytesAcknowledged))
                 let bytes = try file.read(upToCount: length) ?? Data()
-                guard bytes.count == length else { throw DeliveryError.shortRead(offset: offset, expected: length, got: bytes.count) }
-                let no = state.chunksAcknowledged
-                try await deliver(.chunk(trace: trace, no: no, field: bytes.base64EncodedString()), state: &state, counters: counters, metadata: ["chunk.no": "\(no)"])
-                offset += Int64(length)
+                guard bytes.count == length else {
+                    throw DeliveryError.shortRead(offset: cursor.bytesAcknowledged, expected: length, got: bytes.count)
+                }
+                let no = cursor.chunksAcknowledged
+                try await deliver(.chunk(trace: trace, no: no, field: bytes.base64EncodedString()), cursor: &cursor, record: record, metadata: ["chunk.no": "\(no)"])
+                cursor.chunksAcknowledged += 1
+                cursor.bytesAcknowledged += Int64(length)
                 available -= Int64(length)
-                state.chunksAcknowledged += 1
-                state.bytesAcknowledged = offset
-                counters(state)
+                await record(cursor)
                 lastSend = ContinuousClock.now
             }
-            if let exit = now.exit, offset == now.bytesWritten {
-                try await deliver(.finished(trace: trace, stderr: exit.stderr, code: exit.code), state: &state, counters: counters, metadata: ["trace.code": "\(exit.code)"])
-                state.finishedAcknowledged = true
-                counters(state)
+            if let exit = now.exit, cursor.bytesAcknowledged == now.bytesWritten {
+                try await deliver(.finished(trace: trace, stderr: exit.stderr, code: exit.code), cursor: &cursor, record: record, metadata: ["trace.code": "\(exit.code)"])
+                cursor.finishedAcknowledged = true
+                await record(cursor)
                 return
             }
             // Wake for new bytes, or when a partial chunk becomes due, whichever is first.
@@ -112,33 +124,43 @@ public struct RunDelivery: Sendable {
         return ContinuousClock.now - lastSend >= flushInterval
     }
 
-    /// Sends one message until the platform acknowledges it. Connection errors and 5xx,
-    /// 408 and 429 are retried after `retryDelay` (the same `no` and bytes); another 4xx
-    /// is a permanent refusal: logged, counted, and the message is not sent again.
-    func deliver(_ message: SubmitMessage, state: inout DeliveryCounters, counters: @Sendable (DeliveryCounters) -> Void, metadata: Logger.Metadata) async throws {
+    /// Sends one message until the platform acknowledges it, retrying per
+    /// `retryPolicy`. A permanent refusal is logged and counted, and the message is not
+    /// sent again.
+    func deliver(_ message: SubmitMessage, cursor: inout DeliveryCursor, record: @Sendable (DeliveryCursor) async -> Void, metadata: Logger.Metadata) async throws {
+        var attempt = 0
         while true {
             try Task.checkCancellation()
+            let verdict: RetryPolicy.Verdict
             do {
-                switch try await client.send(message) {
-                case .acknowledged:
-                    return
-                case .refused(let status) where status >= 500 || status == 408 || status == 429:
-                    state.lastError = "platform answered \(status)"
-                case .refused(let status):
-                    state.lastError = "platform refused a message with \(status)"
-                    counters(state)
-                    logger.error("Platform refused a submit message; not retried", metadata: metadata.merging(["http.status": "\(status)"]) { $1 })
-                    return
-                }
+                let answer = try await client.send(message)
+                verdict = RetryPolicy.classify(status: answer.status, retryAfter: answer.retryAfter)
+                if case .retry = verdict { cursor.lastError = "platform answered \(answer.status)" }
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                state.lastError = "cannot reach the platform: \(error)"
+                verdict = .retry(retryAfter: nil)
+                cursor.lastError = "cannot reach the platform: \(error)"
             }
-            state.retries += 1
-            counters(state)
-            logger.warning("Submit failed; retrying", metadata: metadata.merging(["delivery.error": "\(state.lastError ?? "")"]) { $1 })
-            try await Task.sleep(for: retryDelay)
+            switch verdict {
+            case .acknowledged:
+                return
+            case .permanent(let status):
+                cursor.refusedMessages += 1
+                cursor.lastError = "platform refused a message with \(status); not retried"
+                await record(cursor)
+                logger.error("Platform refused a submit message; not retried", metadata: metadata.merging(["http.status": "\(status)"]) { $1 })
+                return
+            case .retry(let retryAfter):
+                attempt += 1
+                cursor.retries += 1
+                await record(cursor)
+                let pause = retryPolicy.delay(attempt: attempt, retryAfter: retryAfter, random: Double.random(in: 0..<1))
+                logger.warning("Submit failed; retrying", metadata: metadata.merging([
+                    "delivery.error": "\(cursor.lastError ?? "")", "delivery.attempt": "\(attempt)", "delivery.pause_ms": "\(pause.components.seconds * 1000 + pause.components.attoseconds / 1_000_000_000_000_000)",
+                ]) { $1 })
+                try await Task.sleep(for: pause)
+            }
         }
     }
 }

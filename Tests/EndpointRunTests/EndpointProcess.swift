@@ -33,6 +33,8 @@ final class EndpointProcess: @unchecked Sendable {
     init(as user: RunAs = .root, receiver: LiveReceiver, lambda: [String: String?] = [:], environment extra: [String: String] = [:]) throws {
         var lambda = lambda
         lambda["platform-url"] = lambda["platform-url"] ?? receiver.url
+        // Tests compare the delivered stream with the run file, so keep it by default.
+        lambda["keep-run-files"] = lambda["keep-run-files"] ?? "true"
         directory = try TestConfigDirectory(lambda: lambda)
         // The binary is copied where any user can run it: the build folder may sit
         // under a directory that only root can enter.

@@ -98,6 +98,16 @@ public struct ConfigSection: Sendable {
         return number
     }
 
+    /// `true` or `false` (YAML's spelling; also yes/no, on/off).
+    public func bool(_ key: String, default defaultValue: Bool) throws(ConfigError) -> Bool {
+        guard let text = try optionalString(key) else { return defaultValue }
+        switch text.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw error(key, "expected true or false, got \"\(text)\"")
+        }
+    }
+
     /// A duration written in seconds (decimals allowed, e.g. 0.2), returned in whole
     /// milliseconds; 0 means off and is always accepted.
     public func milliseconds(_ key: String, default defaultValue: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {

@@ -24,6 +24,13 @@ public struct LambdaSettings: Sendable {
     public var shutdownGraceSeconds: Int
     /// When set, a partial chunk is sent after this long without a full one.
     public var submitFlushInterval: Duration?
+    /// Undelivered output the endpoint may hold on disk before it stops a run.
+    public var maxSpoolBytes: Int64
+    /// Keep run files after their `finished` was acknowledged.
+    public var keepRunFiles: Bool
+    /// First and longest pause between retries of a submit message.
+    public var submitRetryInitial: Duration
+    public var submitRetryMaximum: Duration
     public var auth: AuthSettings
     public var logLevel: Logger.Level
 
@@ -41,6 +48,10 @@ public struct LambdaSettings: Sendable {
         killGraceSeconds: Int = 5,
         shutdownGraceSeconds: Int = 10,
         submitFlushInterval: Duration? = nil,
+        maxSpoolBytes: Int64 = 1 << 30,
+        keepRunFiles: Bool = false,
+        submitRetryInitial: Duration = .milliseconds(500),
+        submitRetryMaximum: Duration = .seconds(30),
         auth: AuthSettings = AuthSettings(),
         logLevel: Logger.Level = .info
     ) {
@@ -57,6 +68,10 @@ public struct LambdaSettings: Sendable {
         self.killGraceSeconds = killGraceSeconds
         self.shutdownGraceSeconds = shutdownGraceSeconds
         self.submitFlushInterval = submitFlushInterval
+        self.maxSpoolBytes = maxSpoolBytes
+        self.keepRunFiles = keepRunFiles
+        self.submitRetryInitial = submitRetryInitial
+        self.submitRetryMaximum = submitRetryMaximum
         self.auth = auth
         self.logLevel = logLevel
     }
@@ -64,7 +79,8 @@ public struct LambdaSettings: Sendable {
     static let knownKeys: Set<String> = [
         "root-password", "bpf-path", "stap-path", "submit-chunk-size", "platform-url", "secret",
         "endpoint-uuid", "trace-dir", "max-lasting", "log-level", "max-concurrent-runs", "kill-grace-seconds",
-        "shutdown-grace-seconds", "submit-flush-interval",
+        "shutdown-grace-seconds", "submit-flush-interval", "max-spool-bytes", "keep-run-files",
+        "submit-retry-initial", "submit-retry-max",
         "auth-cache-size", "auth-max-concurrent-verifications", "auth-max-waiting-verifications",
         "auth-max-argon2-memory-kib", "auth-max-argon2-time-cost", "auth-max-argon2-parallelism",
     ]
@@ -94,6 +110,18 @@ public struct LambdaSettings: Sendable {
         self.shutdownGraceSeconds = try section.int("shutdown-grace-seconds", default: 10, range: 0...600, unit: "seconds")
         let flushMilliseconds = try section.milliseconds("submit-flush-interval", default: 0, range: 50...3_600_000)
         self.submitFlushInterval = flushMilliseconds == 0 ? nil : .milliseconds(flushMilliseconds)
+        self.maxSpoolBytes = Int64(try section.int("max-spool-bytes", default: 1 << 30, range: (1 << 20)...(1 << 40), unit: "bytes"))
+        self.keepRunFiles = try section.bool("keep-run-files", default: false)
+        let retryInitial = try section.milliseconds("submit-retry-initial", default: 500, range: 10...60_000)
+        let retryMaximum = try section.milliseconds("submit-retry-max", default: 30_000, range: 10...3_600_000)
+        guard retryInitial > 0, retryMaximum > 0 else {
+            throw section.error(retryInitial == 0 ? "submit-retry-initial" : "submit-retry-max", "must be more than 0 seconds")
+        }
+        guard retryMaximum >= retryInitial else {
+            throw section.error("submit-retry-max", "must be at least submit-retry-initial")
+        }
+        self.submitRetryInitial = .milliseconds(retryInitial)
+        self.submitRetryMaximum = .milliseconds(retryMaximum)
         self.auth = try AuthSettings(section: section)
         let level = try section.string("log-level", default: "info")
         guard let logLevel = Logger.Level(rawValue: level) else {

@@ -11,6 +11,12 @@ public struct EndpointDatabase: Sendable {
         var configuration = Configuration()
         configuration.maximumReaderCount = poolSize
         configuration.busyMode = .timeout(5)
+        // WAL + NORMAL: a commit survives the endpoint's crash (what delivery resumes
+        // from); only a power loss can take the last commits back, which costs duplicate
+        // chunks, never lost ones.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
         self.writer = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(writer)
     }
@@ -31,7 +37,92 @@ public struct EndpointDatabase: Sendable {
                 table.column("createdAt", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v2: runs") { db in
+            try db.create(table: "run") { table in
+                table.primaryKey("filePath", .text)
+                table.column("thread", .integer).notNull()
+                table.column("template", .jsonText).notNull()
+                table.column("tracer", .text).notNull()
+                table.column("lastingSeconds", .integer).notNull()
+                table.column("startedAt", .datetime).notNull()
+                table.column("deadline", .datetime).notNull()
+                table.column("privilege", .text).notNull()
+                table.column("bytesWritten", .integer)
+                table.column("exitCode", .integer)
+                table.column("stderr", .text)
+                table.column("failure", .text)
+                table.column("startAcknowledged", .boolean).notNull()
+                table.column("chunksAcknowledged", .integer).notNull()
+                table.column("bytesAcknowledged", .integer).notNull()
+                table.column("finishedAcknowledged", .boolean).notNull()
+                table.column("retries", .integer).notNull()
+                table.column("refusedMessages", .integer).notNull()
+                table.column("lastError", .text)
+                table.column("finishedAt", .datetime)
+            }
+            try db.create(index: "run_by_delivery", on: "run", columns: ["finishedAcknowledged", "finishedAt"])
+        }
         return migrator
+    }
+
+    // MARK: - Runs
+
+    public func recordRunStarted(_ run: RunRecord) async throws {
+        try await writer.write { db in try run.insert(db) }
+    }
+
+    /// Persists a run's delivery position; called at every acknowledgement.
+    public func recordDeliveryProgress(
+        filePath: String, startAcknowledged: Bool, chunksAcknowledged: Int, bytesAcknowledged: Int64,
+        retries: Int, refusedMessages: Int, lastError: String?
+    ) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE run SET startAcknowledged = ?, chunksAcknowledged = ?, bytesAcknowledged = ?,
+                    retries = ?, refusedMessages = ?, lastError = ? WHERE filePath = ?
+                    """,
+                arguments: [startAcknowledged, chunksAcknowledged, bytesAcknowledged, retries, refusedMessages, lastError, filePath])
+        }
+    }
+
+    public func recordTracerExit(filePath: String, code: Int32, stderr: String, bytesWritten: Int64, failure: String?) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE run SET exitCode = ?, stderr = ?, bytesWritten = ?, failure = ? WHERE filePath = ?",
+                arguments: [code, stderr, bytesWritten, failure, filePath])
+        }
+    }
+
+    /// Marks `finished` acknowledged and keeps only the newest `keepFinished` finished runs.
+    public func recordRunDelivered(filePath: String, keepFinished: Int) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE run SET finishedAcknowledged = 1, finishedAt = ? WHERE filePath = ?", arguments: [Date(), filePath])
+            try db.execute(
+                sql: """
+                    DELETE FROM run WHERE finishedAcknowledged = 1 AND filePath NOT IN
+                    (SELECT filePath FROM run WHERE finishedAcknowledged = 1 ORDER BY finishedAt DESC LIMIT ?)
+                    """,
+                arguments: [keepFinished])
+        }
+    }
+
+    /// Runs whose `finished` the platform has not acknowledged, oldest first.
+    public func undeliveredRuns() async throws -> [RunRecord] {
+        try await writer.read { db in
+            try RunRecord.filter(Column("finishedAcknowledged") == false).order(Column("startedAt"), Column("thread")).fetchAll(db)
+        }
+    }
+
+    /// The newest finished runs, oldest first.
+    public func finishedRuns(limit: Int) async throws -> [RunRecord] {
+        try await writer.read { db in
+            try RunRecord.filter(Column("finishedAcknowledged") == true).order(Column("finishedAt").desc).limit(limit).fetchAll(db).reversed()
+        }
+    }
+
+    public func highestRunThread() async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT MAX(thread) FROM run") ?? 0 }
     }
 
     // MARK: - Templates

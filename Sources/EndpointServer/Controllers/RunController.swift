@@ -83,6 +83,9 @@ struct RunController<Context: RequestContext> {
         } catch .cannotCreateFile(let reason) {
             context.logger.error("Cannot create a run file", metadata: ["error": "\(reason)"])
             throw APIError(.internalServerError, "cannot create the run file in trace-dir: \(reason)")
+        } catch .database(let reason) {
+            context.logger.error("Cannot record a run", metadata: ["error": "\(reason)"])
+            throw APIError(.internalServerError, "cannot record the run in the database; see the endpoint's log")
         } catch .shuttingDown {
             throw APIError(.serviceUnavailable, "the endpoint is shutting down; no new traces")
         }
