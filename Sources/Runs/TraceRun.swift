@@ -22,6 +22,10 @@ public final class TraceRun: Sendable {
     public let startedAt: Date
     public let deadline: Date
     let privilegeName: String
+    /// Stop signals go to the tracer's whole process group when the endpoint runs it
+    /// directly (a tracer with helpers stops as one); through sudo only sudo can be
+    /// signalled, and it relays to the tracer.
+    let signalsWholeGroup: Bool
     let progress = ProgressSignal()
     let budget: SpoolBudget
     /// True for a run picked up again after the endpoint restarted.
@@ -63,6 +67,7 @@ public final class TraceRun: Sendable {
         self.startedAt = record.startedAt
         self.deadline = record.deadline
         self.privilegeName = record.privilege
+        self.signalsWholeGroup = record.privilege == TracerPrivilege.root.name
         self.budget = budget
         self.resumed = false
         self.state = Mutex(State())
@@ -78,6 +83,7 @@ public final class TraceRun: Sendable {
         self.startedAt = record.startedAt
         self.deadline = record.deadline
         self.privilegeName = record.privilege
+        self.signalsWholeGroup = false
         self.budget = budget
         self.resumed = true
         var state = State()
@@ -187,7 +193,7 @@ public final class TraceRun: Sendable {
     public var hasExited: Bool { state.withLock { $0.exit != nil } }
 
     /// Stops the tracer: SIGINT (tracers print their final maps and exit 0), then after
-    /// `grace` SIGTERM, then SIGKILL. Signals go to the direct child: through sudo, the
+    /// `grace` SIGTERM, then SIGKILL. Through sudo the signals go to sudo itself: the
     /// invoking user may signal sudo, which relays SIGINT and SIGTERM to the root tracer.
     /// SIGKILL to sudo is not relayed (the in-program timer bounds an orphan).
     func stop(grace: Duration, reason: String? = nil) {
@@ -198,9 +204,9 @@ public final class TraceRun: Sendable {
             return state.child
         }
         guard let child else { return }
-        Task {
+        Task { [signalsWholeGroup] in
             for signal in [SIGINT, SIGTERM] {
-                child.send(signal)
+                if signalsWholeGroup { child.sendToGroup(signal) } else { child.send(signal) }
                 if await waitForExit(timeout: grace) { return }
             }
             child.send(SIGKILL)

@@ -3,9 +3,14 @@ import Foundation
 import Hummingbird
 import Logging
 
+/// A hook to make the receiver misbehave on purpose (tests of the endpoint's delivery):
+/// called for each authenticated, parsed message before it is stored; a status it
+/// returns is answered instead and the message is not stored. It may also sleep.
+public typealias ReceiverFault = @Sendable (SubmitStore.Message) async -> HTTPResponse.Status?
+
 /// The reference platform side of `/submit`: `PUT /submit` (authenticated like the
 /// endpoint's own routes) and `GET /status`, the verdict of every trace seen.
-public func buildReceiverRouter(store: SubmitStore, authenticator: RequestAuthenticator) -> Router<BasicRequestContext> {
+public func buildReceiverRouter(store: SubmitStore, authenticator: RequestAuthenticator, fault: ReceiverFault? = nil) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.put("submit") { request, context -> HTTPResponse.Status in
         guard case .accepted = await authenticator.authenticate(request.headers[.authorization]) else {
@@ -18,6 +23,9 @@ public func buildReceiverRouter(store: SubmitStore, authenticator: RequestAuthen
             message = try JSONDecoder().decode(SubmitStore.Message.self, from: Data(buffer: body))
         } catch {
             throw HTTPError(.badRequest, message: "not a submit message")
+        }
+        if let fault, let status = await fault(message) {
+            return status
         }
         do {
             let trace = try await store.receive(message)

@@ -42,7 +42,7 @@ public actor SubmitStore {
         var pending: [Int: Data] = [:]
     }
 
-    public let directory: String
+    public nonisolated let directory: String
     private var streams: [String: Stream] = [:]
 
     public init(directory: String) throws {

@@ -4,8 +4,20 @@ import NIOCore
 import NIOHTTP1
 
 /// Sends `/submit` messages to the platform: one PUT each, JSON, with the endpoint's
-/// Authorization header. Uses the process-wide shared client (one keep-alive pool).
+/// Authorization header, over one process-wide keep-alive pool.
 public struct PlatformClient: Sendable {
+    /// AsyncHTTPClient's own reconnect backoff (on by default) grows to a minute and keeps
+    /// its state across requests: after an outage a request could wait out its whole
+    /// deadline without a new connection attempt. Connection failures therefore fail the
+    /// request at once, and `RetryPolicy` alone decides when to try again.
+    /// A static: it lives as long as the process, so it is never shut down.
+    static let httpClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(5)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     public let submitURL: String
     let authorization: OutgoingAuthorization
     let timeout: TimeAmount
@@ -29,7 +41,7 @@ public struct PlatformClient: Sendable {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Authorization", value: authorization.headerValue)
         request.body = .bytes(ByteBuffer(bytes: try message.jsonBody()))
-        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+        let response = try await Self.httpClient.execute(request, timeout: timeout)
         // Drain (and bound) the answer so the connection can be reused.
         _ = try? await response.body.collect(upTo: 64 * 1024)
         return Answer(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"))

@@ -23,9 +23,11 @@ final class EndpointProcess: @unchecked Sendable {
     static let sudoPasswordFile = "/var/lib/lambda-endpoint-tests/sudo-password"
 
     let directory: TestConfigDirectory
-    let process: SpawnedProcess
-    let port: Int
+    private(set) var process: SpawnedProcess
+    private(set) var port: Int
     let authorization: String
+    let user: RunAs
+    let environment: [String: String]
     private let binaryDirectory: String
 
     /// Starts the endpoint and waits until it listens. `lambda` overrides keys of
@@ -47,11 +49,20 @@ final class EndpointProcess: @unchecked Sendable {
 
         var environment = ProcessInfo.processInfo.environment
         environment.merge(extra) { $1 }
-        let arguments = ["serve", "--config", directory.path]
+        self.environment = environment
+        self.user = user
+        if user != .root { try Self.giveDirectory(directory.path, to: user.rawValue) }
+        (process, port) = try Self.launch(binary: binary, directory: directory.path, user: user, environment: environment)
+        self.authorization = TestConfigDirectory.endpointUUID
+            + "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g"
+    }
+
+    static func launch(binary: String, directory: String, user: RunAs, environment: [String: String]) throws -> (SpawnedProcess, Int) {
+        let arguments = ["serve", "--config", directory]
+        let process: SpawnedProcess
         if user == .root {
             process = try SpawnedProcess(executable: binary, arguments: arguments, environment: environment)
         } else {
-            try Self.giveDirectory(directory.path, to: user.rawValue)
             process = try SpawnedProcess(
                 executable: "/usr/bin/setpriv",
                 arguments: ["--reuid", user.rawValue, "--regid", user.rawValue, "--init-groups", "--", binary] + arguments,
@@ -62,9 +73,22 @@ final class EndpointProcess: @unchecked Sendable {
         else {
             throw EndpointFailedToStart(log: process.standardError)
         }
-        self.port = port
-        self.authorization = TestConfigDirectory.endpointUUID
-            + "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g"
+        return (process, port)
+    }
+
+    /// Starts the endpoint again on the same config directory and database (after the
+    /// previous process has exited or was killed).
+    func restart() throws {
+        process.waitForExit(timeout: 30)
+        (process, port) = try Self.launch(binary: binaryDirectory + "/lambda-endpoint", directory: directory.path, user: user, environment: environment)
+    }
+
+    /// Resident memory of the endpoint process, from /proc.
+    var residentKiB: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return nil }
+        return Int(line.split(separator: " ").dropFirst().first ?? "")
     }
 
     struct EndpointFailedToStart: Error, CustomStringConvertible {

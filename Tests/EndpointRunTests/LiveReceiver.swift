@@ -12,7 +12,8 @@ final class LiveReceiver: Sendable {
     let directory: String
     private let task: Task<Void, any Error>
 
-    init() async throws {
+    /// A receiver on a free port; `fault` makes it misbehave on purpose.
+    init(fault: ReceiverFault? = nil) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("lambda-receiver-\(UUID().uuidString)").path
         store = try SubmitStore(directory: directory)
         let authenticator = RequestAuthenticator(endpointUUID: TestConfigDirectory.endpointUUID, secret: TestConfigDirectory.secret, settings: AuthSettings())
@@ -20,7 +21,7 @@ final class LiveReceiver: Sendable {
         logger.logLevel = .warning
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
-            router: buildReceiverRouter(store: store, authenticator: authenticator),
+            router: buildReceiverRouter(store: store, authenticator: authenticator, fault: fault),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
             logger: logger)
