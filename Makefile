@@ -16,10 +16,12 @@ run: build
 	CONFIG=$(CONFIG) bash scripts/run-local.sh
 
 # Real tracers, real sudo: the tests need tracefs and their sudo users (see the script).
+# --no-parallel: the real-process tests spawn tracers and time their runs; sharing two
+# cores with other suites would only make them slower and flakier.
 test: deps
 	bash scripts/prepare-test-machine.sh
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --no-parallel
 
 # Removes the database that `make run` created.
 clean-data:

@@ -46,6 +46,10 @@ struct ConfigTests {
         #expect(lambda.killGraceSeconds == 5)
         #expect(lambda.shutdownGraceSeconds == 10)
         #expect(lambda.submitFlushInterval == nil)
+        #expect(lambda.maxSpoolBytes == 1 << 30)
+        #expect(lambda.keepRunFiles == false)
+        #expect(lambda.submitRetryInitial == .milliseconds(500))
+        #expect(lambda.submitRetryMaximum == .seconds(30))
         #expect(lambda.auth == AuthSettings())
         #expect(lambda.logLevel == .info)
         #expect(configuration.warnings.count == 1)
@@ -176,6 +180,10 @@ struct ConfigTests {
         BadCase("kill-grace-seconds too long", lambda: ["kill-grace-seconds": "61"], key: "kill-grace-seconds", problem: "must be between 1 and 60 seconds, got 61"),
         BadCase("submit-flush-interval text", lambda: ["submit-flush-interval": "soon"], key: "submit-flush-interval", problem: "expected a number of seconds, got \"soon\""),
         BadCase("submit-flush-interval too short", lambda: ["submit-flush-interval": "0.01"], key: "submit-flush-interval", problem: "must be 0 (off) or between 0.05 and 3600.0 seconds, got 0.01"),
+        BadCase("max-spool-bytes too small", lambda: ["max-spool-bytes": "1000"], key: "max-spool-bytes", problem: "must be between 1048576 and 1099511627776 bytes, got 1000"),
+        BadCase("keep-run-files not a bool", lambda: ["keep-run-files": "maybe"], key: "keep-run-files", problem: "expected true or false, got \"maybe\""),
+        BadCase("retry max below initial", lambda: ["submit-retry-initial": "5", "submit-retry-max": "1"], key: "submit-retry-max", problem: "must be at least submit-retry-initial"),
+        BadCase("retry initial off", lambda: ["submit-retry-initial": "0"], key: "submit-retry-initial", problem: "must be more than 0 seconds"),
         BadCase("auth cache negative", lambda: ["auth-cache-size": "-1"], key: "auth-cache-size", problem: "must be between 0 and 1000000 entries, got -1"),
         BadCase("auth concurrency zero", lambda: ["auth-max-concurrent-verifications": "0"], key: "auth-max-concurrent-verifications", problem: "must be between 1 and 64, got 0"),
         BadCase("auth memory cap too small", lambda: ["auth-max-argon2-memory-kib": "4"], key: "auth-max-argon2-memory-kib", problem: "must be between 8 and 4194304 KiB, got 4"),

@@ -54,15 +54,6 @@ struct TemplateValidatorTests {
     }
 
     static func helpText(of tracer: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tracer)
-        process.arguments = ["--help"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try runCommand(tracer, ["--help"]).output
     }
 }

@@ -1,4 +1,5 @@
 import EndpointCore
+import EndpointTestSupport
 import Foundation
 import Testing
 
@@ -50,7 +51,7 @@ struct TracerProgramTests {
         try (release + "\n").write(toFile: standIn + "/include/config/kernel.release", atomically: true, encoding: .utf8)
 
         let program = TracerProgram.text(for: template, tracer: .stap, lastingSeconds: 5)
-        let (code, output) = try Self.run("/usr/bin/stap", ["-p1", "-r", standIn, "-e", program])
+        let (code, output) = try runCommand("/usr/bin/stap", ["-p1", "-r", standIn, "-e", program])
         #expect(code == 0, "\(output)")
         // The parsed program is printed back: every probe made it through.
         #expect(output.contains("process(\"/bin/bash\").function(\"xfree\").return"))
@@ -59,7 +60,7 @@ struct TracerProgramTests {
     @Test("bpftrace accepts the program (`--dry-run` compiles it without attaching)")
     func bpftraceParses() throws {
         let program = TracerProgram.text(for: template, tracer: .bpf, lastingSeconds: 5)
-        let (code, output) = try Self.run("/usr/bin/bpftrace", ["-d", "-e", program])
+        let (code, output) = try runCommand("/usr/bin/bpftrace", ["-d", "-e", program])
         #expect(code == 0, "\(output.suffix(2000))")
     }
 
@@ -77,18 +78,5 @@ struct TracerProgramTests {
             header[0x3C] = 40  // claims 40 section headers that are not there
             return try ELFFunctionSymbols(data: header)
         }
-    }
-
-    static func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

@@ -38,14 +38,8 @@ final class EndpointProcess: @unchecked Sendable {
         // Tests compare the delivered stream with the run file, so keep it by default.
         lambda["keep-run-files"] = lambda["keep-run-files"] ?? "true"
         directory = try TestConfigDirectory(lambda: lambda)
-        // The binary is copied where any user can run it: the build folder may sit
-        // under a directory that only root can enter.
-        binaryDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("lambda-endpoint-bin-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: binaryDirectory, withIntermediateDirectories: true)
-        let binary = binaryDirectory + "/lambda-endpoint"
-        try FileManager.default.copyItem(atPath: Self.builtBinary, toPath: binary)
-        chmod(binaryDirectory, 0o755)
-        chmod(binary, 0o755)
+        let binary = try Self.runnableBinary
+        binaryDirectory = URL(fileURLWithPath: binary).deletingLastPathComponent().path
 
         var environment = ProcessInfo.processInfo.environment
         environment.merge(extra) { $1 }
@@ -100,6 +94,22 @@ final class EndpointProcess: @unchecked Sendable {
         get throws { try String(contentsOfFile: sudoPasswordFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
     }
 
+    /// The binary, copied once per test process where any user can run it: the build
+    /// folder may sit under a directory only root can enter. Copied under the spawn lock:
+    /// a child spawned meanwhile would inherit the copy's write descriptor, and exec of
+    /// the copy would then fail with "Text file busy".
+    static let runnableBinary: String = {
+        SpawnedProcess.spawnLock.withLock {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lambda-endpoint-bin-\(UUID().uuidString)").path
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let binary = directory + "/lambda-endpoint"
+            try? FileManager.default.copyItem(atPath: builtBinary, toPath: binary)
+            chmod(directory, 0o755)
+            chmod(binary, 0o755)
+            return binary
+        }
+    }()
+
     static var builtBinary: String {
         let testBinary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: testBinary).deletingLastPathComponent().appendingPathComponent("lambda-endpoint").path
@@ -123,7 +133,6 @@ final class EndpointProcess: @unchecked Sendable {
         process.send(SIGKILL)
         process.waitForExit(timeout: 5)
         directory.remove()
-        try? FileManager.default.removeItem(atPath: binaryDirectory)
     }
 
     // MARK: - HTTP

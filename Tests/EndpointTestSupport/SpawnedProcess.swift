@@ -9,6 +9,10 @@ import Glibc
 /// thread's blocked signals to the child, which would then ignore SIGTERM.
 /// Standard output and error go to files, so a chatty child can never block on a pipe.
 public final class SpawnedProcess: @unchecked Sendable {
+    /// Held around every spawn, and by code that briefly holds a writable descriptor
+    /// that a child must not inherit.
+    public static let spawnLock = NSLock()
+
     public let pid: pid_t
     let outputPath: String
     let errorPath: String
@@ -46,7 +50,7 @@ public final class SpawnedProcess: @unchecked Sendable {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        let result = Self.spawnLock.withLock { posix_spawn(&pid, executable, &actions, &attributes, argv, envp) }
         guard result == 0 else {
             throw NSError(domain: "SpawnedProcess", code: Int(result), userInfo: [NSLocalizedDescriptionKey: "posix_spawn \(executable): \(String(cString: strerror(result)))"])
         }
