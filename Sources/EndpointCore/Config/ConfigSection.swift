@@ -5,7 +5,8 @@ import Foundation
 /// Every value may be written Yesod-style as `"_env:NAME:default"`: the environment
 /// variable NAME when it is set, else `default` (`"_env:NAME"` with no default makes
 /// the variable required). Readers throw `ConfigError`s naming the file and the full
-/// key; values of keys marked `secret` are never quoted.
+/// key. Only the number, duration, boolean and path readers quote the value they
+/// refused; the string readers, which read the secrets, never quote a value.
 public struct ConfigSection: Sendable {
     public let file: String
     let path: String?
@@ -67,7 +68,7 @@ public struct ConfigSection: Sendable {
     // MARK: - Typed readers
 
     /// A string, or nil when the key is absent, null or (when `emptyIsAbsent`) empty.
-    public func optionalString(_ key: String, secret: Bool = false, emptyIsAbsent: Bool = true) throws(ConfigError) -> String? {
+    public func optionalString(_ key: String, emptyIsAbsent: Bool = true) throws(ConfigError) -> String? {
         guard let value = try resolved(key) else { return nil }
         guard case .scalar(let text) = value else {
             throw error(key, "expected a single value, got a \(value.kindName)")
@@ -76,8 +77,8 @@ public struct ConfigSection: Sendable {
         return text
     }
 
-    public func string(_ key: String, default defaultValue: String? = nil, secret: Bool = false) throws(ConfigError) -> String {
-        if let text = try optionalString(key, secret: secret) { return text }
+    public func string(_ key: String, default defaultValue: String? = nil) throws(ConfigError) -> String {
+        if let text = try optionalString(key) { return text }
         if let defaultValue { return defaultValue }
         throw error(key, "is required and missing or empty")
     }

@@ -86,12 +86,12 @@ public struct LambdaSettings: Sendable {
     ]
 
     init(section: ConfigSection) throws(ConfigError) {
-        self.rootPassword = try section.optionalString("root-password", secret: true)
+        self.rootPassword = try section.optionalString("root-password")
         self.bpfPath = try section.absolutePath("bpf-path", default: "/usr/bin/bpftrace")
         self.stapPath = try section.absolutePath("stap-path", default: "/usr/bin/stap")
         self.submitChunkSize = try section.int("submit-chunk-size", default: 51200, range: 1024...16_777_216, unit: "bytes")
         self.platformURL = try Self.platformURL(section: section)
-        self.secret = try section.string("secret", secret: true)
+        self.secret = try section.string("secret")
         self.endpointUUID = try section.string("endpoint-uuid")
         guard UUID(uuidString: endpointUUID) != nil else {
             throw section.error("endpoint-uuid", "expected a UUID such as 4633d686-f75d-4d1f-8415-02ce37d9e5f8, got \"\(endpointUUID)\"")

@@ -62,12 +62,9 @@ enum JSONRequestBody {
         case is String.Type: return "a string"
         case is Int.Type, is Int64.Type, is Int32.Type: return "a whole number"
         case is Bool.Type: return "true or false"
-        case is [String].Type, is [Any].Type: return "a list"
         default:
-            let name = "\(type)"
-            if name.hasPrefix("Array") { return "a list" }
-            if name.hasPrefix("Dictionary") { return "a JSON object" }
-            return "a JSON object"
+            // Arrays of any element; everything else the routes decode is an object.
+            return "\(type)".hasPrefix("Array") ? "a list" : "a JSON object"
         }
     }
 }
