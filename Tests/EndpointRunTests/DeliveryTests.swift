@@ -36,15 +36,27 @@ struct DeliveryTests {
         return received
     }
 
+    /// A fresh endpoint running the fake counter tracer; returns it with the run's file.
+    func startCounterRun(receiver: LiveReceiver, lambda: [String: String?] = [:]) async throws -> (EndpointProcess, String) {
+        let endpoint = try EndpointProcess(receiver: receiver, lambda: Self.fast.merging(lambda) { $1 })
+        let number = try await endpoint.putTemplate(Self.template)
+        return (endpoint, try await endpoint.start(traceId: number, lasting: 120))
+    }
+
+    /// Kills the run and returns what the receiver got, checked as a contiguous stream
+    /// equal to the run file.
+    func killAndCollect(_ endpoint: EndpointProcess, _ filePath: String, receiver: LiveReceiver, timeout: Double = 60) async throws -> ReceivedTrace {
+        _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
+        return try await expectDelivered(await receiver.waitForFinished(filePath, timeout: timeout), receiver: receiver, filePath: filePath)
+    }
+
     @Test("Platform down (connection refused) for 30 s mid-run, then back: complete contiguous stream")
     func platformDownThirtySeconds() async throws {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
         let proxy = try PlatformProxy(target: receiver.port)
         defer { proxy.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: Self.fast.merging(["platform-url": proxy.url]) { $1 })
-        let number = try await endpoint.putTemplate(Self.template)
-        let filePath = try await endpoint.start(traceId: number, lasting: 120)
+        let (endpoint, filePath) = try await startCounterRun(receiver: receiver, lambda: ["platform-url": proxy.url])
         try await Task.sleep(for: .seconds(2))
         proxy.set(.refuse)
         try await Task.sleep(for: .seconds(Self.outageSeconds))
@@ -53,8 +65,7 @@ struct DeliveryTests {
         #expect((duringOutage["lastDeliveryError"] as? String)?.hasPrefix("cannot reach the platform") == true)
         proxy.set(.forward)
         try await Task.sleep(for: .seconds(2))
-        _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
-        let received = try await expectDelivered(await receiver.waitForFinished(filePath, timeout: 60), receiver: receiver, filePath: filePath)
+        let received = try await killAndCollect(endpoint, filePath, receiver: receiver, timeout: 60)
         #expect(received.verdict == .complete, "\(endpoint.process.standardError.suffix(3000))")
         #expect(received.bytes > Int64(Self.outageSeconds * 20_000), "the tracer should have kept writing during the outage")
     }
@@ -64,12 +75,9 @@ struct DeliveryTests {
         let until = Date().addingTimeInterval(4)
         let receiver = try await LiveReceiver(fault: { _ in Date() < until ? .serviceUnavailable : nil })
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: Self.fast)
-        let number = try await endpoint.putTemplate(Self.template)
-        let filePath = try await endpoint.start(traceId: number, lasting: 120)
+        let (endpoint, filePath) = try await startCounterRun(receiver: receiver)
         try await Task.sleep(for: .seconds(6))
-        _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
-        let received = try await expectDelivered(await receiver.waitForFinished(filePath, timeout: 30), receiver: receiver, filePath: filePath)
+        let received = try await killAndCollect(endpoint, filePath, receiver: receiver, timeout: 30)
         #expect(received.verdict == .complete)
         #expect((try await endpoint.runStatus(filePath)?["retries"] as? Int ?? 0) > 0)
     }
@@ -80,17 +88,14 @@ struct DeliveryTests {
         defer { receiver.stop() }
         let proxy = try PlatformProxy(target: receiver.port)
         defer { proxy.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: Self.fast.merging(["platform-url": proxy.url]) { $1 })
-        let number = try await endpoint.putTemplate(Self.template)
-        let filePath = try await endpoint.start(traceId: number, lasting: 120)
+        let (endpoint, filePath) = try await startCounterRun(receiver: receiver, lambda: ["platform-url": proxy.url])
         try await Task.sleep(for: .seconds(1))
         proxy.set(.refuse)
         proxy.set(.closeWithoutAnswer)
         try await Task.sleep(for: .seconds(4))
         proxy.set(.forward)
         try await Task.sleep(for: .seconds(1))
-        _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
-        let received = try await expectDelivered(await receiver.waitForFinished(filePath, timeout: 60), receiver: receiver, filePath: filePath)
+        let received = try await killAndCollect(endpoint, filePath, receiver: receiver, timeout: 60)
         #expect(received.verdict == .complete)
         #expect((try await endpoint.runStatus(filePath)?["retries"] as? Int ?? 0) > 0)
     }
@@ -102,19 +107,14 @@ struct DeliveryTests {
             return nil
         })
         defer { receiver.stop() }
-        var settings = Self.fast
-        settings["submit-chunk-size"] = "16384"
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: settings)
-        let number = try await endpoint.putTemplate(Self.template)
-        let filePath = try await endpoint.start(traceId: number, lasting: 120)
+        let (endpoint, filePath) = try await startCounterRun(receiver: receiver, lambda: ["submit-chunk-size": "16384"])
         try await Task.sleep(for: .seconds(3))
         let status = try #require(try await endpoint.runStatus(filePath))
         // Output kept reaching the file while the platform took one message per 2 s.
         let acknowledged = status["bytesAcknowledged"] as? Int ?? 0
         #expect((status["bytesRead"] as? Int ?? 0) > acknowledged + 16384)
         #expect((status["chunksAcknowledged"] as? Int ?? 99) <= 1)
-        _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
-        let received = try await expectDelivered(await receiver.waitForFinished(filePath, timeout: 60), receiver: receiver, filePath: filePath)
+        let received = try await killAndCollect(endpoint, filePath, receiver: receiver, timeout: 60)
         #expect(received.verdict == .complete)
     }
 
@@ -127,9 +127,7 @@ struct DeliveryTests {
             return .badRequest
         })
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: Self.fast)
-        let number = try await endpoint.putTemplate(Self.template)
-        let filePath = try await endpoint.start(traceId: number, lasting: 120)
+        let (endpoint, filePath) = try await startCounterRun(receiver: receiver)
         try await Task.sleep(for: .seconds(2))
         _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
         let received = try #require(await receiver.waitForFinished(filePath, timeout: 30))
@@ -150,9 +148,7 @@ struct DeliveryTests {
             return nil
         })
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: Self.fast)
-        let number = try await endpoint.putTemplate(Self.template)
-        let filePath = try await endpoint.start(traceId: number, lasting: 120)
+        let (endpoint, filePath) = try await startCounterRun(receiver: receiver)
         try await Task.sleep(for: .seconds(3))
         let before = try #require(try await endpoint.runStatus(filePath))
         #expect((before["chunksAcknowledged"] as? Int ?? 0) > 0)
@@ -176,9 +172,7 @@ struct DeliveryTests {
     func sigtermDuringRun() async throws {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: Self.fast)
-        let number = try await endpoint.putTemplate(Self.template)
-        let filePath = try await endpoint.start(traceId: number, lasting: 120)
+        let (endpoint, filePath) = try await startCounterRun(receiver: receiver)
         try await Task.sleep(for: .seconds(2))
         endpoint.process.send(SIGTERM)
         #expect(endpoint.process.waitForExit(timeout: 20) == 0)
@@ -218,9 +212,7 @@ struct DeliveryTests {
     func retention() async throws {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: Self.fast.merging(["keep-run-files": "false"]) { $1 })
-        let number = try await endpoint.putTemplate(Self.template)
-        let filePath = try await endpoint.start(traceId: number, lasting: 120)
+        let (endpoint, filePath) = try await startCounterRun(receiver: receiver, lambda: ["keep-run-files": "false"])
         try await Task.sleep(for: .seconds(1))
         _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
         let received = try #require(await receiver.waitForFinished(filePath, timeout: 30))
