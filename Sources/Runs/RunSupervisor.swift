@@ -245,8 +245,6 @@ public actor RunSupervisor: Service {
     /// The last finished runs, oldest first.
     public func finishedRuns() -> [RunStatus] { history }
 
-    public var spoolBytesInUse: Int64 { budget.bytesInUse }
-
     /// Stops the run at `filePath`; an unknown path is ignored.
     public func kill(filePath: String) {
         guard let run = runs[filePath] else { return }

@@ -12,8 +12,6 @@ public final class SpoolBudget: Sendable {
         self.capacity = capacity
     }
 
-    public var bytesInUse: Int64 { used.withLock { $0 } }
-
     /// Adds `bytes`; true when the total is now over the cap.
     public func add(_ bytes: Int64) -> Bool {
         used.withLock { used in

@@ -28,9 +28,8 @@ public struct ELFFunctionSymbols: Sendable {
     /// Section header types and symbol fields of ELF64 (see elf.h).
     private static let sectionSymbolTable: UInt32 = 2, sectionDynamicSymbols: UInt32 = 11
     private static let symbolFunction: UInt8 = 2, symbolIndirectFunction: UInt8 = 10
-    /// Binaries larger than this are not read whole; uprobe targets are far smaller.
-    public static let maxFileBytes = 2 << 30
 
+    /// The file is memory-mapped, not read into memory, so large binaries cost no RAM.
     public init(path: String) throws(ReadError) {
         let data: Data
         do {
