@@ -2,7 +2,7 @@
 SWIFT ?= swift
 CONFIG ?= Config
 
-.PHONY: deps build run test clean-data
+.PHONY: deps build run test bench clean-data
 
 deps:
 	bash scripts/install-deps.sh
@@ -22,6 +22,11 @@ test: deps
 	bash scripts/prepare-test-machine.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+
+# Release build, then one `name: value unit` line per figure (README "Performance").
+# Figures only, never pass/fail; about 3 minutes after the build.
+bench: deps
+	bash scripts/bench.sh
 
 # Removes the database that `make run` created.
 clean-data:
