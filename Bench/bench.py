@@ -296,10 +296,55 @@ class Bench:
         return running, rss_kib / 1024, peak_kib / 1024, baseline_kib / 1024, threads
 
 
+GROUPS = ["base64", "delivery", "http", "latency", "concurrency"]
+
+
+def report_delivery(bench, base64_mb_s):
+    mb_s, peak_mib, cpu_s, seconds = bench.delivery(51200, "51200")
+    figure("delivery_mb_s_chunk_51200", mb_s, "MB/s", f"1 GiB in {seconds:.1f} s; target >= 80")
+    figure("endpoint_peak_rss_mib_chunk_51200", peak_mib, "MiB")
+    figure("endpoint_cpu_s_per_gib_chunk_51200", cpu_s, "s")
+
+    mb_s, peak_mib, cpu_s, seconds = bench.delivery(1 << 20, "1mib")
+    figure("delivery_mb_s_chunk_1mib", mb_s, "MB/s", f"1 GiB in {seconds:.1f} s")
+    figure("delivery_vs_base64", mb_s / base64_mb_s, "ratio", "1 MiB chunks; target >= 0.3")
+    figure("endpoint_peak_rss_mib", peak_mib, "MiB", "1 MiB chunks; target <= 64")
+    figure("endpoint_cpu_s_per_gib", cpu_s, "s", "1 MiB chunks")
+
+
+def report_http(bench):
+    bench.start_endpoint("http")
+    heartbeat = bench.wrk("/heartbeat", authorized=False)
+    figure("heartbeat_rps", heartbeat["rps"], "req/s", "wrk 64 connections 10 s")
+    authorized = bench.wrk("/traces", authorized=True)
+    figure("auth_rps", authorized["rps"], "req/s", f"GET /traces; {authorized['failed']} non-2xx")
+    figure("auth_vs_heartbeat", authorized["rps"] / heartbeat["rps"], "ratio", "target >= 0.7")
+    figure("auth_p99_ms", authorized["p99_ms"], "ms")
+
+    bench.start_endpoint("argon2", auth_cache_size=0)
+    uncached = bench.wrk("/traces", authorized=True)
+    figure("argon2_per_request_rps", uncached["rps"], "req/s",
+           f"auth-cache-size 0; {uncached['failed']} of {uncached['total']} answered 503 (verification queue full)")
+
+
+def report_latency(bench):
+    latencies = bench.event_latency(0.05)
+    figure("first_event_latency_ms", statistics.median(latencies), "ms",
+           f"median of {len(latencies)} lines, submit-flush-interval 0.05 s; target <= 175")
+    figure("first_event_latency_max_ms", max(latencies), "ms")
+
+
+def report_concurrency(bench):
+    running, rss, peak, idle, threads = bench.concurrent_runs(200)
+    figure("concurrent_runs_200_rss_mib", rss, "MiB",
+           f"{running} running, {threads} threads, idle {idle:.0f} MiB, peak {peak:.0f} MiB; target < 256")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True, help="directory of the release binaries")
     parser.add_argument("--work", help="scratch directory (default: a new one under /tmp)")
+    parser.add_argument("--only", help="comma-separated groups of figures: " + ",".join(GROUPS))
     arguments = parser.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("bench: run as root (the fake tracers are started as by an endpoint running as root)")
@@ -311,41 +356,19 @@ def main():
         print(f"# machine: {os.cpu_count()} cores, {cpu}, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') >> 30} GiB;"
               f" kernel {os.uname().release}; MB = 10^6 bytes", flush=True)
 
-        base64_mb_s = bench.base64_rate()
-        figure("base64_mb_s", base64_mb_s, "MB/s", "coreutils base64 -w0, 1 GiB")
-
-        mb_s, peak_mib, cpu_s, seconds = bench.delivery(51200, "51200")
-        figure("delivery_mb_s_chunk_51200", mb_s, "MB/s", f"1 GiB in {seconds:.1f} s")
-        figure("endpoint_peak_rss_mib_chunk_51200", peak_mib, "MiB")
-        figure("endpoint_cpu_s_per_gib_chunk_51200", cpu_s, "s")
-
-        mb_s, peak_mib, cpu_s, seconds = bench.delivery(1 << 20, "1mib")
-        figure("delivery_mb_s_chunk_1mib", mb_s, "MB/s", f"1 GiB in {seconds:.1f} s")
-        figure("delivery_vs_base64", mb_s / base64_mb_s, "ratio", "target >= 0.3")
-        figure("endpoint_peak_rss_mib", peak_mib, "MiB", "1 MiB chunks; target <= 64")
-        figure("endpoint_cpu_s_per_gib", cpu_s, "s", "1 MiB chunks")
-
-        bench.start_endpoint("http")
-        heartbeat = bench.wrk("/heartbeat", authorized=False)
-        figure("heartbeat_rps", heartbeat["rps"], "req/s", "wrk 64 connections 10 s")
-        authorized = bench.wrk("/traces", authorized=True)
-        figure("auth_rps", authorized["rps"], "req/s", f"GET /traces; {authorized['failed']} non-2xx")
-        figure("auth_vs_heartbeat", authorized["rps"] / heartbeat["rps"], "ratio", "target >= 0.7")
-        figure("auth_p99_ms", authorized["p99_ms"], "ms")
-
-        bench.start_endpoint("argon2", auth_cache_size=0)
-        uncached = bench.wrk("/traces", authorized=True)
-        figure("argon2_per_request_rps", uncached["rps"], "req/s",
-               f"auth-cache-size 0; {uncached['failed']} of {uncached['total']} answered 503 (verification queue full)")
-
-        latencies = bench.event_latency(0.05)
-        figure("first_event_latency_ms", statistics.median(latencies), "ms",
-               f"median of {len(latencies)} lines, submit-flush-interval 0.05 s; target <= 175")
-        figure("first_event_latency_max_ms", max(latencies), "ms")
-
-        running, rss, peak, idle, threads = bench.concurrent_runs(200)
-        figure("concurrent_runs_200_rss_mib", rss, "MiB",
-               f"{running} running, {threads} threads, idle {idle:.0f} MiB, peak {peak:.0f} MiB; target < 256")
+        groups = arguments.only.split(",") if arguments.only else GROUPS
+        base64_mb_s = None
+        if "base64" in groups or "delivery" in groups:
+            base64_mb_s = bench.base64_rate()
+            figure("base64_mb_s", base64_mb_s, "MB/s", "coreutils base64 -w0, 1 GiB")
+        if "delivery" in groups:
+            report_delivery(bench, base64_mb_s)
+        if "http" in groups:
+            report_http(bench)
+        if "latency" in groups:
+            report_latency(bench)
+        if "concurrency" in groups:
+            report_concurrency(bench)
     finally:
         bench.close()
         if not arguments.work:

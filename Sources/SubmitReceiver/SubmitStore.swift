@@ -2,6 +2,11 @@ import Foundation
 
 /// Reassembles `/submit` streams on disk: `<out>/<name>.ndjson` holds the decoded
 /// chunks in `no` order, `<out>/<name>.status.json` the verdict.
+///
+/// The status file is rewritten at `start`, at `finished` and whenever a chunk is not
+/// simply the next one (a duplicate, a conflict, one ahead of a gap, one out of
+/// protocol order), not for every in-order chunk: an atomic file replacement per chunk
+/// cost more than the rest of the receiver at 51200-byte chunks. `GET /status` is live.
 public actor SubmitStore {
     public enum Message: Decodable, Sendable {
         case start(trace: String)
@@ -77,6 +82,7 @@ public actor SubmitStore {
             var stream = try openStream(trace)
             if !stream.info.started { stream.info.protocolErrors.append("chunk \(no) before start") }
             if stream.info.verdict != .receiving { stream.info.protocolErrors.append("chunk \(no) after finished") }
+            var irregular = !stream.info.started || stream.info.verdict != .receiving || no != stream.info.chunks
             if no < stream.info.chunks {
                 let extent = stream.extents[no]
                 try stream.file.seek(toOffset: UInt64(extent.offset))
@@ -97,9 +103,10 @@ public actor SubmitStore {
                 try append(bytes, to: &stream)
                 while let next = stream.pending.removeValue(forKey: stream.info.chunks) {
                     try append(next, to: &stream)
+                    irregular = true
                 }
             }
-            return try store(stream)
+            return try store(stream, writingStatus: irregular)
         case let .finished(trace, stderr, code):
             var stream = try openStream(trace)
             if !stream.info.started { stream.info.protocolErrors.append("finished before start") }
@@ -142,9 +149,9 @@ public actor SubmitStore {
         return Stream(info: ReceivedTrace(trace: trace), file: file)
     }
 
-    private func store(_ stream: Stream) throws -> ReceivedTrace {
+    private func store(_ stream: Stream, writingStatus: Bool = true) throws -> ReceivedTrace {
         streams[stream.info.trace] = stream
-        if let name = Self.fileName(for: stream.info.trace) {
+        if writingStatus, let name = Self.fileName(for: stream.info.trace) {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try encoder.encode(stream.info).write(to: URL(fileURLWithPath: "\(directory)/\(name).status.json"), options: .atomic)

@@ -35,27 +35,16 @@ public struct PlatformClient: Sendable {
     }
 
     /// Throws on connection errors and timeouts.
-    public func send(_ message: SubmitMessage) async throws -> Answer {
+    /// `body` is one of `SubmitBody`'s; a retry sends the same buffer again.
+    public func send(_ body: ByteBuffer) async throws -> Answer {
         var request = HTTPClientRequest(url: submitURL)
         request.method = .PUT
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Authorization", value: authorization.headerValue)
-        request.body = .bytes(ByteBuffer(bytes: try message.jsonBody()))
+        request.body = .bytes(body)
         let response = try await Self.httpClient.execute(request, timeout: timeout)
         // Drain (and bound) the answer so the connection can be reused.
         _ = try? await response.body.collect(upTo: 64 * 1024)
         return Answer(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"))
-    }
-}
-
-extension SubmitMessage {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return encoder
-    }()
-
-    public func jsonBody() throws -> Data {
-        try Self.encoder.encode(self)
     }
 }

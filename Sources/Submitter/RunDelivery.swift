@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 
 /// What the delivery of one run reads: how much of the run file the tracer has written,
 /// and, once it has exited, its code and stderr.
@@ -79,10 +80,10 @@ public struct RunDelivery: Sendable {
         record: @Sendable (DeliveryCursor) async -> Void
     ) async throws {
         var cursor = cursor
-        let file = try FileHandle(forReadingFrom: URL(fileURLWithPath: filePath))
-        defer { try? file.close() }
+        let file = try RunFileReader(path: filePath, capacity: chunkSize)
+        let bodies = SubmitBody(trace: trace)
         if !cursor.startAcknowledged {
-            try await deliver(.start(trace: trace), cursor: &cursor, record: record, metadata: [:])
+            try await deliver(bodies.start(), cursor: &cursor, record: record, metadata: [:])
             cursor.startAcknowledged = true
             await record(cursor)
         }
@@ -93,13 +94,9 @@ public struct RunDelivery: Sendable {
             var available = now.bytesWritten - cursor.bytesAcknowledged
             while available >= Int64(chunkSize) || (available > 0 && (now.exit != nil || flushDue(since: lastSend))) {
                 let length = Int(min(available, Int64(chunkSize)))
-                try file.seek(toOffset: UInt64(cursor.bytesAcknowledged))
-                let bytes = try file.read(upToCount: length) ?? Data()
-                guard bytes.count == length else {
-                    throw DeliveryError.shortRead(offset: cursor.bytesAcknowledged, expected: length, got: bytes.count)
-                }
                 let no = cursor.chunksAcknowledged
-                try await deliver(.chunk(trace: trace, no: no, field: bytes.base64EncodedString()), cursor: &cursor, record: record, metadata: ["chunk.no": "\(no)"])
+                let body = bodies.chunk(no: no, bytes: try file.read(offset: cursor.bytesAcknowledged, length: length))
+                try await deliver(body, cursor: &cursor, record: record, metadata: ["chunk.no": "\(no)"])
                 cursor.chunksAcknowledged += 1
                 cursor.bytesAcknowledged += Int64(length)
                 available -= Int64(length)
@@ -107,7 +104,7 @@ public struct RunDelivery: Sendable {
                 lastSend = ContinuousClock.now
             }
             if let exit = now.exit, cursor.bytesAcknowledged == now.bytesWritten {
-                try await deliver(.finished(trace: trace, stderr: exit.stderr, code: exit.code), cursor: &cursor, record: record, metadata: ["trace.code": "\(exit.code)"])
+                try await deliver(bodies.finished(stderr: exit.stderr, code: exit.code), cursor: &cursor, record: record, metadata: ["trace.code": "\(exit.code)"])
                 cursor.finishedAcknowledged = true
                 await record(cursor)
                 return
@@ -127,13 +124,13 @@ public struct RunDelivery: Sendable {
     /// Sends one message until the platform acknowledges it, retrying per
     /// `retryPolicy`. A permanent refusal is logged and counted, and the message is not
     /// sent again.
-    func deliver(_ message: SubmitMessage, cursor: inout DeliveryCursor, record: @Sendable (DeliveryCursor) async -> Void, metadata: Logger.Metadata) async throws {
+    func deliver(_ body: ByteBuffer, cursor: inout DeliveryCursor, record: @Sendable (DeliveryCursor) async -> Void, metadata: Logger.Metadata) async throws {
         var attempt = 0
         while true {
             try Task.checkCancellation()
             let verdict: RetryPolicy.Verdict
             do {
-                let answer = try await client.send(message)
+                let answer = try await client.send(body)
                 verdict = RetryPolicy.classify(status: answer.status, retryAfter: answer.retryAfter)
                 if case .retry = verdict { cursor.lastError = "platform answered \(answer.status)" }
             } catch is CancellationError {
@@ -161,16 +158,6 @@ public struct RunDelivery: Sendable {
                 ]) { $1 })
                 try await Task.sleep(for: pause)
             }
-        }
-    }
-}
-
-public enum DeliveryError: Error, CustomStringConvertible {
-    case shortRead(offset: Int64, expected: Int, got: Int)
-
-    public var description: String {
-        switch self {
-        case let .shortRead(offset, expected, got): return "run file shorter than recorded: wanted \(expected) bytes at \(offset), read \(got)"
         }
     }
 }

@@ -22,7 +22,7 @@ struct EndpointDatabaseTests {
             #expect(try await database.removeTracer(.stap, fromTemplate: 2) == .templateDeleted)
         }
         let reopened = try EndpointDatabase(path: path, poolSize: 2)
-        #expect(try await reopened.allTemplates() == [StoredTemplate(traceNo: 1, info: bash)])
+        #expect(reopened.allTemplates() == [StoredTemplate(traceNo: 1, info: bash)])
         #expect(try await reopened.storeTemplate(bash).traceNo == 3)
         #expect(try await reopened.template(number: 3)?.info == bash)
         #expect(try await reopened.template(number: 2) == nil)
@@ -36,7 +36,27 @@ struct EndpointDatabaseTests {
         let stored = try await database.storeTemplate(TraceTemplate(process: "/bin/bash", functions: ["xmalloc"], traceType: ["BPF"]))
         #expect(try await database.removeTracer(.stap, fromTemplate: stored.traceNo) == .notFound)
         #expect(try await database.removeTracer(.bpf, fromTemplate: 99) == .notFound)
-        #expect(try await database.allTemplates() == [stored])
+        #expect(database.allTemplates() == [stored])
+    }
+
+    @Test("The template list answered from memory matches the file after every change")
+    func listFollowsWrites() async throws {
+        let path = Self.temporaryDatabasePath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let database = try EndpointDatabase(path: path, poolSize: 1)
+        func fromFile() throws -> [StoredTemplate] { try EndpointDatabase(path: path, poolSize: 1).allTemplates() }
+        let first = try await database.storeTemplate(bash)
+        let second = try await database.storeTemplate(TraceTemplate(process: "/bin/bash", functions: ["xfree"], traceType: ["BPF"]))
+        #expect(database.allTemplates() == [first, second])
+        #expect(try fromFile() == [first, second])
+        _ = try await database.removeTracer(.stap, fromTemplate: first.traceNo)
+        #expect(database.allTemplates().map(\.info.traceType) == [["BPF"], ["BPF"]])
+        #expect(try fromFile() == database.allTemplates())
+        _ = try await database.removeTracer(.bpf, fromTemplate: second.traceNo)
+        #expect(database.allTemplates().map(\.traceNo) == [first.traceNo])
+        #expect(try fromFile() == database.allTemplates())
+        _ = try await database.removeTracer(.bpf, fromTemplate: 99)
+        #expect(try fromFile() == database.allTemplates())
     }
 
     @Test("An unopenable path throws instead of crashing")

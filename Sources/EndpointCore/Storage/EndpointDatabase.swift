@@ -4,6 +4,7 @@ import GRDB
 /// The endpoint's SQLite file. Opening it applies every pending migration.
 public struct EndpointDatabase: Sendable {
     let writer: any DatabaseWriter
+    let templateList: TemplateListSnapshot
 
     /// Opens (creating if needed) the database at `path` in WAL mode with up to
     /// `poolSize` concurrent readers.
@@ -19,6 +20,7 @@ public struct EndpointDatabase: Sendable {
         }
         self.writer = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(writer)
+        self.templateList = TemplateListSnapshot(try writer.read(Self.fetchTemplates))
     }
 
     static var migrator: DatabaseMigrator {
@@ -132,14 +134,26 @@ public struct EndpointDatabase: Sendable {
         try await writer.write { db in
             var record = TemplateRecord(template)
             try record.insert(db)
+            try refreshTemplateListOnCommit(db)
             return record.stored
         }
     }
 
-    public func allTemplates() async throws -> [StoredTemplate] {
-        try await writer.read { db in
-            try TemplateRecord.order(Column("id")).fetchAll(db).map(\.stored)
-        }
+    /// Every stored template, in number order, from memory (see `TemplateListSnapshot`).
+    public func allTemplates() -> [StoredTemplate] {
+        templateList.current
+    }
+
+    static func fetchTemplates(_ db: Database) throws -> [StoredTemplate] {
+        try TemplateRecord.order(Column("id")).fetchAll(db).map(\.stored)
+    }
+
+    /// Called inside a write that changed templates: the snapshot takes the new list once
+    /// the transaction commits (writes are serialised, so snapshots replace in order).
+    private func refreshTemplateListOnCommit(_ db: Database) throws {
+        let templates = try Self.fetchTemplates(db)
+        let snapshot = templateList
+        db.afterNextTransaction { _ in snapshot.replace(with: templates) }
     }
 
     public func template(number: Int64) async throws -> StoredTemplate? {
@@ -167,9 +181,11 @@ public struct EndpointDatabase: Sendable {
             record.traceType.removeAll { $0 == tracer.rawValue }
             if record.traceType.isEmpty {
                 try record.delete(db)
+                try refreshTemplateListOnCommit(db)
                 return .templateDeleted
             }
             try record.update(db)
+            try refreshTemplateListOnCommit(db)
             return .tracerRemoved(remaining: record.stored)
         }
     }

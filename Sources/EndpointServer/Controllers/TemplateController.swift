@@ -17,7 +17,7 @@ struct TemplateController<Context: RequestContext> {
     }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> [StoredTemplate] {
-        try await database.allTemplates()
+        database.allTemplates()
     }
 
     @Sendable func store(_ request: Request, context: Context) async throws -> StoredTemplate {
