@@ -127,6 +127,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
+        // The reference receiver's parsing and reassembly, without a network.
+        .testTarget(
+            name: "SubmitReceiverTests",
+            dependencies: ["SubmitReceiver", "EndpointCore", "Submitter"]
+        ),
         // Runs the built `lambda-endpoint` binary as an operator would.
         .testTarget(
             name: "EndpointCLITests",

@@ -156,8 +156,9 @@ public actor RunSupervisor: Service {
         let runLogger = logger(for: run.filePath)
         Task { [settings, database, budget] in
             do {
-                try await delivery.run(from: run.cursor, progress: run.progress, current: { run.deliveryProgress }) { cursor in
+                try await delivery.run(from: run.cursor, progress: run.progress, current: { run.deliveryProgress }) { cursor, durable in
                     budget.release(run.advance(to: cursor))
+                    guard durable else { return }
                     do {
                         try await database.recordDeliveryProgress(
                             filePath: run.filePath, startAcknowledged: cursor.startAcknowledged, chunksAcknowledged: cursor.chunksAcknowledged,

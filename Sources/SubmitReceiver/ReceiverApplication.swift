@@ -20,7 +20,9 @@ public func buildReceiverRouter(store: SubmitStore, authenticator: RequestAuthen
         let body = try await request.body.collect(upTo: 32 << 20)
         let message: SubmitStore.Message
         do {
-            message = try JSONDecoder().decode(SubmitStore.Message.self, from: Data(buffer: body))
+            message = try SubmitMessageParser.parse(body)
+        } catch SubmitMessageParser.Failure.badBase64(let no) {
+            throw HTTPError(.badRequest, message: "chunk \(no): field is not base64")
         } catch {
             throw HTTPError(.badRequest, message: "not a submit message")
         }

@@ -8,33 +8,15 @@ import Foundation
 /// protocol order), not for every in-order chunk: an atomic file replacement per chunk
 /// cost more than the rest of the receiver at 51200-byte chunks. `GET /status` is live.
 public actor SubmitStore {
-    public enum Message: Decodable, Sendable {
+    /// A parsed `/submit` body (see `SubmitMessageParser`); a chunk's bytes are decoded.
+    public enum Message: Sendable {
         case start(trace: String)
-        case chunk(trace: String, no: Int, field: String)
+        case chunk(trace: String, no: Int, bytes: Data)
         case finished(trace: String, stderr: String, code: Int32)
-
-        enum CodingKeys: String, CodingKey { case trace, status, no, field, stderr, code }
-
-        public init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            let trace = try container.decode(String.self, forKey: .trace)
-            if let no = try container.decodeIfPresent(Int.self, forKey: .no) {
-                self = .chunk(trace: trace, no: no, field: try container.decode(String.self, forKey: .field))
-                return
-            }
-            switch try container.decode(String.self, forKey: .status) {
-            case "start": self = .start(trace: trace)
-            case "finished":
-                self = .finished(trace: trace, stderr: try container.decode(String.self, forKey: .stderr), code: try container.decode(Int32.self, forKey: .code))
-            default:
-                throw DecodingError.dataCorruptedError(forKey: .status, in: container, debugDescription: "expected start or finished")
-            }
-        }
     }
 
     public enum Rejection: Error, Equatable {
         case badTraceName
-        case badBase64(no: Int)
         case negativeChunkNumber
     }
 
@@ -72,14 +54,15 @@ public actor SubmitStore {
     public func receive(_ message: Message) throws -> ReceivedTrace {
         switch message {
         case .start(let trace):
-            var stream = try openStream(trace)
+            var stream = try takeStream(trace)
+            defer { streams[trace] = stream }
             if stream.info.verdict != .receiving { stream.info.protocolErrors.append("start after finished") }
             stream.info.started = true
             return try store(stream)
-        case let .chunk(trace, no, field):
+        case let .chunk(trace, no, bytes):
             guard no >= 0 else { throw Rejection.negativeChunkNumber }
-            guard let bytes = Data(base64Encoded: field) else { throw Rejection.badBase64(no: no) }
-            var stream = try openStream(trace)
+            var stream = try takeStream(trace)
+            defer { streams[trace] = stream }
             if !stream.info.started { stream.info.protocolErrors.append("chunk \(no) before start") }
             if stream.info.verdict != .receiving { stream.info.protocolErrors.append("chunk \(no) after finished") }
             var irregular = !stream.info.started || stream.info.verdict != .receiving || no != stream.info.chunks
@@ -108,7 +91,8 @@ public actor SubmitStore {
             }
             return try store(stream, writingStatus: irregular)
         case let .finished(trace, stderr, code):
-            var stream = try openStream(trace)
+            var stream = try takeStream(trace)
+            defer { streams[trace] = stream }
             if !stream.info.started { stream.info.protocolErrors.append("finished before start") }
             stream.info.code = code
             stream.info.stderr = stderr
@@ -134,14 +118,16 @@ public actor SubmitStore {
     public func trace(_ trace: String) -> ReceivedTrace? { streams[trace]?.info }
 
     private func append(_ bytes: Data, to stream: inout Stream) throws {
-        stream.file.write(bytes)
+        try stream.file.write(contentsOf: bytes)
         stream.extents.append((stream.info.bytes, bytes.count))
         stream.info.bytes += Int64(bytes.count)
         stream.info.chunks += 1
     }
 
-    private func openStream(_ trace: String) throws -> Stream {
-        if let stream = streams[trace] { return stream }
+    /// The stream, taken out of `streams` while a message changes it (the caller puts it
+    /// back): a copy left in the dictionary would make every chunk copy `extents` whole.
+    private func takeStream(_ trace: String) throws -> Stream {
+        if let stream = streams.removeValue(forKey: trace) { return stream }
         guard let path = streamPath(for: trace) else { throw Rejection.badTraceName }
         FileManager.default.createFile(atPath: path, contents: nil)
         let file = try FileHandle(forUpdating: URL(fileURLWithPath: path))
@@ -150,7 +136,6 @@ public actor SubmitStore {
     }
 
     private func store(_ stream: Stream, writingStatus: Bool = true) throws -> ReceivedTrace {
-        streams[stream.info.trace] = stream
         if writingStatus, let name = Self.fileName(for: stream.info.trace) {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -47,7 +47,8 @@ public struct DeliveryCursor: Sendable, Equatable, Codable {
 /// sent short when no full one arrived for that long), then `finished`. One message in
 /// flight, in order; a retried chunk carries the same `no` and bytes. The file, not the
 /// pipe, is the source: a slow or absent platform never stalls the tracer, and memory
-/// holds one chunk whatever the run's size.
+/// holds two chunks (the one on the wire, the next one encoded meanwhile) whatever the
+/// run's size.
 public struct RunDelivery: Sendable {
     public let trace: String
     public let filePath: String
@@ -56,6 +57,12 @@ public struct RunDelivery: Sendable {
     public let client: PlatformClient
     public let retryPolicy: RetryPolicy
     let logger: Logger
+
+    /// How stale the durable cursor may get while chunks stream. Writing it at every
+    /// acknowledgement cost a database transaction per chunk (a third of the endpoint's
+    /// time per 51200-byte chunk); after a crash the chunks acknowledged in this window
+    /// are sent again, with the same `no` and bytes: duplicates, never a gap.
+    public static let durableCursorInterval: Duration = .milliseconds(200)
 
     public init(trace: String, filePath: String, chunkSize: Int, flushInterval: Duration?, client: PlatformClient, retryPolicy: RetryPolicy, logger: Logger) {
         self.trace = trace
@@ -69,45 +76,81 @@ public struct RunDelivery: Sendable {
         self.logger = logger
     }
 
+    /// A chunk read and encoded, ready to send.
+    struct PreparedChunk {
+        let no: Int
+        let offset: Int64
+        let length: Int
+        let body: ByteBuffer
+    }
+
     /// Runs from `cursor` until `finished` is acknowledged (or refused for good).
     /// `progress` is signalled whenever the file grew or the tracer exited; `current`
-    /// reads the latest state; `record` gets the cursor after every change and is
-    /// awaited before the next message (the caller persists it).
+    /// reads the latest state. `record` gets the cursor after every change, awaited before
+    /// the next message; `durable` asks the caller to persist it too: always for start,
+    /// finished, retries and refusals, and for chunk acknowledgements at least every
+    /// `durableCursorInterval` and whenever the delivery catches up with the file.
     public func run(
         from cursor: DeliveryCursor,
         progress: ProgressSignal,
         current: @Sendable () -> DeliveryProgress,
-        record: @Sendable (DeliveryCursor) async -> Void
+        record: @Sendable (_ cursor: DeliveryCursor, _ durable: Bool) async -> Void
     ) async throws {
         var cursor = cursor
         let file = try RunFileReader(path: filePath, capacity: chunkSize)
         let bodies = SubmitBody(trace: trace)
+        func prepare(no: Int, offset: Int64, length: Int) throws -> PreparedChunk {
+            PreparedChunk(no: no, offset: offset, length: length, body: bodies.chunk(no: no, bytes: try file.read(offset: offset, length: length)))
+        }
         if !cursor.startAcknowledged {
-            try await deliver(bodies.start(), cursor: &cursor, record: record, metadata: [:])
+            cursor = try await deliver(bodies.start(), cursor: cursor, record: record, metadata: [:])
             cursor.startAcknowledged = true
-            await record(cursor)
+            await record(cursor, true)
         }
         var lastSend = ContinuousClock.now
+        var lastDurable = ContinuousClock.now
+        var prepared: PreparedChunk?
         while true {
             let seen = progress.generation
             let now = current()
             var available = now.bytesWritten - cursor.bytesAcknowledged
             while available >= Int64(chunkSize) || (available > 0 && (now.exit != nil || flushDue(since: lastSend))) {
                 let length = Int(min(available, Int64(chunkSize)))
-                let no = cursor.chunksAcknowledged
-                let body = bodies.chunk(no: no, bytes: try file.read(offset: cursor.bytesAcknowledged, length: length))
-                try await deliver(body, cursor: &cursor, record: record, metadata: ["chunk.no": "\(no)"])
+                let chunk: PreparedChunk
+                if let ready = prepared, ready.offset == cursor.bytesAcknowledged, ready.length == length {
+                    chunk = ready
+                } else {
+                    chunk = try prepare(no: cursor.chunksAcknowledged, offset: cursor.bytesAcknowledged, length: length)
+                }
+                prepared = nil
+                // While this chunk is on the wire, read and encode the next one if it is
+                // already whole (or the tracer is done): the endpoint's work then overlaps
+                // the platform's instead of adding to each round trip.
+                let rest = available - Int64(length)
+                let before = cursor
+                async let acknowledged = deliver(chunk.body, cursor: before, record: record, metadata: ["chunk.no": "\(chunk.no)"])
+                if rest >= Int64(chunkSize) || (rest > 0 && now.exit != nil) {
+                    prepared = try prepare(no: chunk.no + 1, offset: chunk.offset + Int64(length), length: Int(min(rest, Int64(chunkSize))))
+                }
+                cursor = try await acknowledged
                 cursor.chunksAcknowledged += 1
                 cursor.bytesAcknowledged += Int64(length)
-                available -= Int64(length)
-                await record(cursor)
+                available = rest
                 lastSend = ContinuousClock.now
+                let durable = lastSend - lastDurable >= Self.durableCursorInterval
+                if durable { lastDurable = lastSend }
+                await record(cursor, durable)
             }
             if let exit = now.exit, cursor.bytesAcknowledged == now.bytesWritten {
-                try await deliver(bodies.finished(stderr: exit.stderr, code: exit.code), cursor: &cursor, record: record, metadata: ["trace.code": "\(exit.code)"])
+                cursor = try await deliver(bodies.finished(stderr: exit.stderr, code: exit.code), cursor: cursor, record: record, metadata: ["trace.code": "\(exit.code)"])
                 cursor.finishedAcknowledged = true
-                await record(cursor)
+                await record(cursor, true)
                 return
+            }
+            // Caught up: make the position durable before waiting for more output.
+            if lastDurable < lastSend {
+                lastDurable = ContinuousClock.now
+                await record(cursor, true)
             }
             // Wake for new bytes, or when a partial chunk becomes due, whichever is first.
             let flushDeadline = flushInterval.flatMap { available > 0 ? $0 - (ContinuousClock.now - lastSend) : nil }
@@ -124,7 +167,8 @@ public struct RunDelivery: Sendable {
     /// Sends one message until the platform acknowledges it, retrying per
     /// `retryPolicy`. A permanent refusal is logged and counted, and the message is not
     /// sent again.
-    func deliver(_ body: ByteBuffer, cursor: inout DeliveryCursor, record: @Sendable (DeliveryCursor) async -> Void, metadata: Logger.Metadata) async throws {
+    func deliver(_ body: ByteBuffer, cursor: DeliveryCursor, record: @Sendable (DeliveryCursor, Bool) async -> Void, metadata: Logger.Metadata) async throws -> DeliveryCursor {
+        var cursor = cursor
         var attempt = 0
         while true {
             try Task.checkCancellation()
@@ -141,17 +185,17 @@ public struct RunDelivery: Sendable {
             }
             switch verdict {
             case .acknowledged:
-                return
+                return cursor
             case .permanent(let status):
                 cursor.refusedMessages += 1
                 cursor.lastError = "platform refused a message with \(status); not retried"
-                await record(cursor)
+                await record(cursor, true)
                 logger.error("Platform refused a submit message; not retried", metadata: metadata.merging(["http.status": "\(status)"]) { $1 })
-                return
+                return cursor
             case .retry(let retryAfter):
                 attempt += 1
                 cursor.retries += 1
-                await record(cursor)
+                await record(cursor, true)
                 let pause = retryPolicy.delay(attempt: attempt, retryAfter: retryAfter, random: Double.random(in: 0..<1))
                 logger.warning("Submit failed; retrying", metadata: metadata.merging([
                     "delivery.error": "\(cursor.lastError ?? "")", "delivery.attempt": "\(attempt)", "delivery.pause_ms": "\(pause.components.seconds * 1000 + pause.components.attoseconds / 1_000_000_000_000_000)",

@@ -1,4 +1,5 @@
 import Foundation
+import EndpointCore
 import NIOCore
 
 /// The JSON bodies PUT to `<platform-url>/submit` for one run, in this order: one
@@ -8,8 +9,8 @@ import NIOCore
 /// base64 straight from the bytes read, the suffix. No intermediate `String`, `Data` or
 /// dictionary: the run's output passes through memory once, as its encoding.
 public struct SubmitBody: Sendable {
-    /// `{"trace":"<filePath>","no":`, JSON-escaped once per run.
-    private let chunkPrefix: [UInt8]
+    /// `{"trace":"<filePath>"`, JSON-escaped once per run.
+    private let traceMember: [UInt8]
     public let trace: String
 
     static let encoder: JSONEncoder = {
@@ -17,27 +18,32 @@ public struct SubmitBody: Sendable {
         encoder.outputFormatting = [.withoutEscapingSlashes]
         return encoder
     }()
+    static let noKey = Array(#","no":"#.utf8)
     static let fieldKey = Array(#","field":""#.utf8)
     static let chunkSuffix = Array(#""}"#.utf8)
 
     public init(trace: String) {
         self.trace = trace
-        // Encoding a String cannot fail.
-        let quoted = (try? Self.encoder.encode(trace)) ?? Data("\"\"".utf8)
-        self.chunkPrefix = Array(#"{"trace":"#.utf8) + Array(quoted) + Array(#","no":"#.utf8)
+        self.traceMember = Array(#"{"trace":"#.utf8) + Self.jsonString(trace)
+    }
+
+    /// A JSON string literal, quoted and escaped (encoding a String cannot fail).
+    static func jsonString(_ text: String) -> [UInt8] {
+        Array((try? encoder.encode(text)) ?? Data(#""""#.utf8))
     }
 
     /// `{"trace":T,"status":"start"}`
     public func start() -> ByteBuffer {
-        encoded(Start(trace: trace))
+        ByteBuffer(bytes: traceMember + Array(#","status":"start"}"#.utf8))
     }
 
     /// `{"trace":T,"no":N,"field":"<base64 of bytes>"}`
     public func chunk(no: Int, bytes: UnsafeRawBufferPointer) -> ByteBuffer {
         let number = Array(String(no).utf8)
         let encodedLength = Base64.encodedLength(of: bytes.count)
-        var buffer = ByteBufferAllocator().buffer(capacity: chunkPrefix.count + number.count + Self.fieldKey.count + encodedLength + Self.chunkSuffix.count)
-        buffer.writeBytes(chunkPrefix)
+        var buffer = ByteBufferAllocator().buffer(capacity: traceMember.count + Self.noKey.count + number.count + Self.fieldKey.count + encodedLength + Self.chunkSuffix.count)
+        buffer.writeBytes(traceMember)
+        buffer.writeBytes(Self.noKey)
         buffer.writeBytes(number)
         buffer.writeBytes(Self.fieldKey)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: encodedLength) { destination in
@@ -49,23 +55,6 @@ public struct SubmitBody: Sendable {
 
     /// `{"trace":T,"stderr":S,"code":C,"status":"finished"}`
     public func finished(stderr: String, code: Int32) -> ByteBuffer {
-        encoded(Finished(trace: trace, stderr: stderr, code: code))
-    }
-
-    private struct Start: Encodable {
-        let trace: String
-        let status = "start"
-    }
-
-    private struct Finished: Encodable {
-        let trace: String
-        let stderr: String
-        let code: Int32
-        let status = "finished"
-    }
-
-    private func encoded(_ value: some Encodable) -> ByteBuffer {
-        // Strings and integers always encode.
-        ByteBuffer(bytes: (try? Self.encoder.encode(value)) ?? Data())
+        ByteBuffer(bytes: traceMember + Array(#","stderr":"#.utf8) + Self.jsonString(stderr) + Array(#","code":\#(code),"status":"finished"}"#.utf8))
     }
 }

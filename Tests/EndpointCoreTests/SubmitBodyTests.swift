@@ -1,4 +1,5 @@
 import Foundation
+import EndpointCore
 import NIOCore
 import Submitter
 import Testing
@@ -34,6 +35,7 @@ struct SubmitBodyTests {
     func startAndFinished() throws {
         let bodies = SubmitBody(trace: "/tmp/x.trace")
         #expect(String(buffer: bodies.start()) == #"{"trace":"/tmp/x.trace","status":"start"}"#)
+        #expect(String(buffer: bodies.finished(stderr: "e", code: -1)) == #"{"trace":"/tmp/x.trace","stderr":"e","code":-1,"status":"finished"}"#)
         let finished = try #require(try JSONSerialization.jsonObject(with: Data(bodies.finished(stderr: "bad \"probe\"\n", code: 130).readableBytesView)) as? [String: Any])
         #expect(Set(finished.keys) == ["trace", "stderr", "code", "status"])
         #expect(finished["stderr"] as? String == "bad \"probe\"\n")
