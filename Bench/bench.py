@@ -314,12 +314,18 @@ def report_delivery(bench, base64_mb_s):
 
 def report_http(bench):
     bench.start_endpoint("http")
-    heartbeat = bench.wrk("/heartbeat", authorized=False)
-    figure("heartbeat_rps", heartbeat["rps"], "req/s", "wrk 64 connections 10 s")
-    authorized = bench.wrk("/traces", authorized=True)
-    figure("auth_rps", authorized["rps"], "req/s", f"GET /traces; {authorized['failed']} non-2xx")
-    figure("auth_vs_heartbeat", authorized["rps"] / heartbeat["rps"], "ratio", "target >= 0.7")
-    figure("auth_p99_ms", authorized["p99_ms"], "ms")
+    # Alternating rounds: this machine's rate drifts by a quarter between runs of the
+    # same thing, and the ratio should compare like with like.
+    heartbeats, authorizeds = [], []
+    for _ in range(2):
+        heartbeats.append(bench.wrk("/heartbeat", authorized=False))
+        authorizeds.append(bench.wrk("/traces", authorized=True))
+    heartbeat_rps = statistics.mean(r["rps"] for r in heartbeats)
+    auth_rps = statistics.mean(r["rps"] for r in authorizeds)
+    figure("heartbeat_rps", heartbeat_rps, "req/s", "wrk 64 connections, 2 rounds of 10 s alternating with auth")
+    figure("auth_rps", auth_rps, "req/s", f"GET /traces; {sum(r['failed'] for r in authorizeds)} non-2xx")
+    figure("auth_vs_heartbeat", auth_rps / heartbeat_rps, "ratio", "target >= 0.7")
+    figure("auth_p99_ms", max(r["p99_ms"] for r in authorizeds), "ms", "worse of the 2 rounds")
 
     bench.start_endpoint("argon2", auth_cache_size=0)
     uncached = bench.wrk("/traces", authorized=True)

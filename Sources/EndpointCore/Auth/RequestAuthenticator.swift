@@ -29,6 +29,14 @@ public final class RequestAuthenticator: Sendable {
         self.gate = VerificationGate(maxConcurrent: settings.maxConcurrentVerifications, maxWaiting: settings.maxWaitingVerifications)
     }
 
+    /// The common case, synchronously: a header value that verified before. Callers on an
+    /// event loop check this first, so a client reusing its header costs no hop to
+    /// another executor (an `async` call there halved the authenticated request rate).
+    public func isRemembered(_ headerValue: String?) -> Bool {
+        guard let headerValue, !headerValue.isEmpty, headerValue.utf8.count <= AuthorizationHeader.maxLength else { return false }
+        return cache.contains(headerValue)
+    }
+
     public func authenticate(_ headerValue: String?) async -> Outcome {
         guard let headerValue, !headerValue.isEmpty else {
             return .rejected("missing Authorization header")

@@ -11,7 +11,11 @@ public struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddlewar
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        switch await authenticator.authenticate(request.headers[.authorization]) {
+        let headerValue = request.headers[.authorization]
+        if authenticator.isRemembered(headerValue) {
+            return try await next(request, context)
+        }
+        switch await authenticator.authenticate(headerValue) {
         case .accepted:
             return try await next(request, context)
         case .rejected(let reason):
