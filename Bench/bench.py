@@ -296,7 +296,7 @@ class Bench:
         return running, rss_kib / 1024, peak_kib / 1024, baseline_kib / 1024, threads
 
 
-GROUPS = ["base64", "delivery", "http", "latency", "concurrency"]
+GROUPS = ["base64", "delivery", "http", "flood", "latency", "concurrency"]
 
 
 def report_delivery(bench, base64_mb_s):
@@ -331,6 +331,28 @@ def report_http(bench):
     uncached = bench.wrk("/traces", authorized=True)
     figure("argon2_per_request_rps", uncached["rps"], "req/s",
            f"auth-cache-size 0; {uncached['failed']} of {uncached['total']} answered 503 (verification queue full)")
+
+
+def report_auth_flood(bench):
+    """A flood of requests whose Authorization is well formed but wrong (each costs an
+    argon2 verification, the most expensive refusal), 64 connections, while a
+    well-behaved client with a valid header keeps asking, 4 connections."""
+    bench.start_endpoint("flood")
+    alone = bench.wrk("/traces", authorized=True, connections=4)
+    wrong_hash = subprocess.run(["argon2", "saltsaltsalt", "-i", "-t", "3", "-m", "12", "-p", "1", "-e"],
+                                input="not-the-secret", capture_output=True, text=True, check=True).stdout.strip()
+    flood = subprocess.Popen(
+        ["wrk", "-t1", "-c64", "-d12s", "--timeout", "10s", "-H", f"Authorization: {UUID}{wrong_hash}",
+         f"http://127.0.0.1:{bench.port}/traces"], stdout=subprocess.PIPE, text=True)
+    time.sleep(1)
+    good = bench.wrk("/traces", authorized=True, connections=4)
+    flood_output = flood.communicate()[0]
+    flood_total = re.search(r"(\d+) requests in", flood_output)
+    figure("auth_flood_good_rps", good["rps"], "req/s",
+           f"valid client during a wrong-hash flood; {alone['rps']:.0f} alone; {good['failed']} of {good['total']} not 2xx")
+    figure("auth_flood_good_p99_ms", good["p99_ms"], "ms", f"{alone['p99_ms']:.1f} alone")
+    figure("auth_flood_requests", int(flood_total.group(1)) if flood_total else 0, "requests",
+           "wrong-hash requests answered (401, or 503 when the verification queue is full) in 12 s")
 
 
 def report_latency(bench):
@@ -371,6 +393,8 @@ def main():
             report_delivery(bench, base64_mb_s)
         if "http" in groups:
             report_http(bench)
+        if "flood" in groups:
+            report_auth_flood(bench)
         if "latency" in groups:
             report_latency(bench)
         if "concurrency" in groups:

@@ -43,10 +43,12 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
     router.add(middleware: LogRequestsMiddleware(.debug))
     HeartbeatController().addRoutes(to: router.group())
     let authenticated = router.group().add(middleware: AuthenticationMiddleware(authenticator: dependencies.authenticator))
-    TemplateController(database: dependencies.database, validator: TemplateValidator()).addRoutes(to: authenticated)
+    let lambda = dependencies.configuration.lambda
+    let validator = TemplateValidator(maxFunctions: lambda.maxFunctionsPerTemplate)
+    TemplateController(database: dependencies.database, validator: validator, maxTemplates: lambda.maxTemplates).addRoutes(to: authenticated)
     RunController(
-        database: dependencies.database, supervisor: dependencies.supervisor, validator: TemplateValidator(),
-        maxLastingSeconds: dependencies.configuration.lambda.maxLastingSeconds
+        database: dependencies.database, supervisor: dependencies.supervisor, validator: validator,
+        maxLastingSeconds: lambda.maxLastingSeconds
     ).addRoutes(to: authenticated)
     return router
 }

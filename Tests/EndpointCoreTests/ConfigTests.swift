@@ -177,6 +177,8 @@ struct ConfigTests {
         BadCase("max-lasting zero", lambda: ["max-lasting": "0"], key: "max-lasting", problem: "must be between 1 and 31536000 seconds, got 0"),
         BadCase("log-level unknown", lambda: ["log-level": "loud"], key: "log-level", problem: "expected one of trace, debug, info, notice, warning, error, critical, got \"loud\""),
         BadCase("max-concurrent-runs zero", lambda: ["max-concurrent-runs": "0"], key: "max-concurrent-runs", problem: "must be between 1 and 1000, got 0"),
+        BadCase("max-templates zero", lambda: ["max-templates": "0"], key: "max-templates", problem: "must be between 1 and 1000000, got 0"),
+        BadCase("max-functions-per-template too high", lambda: ["max-functions-per-template": "1025"], key: "max-functions-per-template", problem: "must be between 1 and 1024, got 1025"),
         BadCase("kill-grace-seconds too long", lambda: ["kill-grace-seconds": "61"], key: "kill-grace-seconds", problem: "must be between 1 and 60 seconds, got 61"),
         BadCase("submit-flush-interval text", lambda: ["submit-flush-interval": "soon"], key: "submit-flush-interval", problem: "expected a number of seconds, got \"soon\""),
         BadCase("submit-flush-interval too short", lambda: ["submit-flush-interval": "0.01"], key: "submit-flush-interval", problem: "must be 0 (off) or between 0.05 and 3600.0 seconds, got 0.01"),

@@ -16,14 +16,14 @@ struct EndpointDatabaseTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let database = try EndpointDatabase(path: path, poolSize: 2)
-            #expect(try await database.storeTemplate(bash).traceNo == 1)
-            #expect(try await database.storeTemplate(bash).traceNo == 2)
+            #expect(try await database.storeTemplate(bash)?.traceNo == 1)
+            #expect(try await database.storeTemplate(bash)?.traceNo == 2)
             #expect(try await database.removeTracer(.bpf, fromTemplate: 2) == .tracerRemoved(remaining: StoredTemplate(traceNo: 2, info: TraceTemplate(process: "/bin/bash", functions: ["xmalloc", "xfree"], traceType: ["STAP"]))))
             #expect(try await database.removeTracer(.stap, fromTemplate: 2) == .templateDeleted)
         }
         let reopened = try EndpointDatabase(path: path, poolSize: 2)
         #expect(reopened.allTemplates() == [StoredTemplate(traceNo: 1, info: bash)])
-        #expect(try await reopened.storeTemplate(bash).traceNo == 3)
+        #expect(try await reopened.storeTemplate(bash)?.traceNo == 3)
         #expect(try await reopened.template(number: 3)?.info == bash)
         #expect(try await reopened.template(number: 2) == nil)
     }
@@ -33,7 +33,7 @@ struct EndpointDatabaseTests {
         let path = Self.temporaryDatabasePath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let database = try EndpointDatabase(path: path, poolSize: 1)
-        let stored = try await database.storeTemplate(TraceTemplate(process: "/bin/bash", functions: ["xmalloc"], traceType: ["BPF"]))
+        let stored = try #require(try await database.storeTemplate(TraceTemplate(process: "/bin/bash", functions: ["xmalloc"], traceType: ["BPF"])))
         #expect(try await database.removeTracer(.stap, fromTemplate: stored.traceNo) == .notFound)
         #expect(try await database.removeTracer(.bpf, fromTemplate: 99) == .notFound)
         #expect(database.allTemplates() == [stored])
@@ -45,8 +45,8 @@ struct EndpointDatabaseTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let database = try EndpointDatabase(path: path, poolSize: 1)
         func fromFile() throws -> [StoredTemplate] { try EndpointDatabase(path: path, poolSize: 1).allTemplates() }
-        let first = try await database.storeTemplate(bash)
-        let second = try await database.storeTemplate(TraceTemplate(process: "/bin/bash", functions: ["xfree"], traceType: ["BPF"]))
+        let first = try #require(try await database.storeTemplate(bash))
+        let second = try #require(try await database.storeTemplate(TraceTemplate(process: "/bin/bash", functions: ["xfree"], traceType: ["BPF"])))
         #expect(database.allTemplates() == [first, second])
         #expect(try fromFile() == [first, second])
         _ = try await database.removeTracer(.stap, fromTemplate: first.traceNo)
@@ -57,6 +57,21 @@ struct EndpointDatabaseTests {
         #expect(try fromFile() == database.allTemplates())
         _ = try await database.removeTracer(.bpf, fromTemplate: 99)
         #expect(try fromFile() == database.allTemplates())
+    }
+
+    @Test("At the template limit nothing more is stored; a removal makes room again")
+    func templateLimit() async throws {
+        let path = Self.temporaryDatabasePath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let database = try EndpointDatabase(path: path, poolSize: 1)
+        let first = try #require(try await database.storeTemplate(bash, limit: 2))
+        _ = try #require(try await database.storeTemplate(bash, limit: 2))
+        #expect(try await database.storeTemplate(bash, limit: 2) == nil)
+        #expect(database.allTemplates().count == 2)
+        #expect(try EndpointDatabase(path: path, poolSize: 1).allTemplates().count == 2)
+        _ = try await database.removeTracer(.bpf, fromTemplate: first.traceNo)
+        _ = try await database.removeTracer(.stap, fromTemplate: first.traceNo)
+        #expect(try await database.storeTemplate(bash, limit: 2) != nil)
     }
 
     @Test("An unopenable path throws instead of crashing")

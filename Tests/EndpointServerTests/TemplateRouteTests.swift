@@ -161,4 +161,35 @@ struct TemplateRouteTests {
             }
         }
     }
+
+    @Test("Abuse limits: a full template store answers 409 and stores nothing; too many functions 400")
+    func templateLimits() async throws {
+        let endpoint = try TestEndpoint(lambda: ["max-templates": "1", "max-functions-per-template": "2"])
+        defer { endpoint.directory.remove() }
+        try await endpoint.application().test(.router) { client in
+            try await client.execute(uri: "/trace", method: .put, headers: TestEndpoint.jsonHeaders, body: Self.bashTemplate.buffer) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/trace", method: .put, headers: TestEndpoint.jsonHeaders, body: Self.bashTemplate.buffer) { response in
+                #expect(response.status == .conflict)
+                #expect(response.text == errorBody("the endpoint already stores 1 templates (max-templates); remove some with POST /trace/remove first"))
+            }
+            let three = #"{"process":"/bin/bash","functions":["xmalloc","xfree","main"],"traceType":["BPF"]}"#
+            try await client.execute(uri: "/trace", method: .put, headers: TestEndpoint.jsonHeaders, body: three.buffer) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.text == errorBody("functions: lists 3 functions; at most 2 are allowed"))
+            }
+            try await client.execute(uri: "/traces", method: .get, headers: TestEndpoint.authHeaders) { response in
+                #expect(response.text == "[\(Self.bashStored)]")
+            }
+            let remove = #"{"removeType":"BPF","removeId":1}"#
+            try await client.execute(uri: "/trace/remove", method: .post, headers: TestEndpoint.jsonHeaders, body: remove.buffer) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/trace", method: .put, headers: TestEndpoint.jsonHeaders, body: Self.bashTemplate.buffer) { response in
+                #expect(response.status == .ok)
+                #expect(response.text.contains(#""traceNo":2"#))
+            }
+        }
+    }
 }

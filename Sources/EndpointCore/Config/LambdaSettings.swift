@@ -18,6 +18,10 @@ public struct LambdaSettings: Sendable {
     public var maxLastingSeconds: Int
     /// Tracers allowed to run at once; more starts are answered 429.
     public var maxConcurrentRuns: Int
+    /// Templates the database may hold; a `PUT /trace` beyond it is answered 409.
+    public var maxTemplates: Int
+    /// Functions one template may list (each is a probe pair in the tracer program).
+    public var maxFunctionsPerTemplate: Int
     /// Seconds between SIGINT, SIGTERM and SIGKILL when a tracer is stopped.
     public var killGraceSeconds: Int
     /// Seconds a SIGTERM'd endpoint keeps delivering before it exits.
@@ -45,6 +49,8 @@ public struct LambdaSettings: Sendable {
         traceDirectory: String = "/tmp",
         maxLastingSeconds: Int = 86400,
         maxConcurrentRuns: Int = 16,
+        maxTemplates: Int = 1000,
+        maxFunctionsPerTemplate: Int = 128,
         killGraceSeconds: Int = 5,
         shutdownGraceSeconds: Int = 10,
         submitFlushInterval: Duration? = nil,
@@ -65,6 +71,8 @@ public struct LambdaSettings: Sendable {
         self.traceDirectory = traceDirectory
         self.maxLastingSeconds = maxLastingSeconds
         self.maxConcurrentRuns = maxConcurrentRuns
+        self.maxTemplates = maxTemplates
+        self.maxFunctionsPerTemplate = maxFunctionsPerTemplate
         self.killGraceSeconds = killGraceSeconds
         self.shutdownGraceSeconds = shutdownGraceSeconds
         self.submitFlushInterval = submitFlushInterval
@@ -80,7 +88,7 @@ public struct LambdaSettings: Sendable {
         "root-password", "bpf-path", "stap-path", "submit-chunk-size", "platform-url", "secret",
         "endpoint-uuid", "trace-dir", "max-lasting", "log-level", "max-concurrent-runs", "kill-grace-seconds",
         "shutdown-grace-seconds", "submit-flush-interval", "max-spool-bytes", "keep-run-files",
-        "submit-retry-initial", "submit-retry-max",
+        "submit-retry-initial", "submit-retry-max", "max-templates", "max-functions-per-template",
         "auth-cache-size", "auth-max-concurrent-verifications", "auth-max-waiting-verifications",
         "auth-max-argon2-memory-kib", "auth-max-argon2-time-cost", "auth-max-argon2-parallelism",
     ]
@@ -106,6 +114,8 @@ public struct LambdaSettings: Sendable {
         }
         self.maxLastingSeconds = try section.int("max-lasting", default: 86400, range: 1...31_536_000, unit: "seconds")
         self.maxConcurrentRuns = try section.int("max-concurrent-runs", default: 16, range: 1...1000)
+        self.maxTemplates = try section.int("max-templates", default: 1000, range: 1...1_000_000)
+        self.maxFunctionsPerTemplate = try section.int("max-functions-per-template", default: 128, range: 1...TemplateValidator.maxFunctionsLimit)
         self.killGraceSeconds = try section.int("kill-grace-seconds", default: 5, range: 1...60, unit: "seconds")
         self.shutdownGraceSeconds = try section.int("shutdown-grace-seconds", default: 10, range: 0...600, unit: "seconds")
         let flushMilliseconds = try section.milliseconds("submit-flush-interval", default: 0, range: 50...3_600_000)

@@ -129,9 +129,11 @@ public struct EndpointDatabase: Sendable {
 
     // MARK: - Templates
 
-    /// Stores a validated template under a new number.
-    public func storeTemplate(_ template: TraceTemplate) async throws -> StoredTemplate {
+    /// Stores a validated template under a new number; nil, storing nothing, when `limit`
+    /// templates are already stored (counted in the same transaction).
+    public func storeTemplate(_ template: TraceTemplate, limit: Int = .max) async throws -> StoredTemplate? {
         try await writer.write { db in
+            guard try TemplateRecord.fetchCount(db) < limit else { return nil }
             var record = TemplateRecord(template)
             try record.insert(db)
             try refreshTemplateListOnCommit(db)

@@ -22,7 +22,8 @@ public struct TemplateValidationError: Error, Equatable, Sendable, CustomStringC
 ///   `/ . _ - +`, naming an existing regular file (symlinks followed). No `..`
 ///   components, no spaces, quotes, colons or control characters, so it can be
 ///   embedded in `uprobe:PATH:FUNC` and `process("PATH")` without quoting.
-/// - `functions`: 1 to 128 names, no duplicates, each 1 to 512 bytes, starting with a
+/// - `functions`: 1 to `maxFunctions` names (setting `max-functions-per-template`,
+///   default 128, at most 1024), no duplicates, each 1 to 512 bytes, starting with a
 ///   letter or `_`, then letters, digits, `_`, `.` and `$` (enough for C names and
 ///   C++/Rust mangled names; no `:` or wildcards, which both tracers would interpret).
 /// - `traceType`: 1 or 2 entries from `BPF`, `STAP`, no duplicates.
@@ -32,12 +33,18 @@ public struct TemplateValidationError: Error, Equatable, Sendable, CustomStringC
 /// - `options`: at most 16, no duplicates, each allowed for every tracer in `traceType`.
 public struct TemplateValidator: Sendable {
     public static let maxProcessPathBytes = 1024
-    public static let maxFunctions = 128
+    /// The highest `max-functions-per-template` accepted: each function is two probes,
+    /// and bpftrace attaches them one by one (start-up time grows with the count).
+    public static let maxFunctionsLimit = 1024
     public static let maxFunctionNameBytes = 512
     public static let maxEnvironmentPairs = 16
     public static let maxOptions = 16
 
-    public init() {}
+    public let maxFunctions: Int
+
+    public init(maxFunctions: Int = 128) {
+        self.maxFunctions = maxFunctions
+    }
 
     public func validate(_ template: TraceTemplate) throws(TemplateValidationError) {
         let tracers = try validateTraceTypes(template.traceType)
@@ -93,8 +100,8 @@ public struct TemplateValidator: Sendable {
         guard !functions.isEmpty else {
             throw TemplateValidationError(field: "functions", reason: "must list at least one function")
         }
-        guard functions.count <= Self.maxFunctions else {
-            throw TemplateValidationError(field: "functions", reason: "lists \(functions.count) functions; at most \(Self.maxFunctions) are allowed")
+        guard functions.count <= maxFunctions else {
+            throw TemplateValidationError(field: "functions", reason: "lists \(functions.count) functions; at most \(maxFunctions) are allowed")
         }
         var seen = Set<String>()
         for (index, name) in functions.enumerated() {

@@ -9,6 +9,7 @@ extension StoredTemplate: ResponseEncodable {}
 struct TemplateController<Context: RequestContext> {
     let database: EndpointDatabase
     let validator: TemplateValidator
+    let maxTemplates: Int
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.get("traces", use: list)
@@ -27,7 +28,9 @@ struct TemplateController<Context: RequestContext> {
         } catch {
             throw APIError.badRequest(error.message)
         }
-        let stored = try await database.storeTemplate(template)
+        guard let stored = try await database.storeTemplate(template, limit: maxTemplates) else {
+            throw APIError(.conflict, "the endpoint already stores \(maxTemplates) templates (max-templates); remove some with POST /trace/remove first")
+        }
         context.logger.info("Template stored", metadata: ["template.no": "\(stored.traceNo)", "template.process": "\(template.process)"])
         return stored
     }
