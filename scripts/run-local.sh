@@ -11,6 +11,10 @@ if ! mountpoint -q /sys/kernel/tracing; then
     if [ "$(id -u)" -eq 0 ]; then mount -t tracefs nodev /sys/kernel/tracing || true; else sudo mount -t tracefs nodev /sys/kernel/tracing || true; fi
 fi
 
+# git checks files out world-readable; serve refuses a lambda-settings.yml that others
+# can read (it holds the secret).
+chmod 600 "$config/lambda-settings.yml"
+
 mkdir -p .run/received
 "$bin/lambda-receiver" --config "$config" --out .run/received --port 3001 &
 receiver=$!

@@ -11,12 +11,20 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try loadConfigurationOrExit(directory: config.directory)
+        let access = SettingsFileAccess.check(path: config.directory + "/" + EndpointConfiguration.lambdaFileName)
+        if case .refused(let reason) = access {
+            printToStandardError("lambda-endpoint: \(reason)")
+            throw ExitCode(1)
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = configuration.lambda.logLevel
             return handler
         }
         let logger = Logger(label: "lambda-endpoint")
+        if case .warning(let reason) = access {
+            logger.warning("Settings file readable beyond its owner", metadata: ["config.warning": "\(reason)"])
+        }
         for warning in configuration.warnings {
             logger.warning("Configuration warning", metadata: ["config.warning": "\(warning)"])
         }

@@ -56,6 +56,18 @@ struct CommandLineTests {
         }
     }
 
+    @Test("serve refuses a world-readable lambda-settings.yml with one line and starts nothing")
+    func worldReadableSettings() throws {
+        let directory = try TestConfigDirectory(lambda: ["secret": "'TOPSECRET'"])
+        defer { directory.remove() }
+        chmod(directory.lambdaSettingsFile, 0o644)
+        let result = try run(["serve", "--config", directory.path])
+        #expect(result.code == 1)
+        #expect(result.error == "lambda-endpoint: \(directory.lambdaSettingsFile) is readable by every user (mode 0644); it holds the secret. chmod 600 \(directory.lambdaSettingsFile)\n")
+        #expect(!result.error.contains("TOPSECRET") && !result.output.contains("TOPSECRET"))
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/lambda.sqlite3"), "nothing was started")
+    }
+
     @Test("A missing config directory and an unopenable database are one clear line each")
     func missingDirectoryAndDatabase() throws {
         let missing = try run(["serve", "--config", "/nonexistent/lambda-config"])

@@ -204,6 +204,28 @@ func processes(containing marker: String) -> [Int32] {
     }
 }
 
+/// Every process below `root` in the process tree, from /proc/PID/stat's parent field.
+func descendants(of root: Int32) -> [Int32] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    var parents: [Int32: Int32] = [:]
+    for pid in entries.compactMap(Int32.init) {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { continue }
+        let text = String(decoding: data, as: UTF8.self)
+        // The command name may hold spaces and parentheses: fields resume after the last ')'.
+        guard let close = text.lastIndex(of: ")") else { continue }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        if fields.count > 1, let parent = Int32(fields[1]) { parents[pid] = parent }
+    }
+    var found: [Int32] = []
+    var frontier = [root]
+    while let next = frontier.popLast() {
+        let children = parents.filter { $0.value == next }.map(\.key)
+        found += children
+        frontier += children
+    }
+    return found
+}
+
 /// Runs bash loops that call xmalloc/xfree continuously until cancelled.
 func busyBash(seconds: Int) throws -> SpawnedProcess {
     try SpawnedProcess(executable: "/bin/bash", arguments: ["-c", "end=$((SECONDS+\(seconds))); while [ $SECONDS -lt $end ]; do x=$(echo a b c); y=\"$x$x\"; done"])

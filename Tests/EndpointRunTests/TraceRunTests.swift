@@ -79,7 +79,7 @@ struct TraceRunTests {
         #expect(try await endpoint.runStatus(filePath)?["privilege"] as? String == "sudo -n")
     }
 
-    @Test("Unprivileged endpoint through sudo -S with root-password: lasting expiry, complete stream")
+    @Test("Unprivileged endpoint through sudo -S with root-password: no secret in any child's argv or environment; lasting expiry, complete stream")
     func sudoWithPassword() async throws {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
@@ -89,6 +89,17 @@ struct TraceRunTests {
         let busy = try busyBash(seconds: 10)
         defer { busy.send(SIGKILL) }
         let filePath = try await endpoint.start(traceId: number, lasting: 3)
+        // While the tracer runs, no process the endpoint started shows the password or
+        // the secret in its argv or environment (the password goes through sudo's stdin).
+        #expect(try await endpoint.waitForState(filePath, "running", timeout: 15))
+        let children = descendants(of: endpoint.process.pid)
+        #expect(children.count >= 2, "sudo and bpftrace should be running under the endpoint")
+        for pid in children + [endpoint.process.pid] {
+            for file in ["cmdline", "environ"] where pid != endpoint.process.pid || file == "cmdline" {
+                let text = String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/\(file)") ?? Data(), as: UTF8.self)
+                #expect(!text.contains(password) && !text.contains(TestConfigDirectory.secret), "/proc/\(pid)/\(file)")
+            }
+        }
         let received = await receiver.waitForFinished(filePath, timeout: 25)
         try await expectCompleteStream(received, receiver: receiver, filePath: filePath, chunkSize: 51200)
         #expect(try await endpoint.runStatus(filePath)?["privilege"] as? String == "sudo -S")

@@ -48,6 +48,8 @@ public struct TestConfigDirectory: Sendable {
         let lambdaText = rawLambda ?? Self.render(Self.defaultLambdaSettings(traceDirectory: path + "/traces"), overrides: lambda, databaseSection: nil)
         try settingsText.write(toFile: settingsFile, atomically: true, encoding: .utf8)
         try lambdaText.write(toFile: lambdaSettingsFile, atomically: true, encoding: .utf8)
+        // As an operator must keep it: `serve` refuses a settings file others can read.
+        chmod(lambdaSettingsFile, 0o600)
     }
 
     static func render(_ defaults: [(String, String?)], overrides: [String: String?], databaseSection: String?) -> String {
