@@ -84,10 +84,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `lambda-endpoint doctor`: the host checks.
+        .target(
+            name: "Diagnostics",
+            dependencies: ["EndpointCore", "Submitter"]
+        ),
         // Thin executable: the command line.
         .executableTarget(
             name: "Endpoint",
             dependencies: [
+                "Diagnostics",
                 "EndpointCore",
                 "EndpointServer",
                 "Submitter",
@@ -120,6 +126,7 @@ let package = Package(
         .testTarget(
             name: "EndpointRunTests",
             dependencies: [
+                "Diagnostics",
                 "Endpoint",
                 "EndpointCore",
                 "EndpointTestSupport",

@@ -28,7 +28,7 @@ struct CommandLineTests {
 
     @Test("--help is available on every command; the subcommands name --config")
     func help() throws {
-        for arguments in [["serve", "--help"], ["auth-header", "--help"]] {
+        for arguments in [["serve", "--help"], ["auth-header", "--help"], ["doctor", "--help"]] {
             let result = try run(arguments)
             #expect(result.code == 0)
             #expect(result.output.contains("--config <config>"), "\(arguments)")

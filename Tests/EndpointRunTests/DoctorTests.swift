@@ -1,0 +1,105 @@
+import Diagnostics
+import EndpointTestSupport
+import Foundation
+import Testing
+
+/// `lambda-endpoint doctor` run as an operator would, as root and as the test users,
+/// against this machine's real bpftrace, sudo, tracefs and a live receiver.
+@Suite("lambda-endpoint doctor")
+struct DoctorTests {
+    /// Runs `doctor --config DIR` as root or as a test user; returns exit code and lines.
+    /// The wait happens off the Swift concurrency pool: the live receiver in this process
+    /// needs that pool to answer the doctor's probe.
+    func doctor(_ directory: TestConfigDirectory, as user: EndpointProcess.RunAs = .root) async throws -> (code: Int32?, lines: [String]) {
+        let binary = try EndpointProcess.runnableBinary
+        let process: SpawnedProcess
+        if user == .root {
+            process = try SpawnedProcess(executable: binary, arguments: ["doctor", "--config", directory.path])
+        } else {
+            try EndpointProcess.giveDirectory(directory.path, to: user.rawValue)
+            process = try SpawnedProcess(
+                executable: "/usr/bin/setpriv",
+                arguments: ["--reuid", user.rawValue, "--regid", user.rawValue, "--init-groups", "--", binary, "doctor", "--config", directory.path])
+        }
+        let code = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: process.waitForExit(timeout: 90)) }
+        }
+        return (code, process.standardOutput.split(separator: "\n").map(String.init))
+    }
+
+    func line(_ lines: [String], _ name: String) -> String {
+        lines.first { $0.contains("] \(name): ") } ?? "no \(name) line in \(lines)"
+    }
+
+    @Test("A healthy root host: every check ok, exit 0")
+    func healthyRoot() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let directory = try TestConfigDirectory(lambda: ["platform-url": receiver.url])
+        defer { directory.remove() }
+        let result = try await doctor(directory)
+        #expect(result.code == 0, "\(result.lines)")
+        #expect(result.lines.map { String($0.prefix { $0 != ":" }) } == [
+            "[ok] config", "[ok] settings file", "[ok] database", "[ok] tracer BPF", "[ok] sudo BPF",
+            "[ok] tracer STAP", "[ok] sudo STAP", "[ok] tracefs", "[ok] uprobes", "[ok] platform",
+        ])
+        #expect(line(result.lines, "tracer BPF").hasPrefix("[ok] tracer BPF: /usr/bin/bpftrace: bpftrace v"))
+        #expect(line(result.lines, "platform") == "[ok] platform: \(receiver.url)/submit reachable; Authorization accepted (answered 400 to an empty probe message)")
+        #expect(await receiver.store.traces().isEmpty, "the probe stored nothing")
+    }
+
+    @Test("Each failing verdict names the problem and a fix; exit 1")
+    func failures() async throws {
+        let directory = try TestConfigDirectory(
+            lambda: ["bpf-path": "/nonexistent/bpftrace", "platform-url": "http://127.0.0.1:9"],
+            databaseSection: "  database: /nonexistent/dir/lambda.sqlite3\n")
+        defer { directory.remove() }
+        chmod(directory.lambdaSettingsFile, 0o644)
+        let result = try await doctor(directory)
+        #expect(result.code == 1)
+        #expect(line(result.lines, "settings file") == "[FAIL] settings file: \(directory.lambdaSettingsFile) is readable by every user (mode 0644); it holds the secret. chmod 600 \(directory.lambdaSettingsFile) (fix: serve refuses to start so; chmod 600 and chown to the endpoint's user)")
+        #expect(line(result.lines, "database") == "[FAIL] database: directory /nonexistent/dir of /nonexistent/dir/lambda.sqlite3 does not exist (fix: create it, or set database.database in settings.yml)")
+        #expect(line(result.lines, "tracer BPF") == "[FAIL] tracer BPF: /nonexistent/bpftrace does not exist (fix: install bpftrace or set bpf-path)")
+        #expect(line(result.lines, "uprobes") == "[FAIL] uprobes: not tried: /nonexistent/bpftrace is missing (fix: see the tracer BPF line)")
+        #expect(line(result.lines, "platform").hasPrefix("[FAIL] platform: http://127.0.0.1:9/submit unreachable: "))
+        #expect(line(result.lines, "tracer STAP").hasPrefix("[ok] "), "one bad tracer does not hide the other")
+    }
+
+    @Test("A platform that does not know our secret: FAIL platform, 401")
+    func platformRefusesAuthorization() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let directory = try TestConfigDirectory(lambda: ["platform-url": receiver.url, "secret": "another-secret"])
+        defer { directory.remove() }
+        let result = try await doctor(directory)
+        #expect(result.code == 1)
+        #expect(line(result.lines, "platform") == "[FAIL] platform: \(receiver.url)/submit refused our Authorization (401) (fix: the platform must know this endpoint-uuid and secret)")
+    }
+
+    @Test("Unprivileged: sudo and uprobes fail without a sudo rule, pass with one")
+    func sudoRules() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let without = try TestConfigDirectory(lambda: ["platform-url": receiver.url])
+        defer { without.remove() }
+        let refused = try await doctor(without, as: .noSudoRule)
+        #expect(refused.code == 1)
+        #expect(line(refused.lines, "sudo BPF").hasPrefix("[FAIL] sudo BPF: sudo -n -l /usr/bin/bpftrace refused: "), "\(refused.lines)")
+        #expect(line(refused.lines, "uprobes").hasPrefix("[FAIL] uprobes: a 1-second bpftrace uprobe on /bin/bash:xmalloc exited 1"), "\(refused.lines)")
+
+        let with = try TestConfigDirectory(lambda: ["platform-url": receiver.url])
+        defer { with.remove() }
+        let allowed = try await doctor(with, as: .sudoNoPassword)
+        #expect(allowed.code == 0, "\(allowed.lines)")
+        #expect(line(allowed.lines, "sudo BPF") == "[ok] sudo BPF: sudo -n may run /usr/bin/bpftrace")
+        #expect(line(allowed.lines, "uprobes").hasPrefix("[ok] uprobes"))
+    }
+
+    @Test("tracefs: mounted or not, read from /proc/mounts text")
+    func tracefs() {
+        let mounted = "sysfs /sys sysfs rw 0 0\nnodev /sys/kernel/tracing tracefs rw,relatime 0 0\n"
+        #expect(Doctor.tracefs(mounts: mounted) == .ok("tracefs", "mounted"))
+        #expect(Doctor.tracefs(mounts: "sysfs /sys sysfs rw 0 0\n").verdict == .failed)
+        #expect(Doctor.tracefs(mounts: "sysfs /sys sysfs rw 0 0\n").line == "[FAIL] tracefs: not mounted (bpftrace attaches uprobes without it, but detaching them then fails) (fix: mount -t tracefs nodev /sys/kernel/tracing (and add it to /etc/fstab))")
+    }
+}
