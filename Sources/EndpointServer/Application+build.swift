@@ -12,6 +12,7 @@ public struct EndpointDependencies: Sendable {
     public let authenticator: RequestAuthenticator
     public let outgoingAuthorization: OutgoingAuthorization
     public let supervisor: RunSupervisor
+    public let metrics = EndpointMetrics()
 
     /// Opens the database (migrating it) and computes the outgoing header once.
     public init(configuration: EndpointConfiguration, logger: Logger = Logger(label: "lambda-endpoint")) throws {
@@ -31,6 +32,7 @@ public struct EndpointDependencies: Sendable {
             settings: RunSupervisor.Settings(lambda: lambda, privilege: privilege),
             client: PlatformClient(platformURL: lambda.platformURL, authorization: outgoingAuthorization),
             database: database,
+            metrics: metrics,
             logger: logger)
     }
 }
@@ -41,8 +43,10 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
     let router = Router(context: EndpointRequestContext.self)
     router.add(middleware: JSONErrorMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics))
     HeartbeatController().addRoutes(to: router.group())
-    let authenticated = router.group().add(middleware: AuthenticationMiddleware(authenticator: dependencies.authenticator))
+    let authenticated = router.group().add(middleware: AuthenticationMiddleware(authenticator: dependencies.authenticator, metrics: dependencies.metrics))
+    MetricsController(metrics: dependencies.metrics).addRoutes(to: dependencies.configuration.lambda.metricsOpen ? router.group() : authenticated)
     let lambda = dependencies.configuration.lambda
     let validator = TemplateValidator(maxFunctions: lambda.maxFunctionsPerTemplate)
     TemplateController(database: dependencies.database, validator: validator, maxTemplates: lambda.maxTemplates).addRoutes(to: authenticated)

@@ -61,6 +61,7 @@ public actor RunSupervisor: Service {
     let database: EndpointDatabase
     let logger: Logger
     let budget: SpoolBudget
+    let metrics: EndpointMetrics
     private var runs: [String: TraceRun] = [:]
     private var order: [String] = []
     private var history: [RunStatus] = []
@@ -68,8 +69,9 @@ public actor RunSupervisor: Service {
     private var acceptingRuns = true
     private var resumedFromDatabase = false
 
-    public init(settings: Settings, client: PlatformClient, database: EndpointDatabase, logger: Logger) {
+    public init(settings: Settings, client: PlatformClient, database: EndpointDatabase, metrics: EndpointMetrics = EndpointMetrics(), logger: Logger) {
         self.settings = settings
+        self.metrics = metrics
         self.client = client
         self.database = database
         self.logger = logger
@@ -105,8 +107,9 @@ public actor RunSupervisor: Service {
             unlink(filePath)
             throw .database("\(error)")
         }
-        let run = TraceRun(record: record, tracer: tracer, outputFD: fd, budget: budget)
+        let run = TraceRun(record: record, tracer: tracer, outputFD: fd, budget: budget, metrics: metrics)
         runs[filePath] = run
+        metrics.runStarted(tracer)
         order.append(filePath)
         let runLogger = logger(for: filePath)
         runLogger.info("Trace started", metadata: ["trace.thread": "\(thread)", "trace.tracer": "\(tracer.rawValue)", "trace.lasting": "\(lastingSeconds)", "trace.privilege": "\(settings.privilege.name)"])
@@ -154,10 +157,15 @@ public actor RunSupervisor: Service {
             trace: run.filePath, filePath: run.filePath, chunkSize: settings.chunkSize, flushInterval: settings.flushInterval,
             client: client, retryPolicy: settings.retryPolicy, logger: logger)
         let runLogger = logger(for: run.filePath)
-        Task { [settings, database, budget] in
+        Task { [settings, database, budget, metrics] in
             do {
                 try await delivery.run(from: run.cursor, progress: run.progress, current: { run.deliveryProgress }) { cursor, durable in
-                    budget.release(run.advance(to: cursor))
+                    let before = run.cursor
+                    let acknowledged = run.advance(to: cursor)
+                    budget.release(acknowledged)
+                    metrics.delivered(bytes: acknowledged, chunks: cursor.chunksAcknowledged - before.chunksAcknowledged)
+                    metrics.deliveryRetried(count: cursor.retries - before.retries)
+                    metrics.deliveryRefused(count: cursor.refusedMessages - before.refusedMessages)
                     guard durable else { return }
                     do {
                         try await database.recordDeliveryProgress(
@@ -195,8 +203,14 @@ public actor RunSupervisor: Service {
         history.append(status)
         if history.count > settings.historySize { history.removeFirst(history.count - settings.historySize) }
         if !settings.keepRunFiles { unlink(run.filePath) }
+        let outcome = switch status.exitCode {
+        case 0: "ok"
+        case TraceRun.unknownExitCode: "unknown"
+        default: "failed"
+        }
+        metrics.runFinished(run.tracer, outcome: outcome)
         logger.info("Trace delivered", metadata: [
-            "trace.path": "\(run.filePath)", "trace.code": "\(status.exitCode.map(String.init) ?? "?")",
+            "trace.path": "\(run.filePath)", "trace.code": "\(status.exitCode.map(String.init) ?? "?")", "trace.outcome": "\(outcome)",
             "trace.bytes": "\(status.bytesRead)", "trace.chunks": "\(status.chunksAcknowledged)",
         ])
     }
@@ -225,6 +239,7 @@ public actor RunSupervisor: Service {
                 let run = TraceRun(resuming: record, tracer: tracer, fileSize: fileSize, budget: budget)
                 runs[record.filePath] = run
                 order.append(record.filePath)
+                metrics.runResumed()
                 logger(for: record.filePath).notice("Resuming undelivered run", metadata: [
                     "chunk.no": "\(record.chunksAcknowledged)", "trace.bytes": "\(fileSize)",
                 ])

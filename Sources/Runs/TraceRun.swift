@@ -30,6 +30,7 @@ public final class TraceRun: Sendable {
     let budget: SpoolBudget
     /// True for a run picked up again after the endpoint restarted.
     let resumed: Bool
+    let metrics: EndpointMetrics?
 
     /// `finished.code` when the endpoint restarted while the tracer ran: the real exit
     /// status cannot be known (the tracer was not our child any more).
@@ -58,7 +59,8 @@ public final class TraceRun: Sendable {
     /// How far into the output to look for the marker.
     static let readySearchLimit = 16 * 1024
 
-    init(record: RunRecord, tracer: TracerType, outputFD: Int32, budget: SpoolBudget) {
+    init(record: RunRecord, tracer: TracerType, outputFD: Int32, budget: SpoolBudget, metrics: EndpointMetrics? = nil) {
+        self.metrics = metrics
         self.thread = record.thread
         self.filePath = record.filePath
         self.outputFD = outputFD
@@ -86,6 +88,7 @@ public final class TraceRun: Sendable {
         self.signalsWholeGroup = false
         self.budget = budget
         self.resumed = true
+        self.metrics = nil
         var state = State()
         state.ready = true
         state.bytesWritten = record.bytesWritten.map { min($0, fileSize) } ?? fileSize
@@ -158,6 +161,7 @@ public final class TraceRun: Sendable {
                 if state.ready { state.readyProbe = [] }
             }
         }
+        metrics?.outputWritten(bytes: written)
         if budget.add(Int64(written)) {
             stop(grace: .seconds(1), reason: "stopped: max-spool-bytes (\(budget.capacity) bytes of undelivered output) reached; the platform is not taking output fast enough")
         }

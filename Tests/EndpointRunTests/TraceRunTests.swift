@@ -31,7 +31,7 @@ struct TraceRunTests {
         #expect(!entries.isEmpty && !returns.isEmpty, "no xmalloc events")
     }
 
-    @Test("Root endpoint: bpftrace on /bin/bash xmalloc, lasting expiry, complete stream in exact chunks")
+    @Test("Root endpoint: bpftrace on /bin/bash xmalloc, lasting expiry, complete stream in exact chunks, metrics that agree")
     func rootEndToEnd() async throws {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
@@ -56,6 +56,19 @@ struct TraceRunTests {
         #expect(finished["exitCode"] as? Int == 0)
         #expect(finished["chunksAcknowledged"] as? Int == received?.chunks)
         #expect(try await endpoint.request("GET", "/trace/running?path=\(filePath)").status == 404)
+
+        // The run as the metrics tell it.
+        let page = try await endpoint.request("GET", "/metrics").body
+        func sample(_ series: String) -> String? {
+            page.split(separator: "\n").first { $0.hasPrefix(series + " ") }.map { String($0.dropFirst(series.count + 1)) }
+        }
+        let bytes = (received?.bytes).map(String.init)
+        #expect(sample(#"lambda_runs_started_total{tracer="BPF"}"#) == "1")
+        #expect(sample(#"lambda_runs_finished_total{tracer="BPF",outcome="ok"}"#) == "1")
+        #expect(sample("lambda_runs_active") == "0.0")
+        #expect(sample("lambda_output_bytes_total") == bytes)
+        #expect(sample("lambda_delivered_bytes_total") == bytes)
+        #expect(sample("lambda_delivered_chunks_total") == (received?.chunks).map(String.init))
     }
 
     @Test("Unprivileged endpoint through sudo -n: kill stops the root tracer within seconds, no tracer left")

@@ -22,6 +22,8 @@ public struct LambdaSettings: Sendable {
     public var maxTemplates: Int
     /// Functions one template may list (each is a probe pair in the tracer program).
     public var maxFunctionsPerTemplate: Int
+    /// `GET /metrics` without authentication (for a scraper that cannot sign requests).
+    public var metricsOpen: Bool
     /// Seconds between SIGINT, SIGTERM and SIGKILL when a tracer is stopped.
     public var killGraceSeconds: Int
     /// Seconds a SIGTERM'd endpoint keeps delivering before it exits.
@@ -51,6 +53,7 @@ public struct LambdaSettings: Sendable {
         maxConcurrentRuns: Int = 16,
         maxTemplates: Int = 1000,
         maxFunctionsPerTemplate: Int = 128,
+        metricsOpen: Bool = false,
         killGraceSeconds: Int = 5,
         shutdownGraceSeconds: Int = 10,
         submitFlushInterval: Duration? = nil,
@@ -73,6 +76,7 @@ public struct LambdaSettings: Sendable {
         self.maxConcurrentRuns = maxConcurrentRuns
         self.maxTemplates = maxTemplates
         self.maxFunctionsPerTemplate = maxFunctionsPerTemplate
+        self.metricsOpen = metricsOpen
         self.killGraceSeconds = killGraceSeconds
         self.shutdownGraceSeconds = shutdownGraceSeconds
         self.submitFlushInterval = submitFlushInterval
@@ -88,7 +92,7 @@ public struct LambdaSettings: Sendable {
         "root-password", "bpf-path", "stap-path", "submit-chunk-size", "platform-url", "secret",
         "endpoint-uuid", "trace-dir", "max-lasting", "log-level", "max-concurrent-runs", "kill-grace-seconds",
         "shutdown-grace-seconds", "submit-flush-interval", "max-spool-bytes", "keep-run-files",
-        "submit-retry-initial", "submit-retry-max", "max-templates", "max-functions-per-template",
+        "submit-retry-initial", "submit-retry-max", "max-templates", "max-functions-per-template", "metrics-open",
         "auth-cache-size", "auth-max-concurrent-verifications", "auth-max-waiting-verifications",
         "auth-max-argon2-memory-kib", "auth-max-argon2-time-cost", "auth-max-argon2-parallelism",
     ]
@@ -115,6 +119,7 @@ public struct LambdaSettings: Sendable {
         self.maxLastingSeconds = try section.int("max-lasting", default: 86400, range: 1...31_536_000, unit: "seconds")
         self.maxConcurrentRuns = try section.int("max-concurrent-runs", default: 16, range: 1...1000)
         self.maxTemplates = try section.int("max-templates", default: 1000, range: 1...1_000_000)
+        self.metricsOpen = try section.bool("metrics-open", default: false)
         self.maxFunctionsPerTemplate = try section.int("max-functions-per-template", default: 128, range: 1...TemplateValidator.maxFunctionsLimit)
         self.killGraceSeconds = try section.int("kill-grace-seconds", default: 5, range: 1...60, unit: "seconds")
         self.shutdownGraceSeconds = try section.int("shutdown-grace-seconds", default: 10, range: 0...600, unit: "seconds")

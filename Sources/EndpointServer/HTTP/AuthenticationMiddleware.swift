@@ -5,9 +5,11 @@ import Hummingbird
 /// (see `RequestAuthenticator`): 401 otherwise, 503 when verifications are saturated.
 public struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
     let authenticator: RequestAuthenticator
+    let metrics: EndpointMetrics?
 
-    public init(authenticator: RequestAuthenticator) {
+    public init(authenticator: RequestAuthenticator, metrics: EndpointMetrics? = nil) {
         self.authenticator = authenticator
+        self.metrics = metrics
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -19,9 +21,11 @@ public struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddlewar
         case .accepted:
             return try await next(request, context)
         case .rejected(let reason):
+            metrics?.authenticationRejected()
             context.logger.notice("Request refused: not authenticated", metadata: ["http.path": "\(request.uri.path)", "auth.reason": "\(reason)"])
             throw APIError(.unauthorized, reason)
         case .busy:
+            metrics?.authenticationBusy()
             throw APIError(.serviceUnavailable, "too many authentications in progress; retry shortly", headers: [.retryAfter: "1"])
         }
     }
