@@ -24,16 +24,16 @@ public final class EndpointMetrics: Sendable {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
         runsStarted = Dictionary(uniqueKeysWithValues: TracerType.allCases.map { tracer in
-            (tracer, registry.makeCounter(name: "lambda_runs_started_total", labels: [("tracer", tracer.rawValue)], help: "Tracer runs started."))
+            (tracer, registry.makeCounter(descriptor: Self.descriptor("runs_started", unit: "total", help: "Tracer runs started."), labels: [("tracer", tracer.rawValue)]))
         })
-        outputBytes = registry.makeCounter(name: "lambda_output_bytes_total", help: "Bytes the tracers wrote to stdout (kept in run files).")
-        deliveredBytes = registry.makeCounter(name: "lambda_delivered_bytes_total", help: "Run-file bytes the platform acknowledged (raw, before base64).")
-        deliveredChunks = registry.makeCounter(name: "lambda_delivered_chunks_total", help: "Chunks the platform acknowledged.")
-        deliveryRetries = registry.makeCounter(name: "lambda_delivery_retries_total", help: "Submit messages sent again after a connection error, timeout, 5xx, 408 or 429.")
-        deliveryRefusals = registry.makeCounter(name: "lambda_delivery_refused_total", help: "Submit messages the platform refused for good (other 4xx); not sent again.")
-        authRejected = registry.makeCounter(name: "lambda_auth_failures_total", labels: [("reason", "rejected")], help: "Requests refused by authentication.")
-        authBusy = registry.makeCounter(name: "lambda_auth_failures_total", labels: [("reason", "busy")], help: "Requests refused by authentication.")
-        activeRuns = registry.makeGauge(name: "lambda_runs_active", help: "Runs started and not yet delivered.")
+        outputBytes = registry.makeCounter(descriptor: Self.descriptor("output_bytes", unit: "total", help: "Bytes the tracers wrote to stdout (kept in run files)."))
+        deliveredBytes = registry.makeCounter(descriptor: Self.descriptor("delivered_bytes", unit: "total", help: "Run-file bytes the platform acknowledged (raw, before base64)."))
+        deliveredChunks = registry.makeCounter(descriptor: Self.descriptor("delivered_chunks", unit: "total", help: "Chunks the platform acknowledged."))
+        deliveryRetries = registry.makeCounter(descriptor: Self.descriptor("delivery_retries", unit: "total", help: "Submit messages sent again after a connection error, timeout, 5xx, 408 or 429."))
+        deliveryRefusals = registry.makeCounter(descriptor: Self.descriptor("delivery_refused", unit: "total", help: "Submit messages the platform refused for good (other 4xx); not sent again."))
+        authRejected = registry.makeCounter(descriptor: Self.descriptor("auth_failures", unit: "total", help: "Requests refused by authentication."), labels: [("reason", "rejected")])
+        authBusy = registry.makeCounter(descriptor: Self.descriptor("auth_failures", unit: "total", help: "Requests refused by authentication."), labels: [("reason", "busy")])
+        activeRuns = registry.makeGauge(descriptor: Self.descriptor("runs_active", unit: "", help: "Runs started and not yet delivered."))
     }
 
     public func runStarted(_ tracer: TracerType) {
@@ -44,7 +44,7 @@ public final class EndpointMetrics: Sendable {
     /// `outcome`: `ok` (code 0), `failed` (another code), `unknown` (the endpoint
     /// restarted while the tracer ran).
     public func runFinished(_ tracer: TracerType, outcome: String) {
-        registry.makeCounter(name: "lambda_runs_finished_total", labels: [("tracer", tracer.rawValue), ("outcome", outcome)], help: "Runs whose finished message the platform acknowledged.").increment()
+        registry.makeCounter(descriptor: Self.descriptor("runs_finished", unit: "total", help: "Runs whose finished message the platform acknowledged."), labels: [("tracer", tracer.rawValue), ("outcome", outcome)]).increment()
         activeRuns.decrement()
     }
 
@@ -65,9 +65,12 @@ public final class EndpointMetrics: Sendable {
     public func authenticationBusy() { authBusy.increment() }
 
     public func request(method: String, status: Int, duration: Duration) {
-        registry.makeDurationHistogram(
-            name: "lambda_http_request_duration_seconds", labels: [("method", method), ("status", String(status))],
-            buckets: Self.latencyBuckets, help: "HTTP requests served, by method and status.").record(duration)
+        registry.makeDurationHistogram(descriptor: Self.descriptor("http_request_duration", unit: "seconds", help: "HTTP requests served, by method and status."), labels: [("method", method), ("status", String(status))], buckets: Self.latencyBuckets).record(duration)
+    }
+
+    /// `lambda_<metric>_<unit>`, with its HELP text.
+    static func descriptor(_ metric: String, unit: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "lambda", metricName: metric, unitName: unit, helpText: help)
     }
 
     /// The Prometheus text exposition format.
