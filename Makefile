@@ -2,7 +2,7 @@
 SWIFT ?= swift
 CONFIG ?= Config
 
-.PHONY: deps build run test bench clean-data
+.PHONY: deps build run test bench install clean-data
 
 deps:
 	bash scripts/install-deps.sh
@@ -27,6 +27,14 @@ test: deps
 # Figures only, never pass/fail; about 3 minutes after the build.
 bench: deps
 	bash scripts/bench.sh
+
+# Release binaries, config (never overwritten), systemd unit and the sudoers example:
+# make install PREFIX=/usr/local [DESTDIR=staging]. See README "Packaging".
+PREFIX ?= /usr/local
+DESTDIR ?=
+install: deps
+	$(SWIFT) build -c release
+	bash scripts/install.sh --bin "$$($(SWIFT) build -c release --show-bin-path)" --prefix "$(PREFIX)" --destdir "$(DESTDIR)"
 
 # Removes the database that `make run` created.
 clean-data:
