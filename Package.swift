@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
     ],
     targets: [
         // libargon2 from the system (Debian: libargon2-dev), in the style of GRDB's GRDBSQLite.
@@ -43,6 +44,7 @@ let package = Package(
             dependencies: [
                 "EndpointCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -79,6 +81,8 @@ let package = Package(
         .target(
             name: "EndpointServer",
             dependencies: [
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 "EndpointCore",
                 "Submitter",
                 "Runs",
@@ -134,6 +138,7 @@ let package = Package(
                 "EndpointTestSupport",
                 "SubmitReceiver",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
             ]
         ),
         // The reference receiver's parsing and reassembly, without a network.

@@ -4,8 +4,9 @@
 set -euo pipefail
 
 # Build: sqlite3, argon2 and curl headers, pkg-config to find libargon2.
-# Run: sudo and the tracers. Test: the argon2 CLI (an independent argon2 implementation).
-packages=(libsqlite3-dev libargon2-dev libcurl4-openssl-dev pkg-config sudo bpftrace systemtap argon2)
+# Run: sudo and the tracers. Test: the argon2 CLI (an independent argon2 implementation),
+# openssl (test certificates) and curl (an independent HTTPS client).
+packages=(libsqlite3-dev libargon2-dev libcurl4-openssl-dev pkg-config sudo bpftrace systemtap argon2 openssl curl)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

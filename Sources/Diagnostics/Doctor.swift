@@ -138,7 +138,7 @@ public struct Doctor: Sendable {
         let name = "platform"
         let client: PlatformClient
         do {
-            client = PlatformClient(platformURL: lambda.platformURL, authorization: try OutgoingAuthorization(endpointUUID: lambda.endpointUUID, secret: lambda.secret), timeoutSeconds: 10)
+            client = PlatformClient(platformURL: lambda.platformURL, authorization: try OutgoingAuthorization(endpointUUID: lambda.endpointUUID, secret: lambda.secret), timeoutSeconds: 10, caFile: lambda.platformCAFile)
         } catch {
             return .failed(name, "cannot make our Authorization header: \(error)", fix: "check secret")
         }

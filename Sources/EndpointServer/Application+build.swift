@@ -1,6 +1,8 @@
 import EndpointCore
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import Runs
 import Submitter
@@ -13,6 +15,8 @@ public struct EndpointDependencies: Sendable {
     public let outgoingAuthorization: OutgoingAuthorization
     public let supervisor: RunSupervisor
     public let metrics = EndpointMetrics()
+    /// The server's TLS setup when settings.yml names a certificate and key.
+    public let serverTLS: TLSConfiguration?
 
     /// Opens the database (migrating it) and computes the outgoing header once.
     public init(configuration: EndpointConfiguration, logger: Logger = Logger(label: "lambda-endpoint")) throws {
@@ -24,16 +28,39 @@ public struct EndpointDependencies: Sendable {
                 file: EndpointConfiguration.serverFileName, key: "database.database",
                 problem: "cannot open SQLite file \(configuration.server.databasePath): \(error)")
         }
+        self.serverTLS = try configuration.server.tls.map(Self.serverTLS)
         let lambda = configuration.lambda
         self.authenticator = RequestAuthenticator(endpointUUID: lambda.endpointUUID, secret: lambda.secret, settings: lambda.auth)
         self.outgoingAuthorization = try OutgoingAuthorization(endpointUUID: lambda.endpointUUID, secret: lambda.secret)
         let privilege = TracerPrivilege.forCurrentUser(rootPassword: lambda.rootPassword)
         self.supervisor = RunSupervisor(
             settings: RunSupervisor.Settings(lambda: lambda, privilege: privilege),
-            client: PlatformClient(platformURL: lambda.platformURL, authorization: outgoingAuthorization),
+            client: PlatformClient(platformURL: lambda.platformURL, authorization: outgoingAuthorization, caFile: lambda.platformCAFile),
             database: database,
             metrics: metrics,
             logger: logger)
+    }
+}
+
+extension EndpointDependencies {
+    /// Reads the PEM files now, so a bad certificate or key stops start-up with one line.
+    static func serverTLS(_ files: ServerSettings.TLSFiles) throws -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(files.certificatePath)
+        } catch {
+            throw ConfigError(file: EndpointConfiguration.serverFileName, key: "tls-certificate", problem: "\(files.certificatePath) is not a PEM certificate chain: \(error)")
+        }
+        guard !chain.isEmpty else {
+            throw ConfigError(file: EndpointConfiguration.serverFileName, key: "tls-certificate", problem: "\(files.certificatePath) holds no certificate")
+        }
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(file: files.keyPath, format: .pem)
+        } catch {
+            throw ConfigError(file: EndpointConfiguration.serverFileName, key: "tls-key", problem: "\(files.keyPath) is not a PEM private key")
+        }
+        return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
     }
 }
 
@@ -66,13 +93,16 @@ public func buildApplication(
     let configuration = dependencies.configuration
     let router = buildRouter(dependencies)
     let server = configuration.server
+    // `.tls` only builds a channel initializer; the configuration was checked at start.
+    let builder = dependencies.serverTLS.flatMap { try? HTTPServerBuilder.tls(.http1(), tlsConfiguration: $0) } ?? .http1()
     return Application(
         router: router,
+        server: builder,
         configuration: .init(address: .hostname(server.host, port: server.port), serverName: "lambda-endpoint"),
         services: [dependencies.supervisor],
         onServerRunning: { channel in
             let port = channel.localAddress?.port
-            logger.info("Endpoint listening", metadata: ["http.host": "\(server.host)", "http.port": "\(port.map(String.init) ?? "?")"])
+            logger.info("Endpoint listening", metadata: ["http.host": "\(server.host)", "http.port": "\(port.map(String.init) ?? "?")", "http.tls": "\(server.tls != nil)"])
             await onServerRunning(port)
         },
         logger: logger

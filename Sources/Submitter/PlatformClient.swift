@@ -2,27 +2,44 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
+import Synchronization
 
 /// Sends `/submit` messages to the platform: one PUT each, JSON, with the endpoint's
 /// Authorization header, over one process-wide keep-alive pool.
 public struct PlatformClient: Sendable {
-    /// AsyncHTTPClient's own reconnect backoff (on by default) grows to a minute and keeps
-    /// its state across requests: after an outage a request could wait out its whole
-    /// deadline without a new connection attempt. Connection failures therefore fail the
-    /// request at once, and `RetryPolicy` alone decides when to try again.
-    /// A static: it lives as long as the process, so it is never shut down.
-    static let httpClient: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .seconds(5)
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
+    /// One client per set of trust roots (nil: the system's), made on first use and kept
+    /// for the life of the process. AsyncHTTPClient's own reconnect backoff (on by
+    /// default) grows to a minute and keeps its state across requests: after an outage a
+    /// request could wait out its whole deadline without a new connection attempt.
+    /// Connection failures therefore fail the request at once, and `RetryPolicy` alone
+    /// decides when to try again.
+    static func httpClient(caFile: String?) -> HTTPClient {
+        clients.withLock { clients in
+            if let client = clients[caFile] { return client }
+            var configuration = HTTPClient.Configuration()
+            configuration.connectionPool.retryConnectionEstablishment = false
+            configuration.timeout.connect = .seconds(5)
+            if let caFile {
+                var tls = TLSConfiguration.makeClientConfiguration()
+                tls.trustRoots = .file(caFile)
+                configuration.tlsConfiguration = tls
+            }
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            clients[caFile] = client
+            return client
+        }
+    }
+    private static let clients = Mutex<[String?: HTTPClient]>([:])
 
     public let submitURL: String
     let authorization: OutgoingAuthorization
     let timeout: TimeAmount
+    let httpClient: HTTPClient
 
-    public init(platformURL: String, authorization: OutgoingAuthorization, timeoutSeconds: Int64 = 30) {
+    /// `caFile`: trust roots (PEM) for an https platform; nil trusts the system's roots.
+    public init(platformURL: String, authorization: OutgoingAuthorization, timeoutSeconds: Int64 = 30, caFile: String? = nil) {
+        self.httpClient = Self.httpClient(caFile: caFile)
         self.submitURL = platformURL + "/submit"
         self.authorization = authorization
         self.timeout = .seconds(timeoutSeconds)
@@ -42,7 +59,7 @@ public struct PlatformClient: Sendable {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Authorization", value: authorization.headerValue)
         request.body = .bytes(body)
-        let response = try await Self.httpClient.execute(request, timeout: timeout)
+        let response = try await httpClient.execute(request, timeout: timeout)
         // Drain (and bound) the answer so the connection can be reused.
         _ = try? await response.body.collect(upTo: 64 * 1024)
         return Answer(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"))

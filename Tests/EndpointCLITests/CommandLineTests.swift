@@ -68,6 +68,16 @@ struct CommandLineTests {
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/lambda.sqlite3"), "nothing was started")
     }
 
+    @Test("A TLS certificate that is not PEM stops serve with one line naming the key")
+    func badCertificate() throws {
+        let directory = try TestConfigDirectory(settings: ["tls-certificate": "/etc/hostname", "tls-key": "/etc/hostname"])
+        defer { directory.remove() }
+        let result = try run(["serve", "--config", directory.path])
+        #expect(result.code == 1)
+        #expect(result.error.hasPrefix("lambda-endpoint: \(directory.path)/settings.yml: key 'tls-certificate': /etc/hostname is not a PEM certificate chain"), "\(result.error)")
+        #expect(result.error.split(separator: "\n").count == 1)
+    }
+
     @Test("A missing config directory and an unopenable database are one clear line each")
     func missingDirectoryAndDatabase() throws {
         let missing = try run(["serve", "--config", "/nonexistent/lambda-config"])

@@ -151,6 +151,11 @@ struct ConfigTests {
     static let badCases: [BadCase] = [
         BadCase("port not a number", settings: ["port": "abc"], key: "port", problem: "expected a whole number, got \"abc\""),
         BadCase("port out of range", settings: ["port": "70000"], key: "port", problem: "must be between 0 and 65535, got 70000"),
+        BadCase("tls-key without tls-certificate", settings: ["tls-key": "/etc/hostname"], key: "tls-certificate", problem: "is required when tls-key is set (both or neither)"),
+        BadCase("tls-certificate without tls-key", settings: ["tls-certificate": "/etc/hostname"], key: "tls-key", problem: "is required when tls-certificate is set (both or neither)"),
+        BadCase("tls-key unreadable", settings: ["tls-certificate": "/etc/hostname", "tls-key": "/nonexistent/key.pem"], key: "tls-key", problem: "/nonexistent/key.pem is not a readable file"),
+        BadCase("platform-ca-file with http", lambda: ["platform-ca-file": "/etc/hostname"], key: "platform-ca-file", problem: "is only used with an https:// platform-url"),
+        BadCase("platform-ca-file missing", lambda: ["platform-ca-file": "/nonexistent/ca.pem", "platform-url": "https://platform.example"], key: "platform-ca-file", problem: "\"/nonexistent/ca.pem\" is not a readable file (an absolute path is required)"),
         BadCase("port a list", settings: ["port": "[1, 2]"], key: "port", problem: "expected a single value, got a list"),
         BadCase("host with a space", settings: ["host": "'a b'"], key: "host", problem: "expected an address, a host name or one of *4, *6, *; got \"a b\""),
         BadCase("database not a mapping", settings: ["database": "lambda.sqlite3"], key: "database", problem: "must be a mapping"),

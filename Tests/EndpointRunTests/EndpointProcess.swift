@@ -32,12 +32,12 @@ final class EndpointProcess: @unchecked Sendable {
 
     /// Starts the endpoint and waits until it listens. `lambda` overrides keys of
     /// lambda-settings.yml (platform-url is set to `receiver`).
-    init(as user: RunAs = .root, receiver: LiveReceiver, lambda: [String: String?] = [:], environment extra: [String: String] = [:]) throws {
+    init(as user: RunAs = .root, receiver: LiveReceiver, settings: [String: String?] = [:], lambda: [String: String?] = [:], environment extra: [String: String] = [:]) throws {
         var lambda = lambda
         lambda["platform-url"] = lambda["platform-url"] ?? receiver.url
         // Tests compare the delivered stream with the run file, so keep it by default.
         lambda["keep-run-files"] = lambda["keep-run-files"] ?? "true"
-        directory = try TestConfigDirectory(lambda: lambda)
+        directory = try TestConfigDirectory(settings: settings, lambda: lambda)
         let binary = try Self.runnableBinary
         binaryDirectory = URL(fileURLWithPath: binary).deletingLastPathComponent().path
 

@@ -2,6 +2,7 @@ import EndpointCore
 import EndpointTestSupport
 import Foundation
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import SubmitReceiver
 
@@ -12,8 +13,11 @@ final class LiveReceiver: Sendable {
     let directory: String
     private let task: Task<Void, any Error>
 
-    /// A receiver on a free port; `fault` makes it misbehave on purpose.
-    init(fault: ReceiverFault? = nil) async throws {
+    let scheme: String
+
+    /// A receiver on a free port; `fault` makes it misbehave on purpose; `tls` serves https.
+    init(fault: ReceiverFault? = nil, tls: TLSConfiguration? = nil) async throws {
+        scheme = tls == nil ? "http" : "https"
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("lambda-receiver-\(UUID().uuidString)").path
         store = try SubmitStore(directory: directory)
         let authenticator = RequestAuthenticator(endpointUUID: TestConfigDirectory.endpointUUID, secret: TestConfigDirectory.secret, settings: AuthSettings())
@@ -22,6 +26,7 @@ final class LiveReceiver: Sendable {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
             router: buildReceiverRouter(store: store, authenticator: authenticator, fault: fault),
+            server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -30,7 +35,7 @@ final class LiveReceiver: Sendable {
         port = await iterator.next() ?? 0
     }
 
-    var url: String { "http://127.0.0.1:\(port)" }
+    var url: String { "\(scheme)://127.0.0.1:\(port)" }
 
     /// Waits until the receiver has a verdict for `trace` (its `finished` arrived).
     func waitForFinished(_ trace: String, timeout: Double) async -> ReceivedTrace? {

@@ -22,6 +22,8 @@ public struct LambdaSettings: Sendable {
     public var maxTemplates: Int
     /// Functions one template may list (each is a probe pair in the tracer program).
     public var maxFunctionsPerTemplate: Int
+    /// Trust roots (PEM) for an https `platform-url`; nil: the system's.
+    public var platformCAFile: String?
     /// `GET /metrics` without authentication (for a scraper that cannot sign requests).
     public var metricsOpen: Bool
     /// Seconds between SIGINT, SIGTERM and SIGKILL when a tracer is stopped.
@@ -54,6 +56,7 @@ public struct LambdaSettings: Sendable {
         maxTemplates: Int = 1000,
         maxFunctionsPerTemplate: Int = 128,
         metricsOpen: Bool = false,
+        platformCAFile: String? = nil,
         killGraceSeconds: Int = 5,
         shutdownGraceSeconds: Int = 10,
         submitFlushInterval: Duration? = nil,
@@ -77,6 +80,7 @@ public struct LambdaSettings: Sendable {
         self.maxTemplates = maxTemplates
         self.maxFunctionsPerTemplate = maxFunctionsPerTemplate
         self.metricsOpen = metricsOpen
+        self.platformCAFile = platformCAFile
         self.killGraceSeconds = killGraceSeconds
         self.shutdownGraceSeconds = shutdownGraceSeconds
         self.submitFlushInterval = submitFlushInterval
@@ -92,7 +96,7 @@ public struct LambdaSettings: Sendable {
         "root-password", "bpf-path", "stap-path", "submit-chunk-size", "platform-url", "secret",
         "endpoint-uuid", "trace-dir", "max-lasting", "log-level", "max-concurrent-runs", "kill-grace-seconds",
         "shutdown-grace-seconds", "submit-flush-interval", "max-spool-bytes", "keep-run-files",
-        "submit-retry-initial", "submit-retry-max", "max-templates", "max-functions-per-template", "metrics-open",
+        "submit-retry-initial", "submit-retry-max", "max-templates", "max-functions-per-template", "metrics-open", "platform-ca-file",
         "auth-cache-size", "auth-max-concurrent-verifications", "auth-max-waiting-verifications",
         "auth-max-argon2-memory-kib", "auth-max-argon2-time-cost", "auth-max-argon2-parallelism",
     ]
@@ -120,6 +124,15 @@ public struct LambdaSettings: Sendable {
         self.maxConcurrentRuns = try section.int("max-concurrent-runs", default: 16, range: 1...1000)
         self.maxTemplates = try section.int("max-templates", default: 1000, range: 1...1_000_000)
         self.metricsOpen = try section.bool("metrics-open", default: false)
+        self.platformCAFile = try section.optionalString("platform-ca-file")
+        if let caFile = platformCAFile {
+            guard caFile.hasPrefix("/"), access(caFile, R_OK) == 0 else {
+                throw section.error("platform-ca-file", "\"\(caFile)\" is not a readable file (an absolute path is required)")
+            }
+            guard platformURL.hasPrefix("https://") else {
+                throw section.error("platform-ca-file", "is only used with an https:// platform-url")
+            }
+        }
         self.maxFunctionsPerTemplate = try section.int("max-functions-per-template", default: 128, range: 1...TemplateValidator.maxFunctionsLimit)
         self.killGraceSeconds = try section.int("kill-grace-seconds", default: 5, range: 1...60, unit: "seconds")
         self.shutdownGraceSeconds = try section.int("shutdown-grace-seconds", default: 10, range: 0...600, unit: "seconds")

@@ -8,15 +8,23 @@ public struct ServerSettings: Sendable, Equatable {
     public var databasePath: String
     /// Maximum number of concurrent SQLite readers.
     public var databasePoolSize: Int
+    /// Serve HTTPS with this certificate chain and key (PEM); nil: plain HTTP.
+    public var tls: TLSFiles?
 
-    public init(host: String, port: Int, databasePath: String, databasePoolSize: Int) {
+    public struct TLSFiles: Sendable, Equatable {
+        public var certificatePath: String
+        public var keyPath: String
+    }
+
+    public init(host: String, port: Int, databasePath: String, databasePoolSize: Int, tls: TLSFiles? = nil) {
         self.host = host
         self.port = port
         self.databasePath = databasePath
         self.databasePoolSize = databasePoolSize
+        self.tls = tls
     }
 
-    static let knownKeys: Set<String> = ["host", "port", "database"]
+    static let knownKeys: Set<String> = ["host", "port", "database", "tls-certificate", "tls-key"]
     static let knownDatabaseKeys: Set<String> = ["database", "poolsize"]
 
     /// Reads the section; a relative database path is taken relative to `configDirectory`
@@ -30,6 +38,25 @@ public struct ServerSettings: Sendable, Equatable {
         guard !file.contains("\0") else { throw database.error("database", "must not contain NUL bytes") }
         self.databasePath = file.hasPrefix("/") ? file : URL(fileURLWithPath: configDirectory).appendingPathComponent(file).standardizedFileURL.path
         self.databasePoolSize = try database.int("poolsize", default: 10, range: 1...64)
+        let certificate = try section.optionalString("tls-certificate").map { Self.resolve($0, in: configDirectory) }
+        let key = try section.optionalString("tls-key").map { Self.resolve($0, in: configDirectory) }
+        switch (certificate, key) {
+        case (nil, nil):
+            self.tls = nil
+        case let (certificate?, key?):
+            for (name, path) in [("tls-certificate", certificate), ("tls-key", key)] where access(path, R_OK) != 0 {
+                throw section.error(name, "\(path) is not a readable file")
+            }
+            self.tls = TLSFiles(certificatePath: certificate, keyPath: key)
+        case (nil, _):
+            throw section.error("tls-certificate", "is required when tls-key is set (both or neither)")
+        case (_, nil):
+            throw section.error("tls-key", "is required when tls-certificate is set (both or neither)")
+        }
+    }
+
+    static func resolve(_ path: String, in configDirectory: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: configDirectory).appendingPathComponent(path).standardizedFileURL.path
     }
 
     /// Yesod's host wildcards: `*4` any IPv4, `*6` and `*` any address.
