@@ -1,0 +1,111 @@
+import EndpointCore
+import Foundation
+import Testing
+
+/// Property: whatever a client sends, an accepted template reaches the tracer only as
+/// its validated parts. Thousands of generated templates, hostile characters mixed in;
+/// for each one the validator accepts:
+/// - the program is the program of placeholder names with the template's names put in
+///   their places: nothing else of the template enters the text;
+/// - the argv is the fixed argv plus allow-listed options, and behind sudo nothing of the
+///   template comes before `--`;
+/// - the environment is the base one plus allow-listed variables with accepted values.
+/// Seeded, so a failure names a case that can be replayed.
+@Suite("Property: accepted templates reach the tracer only as validated parts")
+struct TemplatePropertyTests {
+    /// SplitMix64: small, seeded, reproducible.
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static let hostile = ["\"", "'", ":", "*", "{", "}", ";", "\n", "\\", " ", "/", "(", ")", "$(id)", "`", "\0", "..", "é", ","]
+    static let nameCharacters = Array("abcxyz_ABC019.$")
+
+    static func name(_ random: inout Generator) -> String {
+        var text = String(Array("abxyz_").randomElement(using: &random)!)
+            + String((0..<Int.random(in: 0...11, using: &random)).map { _ in nameCharacters.randomElement(using: &random)! })
+        if Int.random(in: 0..<12, using: &random) == 0 {
+            let at = text.index(text.startIndex, offsetBy: Int.random(in: 0...text.count, using: &random))
+            text.insert(contentsOf: hostile.randomElement(using: &random)!, at: at)
+        }
+        return text
+    }
+
+    static func template(_ random: inout Generator) -> TraceTemplate {
+        // Valid choices repeated: most templates should be accepted, so that the property
+        // is checked often; every hostile choice still comes up hundreds of times.
+        let valid = ["/bin/bash", "/usr/bin/bpftrace", "/usr/lib/x86_64-linux-gnu/libc.so.6"]
+        let processes = valid + valid + valid + valid + ["/bin/../bin/bash", "/bin/bash\"", "/bin/bash;id",
+                         "bin/bash", "/bin/ba sh", "/nonexistent", "/bin/bash:xmalloc", "/tmp", "/bin//bash"]
+        let environmentNames = ["BPFTRACE_STRLEN", "BPFTRACE_PERF_RB_PAGES", "BPFTRACE_STRLEN", "BPFTRACE_PERF_RB_PAGES", "LD_PRELOAD", "PATH", "BPFTRACE_VMLINUX", "bpftrace_strlen"]
+        let values = ["64", "1", "64", "1", "100", "8", "-1", "64;id", "9999999999", "", "1 ", "$(id)", "200"]
+        let options = ["-v", "-v", "-v", "-q", "-q", "-k", "-kk", "--no-warnings", "-w", "-t", "--unsafe", "-e", "-c", "-o", "-v; id", "-B", "--include", "-I/tmp"]
+        let tracerNames = [["BPF"], ["BPF"], ["BPF"], ["STAP"], ["BPF", "STAP"], ["STAP", "BPF"], ["bpf"], ["BPF", "BPF"], []]
+        let environment = (0..<[0, 0, 1, 2].randomElement(using: &random)!).map { _ in environmentNames.randomElement(using: &random)! }
+        return TraceTemplate(
+            process: processes.randomElement(using: &random)!,
+            functions: (0..<Int.random(in: 0...4, using: &random) + (Int.random(in: 0..<8, using: &random) == 0 ? 0 : 1)).prefix(4).map { _ in name(&random) },
+            environment: environment,
+            value: environment.map { _ in values.randomElement(using: &random)! },
+            options: (0..<[0, 0, 1, 2].randomElement(using: &random)!).map { _ in options.randomElement(using: &random)! },
+            traceType: tracerNames.randomElement(using: &random)!)
+    }
+
+    static let pathCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._+-")
+    static let functionCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.$")
+
+    @Test("10000 generated templates: every accepted one yields only its validated parts", arguments: [UInt64(20261122), 7, 424242])
+    func acceptedTemplatesStayInside(seed: UInt64) throws {
+        var random = Generator(state: seed)
+        let validator = TemplateValidator()
+        var accepted = 0
+        for index in 0..<10000 {
+            let template = Self.template(&random)
+            guard (try? validator.validate(template)) != nil else { continue }
+            accepted += 1
+            let context = "seed \(seed) case \(index): \(template)"
+            #expect(template.process.allSatisfy(Self.pathCharacters.contains), "\(context)")
+            #expect(template.functions.allSatisfy { $0.allSatisfy(Self.functionCharacters.contains) }, "\(context)")
+            for tracer in template.tracerTypes {
+                try checkProgram(template, tracer: tracer, context: context)
+                checkInvocation(template, tracer: tracer, context: context)
+            }
+        }
+        // The property must not hold vacuously.
+        #expect(accepted > 300, "only \(accepted) of 10000 generated templates were accepted")
+    }
+
+    func checkProgram(_ template: TraceTemplate, tracer: TracerType, context: String) throws {
+        let processMark = "\u{1}PROCESS\u{1}"
+        let functionMarks = template.functions.indices.map { "\u{2}F\($0)\u{2}" }
+        var expected = TracerProgram.text(for: TraceTemplate(process: processMark, functions: functionMarks, traceType: template.traceType), tracer: tracer, lastingSeconds: 5)
+        expected = expected.replacingOccurrences(of: processMark, with: template.process)
+        for (mark, function) in zip(functionMarks, template.functions) {
+            expected = expected.replacingOccurrences(of: mark, with: function)
+        }
+        #expect(TracerProgram.text(for: template, tracer: tracer, lastingSeconds: 5) == expected, "\(context)")
+    }
+
+    func checkInvocation(_ template: TraceTemplate, tracer: TracerType, context: String) {
+        let allow = TracerAllowList.forTracer(tracer)
+        let program = "PROGRAM"
+        let prefix = tracer == .bpf ? ["-f", "json"] : []
+        let root = TracerInvocation(template: template, tracer: tracer, program: program, tracerPath: "/usr/bin/tracer", privilege: .root)
+        #expect(root.arguments == prefix + template.options + ["-e", program], "\(context)")
+        #expect(template.options.allSatisfy(allow.options.contains), "\(context)")
+        for (name, value) in root.environment where TracerInvocation.baseEnvironment[name] != value {
+            #expect(allow.environment[name]?.accepts(value) == true, "\(context): \(name)=\(value)")
+        }
+        let sudo = TracerInvocation(template: template, tracer: tracer, program: program, tracerPath: "/usr/bin/tracer", privilege: .sudoWithPassword("pw"))
+        #expect(Array(sudo.arguments.prefix(6)) == ["-k", "-S", "-p", "", "--", "/usr/bin/tracer"], "\(context)")
+        #expect(Array(sudo.arguments.dropFirst(6)) == root.arguments, "\(context)")
+        #expect(!sudo.arguments.contains("pw"), "the password goes through stdin only")
+    }
+}
