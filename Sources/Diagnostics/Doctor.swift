@@ -159,6 +159,6 @@ public struct Doctor: Sendable {
     }
 
     static func lastLine(_ output: String) -> String {
-        String(output.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }?.prefix(300) ?? "no output")
+        TracerStderr.lastMeaningfulLine(output) ?? "no output"
     }
 }

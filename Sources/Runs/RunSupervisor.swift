@@ -160,8 +160,8 @@ public actor RunSupervisor: Service {
         Task { [settings, database, budget, metrics] in
             do {
                 try await delivery.run(from: run.cursor, progress: run.progress, current: { run.deliveryProgress }) { cursor, durable in
-                    let before = run.cursor
-                    let acknowledged = run.advance(to: cursor)
+                    let before = run.advance(to: cursor)
+                    let acknowledged = cursor.bytesAcknowledged - before.bytesAcknowledged
                     budget.release(acknowledged)
                     metrics.delivered(bytes: acknowledged, chunks: cursor.chunksAcknowledged - before.chunksAcknowledged)
                     metrics.deliveryRetried(count: cursor.retries - before.retries)

@@ -185,12 +185,11 @@ public final class TraceRun: Sendable {
 
     var cursor: DeliveryCursor { state.withLock { $0.cursor } }
 
-    /// Takes the delivery's new position; returns how many more bytes it acknowledged.
-    func advance(to cursor: DeliveryCursor) -> Int64 {
+    /// Takes the delivery's new position; returns the one it replaces.
+    func advance(to cursor: DeliveryCursor) -> DeliveryCursor {
         state.withLock { state in
-            let acknowledged = cursor.bytesAcknowledged - state.cursor.bytesAcknowledged
-            state.cursor = cursor
-            return acknowledged
+            defer { state.cursor = cursor }
+            return state.cursor
         }
     }
 
@@ -260,10 +259,7 @@ public final class TraceRun: Sendable {
         if let stopReason { return stopReason }
         guard let exit, exit.code != 0 else { return nil }
         if exit.code == unknownExitCode { return "the endpoint restarted while the tracer ran; exit status unknown" }
-        let lines = exit.stderr.split(separator: "\n").map(String.init).filter { line in
-            !line.contains("couldn't set RLIMIT_MEMLOCK") && !line.trimmingCharacters(in: .whitespaces).isEmpty
-        }
-        let reason = lines.last.map { ": \($0.prefix(300))" } ?? ""
+        let reason = TracerStderr.lastMeaningfulLine(exit.stderr).map { ": \($0)" } ?? ""
         return "tracer exited with code \(exit.code)\(ready ? "" : " before its probes were live")\(reason)"
     }
 }
