@@ -93,7 +93,7 @@ let package = Package(
         // `lambda-endpoint doctor`: the host checks.
         .target(
             name: "Diagnostics",
-            dependencies: ["EndpointCore", "Submitter"]
+            dependencies: ["EndpointCore", "Runs", "Submitter"]
         ),
         // Thin executable: the command line.
         .executableTarget(

@@ -1,7 +1,16 @@
-import Foundation
+import Dispatch
+import EndpointCore
+import Runs
+import Synchronization
 
-/// Runs a program for a check: argv array, no shell, an environment given whole, stdin
-/// from bytes, stdout and stderr together, killed after `timeout`.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a program for a check through the same `ChildProcess` the runs use (argv array,
+/// no shell, an environment given whole, stdin from bytes, own process group), so the
+/// uprobe check starts bpftrace exactly as a run would. Stdout and stderr are collected
+/// together; the child is killed after `timeout`.
 struct CommandRunner {
     struct Outcome {
         /// Exit status; nil when the program could not start or was killed at the timeout.
@@ -9,56 +18,30 @@ struct CommandRunner {
         let output: String
     }
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"], input: [UInt8] = [], timeout: Duration = .seconds(20)) -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        let output = Pipe()
-        let standardInput = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = standardInput
-        do {
-            try process.run()
-        } catch {
-            return Outcome(code: nil, output: "\(error)")
-        }
-        standardInput.fileHandleForWriting.write(Data(input))
-        try? standardInput.fileHandleForWriting.close()
-        // Read on another thread so a chatty program cannot fill the pipe and hang.
-        let collected = OutputBox()
-        let reader = Thread {
-            collected.set(output.fileHandleForReading.readDataToEndOfFile())
-        }
-        reader.start()
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline {
-            usleep(20_000)
-        }
-        var timedOut = false
-        if process.isRunning {
-            timedOut = true
-            process.terminate()
-            usleep(200_000)
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        }
-        process.waitUntilExit()
-        let text = collected.wait()
-        return Outcome(code: timedOut ? nil : process.terminationStatus, output: String(decoding: text, as: UTF8.self))
-    }
+    /// Output kept per run: checks read a version line or the last line of an error.
+    static let outputLimit = 64 * 1024
 
-    final class OutputBox: @unchecked Sendable {
-        private let done = DispatchSemaphore(value: 0)
-        private var data = Data()
-        func set(_ data: Data) {
-            self.data = data
-            done.signal()
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = TracerInvocation.baseEnvironment, input: [UInt8] = [], timeout: Duration = .seconds(20)) -> Outcome {
+        let output = Mutex<[UInt8]>([])
+        let collect: @Sendable (UnsafeRawBufferPointer) -> Void = { bytes in
+            output.withLock { kept in kept.append(contentsOf: bytes.prefix(max(0, outputLimit - kept.count))) }
         }
-        func wait() -> Data {
-            // A grandchild holding the pipe open must not hang the doctor.
-            guard done.wait(timeout: .now() + 5) == .success else { return Data() }
-            return data
+        let exited = DispatchSemaphore(value: 0)
+        let child: ChildProcess
+        do {
+            child = try ChildProcess(
+                executable: executable, arguments: arguments, environment: environment, standardInput: input,
+                onOutput: collect, onError: collect, onExit: { _ in exited.signal() })
+        } catch {
+            return Outcome(code: nil, output: error.description)
         }
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let finished = exited.wait(timeout: .now() + seconds) == .success
+        if !finished {
+            child.sendToGroup(SIGKILL)
+            child.send(SIGKILL)
+            _ = exited.wait(timeout: .now() + 5)
+        }
+        return Outcome(code: finished ? child.exitStatus : nil, output: String(decoding: output.withLock { $0 }, as: UTF8.self))
     }
 }
