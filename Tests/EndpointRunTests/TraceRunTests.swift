@@ -59,9 +59,7 @@ struct TraceRunTests {
 
         // The run as the metrics tell it.
         let page = try await endpoint.request("GET", "/metrics").body
-        func sample(_ series: String) -> String? {
-            page.split(separator: "\n").first { $0.hasPrefix(series + " ") }.map { String($0.dropFirst(series.count + 1)) }
-        }
+        func sample(_ series: String) -> String? { prometheusSample(page, series) }
         let bytes = (received?.bytes).map(String.init)
         #expect(sample(#"lambda_runs_started_total{tracer="BPF"}"#) == "1")
         #expect(sample(#"lambda_runs_finished_total{tracer="BPF",outcome="ok"}"#) == "1")

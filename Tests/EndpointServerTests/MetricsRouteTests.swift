@@ -6,11 +6,6 @@ import Testing
 
 @Suite("GET /metrics")
 struct MetricsRouteTests {
-    /// The value of one sample line `name{labels} value` in a Prometheus text page.
-    static func sample(_ page: String, _ series: String) -> String? {
-        page.split(separator: "\n").first { $0.hasPrefix(series + " ") }.map { String($0.dropFirst(series.count + 1)) }
-    }
-
     @Test("Authenticated by default; counts auth failures and requests by method and status")
     func authenticatedMetrics() async throws {
         let endpoint = try TestEndpoint()
@@ -29,11 +24,11 @@ struct MetricsRouteTests {
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
                 let page = response.text
-                #expect(Self.sample(page, #"lambda_auth_failures_total{reason="rejected"}"#) == "2")
-                #expect(Self.sample(page, #"lambda_http_request_duration_seconds_count{method="GET",status="401"}"#) == "2")
-                #expect(Self.sample(page, #"lambda_http_request_duration_seconds_count{method="GET",status="200"}"#) == "1")
-                #expect(Self.sample(page, #"lambda_runs_started_total{tracer="BPF"}"#) == "0")
-                #expect(Self.sample(page, "lambda_runs_active") == "0.0")
+                #expect(prometheusSample(page, #"lambda_auth_failures_total{reason="rejected"}"#) == "2")
+                #expect(prometheusSample(page, #"lambda_http_request_duration_seconds_count{method="GET",status="401"}"#) == "2")
+                #expect(prometheusSample(page, #"lambda_http_request_duration_seconds_count{method="GET",status="200"}"#) == "1")
+                #expect(prometheusSample(page, #"lambda_runs_started_total{tracer="BPF"}"#) == "0")
+                #expect(prometheusSample(page, "lambda_runs_active") == "0.0")
                 #expect(page.contains("# TYPE lambda_delivered_bytes_total counter"))
             }
         }
