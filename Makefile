@@ -2,7 +2,7 @@
 SWIFT ?= swift
 CONFIG ?= Config
 
-.PHONY: deps build run test bench install clean-data
+.PHONY: deps build run test fuzz bench install clean-data
 
 deps:
 	bash scripts/install-deps.sh
@@ -18,10 +18,20 @@ run: build
 # Real tracers, real sudo: the tests need tracefs and their sudo users (see the script).
 # --no-parallel: the real-process tests spawn tracers and time their runs; sharing two
 # cores with other suites would only make them slower and flakier.
+# Then the fuzzers briefly (FUZZ_TEST_SECONDS each; `make fuzz` runs them longer).
+FUZZ_TEST_SECONDS ?= 20
 test: deps
 	bash scripts/prepare-test-machine.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+	bash scripts/fuzz.sh $(FUZZ_TEST_SECONDS)
+
+# libFuzzer over request decoding, validation and tracer program generation, and over
+# the ELF symbol reader: FUZZ_SECONDS each (default 5 minutes), continuing from the
+# corpus of earlier runs (scripts/fuzz.sh).
+FUZZ_SECONDS ?= 300
+fuzz:
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # Release build, then one `name: value unit` line per figure (README "Performance").
 # Figures only, never pass/fail; about 3 minutes after the build.

@@ -79,4 +79,39 @@ struct TracerProgramTests {
             return try ELFFunctionSymbols(data: header)
         }
     }
+
+    static let elfCorpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Fuzz/elf/corpus")
+
+    /// Found by the ELF fuzzer (Fuzz/elf): a 64-bit offset past Int.max trapped on its
+    /// conversion, and sums of offsets and sizes could overflow, so any local user could
+    /// stop the daemon with a file it was then asked to trace. Each case sets one field
+    /// of the seed shared object to all ones: section headers' offset (ELF header 0x28),
+    /// or the symbol table's offset (+0x18), size (+0x20) or entry size (+0x38).
+    @Test("Offsets and sizes beyond the file are refused, not trapped on", arguments: [-1, 0x18, 0x20, 0x38])
+    func elfFieldsBeyondTheFile(symbolTableField: Int) throws {
+        var file = try Data(contentsOf: Self.elfCorpus.appendingPathComponent("functions.so"))
+        func integer(_ offset: Int, _ size: Int) -> Int {
+            (0..<size).reversed().reduce(0) { $0 << 8 | Int(file[offset + $1]) }
+        }
+        var field = 0x28
+        if symbolTableField >= 0 {
+            let sections = integer(0x28, 8), entrySize = integer(0x3A, 2), count = integer(0x3C, 2)
+            let symbolTable = try #require((0..<count).map { sections + $0 * entrySize }.first { integer($0 + 4, 4) == 2 })
+            field = symbolTable + symbolTableField
+        }
+        for byte in 0..<8 { file[field + byte] = 0xFF }
+        #expect(throws: ELFFunctionSymbols.ReadError.truncated) { try ELFFunctionSymbols(data: file) }
+    }
+
+    @Test("The fuzzer's ELF seeds: a small shared object, its stripped copy, the crash input")
+    func elfFuzzSeeds() throws {
+        let corpus = Self.elfCorpus
+        let full = try ELFFunctionSymbols(data: Data(contentsOf: corpus.appendingPathComponent("functions.so")))
+        #expect(full.names == ["traced_a", "traced_b", "traced_c", "hidden"])
+        let stripped = try ELFFunctionSymbols(data: Data(contentsOf: corpus.appendingPathComponent("functions-stripped.so")))
+        #expect(stripped.names == ["traced_a", "traced_b", "traced_c"])
+        #expect(throws: ELFFunctionSymbols.ReadError.truncated) {
+            try ELFFunctionSymbols(data: Data(contentsOf: corpus.appendingPathComponent("regression-section-offset-overflow.bin")))
+        }
+    }
 }

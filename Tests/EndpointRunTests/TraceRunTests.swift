@@ -262,6 +262,13 @@ struct TraceRunTests {
         ])
         let bpfOnly = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#)
         let missing = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc","no_such_function_here","another_missing"],"traceType":["BPF"]}"#)
+        // Any local user can leave such a file to be traced: the ELF fuzzer's crash input
+        // (a section-header offset past Int.max) once trapped the whole daemon.
+        let hostileELF = FileManager.default.temporaryDirectory.appendingPathComponent("lambda-hostile-\(UUID().uuidString).elf").path
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Fuzz/elf/corpus")
+        try Data(contentsOf: corpus.appendingPathComponent("regression-section-offset-overflow.bin")).write(to: URL(fileURLWithPath: hostileELF))
+        defer { try? FileManager.default.removeItem(atPath: hostileELF) }
+        let hostile = try await endpoint.putTemplate(#"{"process":"\#(hostileELF)","functions":["main"],"traceType":["BPF"]}"#)
         let cases: [(String, Int, String)] = [
             (#"{"traceT":"BPF","traceId":999,"lasting":5}"#, 404, "traceId: no template 999"),
             (#"{"traceT":"STAP","traceId":\#(bpfOnly),"lasting":5}"#, 400, "traceT: template \(bpfOnly) may run with BPF, not STAP"),
@@ -271,6 +278,7 @@ struct TraceRunTests {
             (#"{"traceT":"BPF","traceId":\#(bpfOnly),"lasting":2.5}"#, 400, "lasting: expected a whole number"),
             (#"{"traceT":"BPF","traceId":\#(bpfOnly),"lasting":"5"}"#, 400, "lasting: expected a whole number"),
             (#"{"traceT":"BPF","traceId":\#(missing),"lasting":5}"#, 400, "functions: not in /bin/bash: no_such_function_here, another_missing"),
+            (#"{"traceT":"BPF","traceId":\#(hostile),"lasting":5}"#, 400, "process: '\(hostileELF)' is a truncated or corrupt ELF file"),
         ]
         for (body, status, message) in cases {
             let answer = try await endpoint.request("POST", "/trace/start", json: body)

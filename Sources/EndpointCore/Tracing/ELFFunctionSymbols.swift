@@ -44,25 +44,34 @@ public struct ELFFunctionSymbols: Sendable {
         guard data.count >= 64, data.prefix(4).elementsEqual([0x7F, 0x45, 0x4C, 0x46]) else { throw .notELF }
         guard data[data.startIndex + 4] == 2 else { throw .unsupported("32-bit") }
         guard data[data.startIndex + 5] == 1 else { throw .unsupported("big-endian") }
+        // Every offset and size read from the file is at most the file's length (else
+        // the file is truncated or hostile) and every count is 16 or 32 bits, so no sum
+        // or product below can overflow: an arbitrary file chosen as `process` by a
+        // local user must never trap the daemon.
         let reader = LittleEndianReader(data: data)
-        let sectionOffset = try reader.integer(UInt64.self, at: 0x28)
+        let sectionOffset = try reader.position(at: 0x28)
         let sectionEntrySize = Int(try reader.integer(UInt16.self, at: 0x3A))
         let sectionCount = Int(try reader.integer(UInt16.self, at: 0x3C))
-        guard sectionEntrySize >= 64, sectionCount < 65536 else { throw .truncated }
+        guard sectionEntrySize >= 64 else { throw .truncated }
 
         var names = Set<String>()
+        // Symbol tables of a real file do not overlap, so together they fit in it; more
+        // means sections listed again and again, which would only multiply the work.
+        var symbolTableBytes = 0
         for index in 0..<sectionCount {
-            let header = Int(sectionOffset) + index * sectionEntrySize
+            let header = sectionOffset + index * sectionEntrySize
             let type = try reader.integer(UInt32.self, at: header + 4)
             guard type == Self.sectionSymbolTable || type == Self.sectionDynamicSymbols else { continue }
-            let offset = Int(try reader.integer(UInt64.self, at: header + 0x18))
-            let size = Int(try reader.integer(UInt64.self, at: header + 0x20))
+            let offset = try reader.position(at: header + 0x18)
+            let size = try reader.position(at: header + 0x20)
             let link = Int(try reader.integer(UInt32.self, at: header + 0x28))
-            let entrySize = Int(try reader.integer(UInt64.self, at: header + 0x38))
+            let entrySize = try reader.position(at: header + 0x38)
             guard entrySize >= 24, link < sectionCount else { throw .truncated }
-            let stringsHeader = Int(sectionOffset) + link * sectionEntrySize
-            let stringsOffset = Int(try reader.integer(UInt64.self, at: stringsHeader + 0x18))
-            let stringsSize = Int(try reader.integer(UInt64.self, at: stringsHeader + 0x20))
+            symbolTableBytes += size
+            guard symbolTableBytes <= data.count else { throw .truncated }
+            let stringsHeader = sectionOffset + link * sectionEntrySize
+            let stringsOffset = try reader.position(at: stringsHeader + 0x18)
+            let stringsSize = try reader.position(at: stringsHeader + 0x20)
             for symbol in stride(from: offset, to: offset + size, by: entrySize) {
                 let info = try reader.integer(UInt8.self, at: symbol + 4)
                 let sectionIndex = try reader.integer(UInt16.self, at: symbol + 6)
@@ -96,6 +105,13 @@ private struct LittleEndianReader {
             value = value << 8 | T(data[start + byteIndex])
         }
         return value
+    }
+
+    /// A 64-bit offset or size field, which is only meaningful within the file.
+    func position(at offset: Int) throws(ELFFunctionSymbols.ReadError) -> Int {
+        let value = try integer(UInt64.self, at: offset)
+        guard value <= UInt64(data.count) else { throw .truncated }
+        return Int(value)
     }
 
     func cString(at offset: Int, limit: Int) throws(ELFFunctionSymbols.ReadError) -> String {

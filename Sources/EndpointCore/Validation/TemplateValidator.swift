@@ -1,18 +1,7 @@
 import Foundation
 
-/// A template that breaks a rule; `message` names the field and why.
-public struct TemplateValidationError: Error, Equatable, Sendable, CustomStringConvertible {
-    public let field: String
-    public let reason: String
-
-    public init(field: String, reason: String) {
-        self.field = field
-        self.reason = reason
-    }
-
-    public var message: String { "\(field): \(reason)" }
-    public var description: String { message }
-}
+/// A template that breaks a rule: the field and why.
+public typealias TemplateValidationError = FieldError
 
 /// The rules a template must meet before it is stored. Every value here later reaches
 /// a root process (as a path inside a tracer program, a probe name, an argv element or

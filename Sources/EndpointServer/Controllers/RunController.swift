@@ -22,21 +22,6 @@ struct RunController<Context: RequestContext> {
         group.post("trace/kill", use: kill)
     }
 
-    struct StartRequest: Decodable {
-        let traceT: String
-        let traceId: Int64
-        let lasting: Int64
-
-        enum CodingKeys: String, CodingKey { case traceT, traceId, lasting }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            self.traceT = try container.decode(String.self, forKey: .traceT)
-            self.traceId = try container.decodeWholeNumber(forKey: .traceId)
-            self.lasting = try container.decodeWholeNumber(forKey: .lasting)
-        }
-    }
-
     struct StartResponse: ResponseEncodable {
         let thread: Int
         let filePath: String
@@ -46,24 +31,24 @@ struct RunController<Context: RequestContext> {
     /// valid: its binary may have changed since it was stored) and that every function
     /// exists in the binary. Returns at once; the run goes on in the background.
     @Sendable func start(_ request: Request, context: Context) async throws -> StartResponse {
-        let body = try await JSONRequestBody.decode(StartRequest.self, from: request)
-        guard let tracer = TracerType(rawValue: body.traceT) else {
-            throw APIError.badRequest("traceT: '\(body.traceT.prefix(40))' is not a tracer type; expected one of \(TracerType.namesForMessages)")
+        let body: StartRequest.Checked
+        do {
+            body = try await JSONRequestBody.decode(StartRequest.self, from: request).checked(maxLastingSeconds: maxLastingSeconds)
+        } catch let error as FieldError {
+            throw APIError.badRequest(error.message)
         }
-        guard (1...Int64(maxLastingSeconds)).contains(body.lasting) else {
-            throw APIError.badRequest("lasting: must be a whole number of seconds from 1 to \(maxLastingSeconds), got \(body.lasting)")
-        }
-        guard let stored = try await database.template(number: body.traceId) else {
-            throw APIError.notFound("traceId: no template \(body.traceId)")
+        let tracer = body.tracer
+        guard let stored = try await database.template(number: body.templateNumber) else {
+            throw APIError.notFound("traceId: no template \(body.templateNumber)")
         }
         let template = stored.info
         guard template.tracerTypes.contains(tracer) else {
-            throw APIError.badRequest("traceT: template \(body.traceId) may run with \(template.traceType.joined(separator: ", ")), not \(tracer.rawValue)")
+            throw APIError.badRequest("traceT: template \(body.templateNumber) may run with \(template.traceType.joined(separator: ", ")), not \(tracer.rawValue)")
         }
         do {
             try validator.validate(template)
         } catch {
-            throw APIError.badRequest("template \(body.traceId) is no longer valid: \(error.message)")
+            throw APIError.badRequest("template \(body.templateNumber) is no longer valid: \(error.message)")
         }
         let symbols: ELFFunctionSymbols
         do {
@@ -76,7 +61,7 @@ struct RunController<Context: RequestContext> {
             throw APIError.badRequest("functions: not in \(template.process): \(missing.joined(separator: ", "))")
         }
         do {
-            let started = try await supervisor.start(template: template, tracer: tracer, lastingSeconds: Int(body.lasting))
+            let started = try await supervisor.start(template: template, tracer: tracer, lastingSeconds: body.lastingSeconds)
             return StartResponse(thread: started.thread, filePath: started.filePath)
         } catch .tooManyRuns(let limit) {
             throw APIError(.tooManyRequests, "\(limit) traces are already running (max-concurrent-runs); stop one or retry later")
@@ -118,10 +103,6 @@ struct RunController<Context: RequestContext> {
 
     @Sendable func finished(_ request: Request, context: Context) async throws -> [RunStatus] {
         await supervisor.finishedRuns()
-    }
-
-    struct KillRequest: Decodable {
-        let killPath: String
     }
 
     /// Answers `Killed` for any path, known or not, as the original did.

@@ -35,19 +35,6 @@ struct TemplateController<Context: RequestContext> {
         return stored
     }
 
-    struct RemoveRequest: Decodable {
-        let removeType: String
-        let removeId: Int64
-
-        enum CodingKeys: String, CodingKey { case removeType, removeId }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            self.removeType = try container.decode(String.self, forKey: .removeType)
-            self.removeId = try container.decodeWholeNumber(forKey: .removeId)
-        }
-    }
-
     struct RemoveResponse: ResponseEncodable {
         let status: String
         let traceNo: Int64
@@ -57,22 +44,22 @@ struct TemplateController<Context: RequestContext> {
     }
 
     @Sendable func remove(_ request: Request, context: Context) async throws -> RemoveResponse {
-        let body = try await JSONRequestBody.decode(RemoveRequest.self, from: request)
-        guard let tracer = TracerType(rawValue: body.removeType) else {
-            throw APIError.badRequest("removeType: '\(body.removeType.prefix(40))' is not a tracer type; expected one of \(TracerType.namesForMessages)")
+        let body: RemoveRequest.Checked
+        do {
+            body = try await JSONRequestBody.decode(RemoveRequest.self, from: request).checked()
+        } catch let error as FieldError {
+            throw APIError.badRequest(error.message)
         }
-        guard body.removeId >= 1 else {
-            throw APIError.badRequest("removeId: must be a template number (1 or more), got \(body.removeId)")
-        }
-        switch try await database.removeTracer(tracer, fromTemplate: body.removeId) {
+        let tracer = body.tracer
+        switch try await database.removeTracer(tracer, fromTemplate: body.templateNumber) {
         case .notFound:
-            throw APIError.notFound("no template \(body.removeId) with tracer \(tracer.rawValue)")
+            throw APIError.notFound("no template \(body.templateNumber) with tracer \(tracer.rawValue)")
         case .tracerRemoved:
-            context.logger.info("Tracer removed from template", metadata: ["template.no": "\(body.removeId)", "template.tracer": "\(tracer.rawValue)"])
-            return RemoveResponse(status: "removed", traceNo: body.removeId, removeType: tracer.rawValue, templateDeleted: false)
+            context.logger.info("Tracer removed from template", metadata: ["template.no": "\(body.templateNumber)", "template.tracer": "\(tracer.rawValue)"])
+            return RemoveResponse(status: "removed", traceNo: body.templateNumber, removeType: tracer.rawValue, templateDeleted: false)
         case .templateDeleted:
-            context.logger.info("Template removed", metadata: ["template.no": "\(body.removeId)"])
-            return RemoveResponse(status: "removed", traceNo: body.removeId, removeType: tracer.rawValue, templateDeleted: true)
+            context.logger.info("Template removed", metadata: ["template.no": "\(body.templateNumber)"])
+            return RemoveResponse(status: "removed", traceNo: body.templateNumber, removeType: tracer.rawValue, templateDeleted: true)
         }
     }
 }

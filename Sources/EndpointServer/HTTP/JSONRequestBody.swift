@@ -1,3 +1,4 @@
+import EndpointCore
 import Foundation
 import Hummingbird
 
@@ -23,48 +24,7 @@ enum JSONRequestBody {
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
         } catch let error as DecodingError {
-            throw APIError.badRequest(describe(error))
-        }
-    }
-
-    /// A `DecodingError` as one sentence naming the field, e.g. `functions[1]: expected a string`.
-    static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .dataCorrupted(let context):
-            if context.codingPath.isEmpty { return "body is not valid JSON" }
-            return "\(path(context.codingPath)): \(context.debugDescription)"
-        case .keyNotFound(let key, let context):
-            return "\(path(context.codingPath + [key])): is required"
-        case .typeMismatch(let type, let context):
-            return "\(path(context.codingPath)): expected \(expectation(type))"
-        case .valueNotFound(let type, let context):
-            return "\(path(context.codingPath)): must not be null (expected \(expectation(type)))"
-        @unknown default:
-            return "body does not have the expected shape"
-        }
-    }
-
-    static func path(_ codingPath: [any CodingKey]) -> String {
-        guard !codingPath.isEmpty else { return "body" }
-        var text = ""
-        for key in codingPath {
-            if let index = key.intValue {
-                text += "[\(index)]"
-            } else {
-                text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
-            }
-        }
-        return text
-    }
-
-    static func expectation(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: return "a string"
-        case is Int.Type, is Int64.Type, is Int32.Type: return "a whole number"
-        case is Bool.Type: return "true or false"
-        default:
-            // Arrays of any element; everything else the routes decode is an object.
-            return "\(type)".hasPrefix("Array") ? "a list" : "a JSON object"
+            throw APIError.badRequest(DecodingErrorDescription.sentence(for: error))
         }
     }
 }

@@ -1,0 +1,35 @@
+/// The body of `POST /trace/remove`: `{"removeType": "BPF"|"STAP", "removeId": N}`.
+public struct RemoveRequest: Decodable, Sendable {
+    public let removeType: String
+    public let removeId: Int64
+
+    /// What a remove request asks for once its values passed their rules.
+    public struct Checked: Equatable, Sendable {
+        public let tracer: TracerType
+        public let templateNumber: Int64
+    }
+
+    enum CodingKeys: String, CodingKey { case removeType, removeId }
+
+    public init(removeType: String, removeId: Int64) {
+        self.removeType = removeType
+        self.removeId = removeId
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.removeType = try container.decode(String.self, forKey: .removeType)
+        self.removeId = try container.decodeWholeNumber(forKey: .removeId)
+    }
+
+    /// `removeType` must name a tracer and `removeId` be a template number (1 or more).
+    public func checked() throws(FieldError) -> Checked {
+        guard let tracer = TracerType(rawValue: removeType) else {
+            throw FieldError(field: "removeType", reason: "\(quoted(removeType, limit: 40)) is not a tracer type; expected one of \(TracerType.namesForMessages)")
+        }
+        guard removeId >= 1 else {
+            throw FieldError(field: "removeId", reason: "must be a template number (1 or more), got \(removeId)")
+        }
+        return Checked(tracer: tracer, templateNumber: removeId)
+    }
+}
