@@ -76,10 +76,12 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
     MetricsController(metrics: dependencies.metrics).addRoutes(to: dependencies.configuration.lambda.metricsOpen ? router.group() : authenticated)
     let lambda = dependencies.configuration.lambda
     let validator = TemplateValidator(maxFunctions: lambda.maxFunctionsPerTemplate)
-    TemplateController(database: dependencies.database, validator: validator, maxTemplates: lambda.maxTemplates).addRoutes(to: authenticated)
+    TemplateController(
+        database: dependencies.database, validator: validator, maxTemplates: lambda.maxTemplates, maxBodyBytes: lambda.maxBodyBytes
+    ).addRoutes(to: authenticated)
     RunController(
         database: dependencies.database, supervisor: dependencies.supervisor, validator: validator,
-        maxLastingSeconds: lambda.maxLastingSeconds
+        maxLastingSeconds: lambda.maxLastingSeconds, maxBodyBytes: lambda.maxBodyBytes
     ).addRoutes(to: authenticated)
     return router
 }

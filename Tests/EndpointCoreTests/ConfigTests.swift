@@ -103,6 +103,7 @@ struct ConfigTests {
         #expect(configuration.lambda.traceDirectory == "/tmp")
         #expect(configuration.lambda.bpfPath == "/usr/bin/bpftrace")
         #expect(configuration.lambda.rootPassword == nil)
+        #expect(configuration.lambda.maxBodyBytes == 1_048_576)
     }
 
     @Test("submit-flush-interval takes decimal seconds")
@@ -184,6 +185,8 @@ struct ConfigTests {
         BadCase("max-concurrent-runs zero", lambda: ["max-concurrent-runs": "0"], key: "max-concurrent-runs", problem: "must be between 1 and 1000, got 0"),
         BadCase("max-templates zero", lambda: ["max-templates": "0"], key: "max-templates", problem: "must be between 1 and 1000000, got 0"),
         BadCase("max-functions-per-template too high", lambda: ["max-functions-per-template": "1025"], key: "max-functions-per-template", problem: "must be between 1 and 1024, got 1025"),
+        BadCase("max-body-bytes too small", lambda: ["max-body-bytes": "1023"], key: "max-body-bytes", problem: "must be between 1024 and 67108864 bytes, got 1023"),
+        BadCase("max-body-bytes too large", lambda: ["max-body-bytes": "67108865"], key: "max-body-bytes", problem: "must be between 1024 and 67108864 bytes, got 67108865"),
         BadCase("kill-grace-seconds too long", lambda: ["kill-grace-seconds": "61"], key: "kill-grace-seconds", problem: "must be between 1 and 60 seconds, got 61"),
         BadCase("submit-flush-interval text", lambda: ["submit-flush-interval": "soon"], key: "submit-flush-interval", problem: "expected a number of seconds, got \"soon\""),
         BadCase("submit-flush-interval too short", lambda: ["submit-flush-interval": "0.01"], key: "submit-flush-interval", problem: "must be 0 (off) or between 0.05 and 3600.0 seconds, got 0.01"),

@@ -1,6 +1,7 @@
 import Diagnostics
 import EndpointTestSupport
 import Foundation
+import Hummingbird
 import Testing
 
 /// `lambda-endpoint doctor` run as an operator would, as root and as the test users,
@@ -74,6 +75,59 @@ struct DoctorTests {
         let result = try await doctor(directory)
         #expect(result.code == 1)
         #expect(line(result.lines, "platform") == "[FAIL] platform: \(receiver.url)/submit refused our Authorization (401) (fix: the platform must know this endpoint-uuid and secret)")
+    }
+
+    @Test("An invalid config: one FAIL config line naming file and key, nothing else checked, exit 1")
+    func invalidConfig() async throws {
+        let directory = try TestConfigDirectory(lambda: ["submit-chunk-size": "big"])
+        defer { directory.remove() }
+        let result = try await doctor(directory)
+        #expect(result.code == 1)
+        #expect(result.lines == [
+            "[FAIL] config: \(directory.lambdaSettingsFile): key 'submit-chunk-size': expected a whole number, got \"big\" (fix: correct the key named; every key is documented in the shipped files)",
+        ])
+    }
+
+    @Test("sudo -S: a wrong root-password fails sudo and uprobes, the right one passes; neither is ever shown")
+    func sudoPassword() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let wrongPassword = "wrong-\(UUID().uuidString)"
+        let wrong = try TestConfigDirectory(lambda: ["platform-url": receiver.url, "root-password": wrongPassword])
+        defer { wrong.remove() }
+        let refused = try await doctor(wrong, as: .sudoPassword)
+        #expect(refused.code == 1)
+        #expect(line(refused.lines, "sudo BPF").hasPrefix("[FAIL] sudo BPF: sudo -S -l /usr/bin/bpftrace with root-password refused: "), "\(refused.lines)")
+        #expect(line(refused.lines, "uprobes").hasPrefix("[FAIL] uprobes: "), "\(refused.lines)")
+        #expect(!refused.lines.joined().contains(wrongPassword))
+
+        let password = try EndpointProcess.sudoPassword
+        let right = try TestConfigDirectory(lambda: ["platform-url": receiver.url, "root-password": password])
+        defer { right.remove() }
+        let allowed = try await doctor(right, as: .sudoPassword)
+        #expect(allowed.code == 0, "\(allowed.lines.map { $0.replacingOccurrences(of: password, with: "<password>") })")
+        #expect(line(allowed.lines, "sudo BPF") == "[ok] sudo BPF: sudo -S with root-password may run /usr/bin/bpftrace")
+        #expect(line(allowed.lines, "uprobes").hasPrefix("[ok] uprobes"))
+        #expect(!allowed.lines.joined().contains(password))
+    }
+
+    @Test("A platform that answers 5xx: FAIL platform with the status")
+    func platformServerError() async throws {
+        let router = Router()
+        router.put("submit") { _, _ -> HTTPResponse.Status in .serviceUnavailable }
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) })
+        let server = Task { try await app.run() }
+        defer { server.cancel() }
+        var iterator = ports.makeAsyncIterator()
+        let url = "http://127.0.0.1:\(await iterator.next() ?? 0)"
+        let directory = try TestConfigDirectory(lambda: ["platform-url": url])
+        defer { directory.remove() }
+        let result = try await doctor(directory)
+        #expect(result.code == 1)
+        #expect(line(result.lines, "platform") == "[FAIL] platform: \(url)/submit answered 503 to an empty probe message (fix: check the platform's health)")
     }
 
     @Test("Unprivileged: sudo and uprobes fail without a sudo rule, pass with one")

@@ -12,8 +12,8 @@ struct TemplateRouteTests {
 
     /// Runs `body` against a fresh endpoint holding one stored template, then checks
     /// that the store still holds exactly that template.
-    func withOneTemplate(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let endpoint = try TestEndpoint()
+    func withOneTemplate(lambda: [String: String] = [:], _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let endpoint = try TestEndpoint(lambda: lambda)
         defer { endpoint.directory.remove() }
         try await endpoint.application().test(.router) { client in
             try await client.execute(uri: "/trace", method: .put, headers: TestEndpoint.jsonHeaders, body: Self.bashTemplate.buffer) { response in
@@ -108,8 +108,41 @@ struct TemplateRouteTests {
             for (uri, method) in [("/trace", HTTPRequest.Method.put), ("/trace/remove", .post)] {
                 try await client.execute(uri: uri, method: method, headers: TestEndpoint.jsonHeaders, body: body.buffer) { response in
                     #expect(response.status == .contentTooLarge)
-                    #expect(response.text == errorBody("request body is larger than 1048576 bytes"))
+                    #expect(response.text == errorBody("request body is larger than 1048576 bytes (max-body-bytes)"))
                 }
+            }
+        }
+    }
+
+    /// `body` padded with an ignored field to exactly `size` bytes.
+    static func padded(_ body: String, to size: Int) -> String {
+        let bare = String(body.dropLast()) + #","padding":""}"#
+        return String(body.dropLast()) + #","padding":""# + String(repeating: "x", count: size - bare.utf8.count) + #""}"#
+    }
+
+    @Test("max-body-bytes: a body of exactly the limit is read, one byte more is 413 on every route with a body")
+    func bodyLimitSetting() async throws {
+        try await withOneTemplate(lambda: ["max-body-bytes": "2048"]) { client in
+            let routes: [(String, HTTPRequest.Method, String)] = [
+                ("/trace", .put, Self.bashTemplate), ("/trace/remove", .post, #"{"removeType":"BPF","removeId":1}"#),
+                ("/trace/start", .post, #"{"traceT":"BPF","traceId":1,"lasting":5}"#), ("/trace/kill", .post, #"{"killPath":"/tmp/x.trace"}"#),
+            ]
+            for (uri, method, body) in routes {
+                let over = Self.padded(body, to: 2049)
+                #expect(over.utf8.count == 2049)
+                try await client.execute(uri: uri, method: method, headers: TestEndpoint.jsonHeaders, body: over.buffer) { response in
+                    #expect(response.status == .contentTooLarge, "\(uri)")
+                    #expect(response.text == errorBody("request body is larger than 2048 bytes (max-body-bytes)"))
+                }
+            }
+            // The same template at exactly the limit is stored (and removed again, so the
+            // store ends as it began).
+            try await client.execute(uri: "/trace", method: .put, headers: TestEndpoint.jsonHeaders, body: Self.padded(Self.bashTemplate, to: 2048).buffer) { response in
+                #expect(response.status == .ok)
+                #expect(response.text.hasSuffix(#""traceNo":2}"#))
+            }
+            try await client.execute(uri: "/trace/remove", method: .post, headers: TestEndpoint.jsonHeaders, body: #"{"removeType":"BPF","removeId":2}"#.buffer) { response in
+                #expect(response.status == .ok)
             }
         }
     }

@@ -22,6 +22,8 @@ public struct LambdaSettings: Sendable {
     public var maxTemplates: Int
     /// Functions one template may list (each is a probe pair in the tracer program).
     public var maxFunctionsPerTemplate: Int
+    /// Largest request body read; a larger one is answered 413 without being kept.
+    public var maxBodyBytes: Int
     /// Trust roots (PEM) for an https `platform-url`; nil: the system's.
     public var platformCAFile: String?
     /// `GET /metrics` without authentication (for a scraper that cannot sign requests).
@@ -55,6 +57,7 @@ public struct LambdaSettings: Sendable {
         maxConcurrentRuns: Int = 16,
         maxTemplates: Int = 1000,
         maxFunctionsPerTemplate: Int = 128,
+        maxBodyBytes: Int = LambdaSettings.defaultMaxBodyBytes,
         metricsOpen: Bool = false,
         platformCAFile: String? = nil,
         killGraceSeconds: Int = 5,
@@ -79,6 +82,7 @@ public struct LambdaSettings: Sendable {
         self.maxConcurrentRuns = maxConcurrentRuns
         self.maxTemplates = maxTemplates
         self.maxFunctionsPerTemplate = maxFunctionsPerTemplate
+        self.maxBodyBytes = maxBodyBytes
         self.metricsOpen = metricsOpen
         self.platformCAFile = platformCAFile
         self.killGraceSeconds = killGraceSeconds
@@ -92,11 +96,16 @@ public struct LambdaSettings: Sendable {
         self.logLevel = logLevel
     }
 
+    /// 1 MiB holds the largest template the rules allow (1024 functions of 512 bytes).
+    public static let defaultMaxBodyBytes = 1 << 20
+    /// Bodies are collected in memory before decoding: 64 MiB per request at most.
+    public static let maxBodyBytesLimit = 64 << 20
+
     static let knownKeys: Set<String> = [
         "root-password", "bpf-path", "stap-path", "submit-chunk-size", "platform-url", "secret",
         "endpoint-uuid", "trace-dir", "max-lasting", "log-level", "max-concurrent-runs", "kill-grace-seconds",
         "shutdown-grace-seconds", "submit-flush-interval", "max-spool-bytes", "keep-run-files",
-        "submit-retry-initial", "submit-retry-max", "max-templates", "max-functions-per-template", "metrics-open", "platform-ca-file",
+        "submit-retry-initial", "submit-retry-max", "max-templates", "max-functions-per-template", "max-body-bytes", "metrics-open", "platform-ca-file",
         "auth-cache-size", "auth-max-concurrent-verifications", "auth-max-waiting-verifications",
         "auth-max-argon2-memory-kib", "auth-max-argon2-time-cost", "auth-max-argon2-parallelism",
     ]
@@ -134,6 +143,7 @@ public struct LambdaSettings: Sendable {
             }
         }
         self.maxFunctionsPerTemplate = try section.int("max-functions-per-template", default: 128, range: 1...TemplateValidator.maxFunctionsLimit)
+        self.maxBodyBytes = try section.int("max-body-bytes", default: Self.defaultMaxBodyBytes, range: 1024...Self.maxBodyBytesLimit, unit: "bytes")
         self.killGraceSeconds = try section.int("kill-grace-seconds", default: 5, range: 1...60, unit: "seconds")
         self.shutdownGraceSeconds = try section.int("shutdown-grace-seconds", default: 10, range: 0...600, unit: "seconds")
         let flushMilliseconds = try section.milliseconds("submit-flush-interval", default: 0, range: 50...3_600_000)

@@ -13,6 +13,7 @@ struct RunController<Context: RequestContext> {
     let supervisor: RunSupervisor
     let validator: TemplateValidator
     let maxLastingSeconds: Int
+    let maxBodyBytes: Int
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.post("trace/start", use: start)
@@ -33,7 +34,7 @@ struct RunController<Context: RequestContext> {
     @Sendable func start(_ request: Request, context: Context) async throws -> StartResponse {
         let body: StartRequest.Checked
         do {
-            body = try await JSONRequestBody.decode(StartRequest.self, from: request).checked(maxLastingSeconds: maxLastingSeconds)
+            body = try await JSONRequestBody.decode(StartRequest.self, from: request, maxBytes: maxBodyBytes).checked(maxLastingSeconds: maxLastingSeconds)
         } catch let error as FieldError {
             throw APIError.badRequest(error.message)
         }
@@ -107,7 +108,7 @@ struct RunController<Context: RequestContext> {
 
     /// Answers `Killed` for any path, known or not, as the original did.
     @Sendable func kill(_ request: Request, context: Context) async throws -> Response {
-        let body = try await JSONRequestBody.decode(KillRequest.self, from: request)
+        let body = try await JSONRequestBody.decode(KillRequest.self, from: request, maxBytes: maxBodyBytes)
         await supervisor.kill(filePath: body.killPath)
         return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "Killed")))
     }

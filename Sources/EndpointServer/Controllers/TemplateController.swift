@@ -10,6 +10,7 @@ struct TemplateController<Context: RequestContext> {
     let database: EndpointDatabase
     let validator: TemplateValidator
     let maxTemplates: Int
+    let maxBodyBytes: Int
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.get("traces", use: list)
@@ -22,7 +23,7 @@ struct TemplateController<Context: RequestContext> {
     }
 
     @Sendable func store(_ request: Request, context: Context) async throws -> StoredTemplate {
-        let template = try await JSONRequestBody.decode(TraceTemplate.self, from: request)
+        let template = try await JSONRequestBody.decode(TraceTemplate.self, from: request, maxBytes: maxBodyBytes)
         do {
             try validator.validate(template)
         } catch {
@@ -46,7 +47,7 @@ struct TemplateController<Context: RequestContext> {
     @Sendable func remove(_ request: Request, context: Context) async throws -> RemoveResponse {
         let body: RemoveRequest.Checked
         do {
-            body = try await JSONRequestBody.decode(RemoveRequest.self, from: request).checked()
+            body = try await JSONRequestBody.decode(RemoveRequest.self, from: request, maxBytes: maxBodyBytes).checked()
         } catch let error as FieldError {
             throw APIError.badRequest(error.message)
         }
