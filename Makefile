@@ -24,6 +24,7 @@ test: deps
 	bash scripts/prepare-test-machine.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+	bash scripts/check-openapi.sh
 	bash scripts/fuzz.sh $(FUZZ_TEST_SECONDS)
 
 # libFuzzer over request decoding, validation and tracer program generation, and over

@@ -29,3 +29,10 @@ if ! command -v swift >/dev/null 2>&1; then
     echo "install-deps: 'swift' is not on PATH; install Swift 6.2 or later first" >&2
     exit 1
 fi
+
+# Test: schemathesis checks docs/openapi.yaml against a live server (scripts/check-openapi.sh);
+# pinned so `make test` generates the same cases for the same seed.
+if ! schemathesis --version 2>/dev/null | grep -qx "schemathesis, version 4.32.5"; then
+    echo "install-deps: installing schemathesis 4.32.5"
+    python3 -m pip install --quiet "schemathesis==4.32.5"
+fi

@@ -67,7 +67,9 @@ extension EndpointDependencies {
 /// The routes of the endpoint. `/heartbeat` is open; every other route needs the
 /// Authorization header. Middlewares are added before the routes they guard.
 public func buildRouter(_ dependencies: EndpointDependencies) -> Router<EndpointRequestContext> {
-    let router = Router(context: EndpointRequestContext.self)
+    // HEAD on every GET route (a monitor's cheap probe of /heartbeat): the GET answer
+    // without its body, authenticated like the GET.
+    let router = Router(context: EndpointRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: JSONErrorMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics))
@@ -83,7 +85,33 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
         database: dependencies.database, supervisor: dependencies.supervisor, validator: validator,
         maxLastingSeconds: lambda.maxLastingSeconds, maxBodyBytes: lambda.maxBodyBytes
     ).addRoutes(to: authenticated)
+    addMethodNotAllowedRoutes(to: router)
     return router
+}
+
+/// A known path asked with a method it does not serve is answered 405 with `Allow`
+/// (RFC 9110), not 404 as an unknown path is. Added last, from the routes the
+/// controllers registered; no authentication needed (the route list is public).
+/// A GET route also serves HEAD (the router generates it when the router is built).
+func addMethodNotAllowedRoutes(to router: Router<EndpointRequestContext>) {
+    let candidates: [HTTPRequest.Method] = [.get, .head, .put, .post, .delete, .patch, .options, .trace, HTTPRequest.Method("QUERY")!]
+    var served: [(path: RouterPath, methods: [HTTPRequest.Method])] = []
+    for route in router.routes {
+        let methods = route.method == .get ? [.get, .head] : [route.method]
+        if let index = served.firstIndex(where: { $0.path == route.path }) {
+            served[index].methods += methods
+        } else {
+            served.append((route.path, methods))
+        }
+    }
+    for (path, methods) in served {
+        let allow = methods.map(\.rawValue).joined(separator: ", ")
+        for method in candidates where !methods.contains(method) {
+            router.on(path, method: method) { request, _ -> Response in
+                throw APIError(.methodNotAllowed, "method \(request.method) is not allowed on \(request.uri.path); allowed: \(allow)", headers: [.allow: allow])
+            }
+        }
+    }
 }
 
 /// The whole endpoint as a service: tests build it with their own configuration.

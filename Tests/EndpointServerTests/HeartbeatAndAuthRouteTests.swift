@@ -82,7 +82,7 @@ struct HeartbeatAndAuthRouteTests {
         }
     }
 
-    @Test("Unknown routes and methods answer 404 in the same JSON shape")
+    @Test("Unknown routes answer 404, a known route with another method 405 with Allow, in the same JSON shape")
     func unknownRoute() async throws {
         let endpoint = try TestEndpoint()
         defer { endpoint.directory.remove() }
@@ -92,8 +92,39 @@ struct HeartbeatAndAuthRouteTests {
                 #expect(response.text == errorBody("no route GET /nowhere"))
             }
             try await client.execute(uri: "/traces", method: .delete, headers: TestEndpoint.authHeaders) { response in
-                #expect(response.status == .notFound)
-                #expect(response.text == errorBody("no route DELETE /traces"))
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET, HEAD")
+                #expect(response.text == errorBody("method DELETE is not allowed on /traces; allowed: GET, HEAD"))
+            }
+            // No authentication needed to learn a route's methods (the route list is public).
+            try await client.execute(uri: "/trace", method: .get) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "PUT")
+            }
+        }
+    }
+
+    @Test("HEAD on a GET route: the GET's status and headers without a body, authenticated like the GET")
+    func headRequests() async throws {
+        let endpoint = try TestEndpoint()
+        defer { endpoint.directory.remove() }
+        try await endpoint.application().test(.router) { client in
+            try await client.execute(uri: "/heartbeat", method: .head) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/json; charset=utf-8")
+                #expect(response.body.readableBytes == 0)
+            }
+            try await client.execute(uri: "/traces", method: .head) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.body.readableBytes == 0)
+            }
+            try await client.execute(uri: "/traces", method: .head, headers: TestEndpoint.authHeaders) { response in
+                #expect(response.status == .ok)
+                #expect(response.body.readableBytes == 0)
+            }
+            try await client.execute(uri: "/trace", method: .head, headers: TestEndpoint.authHeaders) { response in
+                #expect(response.status == .methodNotAllowed, "PUT /trace has no HEAD")
+                #expect(response.headers[.allow] == "PUT")
             }
         }
     }

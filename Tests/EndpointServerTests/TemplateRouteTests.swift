@@ -74,6 +74,8 @@ struct TemplateRouteTests {
         (#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":"BPF"}"#, "traceType: expected a list"),
         (#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"],"options":{"a":1}}"#, "options: expected a list"),
         (#"{"process":"/bin/bash","functions":["a"],"funtions":["b"],"traceType":["BPF"]}"#, "functions: 'functions' and 'funtions' are both given and differ; send one of them"),
+        (#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":null}"#, "traceType: must not be null (expected a list)"),
+        (#"{"process":"/bin/bash","functions":null,"traceType":["BPF"]}"#, "functions: is required"),
     ])
     func malformedBody(_ body: String, _ message: String) async throws {
         try await withOneTemplate { client in

@@ -21,7 +21,10 @@ public struct APIError: HTTPResponseError, Equatable {
         let data = try EndpointRequestContext.encoder.encode(Body(error: message))
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        let response = Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        // An error thrown under a generated HEAD route leaves the router as an error,
+        // not through the route's own HEAD answer: drop its body here.
+        return request.method == .head ? response.createHeadResponse() : response
     }
 
     public static func badRequest(_ message: String) -> APIError { APIError(.badRequest, message) }
