@@ -27,9 +27,9 @@ test: deps
 	bash scripts/check-openapi.sh
 	bash scripts/fuzz.sh $(FUZZ_TEST_SECONDS)
 
-# libFuzzer over request decoding, validation and tracer program generation, and over
-# the ELF symbol reader: FUZZ_SECONDS each (default 5 minutes), continuing from the
-# corpus of earlier runs (scripts/fuzz.sh).
+# libFuzzer over request decoding, validation and tracer program generation, the ELF
+# symbol reader and the Authorization header: FUZZ_SECONDS each (default 5 minutes),
+# continuing from the corpus of earlier runs (scripts/fuzz.sh).
 FUZZ_SECONDS ?= 300
 fuzz:
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -5,7 +5,9 @@
 #   for an accepted template its tracer programs, argv and environment
 #   (Fuzz/requests/RequestFuzzer.swift);
 # - elf: the ELF symbol reader that `POST /trace/start` runs over the template's binary
-#   (Fuzz/elf/ELFSymbolsFuzzer.swift).
+#   (Fuzz/elf/ELFSymbolsFuzzer.swift);
+# - auth: the Authorization header's parser, the argon2 parameter caps and libargon2's
+#   decoder of the presented hash (Fuzz/auth/AuthHeaderFuzzer.swift).
 #
 # Built with swiftc straight from the EndpointCore sources they cover, as one module named
 # EndpointCore: SwiftPM would rebuild every package dependency with instrumentation
@@ -38,10 +40,20 @@ elf_sources=(
     Sources/EndpointCore/Tracing/ELFFunctionSymbols.swift
     Fuzz/elf/ELFSymbolsFuzzer.swift
 )
+auth_sources=(
+    Sources/EndpointCore/Auth/Argon2.swift
+    Sources/EndpointCore/Auth/Argon2EncodedHash.swift
+    Sources/EndpointCore/Auth/AuthorizationHeader.swift
+    Sources/EndpointCore/Auth/AuthSettings.swift
+    Fuzz/auth/AuthHeaderFuzzer.swift
+)
 
-# build NAME SOURCES...: (re)builds .build-fuzz/NAME/fuzzer when a source is newer.
+# build NAME [SWIFTC FLAGS...] -- SOURCES...: (re)builds .build-fuzz/NAME/fuzzer when a
+# source is newer.
 build() {
-    local name=$1 work=.build-fuzz/$1
+    local name=$1 work=.build-fuzz/$1 flags=()
+    shift
+    while [ "$1" != "--" ]; do flags+=("$1"); shift; done
     shift
     mkdir -p "$work/corpus" "$work/artifacts"
     if [ -x "$work/fuzzer" ] && [ -z "$(find "$@" scripts/fuzz.sh -newer "$work/fuzzer" -print -quit)" ]; then
@@ -52,7 +64,7 @@ build() {
     # swiftc warns and ignores the import. gold warns about every ASan symbol it cannot
     # export; neither is ours to act on, so the output is shown only when the build fails.
     if ! swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name EndpointCore -suppress-warnings \
-        "$@" -o "$work/fuzzer" > "$work/build.log" 2>&1; then
+        "${flags[@]}" "$@" -o "$work/fuzzer" > "$work/build.log" 2>&1; then
         grep -v "Cannot export local symbol" "$work/build.log" >&2
         echo "fuzz: the $name fuzzer did not build" >&2
         exit 1
@@ -83,9 +95,13 @@ run() {
     fi
 }
 
-build requests "${request_sources[@]}"
-build elf "${elf_sources[@]}"
+build requests -- "${request_sources[@]}"
+build elf -- "${elf_sources[@]}"
+# libargon2 (Debian's, not instrumented: ASan sees its crashes, not its overreads) through
+# the same module map as the package's CArgon2 target (its `link "argon2"` links it).
+build auth -I Sources/CArgon2 -- "${auth_sources[@]}"
 failed=0
 run requests 8192 -dict=Fuzz/requests/dictionary
 run elf 16384
+run auth 1024 -dict=Fuzz/auth/dictionary
 exit "$failed"

@@ -37,6 +37,25 @@ struct AuthenticationTests {
         #expect(!Argon2.verify(encoded: Argon2Vectors.argon2i, password: Argon2Vectors.secret, variant: .id))
     }
 
+    /// The auth fuzzer's property "verifies only with the parameters of a real hash" is
+    /// not vacuous only if its real-hash seeds do verify, and its others do not.
+    @Test("The auth fuzzer's seeds: the valid-* ones verify against its secret, the others are refused")
+    func authFuzzSeeds() async throws {
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Fuzz/auth/corpus")
+        let fuzzer = RequestAuthenticator(endpointUUID: TestConfigDirectory.endpointUUID, secret: "fuzz-secret", settings: AuthSettings(cacheSize: 0))
+        let seeds = try FileManager.default.contentsOfDirectory(atPath: corpus.path).sorted()
+        #expect(seeds.count >= 10)
+        for seed in seeds {
+            let value = try String(contentsOf: corpus.appendingPathComponent(seed), encoding: .utf8)
+            let outcome = await fuzzer.authenticate(value)
+            if seed.hasPrefix("valid-") {
+                #expect(outcome == .accepted, "\(seed)")
+            } else {
+                #expect(outcome != .accepted, "\(seed)")
+            }
+        }
+    }
+
     @Test("Our outgoing header is what the argon2 CLI produces for the same salt")
     func outgoingHeaderMatchesCLI() throws {
         let salt = Array("saltsaltsalt1".utf8)
