@@ -34,6 +34,26 @@ struct MetricsRouteTests {
         }
     }
 
+    @Test("Invented methods share one label: a client cannot grow the series without bound")
+    func boundedMethodLabels() async throws {
+        let endpoint = try TestEndpoint()
+        defer { endpoint.directory.remove() }
+        try await endpoint.application().test(.router) { client in
+            for index in 0..<5 {
+                try await client.execute(uri: "/heartbeat", method: HTTPRequest.Method("INVENTED\(index)")!) { response in
+                    #expect(response.status == .methodNotAllowed || response.status == .notFound)
+                }
+            }
+            try await client.execute(uri: "/metrics", method: .get, headers: TestEndpoint.authHeaders) { response in
+                let page = response.text
+                #expect(!page.contains("INVENTED"))
+                let other = page.split(separator: "\n").filter { $0.hasPrefix(#"lambda_http_request_duration_seconds_count{method="other","#) }
+                #expect(other.count == 1, "\(other)")
+                #expect(other.first?.hasSuffix(" 5") == true, "\(other)")
+            }
+        }
+    }
+
     @Test("metrics-open: true serves /metrics without a header; other routes stay closed")
     func openMetrics() async throws {
         let endpoint = try TestEndpoint(lambda: ["metrics-open": "true"])

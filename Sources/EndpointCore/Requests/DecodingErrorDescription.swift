@@ -1,7 +1,8 @@
 /// A `DecodingError` as the one sentence a 400 answer carries, naming the field, e.g.
 /// `functions[1]: expected a string`. Paths are built from our own coding keys and
-/// array indices only (unknown keys are ignored, never echoed), so a client cannot put
-/// its own text into the message.
+/// array indices only (unknown keys are ignored, never echoed); the one text that is not
+/// ours, Foundation's description of corrupt data, is kept to one short line with no
+/// control characters, which the request fuzzer checks (Fuzz/requests).
 public enum DecodingErrorDescription {
     public static func sentence(for error: DecodingError) -> String {
         switch error {
