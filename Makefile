@@ -31,7 +31,7 @@ test: deps
 # symbol reader and the Authorization header: FUZZ_SECONDS each (default 5 minutes),
 # continuing from the corpus of earlier runs (scripts/fuzz.sh).
 FUZZ_SECONDS ?= 300
-fuzz:
+fuzz: deps
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # Release build, then one `name: value unit` line per figure (README "Performance").
