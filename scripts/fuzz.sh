@@ -35,10 +35,12 @@ request_sources=(
     Sources/EndpointCore/Tracing/TracerInvocation.swift
     Tests/EndpointTestSupport/AcceptedTemplateInvariants.swift
     Fuzz/requests/RequestFuzzer.swift
+    Fuzz/PropertyFailure.swift
 )
 elf_sources=(
     Sources/EndpointCore/Tracing/ELFFunctionSymbols.swift
     Fuzz/elf/ELFSymbolsFuzzer.swift
+    Fuzz/PropertyFailure.swift
 )
 auth_sources=(
     Sources/EndpointCore/Auth/Argon2.swift
@@ -46,6 +48,7 @@ auth_sources=(
     Sources/EndpointCore/Auth/AuthorizationHeader.swift
     Sources/EndpointCore/Auth/AuthSettings.swift
     Fuzz/auth/AuthHeaderFuzzer.swift
+    Fuzz/PropertyFailure.swift
 )
 
 # build NAME [SWIFTC FLAGS...] -- SOURCES...: (re)builds .build-fuzz/NAME/fuzzer when a

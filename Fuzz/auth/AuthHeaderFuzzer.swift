@@ -24,21 +24,16 @@ let seededParameters: Set<String> = ["argon2i v=19 m=64 t=1 p=1", "argon2id v=19
 public func lambdaFuzzOneInput(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let value = String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF8.self)
     guard let header = AuthorizationHeader(parsing: value) else { return 0 }
-    if String(header.uuid) + header.hash.encoded != value { fail("the parts do not make up the value") }
-    if value.utf8.count > AuthorizationHeader.maxLength { fail("a value over the length cap was parsed") }
+    if String(header.uuid) + header.hash.encoded != value { propertyFailed("the parts do not make up the value") }
+    if value.utf8.count > AuthorizationHeader.maxLength { propertyFailed("a value over the length cap was parsed") }
     let hash = header.hash
     for number in [hash.memoryKiB, hash.timeCost, hash.parallelism] where number < 0 || number > 9_999_999_999 {
-        fail("parameter \(number) outside what 10 decimal digits can say")
+        propertyFailed("parameter \(number) outside what 10 decimal digits can say")
     }
-    if !hash.encoded.hasPrefix("$\(hash.variant.rawValue)$") { fail("variant \(hash.variant) is not the one written") }
+    if !hash.encoded.hasPrefix("$\(hash.variant.rawValue)$") { propertyFailed("variant \(hash.variant) is not the one written") }
     guard hash.excess(over: caps) == nil else { return 0 }
     let verified = Argon2.verify(encoded: hash.encoded, password: secret, variant: hash.variant)
     let parameters = "\(hash.variant.rawValue) v=\(hash.version.map(String.init) ?? "none") m=\(hash.memoryKiB) t=\(hash.timeCost) p=\(hash.parallelism)"
-    if verified && !seededParameters.contains(parameters) { fail("\(hash.encoded) verified with parameters \(parameters) of no seeded hash") }
+    if verified && !seededParameters.contains(parameters) { propertyFailed("\(hash.encoded) verified with parameters \(parameters) of no seeded hash") }
     return 0
-}
-
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("auth-fuzzer: property failed: \(message)\n".utf8))
-    abort()
 }

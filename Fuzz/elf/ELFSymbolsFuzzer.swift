@@ -14,15 +14,10 @@ public func lambdaFuzzOneInput(_ start: UnsafePointer<UInt8>, _ count: Int) -> C
         let symbols = try ELFFunctionSymbols(data: bytes)
         // Every name is bytes of the file up to a NUL: never longer than the file.
         if let long = symbols.names.first(where: { $0.utf8.count > count }) {
-            fail("a \(long.utf8.count)-byte name from a \(count)-byte file")
+            propertyFailed("a \(long.utf8.count)-byte name from a \(count)-byte file")
         }
     } catch {
-        if error.description.isEmpty { fail("a ReadError without a description") }
+        if error.description.isEmpty { propertyFailed("a ReadError without a description") }
     }
     return 0
-}
-
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("elf-fuzzer: property failed: \(message)\n".utf8))
-    abort()
 }

@@ -35,7 +35,7 @@ enum RequestFuzzing {
             requireSafe(DecodingErrorDescription.sentence(for: error), "decoding \(T.self)")
             return nil
         } catch {
-            fail("decoding \(T.self) threw something other than a DecodingError: \(error)")
+            propertyFailed("decoding \(T.self) threw something other than a DecodingError: \(error)")
         }
     }
 
@@ -47,7 +47,7 @@ enum RequestFuzzing {
             return
         }
         let violations = AcceptedTemplateInvariants.violations(of: template)
-        guard violations.isEmpty else { fail("accepted template \(template): \(violations)") }
+        guard violations.isEmpty else { propertyFailed("accepted template \(template): \(violations)") }
     }
 
     static func checkStart(_ request: StartRequest) {
@@ -55,7 +55,7 @@ enum RequestFuzzing {
             let checked = try request.checked(maxLastingSeconds: maxLastingSeconds)
             guard checked.tracer.rawValue == request.traceT, (1...maxLastingSeconds).contains(checked.lastingSeconds),
                   Int64(checked.lastingSeconds) == request.lasting, checked.templateNumber == request.traceId
-            else { fail("start request \(request) accepted as \(checked)") }
+            else { propertyFailed("start request \(request) accepted as \(checked)") }
         } catch {
             requireSafe(error.message, "start refusal")
         }
@@ -65,7 +65,7 @@ enum RequestFuzzing {
         do {
             let checked = try request.checked()
             guard checked.tracer.rawValue == request.removeType, checked.templateNumber >= 1, checked.templateNumber == request.removeId
-            else { fail("remove request \(request) accepted as \(checked)") }
+            else { propertyFailed("remove request \(request) accepted as \(checked)") }
         } catch {
             requireSafe(error.message, "remove refusal")
         }
@@ -76,11 +76,6 @@ enum RequestFuzzing {
     static func requireSafe(_ message: String, _ what: String) {
         guard !message.isEmpty, message.utf8.count <= maxMessageBytes,
               !message.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
-        else { fail("\(what): unsafe message (\(message.utf8.count) bytes): \(message.debugDescription.prefix(300))") }
-    }
-
-    static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("request-fuzzer: property failed: \(message)\n".utf8))
-        abort()
+        else { propertyFailed("\(what): unsafe message (\(message.utf8.count) bytes): \(message.debugDescription.prefix(300))") }
     }
 }

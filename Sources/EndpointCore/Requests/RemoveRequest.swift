@@ -24,9 +24,7 @@ public struct RemoveRequest: Decodable, Sendable {
 
     /// `removeType` must name a tracer and `removeId` be a template number (1 or more).
     public func checked() throws(FieldError) -> Checked {
-        guard let tracer = TracerType(rawValue: removeType) else {
-            throw FieldError(field: "removeType", reason: "\(quoted(removeType, limit: 40)) is not a tracer type; expected one of \(TracerType.namesForMessages)")
-        }
+        let tracer = try TracerType.named(removeType, field: "removeType")
         guard removeId >= 1 else {
             throw FieldError(field: "removeId", reason: "must be a template number (1 or more), got \(removeId)")
         }

@@ -30,9 +30,7 @@ public struct StartRequest: Decodable, Sendable {
 
     /// `traceT` must name a tracer and `lasting` be 1...`maxLastingSeconds` seconds.
     public func checked(maxLastingSeconds: Int) throws(FieldError) -> Checked {
-        guard let tracer = TracerType(rawValue: traceT) else {
-            throw FieldError(field: "traceT", reason: "\(quoted(traceT, limit: 40)) is not a tracer type; expected one of \(TracerType.namesForMessages)")
-        }
+        let tracer = try TracerType.named(traceT, field: "traceT")
         guard (1...Int64(maxLastingSeconds)).contains(lasting) else {
             throw FieldError(field: "lasting", reason: "must be a whole number of seconds from 1 to \(maxLastingSeconds), got \(lasting)")
         }
