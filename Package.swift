@@ -27,6 +27,8 @@ let package = Package(
             pkgConfig: "libargon2",
             providers: [.apt(["libargon2-dev"])]
         ),
+        // Linux calls that Swift's Glibc module does not expose (they need _GNU_SOURCE).
+        .target(name: "CLinux"),
         // Models, configuration, validation, authentication and storage: no HTTP here.
         .target(
             name: "EndpointCore",
@@ -42,6 +44,7 @@ let package = Package(
         .target(
             name: "Submitter",
             dependencies: [
+                "CLinux",
                 "EndpointCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -140,6 +143,12 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
             ]
+        ),
+        // The run machinery in process, without HTTP: stop sequences, races with a real
+        // child process, the wake-up signal between reader threads and deliveries.
+        .testTarget(
+            name: "RunsTests",
+            dependencies: ["Runs", "EndpointCore", "Submitter", "EndpointTestSupport"]
         ),
         // The reference receiver's parsing and reassembly, without a network.
         .testTarget(

@@ -121,8 +121,15 @@ public struct Doctor: Sendable {
             return .failed("uprobes", "not tried: \(lambda.bpfPath) is missing", fix: "see the tracer BPF line")
         }
         let template = TraceTemplate(process: "/bin/bash", functions: ["xmalloc"], traceType: ["BPF"])
-        let program = TracerProgram.text(for: template, tracer: .bpf, lastingSeconds: 1)
-        let invocation = TracerInvocation(template: template, tracer: .bpf, program: program, tracerPath: lambda.bpfPath, privilege: privilege)
+        let program: TracerProgramFile
+        do {
+            let path = TracerProgramFile.path(forRun: lambda.traceDirectory + "/doctor-\(UUID().uuidString.lowercased()).trace", tracer: .bpf)
+            program = try TracerProgramFile(writing: TracerProgram.text(for: template, tracer: .bpf, lastingSeconds: 1), to: path)
+        } catch {
+            return .failed("uprobes", "not tried: cannot write the program file: \(error)", fix: "check trace-dir")
+        }
+        defer { program.remove() }
+        let invocation = TracerInvocation(template: template, tracer: .bpf, programFile: program.path, tracerPath: lambda.bpfPath, privilege: privilege)
         let outcome = CommandRunner.run(invocation.executable, invocation.arguments, environment: invocation.environment, input: invocation.standardInput, timeout: .seconds(30))
         guard outcome.code == 0, outcome.output.contains(#""ready""#) else {
             return .failed("uprobes", "a 1-second bpftrace uprobe on /bin/bash:xmalloc \(outcome.code.map { "exited \($0)" } ?? "did not finish in 30 s"): \(Self.lastLine(outcome.output))", fix: "check the sudo and tracefs lines; the kernel needs CONFIG_UPROBES and BPF")

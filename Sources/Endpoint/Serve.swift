@@ -11,8 +11,8 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try loadConfigurationOrExit(directory: config.directory)
-        let access = SettingsFileAccess.check(path: config.directory + "/" + EndpointConfiguration.lambdaFileName)
-        if case .refused(let reason) = access {
+        let access = SettingsFileAccess.checkAll(configDirectory: config.directory, databasePath: configuration.server.databasePath)
+        for case .refused(let reason) in access {
             printToStandardError("lambda-endpoint: \(reason)")
             throw ExitCode(1)
         }
@@ -22,8 +22,8 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "lambda-endpoint")
-        if case .warning(let reason) = access {
-            logger.warning("Settings file readable beyond its owner", metadata: ["config.warning": "\(reason)"])
+        for case .warning(let reason) in access {
+            logger.warning("Configuration file readable beyond its owner", metadata: ["config.warning": "\(reason)"])
         }
         for warning in configuration.warnings {
             logger.warning("Configuration warning", metadata: ["config.warning": "\(warning)"])

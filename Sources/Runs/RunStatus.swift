@@ -32,6 +32,8 @@ public struct RunStatus: Encodable, Sendable, Equatable {
     /// Messages the platform refused with a status that is not retried (4xx).
     public var refusedMessages: Int
     public var lastDeliveryError: String?
+    /// The platform's last HTTP status for this run's messages.
+    public var lastStatusCode: Int?
     /// Exit code of the tracer (128 + signal when a signal ended it), once it exited.
     public var exitCode: Int32?
     /// Why the run did not end as asked, e.g. sudo's or the tracer's error line.
@@ -42,7 +44,7 @@ public struct RunStatus: Encodable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case filePath, thread, traceT, startedAt, deadline, state, bytesRead, chunksAcknowledged, bytesAcknowledged
-        case retries, refusedMessages, lastDeliveryError, exitCode, failure, privilege, resumed
+        case retries, refusedMessages, lastDeliveryError, lastStatusCode, exitCode, failure, privilege, resumed
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -62,6 +64,7 @@ public struct RunStatus: Encodable, Sendable, Equatable {
         try container.encode(retries, forKey: .retries)
         try container.encode(refusedMessages, forKey: .refusedMessages)
         try container.encodeIfPresent(lastDeliveryError, forKey: .lastDeliveryError)
+        try container.encodeIfPresent(lastStatusCode, forKey: .lastStatusCode)
         try container.encodeIfPresent(exitCode, forKey: .exitCode)
         try container.encodeIfPresent(failure, forKey: .failure)
         try container.encode(privilege, forKey: .privilege)
@@ -78,7 +81,7 @@ extension RunStatus {
             startedAt: record.startedAt, deadline: record.deadline, state: record.finishedAcknowledged ? .delivered : .delivering,
             bytesRead: record.bytesWritten ?? record.bytesAcknowledged, chunksAcknowledged: record.chunksAcknowledged,
             bytesAcknowledged: record.bytesAcknowledged, retries: record.retries, refusedMessages: record.refusedMessages,
-            lastDeliveryError: record.lastError, exitCode: record.exitCode, failure: record.failure,
+            lastDeliveryError: record.lastError, lastStatusCode: record.lastStatus, exitCode: record.exitCode, failure: record.failure,
             privilege: record.privilege, resumed: false)
     }
 }

@@ -20,6 +20,7 @@ public actor RunSupervisor: Service {
         public var chunkSize: Int
         public var flushInterval: Duration?
         public var maxConcurrentRuns: Int
+        public var maxUndeliveredRuns: Int
         public var killGrace: Duration
         /// Extra time past `lasting` before the endpoint stops a tracer whose own timer
         /// did not (the in-program timer is the first line).
@@ -38,6 +39,7 @@ public actor RunSupervisor: Service {
             self.chunkSize = lambda.submitChunkSize
             self.flushInterval = lambda.submitFlushInterval
             self.maxConcurrentRuns = lambda.maxConcurrentRuns
+            self.maxUndeliveredRuns = lambda.maxUndeliveredRuns
             self.killGrace = .seconds(lambda.killGraceSeconds)
             self.lastingSlack = .seconds(2)
             self.shutdownGrace = .seconds(lambda.shutdownGraceSeconds)
@@ -51,6 +53,7 @@ public actor RunSupervisor: Service {
 
     public enum StartError: Error, Equatable {
         case tooManyRuns(limit: Int)
+        case tooManyUndelivered(limit: Int)
         case cannotCreateFile(String)
         case shuttingDown
         case database(String)
@@ -68,6 +71,13 @@ public actor RunSupervisor: Service {
     private var nextThread = 1
     private var acceptingRuns = true
     private var resumedFromDatabase = false
+    /// Starts past the limit checks that have not put their run in `runs` yet: the slot
+    /// is taken before the first suspension point, so parallel starts cannot all pass the
+    /// check while one of them waits for the database (actor reentrancy).
+    private var reservedStarts = 0
+    /// Deliveries of resumed runs sent at once after a restart: each holds a descriptor
+    /// and two chunks of memory while it waits for a platform that may still be down.
+    static let resumedDeliveriesAtOnce = 4
 
     public init(settings: Settings, client: PlatformClient, database: EndpointDatabase, metrics: EndpointMetrics = EndpointMetrics(), logger: Logger) {
         self.settings = settings
@@ -85,27 +95,51 @@ public actor RunSupervisor: Service {
     /// the tracer starts, so a crash at any point after this leaves it resumable.
     public func start(template: TraceTemplate, tracer: TracerType, lastingSeconds: Int) async throws(StartError) -> (thread: Int, filePath: String) {
         guard acceptingRuns else { throw .shuttingDown }
+        let tracing = runs.values.filter { !$0.hasExited }.count + reservedStarts
+        guard tracing < settings.maxConcurrentRuns else { throw .tooManyRuns(limit: settings.maxConcurrentRuns) }
+        let undelivered = runs.values.filter(\.hasExited).count
+        guard undelivered < settings.maxUndeliveredRuns else { throw .tooManyUndelivered(limit: settings.maxUndeliveredRuns) }
+        reservedStarts += 1
+        defer { reservedStarts -= 1 }
         await resumeIfNeeded()
-        let active = runs.values.filter { !$0.hasExited }.count
-        guard active < settings.maxConcurrentRuns else { throw .tooManyRuns(limit: settings.maxConcurrentRuns) }
 
         let filePath = settings.traceDirectory + "/" + UUID().uuidString.lowercased() + ".trace"
         // O_EXCL: never write into a file someone placed there; 0600: traces can be sensitive.
-        let fd = open(filePath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let fd = open(filePath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .cannotCreateFile("\(filePath): \(String(cString: strerror(errno)))") }
+        let program: TracerProgramFile
+        do {
+            program = try TracerProgramFile(
+                writing: TracerProgram.text(for: template, tracer: tracer, lastingSeconds: lastingSeconds),
+                to: TracerProgramFile.path(forRun: filePath, tracer: tracer))
+        } catch {
+            close(fd)
+            unlink(filePath)
+            throw .cannotCreateFile("\(error)")
+        }
 
         let thread = nextThread
         nextThread += 1
         let startedAt = Date()
         let record = RunRecord(
             filePath: filePath, thread: thread, template: template, tracer: tracer.rawValue, lastingSeconds: lastingSeconds,
-            startedAt: startedAt, deadline: startedAt.addingTimeInterval(TimeInterval(lastingSeconds)), privilege: settings.privilege.name)
+            startedAt: startedAt, deadline: startedAt.addingTimeInterval(TimeInterval(lastingSeconds)), privilege: settings.privilege.name,
+            chunkSize: settings.chunkSize)
         do {
             try await database.recordRunStarted(record)
         } catch {
             close(fd)
             unlink(filePath)
+            program.remove()
             throw .database("\(error)")
+        }
+        // Shutdown may have begun while the row was written: no tracer may start after it.
+        guard acceptingRuns else {
+            close(fd)
+            unlink(filePath)
+            program.remove()
+            try? await database.forgetRun(filePath: filePath)
+            throw .shuttingDown
         }
         let run = TraceRun(record: record, tracer: tracer, outputFD: fd, budget: budget, metrics: metrics)
         runs[filePath] = run
@@ -114,10 +148,20 @@ public actor RunSupervisor: Service {
         let runLogger = logger(for: filePath)
         runLogger.info("Trace started", metadata: ["trace.thread": "\(thread)", "trace.tracer": "\(tracer.rawValue)", "trace.lasting": "\(lastingSeconds)", "trace.privilege": "\(settings.privilege.name)"])
 
-        let program = TracerProgram.text(for: template, tracer: tracer, lastingSeconds: lastingSeconds)
         let tracerPath = tracer == .bpf ? settings.bpfPath : settings.stapPath
-        let invocation = TracerInvocation(template: template, tracer: tracer, program: program, tracerPath: tracerPath, privilege: settings.privilege)
-        run.launch(invocation) { Task { await self.tracerExited(run) } }
+        let invocation = TracerInvocation(template: template, tracer: tracer, programFile: program.path, tracerPath: tracerPath, privilege: settings.privilege)
+        run.launch(invocation) {
+            program.remove()
+            Task { await self.tracerExited(run) }
+        }
+        if let pid = run.childPID {
+            let startTime = ProcessIdentity.startTime(of: pid)
+            do {
+                try await database.recordTracerLaunched(filePath: filePath, pid: pid, startTime: startTime)
+            } catch {
+                runLogger.error("Cannot record the tracer's pid", metadata: ["error": "\(error)"])
+            }
+        }
 
         Task { [settings] in
             // The endpoint's own bound on `lasting`, behind the program's timer.
@@ -126,7 +170,7 @@ public actor RunSupervisor: Service {
                 run.stop(grace: settings.killGrace)
             }
         }
-        deliver(run)
+        Task { await self.deliver(run, chunkSize: settings.chunkSize) }
         return (thread, filePath)
     }
 
@@ -150,42 +194,44 @@ public actor RunSupervisor: Service {
 
     // MARK: - Delivering
 
-    /// Starts the delivery of `run` from its cursor; persists the cursor at every
-    /// acknowledgement and retires the run when `finished` is acknowledged.
-    func deliver(_ run: TraceRun) {
+    /// Delivers `run` from its cursor until `finished` is acknowledged; persists the
+    /// cursor at every acknowledgement and retires the run at the end.
+    func deliver(_ run: TraceRun, chunkSize: Int) async {
         let delivery = RunDelivery(
-            trace: run.filePath, filePath: run.filePath, chunkSize: settings.chunkSize, flushInterval: settings.flushInterval,
-            client: client, retryPolicy: settings.retryPolicy, logger: logger)
+            trace: run.filePath, filePath: run.filePath, chunkSize: chunkSize, flushInterval: settings.flushInterval,
+            client: client, retryPolicy: settings.retryPolicy, releasesAcknowledgedOutput: !settings.keepRunFiles, logger: logger)
         let runLogger = logger(for: run.filePath)
-        Task { [settings, database, budget, metrics] in
-            do {
-                try await delivery.run(from: run.cursor, progress: run.progress, current: { run.deliveryProgress }) { cursor, durable in
-                    let before = run.advance(to: cursor)
-                    let acknowledged = cursor.bytesAcknowledged - before.bytesAcknowledged
-                    budget.release(acknowledged)
-                    metrics.delivered(bytes: acknowledged, chunks: cursor.chunksAcknowledged - before.chunksAcknowledged)
-                    metrics.deliveryRetried(count: cursor.retries - before.retries)
-                    metrics.deliveryRefused(count: cursor.refusedMessages - before.refusedMessages)
-                    guard durable else { return }
-                    do {
-                        try await database.recordDeliveryProgress(
-                            filePath: run.filePath, startAcknowledged: cursor.startAcknowledged, chunksAcknowledged: cursor.chunksAcknowledged,
-                            bytesAcknowledged: cursor.bytesAcknowledged, retries: cursor.retries, refusedMessages: cursor.refusedMessages,
-                            lastError: cursor.lastError)
-                    } catch {
-                        runLogger.error("Cannot record delivery progress", metadata: ["error": "\(error)"])
-                    }
+        let (database, budget, metrics, killGrace) = (database, budget, metrics, settings.killGrace)
+        do {
+            try await delivery.run(
+                from: run.cursor, progress: run.progress, current: { run.deliveryProgress },
+                unreadable: { reason in run.stop(grace: killGrace, reason: "stopped: \(reason)") }
+            ) { cursor, durable in
+                let before = run.advance(to: cursor)
+                let acknowledged = cursor.bytesAcknowledged - before.bytesAcknowledged
+                budget.release(acknowledged)
+                metrics.delivered(bytes: acknowledged, chunks: cursor.chunksAcknowledged - before.chunksAcknowledged)
+                metrics.deliveryRetried(count: cursor.retries - before.retries)
+                metrics.deliveryRefused(count: cursor.refusedMessages - before.refusedMessages)
+                guard durable else { return }
+                do {
+                    try await database.recordDeliveryProgress(
+                        filePath: run.filePath, startAcknowledged: cursor.startAcknowledged, chunksAcknowledged: cursor.chunksAcknowledged,
+                        bytesAcknowledged: cursor.bytesAcknowledged, retries: cursor.retries, refusedMessages: cursor.refusedMessages,
+                        lastError: cursor.lastError, lastStatus: cursor.lastStatus, shortChunkLength: cursor.shortChunkLength)
+                } catch {
+                    runLogger.error("Cannot record delivery progress", metadata: ["error": "\(error)"])
                 }
-            } catch is CancellationError {
-                return
-            } catch {
-                // Without a delivery nobody reads the output: stop the tracer too.
-                runLogger.error("Delivery ended early; stopping the tracer", metadata: ["delivery.error": "\(error)"])
-                run.stop(grace: settings.killGrace)
-                return
             }
-            await self.retire(run)
+        } catch is CancellationError {
+            return
+        } catch {
+            // Without a delivery nobody reads the output: stop the tracer too.
+            runLogger.error("Delivery ended early; stopping the tracer", metadata: ["delivery.error": "\(error)"])
+            run.stop(grace: settings.killGrace)
+            return
         }
+        await retire(run)
     }
 
     /// `finished` was acknowledged: remember the outcome, drop the file (unless kept).
@@ -202,7 +248,7 @@ public actor RunSupervisor: Service {
         let status = run.status
         history.append(status)
         if history.count > settings.historySize { history.removeFirst(history.count - settings.historySize) }
-        if !settings.keepRunFiles { unlink(run.filePath) }
+        if !settings.keepRunFiles, run.ownsFile { unlink(run.filePath) }
         let outcome = switch status.exitCode {
         case 0: "ok"
         case TraceRun.unknownExitCode: "unknown"
@@ -218,36 +264,51 @@ public actor RunSupervisor: Service {
     // MARK: - Resuming
 
     /// Picks up every run the database holds as undelivered: its output is whatever its
-    /// file holds, its exit is the recorded one or "unknown" (code -1).
+    /// file holds, its exit is the recorded one or "unknown" (code -1). A tracer of the
+    /// previous life still alive is stopped first (its output has nowhere to go). Their
+    /// deliveries run `resumedDeliveriesAtOnce` at a time, oldest first.
     func resumeIfNeeded() async {
         guard !resumedFromDatabase else { return }
         resumedFromDatabase = true
+        var resumed: [(TraceRun, chunkSize: Int)] = []
         do {
             nextThread = max(nextThread, try await database.highestRunThread() + 1)
             history = try await database.finishedRuns(limit: settings.historySize).compactMap(RunStatus.init(record:))
             for record in try await database.undeliveredRuns() {
                 guard runs[record.filePath] == nil, let tracer = TracerType(rawValue: record.tracer) else { continue }
-                let fileSize: Int64
-                if let attributes = try? FileManager.default.attributesOfItem(atPath: record.filePath), let size = attributes[.size] as? NSNumber {
-                    fileSize = size.int64Value
-                } else {
-                    // The file is gone (removed by hand, or a tmpfs lost at reboot): what was
-                    // not acknowledged cannot be sent; finished says so.
-                    logger(for: record.filePath).error("Run file missing; delivering finished only")
-                    fileSize = record.bytesAcknowledged
+                let runLogger = logger(for: record.filePath)
+                if record.exitCode == nil, let pid = record.tracerPID {
+                    LeftoverTracer(pid: pid, startTime: record.tracerStartTime, wholeGroup: record.privilege == TracerPrivilege.root.name)
+                        .stop(grace: settings.killGrace, logger: runLogger)
                 }
-                let run = TraceRun(resuming: record, tracer: tracer, fileSize: fileSize, budget: budget)
+                let file = RunFileCheck(path: record.filePath, traceDirectory: settings.traceDirectory, bytesAcknowledged: record.bytesAcknowledged)
+                if file.isInsideTraceDirectory {
+                    unlink(TracerProgramFile.path(forRun: record.filePath, tracer: tracer))
+                }
+                if let problem = file.problem {
+                    runLogger.error("Run file unusable; delivering finished only", metadata: ["error": "\(problem)"])
+                }
+                let run = TraceRun(resuming: record, tracer: tracer, fileSize: file.size, fileProblem: file.problem, ownsFile: file.isInsideTraceDirectory, budget: budget)
                 runs[record.filePath] = run
                 order.append(record.filePath)
                 metrics.runResumed()
-                logger(for: record.filePath).notice("Resuming undelivered run", metadata: [
-                    "chunk.no": "\(record.chunksAcknowledged)", "trace.bytes": "\(fileSize)",
+                runLogger.notice("Resuming undelivered run", metadata: [
+                    "chunk.no": "\(record.chunksAcknowledged)", "trace.bytes": "\(file.size)",
                 ])
                 if record.exitCode == nil { await tracerExited(run) }
-                deliver(run)
+                resumed.append((run, record.chunkSize ?? settings.chunkSize))
             }
         } catch {
             logger.error("Cannot read undelivered runs from the database", metadata: ["error": "\(error)"])
+        }
+        guard !resumed.isEmpty else { return }
+        Task {
+            await withTaskGroup(of: Void.self) { group in
+                for (index, (run, chunkSize)) in resumed.enumerated() {
+                    if index >= Self.resumedDeliveriesAtOnce { await group.next() }
+                    group.addTask { await self.deliver(run, chunkSize: chunkSize) }
+                }
+            }
         }
     }
 

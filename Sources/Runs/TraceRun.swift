@@ -30,6 +30,9 @@ public final class TraceRun: Sendable {
     let budget: SpoolBudget
     /// True for a run picked up again after the endpoint restarted.
     let resumed: Bool
+    /// False when the recorded path is not a file of trace-dir: it is then never read,
+    /// sent or removed.
+    let ownsFile: Bool
     let metrics: EndpointMetrics?
 
     /// `finished.code` when the endpoint restarted while the tracer ran: the real exit
@@ -43,6 +46,8 @@ public final class TraceRun: Sendable {
         var ready = false
         var stopRequested = false
         var stopReason: String?
+        /// The grace of a stop asked for before the child was recorded (see `launch`).
+        var stopGrace: Duration = .seconds(1)
         var exit: TracerExit?
         var stderr = StderrCapture()
         var cursor = DeliveryCursor()
@@ -72,11 +77,14 @@ public final class TraceRun: Sendable {
         self.signalsWholeGroup = record.privilege == TracerPrivilege.root.name
         self.budget = budget
         self.resumed = false
+        self.ownsFile = true
         self.state = Mutex(State())
     }
 
-    /// A run found undelivered in the database at start-up.
-    init(resuming record: RunRecord, tracer: TracerType, fileSize: Int64, budget: SpoolBudget) {
+    /// A run found undelivered in the database at start-up. `fileProblem` says why its
+    /// file cannot be used (gone, shorter than acknowledged, outside trace-dir): then
+    /// nothing more is read from it and `finished` says so.
+    init(resuming record: RunRecord, tracer: TracerType, fileSize: Int64, fileProblem: String?, ownsFile: Bool, budget: SpoolBudget) {
         self.thread = record.thread
         self.filePath = record.filePath
         self.outputFD = -1
@@ -88,14 +96,19 @@ public final class TraceRun: Sendable {
         self.signalsWholeGroup = false
         self.budget = budget
         self.resumed = true
+        self.ownsFile = ownsFile
         self.metrics = nil
         var state = State()
         state.ready = true
-        state.bytesWritten = record.bytesWritten.map { min($0, fileSize) } ?? fileSize
+        state.bytesWritten = fileProblem == nil ? record.bytesWritten.map { min($0, fileSize) } ?? fileSize : record.bytesAcknowledged
         if let code = record.exitCode {
             state.exit = TracerExit(code: code, stderr: record.stderr ?? "")
         } else {
             state.exit = TracerExit(code: Self.unknownExitCode, stderr: Self.unknownExitExplanation)
+        }
+        if let fileProblem {
+            state.exit?.stderr += "\n[lambda-endpoint: \(fileProblem)]\n"
+            state.writeError = fileProblem
         }
         state.cursor.startAcknowledged = record.startAcknowledged
         state.cursor.chunksAcknowledged = record.chunksAcknowledged
@@ -103,6 +116,8 @@ public final class TraceRun: Sendable {
         state.cursor.retries = record.retries
         state.cursor.refusedMessages = record.refusedMessages
         state.cursor.lastError = record.lastError
+        state.cursor.lastStatus = record.lastStatus
+        state.cursor.shortChunkLength = record.shortChunkLength
         self.state = Mutex(state)
         _ = budget.add(max(0, state.bytesWritten - record.bytesAcknowledged))
     }
@@ -132,26 +147,26 @@ public final class TraceRun: Sendable {
             onExit()
             return
         }
-        state.withLock { $0.child = child }
+        // A stop asked for while the child was being spawned (the spool cap on its first
+        // block of output, a kill) found no child to signal: it is carried out now.
+        let pendingStop: Duration? = state.withLock { state in
+            state.child = child
+            return state.stopRequested && state.exit == nil ? state.stopGrace : nil
+        }
+        if let pendingStop { runStopSequence(child, grace: pendingStop) }
     }
+
+    /// The spawned child's pid, once recorded.
+    var childPID: Int32? { state.withLock { $0.child?.pid } }
 
     /// Writes a block of the tracer's stdout to the run file, whole.
     func appendOutput(_ bytes: UnsafeRawBufferPointer) {
-        var written = 0
-        while written < bytes.count {
-            let result = write(outputFD, bytes.baseAddress! + written, bytes.count - written)
-            if result > 0 {
-                written += result
-            } else if result < 0 && errno == EINTR {
-                continue
-            } else {
-                // Disk full or similar: the bytes cannot be kept. Record it loudly and stop
-                // the tracer rather than deliver a stream with a silent hole.
-                let reason = String(cString: strerror(errno))
-                state.withLock { $0.writeError = "cannot write the run file: \(reason)" }
-                stop(grace: .seconds(1))
-                break
-            }
+        let (written, failure) = writeAll(outputFD, bytes)
+        if let failure {
+            // Disk full or similar: the bytes cannot be kept. Record it loudly and stop
+            // the tracer rather than deliver a stream with a silent hole.
+            state.withLock { $0.writeError = "cannot write the run file: \(failure)" }
+            stop(grace: .seconds(1))
         }
         state.withLock { state in
             state.bytesWritten += Int64(written)
@@ -204,9 +219,15 @@ public final class TraceRun: Sendable {
             guard state.exit == nil, !state.stopRequested else { return nil }
             state.stopRequested = true
             state.stopReason = reason
+            state.stopGrace = grace
             return state.child
         }
+        // Not spawned yet: `launch` runs the sequence once the child is recorded.
         guard let child else { return }
+        runStopSequence(child, grace: grace)
+    }
+
+    private func runStopSequence(_ child: ChildProcess, grace: Duration) {
         Task { [signalsWholeGroup] in
             for signal in [SIGINT, SIGTERM] {
                 if signalsWholeGroup { child.sendToGroup(signal) } else { child.send(signal) }
@@ -246,7 +267,7 @@ public final class TraceRun: Sendable {
                 bytesRead: state.bytesWritten, chunksAcknowledged: state.cursor.chunksAcknowledged,
                 bytesAcknowledged: state.cursor.bytesAcknowledged, retries: state.cursor.retries,
                 refusedMessages: state.cursor.refusedMessages,
-                lastDeliveryError: state.cursor.lastError, exitCode: state.exit?.code,
+                lastDeliveryError: state.cursor.lastError, lastStatusCode: state.cursor.lastStatus, exitCode: state.exit?.code,
                 failure: Self.failure(exit: state.exit, ready: state.ready, writeError: state.writeError, stopReason: state.stopReason),
                 privilege: privilegeName, resumed: resumed)
         }

@@ -20,6 +20,10 @@ public struct PlatformClient: Sendable {
             var configuration = HTTPClient.Configuration()
             configuration.connectionPool.retryConnectionEstablishment = false
             configuration.timeout.connect = .seconds(5)
+            // A redirect is an answer like any other, never followed: a 303 turns the PUT
+            // into a GET, whose 200 would count a chunk as delivered that nobody received.
+            // `RetryPolicy` retries it.
+            configuration.redirectConfiguration = .disallow
             if let caFile {
                 var tls = TLSConfiguration.makeClientConfiguration()
                 tls.trustRoots = .file(caFile)

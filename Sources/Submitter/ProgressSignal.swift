@@ -27,26 +27,36 @@ public final class ProgressSignal: Sendable {
     }
 
     /// Returns once `generation` has moved past `seen`, or after `timeout` (nil: no limit).
+    ///
+    /// The timer starts only once the waiter is registered: a timer started before could
+    /// fire first, find no waiter to wake, and leave the wait parked until the next
+    /// signal (a flush deadline lost that way held a partial chunk back indefinitely).
     public func wait(after seen: UInt64, timeout: Duration?) async {
         let id = state.withLock { state in
             defer { state.nextWaiter &+= 1 }
             return state.nextWaiter
         }
-        let timer = timeout.map { timeout in
-            Task { [weak self] in
-                try? await Task.sleep(for: timeout)
-                self?.resume(id)
-            }
-        }
+        let timer = Mutex<Task<Void, Never>?>(nil)
         await withCheckedContinuation { continuation in
             let alreadyChanged = state.withLock { state -> Bool in
                 if state.generation != seen { return true }
                 state.waiters[id] = continuation
                 return false
             }
-            if alreadyChanged { continuation.resume() }
+            if alreadyChanged {
+                continuation.resume()
+                return
+            }
+            if let timeout {
+                timer.withLock { timer in
+                    timer = Task { [weak self] in
+                        try? await Task.sleep(for: timeout)
+                        self?.resume(id)
+                    }
+                }
+            }
         }
-        timer?.cancel()
+        timer.withLock { $0?.cancel() }
     }
 
     private func resume(_ id: UInt64) {

@@ -3,9 +3,16 @@ import Foundation
 /// When and how long to wait before sending a `/submit` message again.
 ///
 /// Pure functions, so the schedule is unit-tested without I/O:
-/// - `classify` sorts an answer: 2xx acknowledged; connection errors, timeouts, 5xx,
-///   408 and 429 retried; any other status a permanent refusal (logged, counted on the
-///   run, not retried).
+/// - `classify` sorts an answer: 2xx acknowledged; 400, 413 and 422 a permanent refusal
+///   (logged, counted on the run, not retried); everything else retried: connection
+///   errors, timeouts, 5xx, 408, 429, and also 401/403 (the platform is rotating its
+///   secret), 404 (a platform mid-deploy or a proxy without its route yet), 409, any
+///   redirect (not followed: a 303 would turn the PUT into a GET whose 200 acknowledges
+///   nothing) and any status we do not know. Only an answer that says "this message can
+///   never be accepted as it is" loses data for good: 400 (malformed), 413 (too large:
+///   the same bytes will always be too large), 422 (understood, not acceptable). A
+///   platform that answers 401 forever makes the run wait (visible in its status and in
+///   the retry metrics), never drop its output.
 /// - `delay` is exponential backoff with jitter and a cap: attempt n (1-based) waits
 ///   `min(maximum, initial * 2^(n-1))`, scaled by a factor drawn from
 ///   `[1 - jitter, 1]` so that many endpoints recovering together do not retry in
@@ -31,13 +38,16 @@ public struct RetryPolicy: Sendable, Equatable {
         case permanent(status: Int)
     }
 
+    /// The statuses that mean the message itself can never be accepted (see above).
+    public static let permanentRefusals: Set<Int> = [400, 413, 422]
+
     /// `status` nil means no answer at all (connection refused, reset, timeout).
     public static func classify(status: Int?, retryAfter: String? = nil) -> Verdict {
         guard let status else { return .retry(retryAfter: nil) }
         switch status {
         case 200..<300: return .acknowledged
-        case 408, 429, 500..<600: return .retry(retryAfter: retryAfter.flatMap(parseRetryAfter))
-        default: return .permanent(status: status)
+        case _ where permanentRefusals.contains(status): return .permanent(status: status)
+        default: return .retry(retryAfter: retryAfter.flatMap(parseRetryAfter))
         }
     }
 

@@ -38,6 +38,13 @@ public struct DeliveryCursor: Sendable, Equatable, Codable {
     /// Messages the platform refused with a status that is not retried.
     public var refusedMessages = 0
     public var lastError: String?
+    /// The platform's last HTTP status for this run's messages (any status, 2xx too).
+    public var lastStatus: Int?
+    /// The length of the next chunk when it is cut short (a flush, or the tracer's last
+    /// bytes), made durable before it is sent: if the endpoint dies before its
+    /// acknowledgement, the chunk goes out again with the same bytes, whatever the output
+    /// grew to or the flush setting became meanwhile. Nil: the next chunk is a full one.
+    public var shortChunkLength: Int?
 
     public init() {}
 }
@@ -56,6 +63,9 @@ public struct RunDelivery: Sendable {
     public let flushInterval: Duration?
     public let client: PlatformClient
     public let retryPolicy: RetryPolicy
+    /// Give the disk blocks of acknowledged output back as the delivery goes (only when
+    /// run files are not kept): a long run then holds on disk what is unacknowledged.
+    public let releasesAcknowledgedOutput: Bool
     let logger: Logger
 
     /// How stale the durable cursor may get while chunks stream. Writing it at every
@@ -64,13 +74,17 @@ public struct RunDelivery: Sendable {
     /// are sent again, with the same `no` and bytes: duplicates, never a gap.
     public static let durableCursorInterval: Duration = .milliseconds(200)
 
-    public init(trace: String, filePath: String, chunkSize: Int, flushInterval: Duration?, client: PlatformClient, retryPolicy: RetryPolicy, logger: Logger) {
+    public init(
+        trace: String, filePath: String, chunkSize: Int, flushInterval: Duration?, client: PlatformClient, retryPolicy: RetryPolicy,
+        releasesAcknowledgedOutput: Bool = false, logger: Logger
+    ) {
         self.trace = trace
         self.filePath = filePath
         self.chunkSize = chunkSize
         self.flushInterval = flushInterval
         self.client = client
         self.retryPolicy = retryPolicy
+        self.releasesAcknowledgedOutput = releasesAcknowledgedOutput
         var logger = logger
         logger[metadataKey: "trace.path"] = "\(trace)"
         self.logger = logger
@@ -88,19 +102,32 @@ public struct RunDelivery: Sendable {
     /// `progress` is signalled whenever the file grew or the tracer exited; `current`
     /// reads the latest state. `record` gets the cursor after every change, awaited before
     /// the next message; `durable` asks the caller to persist it too: always for start,
-    /// finished, retries and refusals, and for chunk acknowledgements at least every
-    /// `durableCursorInterval` and whenever the delivery catches up with the file.
+    /// finished, retries, refusals and short chunks, and for chunk acknowledgements at
+    /// least every `durableCursorInterval` and whenever the delivery catches up with the
+    /// file. `unreadable` hears once that the run file cannot give the bytes the tracer
+    /// wrote (removed, truncated): the caller stops the tracer, and `finished` goes out
+    /// as soon as it has exited, its stderr saying what could not be sent.
     public func run(
         from cursor: DeliveryCursor,
         progress: ProgressSignal,
         current: @Sendable () -> DeliveryProgress,
+        unreadable: @Sendable (String) -> Void = { _ in },
         record: @Sendable (_ cursor: DeliveryCursor, _ durable: Bool) async -> Void
     ) async throws {
         var cursor = cursor
-        let file = try RunFileReader(path: filePath, capacity: chunkSize)
+        // Opened at the first chunk: a run with nothing left to send (its file lost while
+        // the endpoint was down) never needs it, and a waiting run holds no descriptor.
+        var file: RunFileReader?
+        var unreadableReason: String?
         let bodies = SubmitBody(trace: trace)
         func prepare(no: Int, offset: Int64, length: Int) throws -> PreparedChunk {
-            PreparedChunk(no: no, offset: offset, length: length, body: bodies.chunk(no: no, bytes: try file.read(offset: offset, length: length)))
+            let reader = try file ?? RunFileReader(path: filePath, capacity: chunkSize, releasing: releasesAcknowledgedOutput)
+            file = reader
+            return PreparedChunk(no: no, offset: offset, length: length, body: bodies.chunk(no: no, bytes: try reader.read(offset: offset, length: length)))
+        }
+        func persist(_ cursor: DeliveryCursor) async {
+            await record(cursor, true)
+            if releasesAcknowledgedOutput { file?.release(before: cursor.bytesAcknowledged) }
         }
         if !cursor.startAcknowledged {
             cursor = try await deliver(bodies.start(), cursor: cursor, record: record, metadata: [:])
@@ -114,13 +141,26 @@ public struct RunDelivery: Sendable {
             let seen = progress.generation
             let now = current()
             var available = now.bytesWritten - cursor.bytesAcknowledged
-            while available >= Int64(chunkSize) || (available > 0 && (now.exit != nil || flushDue(since: lastSend))) {
-                let length = Int(min(available, Int64(chunkSize)))
+            while unreadableReason == nil,
+                  available >= Int64(chunkSize) || (available > 0 && (now.exit != nil || flushDue(since: lastSend)))
+            {
+                let length = cursor.shortChunkLength.map { min($0, Int(min(available, Int64(chunkSize)))) } ?? Int(min(available, Int64(chunkSize)))
+                if length < chunkSize, cursor.shortChunkLength != length {
+                    cursor.shortChunkLength = length
+                    await record(cursor, true)
+                }
                 let chunk: PreparedChunk
-                if let ready = prepared, ready.offset == cursor.bytesAcknowledged, ready.length == length {
-                    chunk = ready
-                } else {
-                    chunk = try prepare(no: cursor.chunksAcknowledged, offset: cursor.bytesAcknowledged, length: length)
+                do {
+                    if let ready = prepared, ready.offset == cursor.bytesAcknowledged, ready.length == length {
+                        chunk = ready
+                    } else {
+                        chunk = try prepare(no: cursor.chunksAcknowledged, offset: cursor.bytesAcknowledged, length: length)
+                    }
+                } catch {
+                    unreadableReason = "\(error)"
+                    logger.error("Run file unreadable; stopping the tracer", metadata: ["delivery.error": "\(error)"])
+                    unreadable("\(error)")
+                    break
                 }
                 prepared = nil
                 // While this chunk is on the wire, read and encode the next one if it is
@@ -130,19 +170,29 @@ public struct RunDelivery: Sendable {
                 let before = cursor
                 async let acknowledged = deliver(chunk.body, cursor: before, record: record, metadata: ["chunk.no": "\(chunk.no)"])
                 if rest >= Int64(chunkSize) || (rest > 0 && now.exit != nil) {
-                    prepared = try prepare(no: chunk.no + 1, offset: chunk.offset + Int64(length), length: Int(min(rest, Int64(chunkSize))))
+                    prepared = try? prepare(no: chunk.no + 1, offset: chunk.offset + Int64(length), length: Int(min(rest, Int64(chunkSize))))
                 }
                 cursor = try await acknowledged
                 cursor.chunksAcknowledged += 1
                 cursor.bytesAcknowledged += Int64(length)
+                let wasShort = cursor.shortChunkLength != nil
+                cursor.shortChunkLength = nil
                 available = rest
                 lastSend = ContinuousClock.now
-                let durable = lastSend - lastDurable >= Self.durableCursorInterval
-                if durable { lastDurable = lastSend }
-                await record(cursor, durable)
+                if wasShort || lastSend - lastDurable >= Self.durableCursorInterval {
+                    lastDurable = lastSend
+                    await persist(cursor)
+                } else {
+                    await record(cursor, false)
+                }
             }
-            if let exit = now.exit, cursor.bytesAcknowledged == now.bytesWritten {
-                cursor = try await deliver(bodies.finished(stderr: exit.stderr, code: exit.code), cursor: cursor, record: record, metadata: ["trace.code": "\(exit.code)"])
+            if let exit = now.exit, unreadableReason != nil || cursor.bytesAcknowledged >= now.bytesWritten {
+                var stderr = exit.stderr
+                if let unreadableReason {
+                    let lost = max(0, now.bytesWritten - cursor.bytesAcknowledged)
+                    stderr += "\n[lambda-endpoint: \(unreadableReason); the \(lost) bytes of output after byte \(cursor.bytesAcknowledged) could not be sent]\n"
+                }
+                cursor = try await deliver(bodies.finished(stderr: stderr, code: exit.code), cursor: cursor, record: record, metadata: ["trace.code": "\(exit.code)"])
                 cursor.finishedAcknowledged = true
                 await record(cursor, true)
                 return
@@ -150,7 +200,7 @@ public struct RunDelivery: Sendable {
             // Caught up: make the position durable before waiting for more output.
             if lastDurable < lastSend {
                 lastDurable = ContinuousClock.now
-                await record(cursor, true)
+                await persist(cursor)
             }
             // Wake for new bytes, or when a partial chunk becomes due, whichever is first.
             let flushDeadline = flushInterval.flatMap { available > 0 ? $0 - (ContinuousClock.now - lastSend) : nil }
@@ -175,6 +225,7 @@ public struct RunDelivery: Sendable {
             let verdict: RetryPolicy.Verdict
             do {
                 let answer = try await client.send(body)
+                cursor.lastStatus = answer.status
                 verdict = RetryPolicy.classify(status: answer.status, retryAfter: answer.retryAfter)
                 if case .retry = verdict { cursor.lastError = "platform answered \(answer.status)" }
             } catch is CancellationError {

@@ -56,6 +56,22 @@ struct CommandLineTests {
         }
     }
 
+    @Test("serve refuses a group-writable settings.yml and a world-writable database, one line each, and starts nothing")
+    func writableServerFiles() throws {
+        let directory = try TestConfigDirectory()
+        defer { directory.remove() }
+        chmod(directory.settingsFile, 0o664)
+        let settings = try run(["serve", "--config", directory.path])
+        #expect(settings.code == 1)
+        #expect(settings.error == "lambda-endpoint: \(directory.settingsFile) is writable by its group (mode 0664); it chooses the database and the TLS key. chmod 600 \(directory.settingsFile)\n")
+        chmod(directory.settingsFile, 0o644)
+        #expect(FileManager.default.createFile(atPath: directory.databaseFile, contents: nil))
+        chmod(directory.databaseFile, 0o666)
+        let database = try run(["serve", "--config", directory.path])
+        #expect(database.code == 1)
+        #expect(database.error.hasPrefix("lambda-endpoint: \(directory.databaseFile) is writable by every user (mode 0666)"), "\(database.error)")
+    }
+
     @Test("serve refuses a world-readable lambda-settings.yml with one line and starts nothing")
     func worldReadableSettings() throws {
         let directory = try TestConfigDirectory(lambda: ["secret": "'TOPSECRET'"])

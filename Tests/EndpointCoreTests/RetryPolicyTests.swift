@@ -5,7 +5,7 @@ import Testing
 struct RetryPolicyTests {
     let policy = RetryPolicy(initial: .milliseconds(500), maximum: .seconds(30), jitter: 0.5, maxRetryAfter: .seconds(300))
 
-    @Test("Statuses: 2xx acknowledged; no answer, 5xx, 408, 429 retried; other 4xx permanent")
+    @Test("Statuses: 2xx acknowledged; 400, 413, 422 permanent; everything else (401, 403, 404, 409, 3xx, 5xx, unknown) retried")
     func classify() {
         #expect(RetryPolicy.classify(status: 200) == .acknowledged)
         #expect(RetryPolicy.classify(status: 204) == .acknowledged)
@@ -15,10 +15,11 @@ struct RetryPolicyTests {
         #expect(RetryPolicy.classify(status: 408) == .retry(retryAfter: nil))
         #expect(RetryPolicy.classify(status: 429, retryAfter: " 2 ") == .retry(retryAfter: .seconds(2)))
         #expect(RetryPolicy.classify(status: 400) == .permanent(status: 400))
-        #expect(RetryPolicy.classify(status: 401) == .permanent(status: 401))
-        #expect(RetryPolicy.classify(status: 404) == .permanent(status: 404))
         #expect(RetryPolicy.classify(status: 413) == .permanent(status: 413))
-        #expect(RetryPolicy.classify(status: 302) == .permanent(status: 302))
+        #expect(RetryPolicy.classify(status: 422) == .permanent(status: 422))
+        for transient in [100, 301, 302, 303, 307, 401, 403, 404, 409, 410, 418, 451, 599, 600, 999] {
+            #expect(RetryPolicy.classify(status: transient) == .retry(retryAfter: nil), "\(transient)")
+        }
     }
 
     @Test("Retry-After: delay-seconds only; dates, negatives and junk are ignored")

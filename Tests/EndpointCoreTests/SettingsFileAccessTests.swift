@@ -43,4 +43,38 @@ struct SettingsFileAccessTests {
         }
         #expect(SettingsFileAccess.check(path: "/nonexistent/lambda-settings.yml") == .refused("/nonexistent/lambda-settings.yml: cannot stat: No such file or directory"))
     }
+
+    @Test("settings.yml: readable is fine, group- or world-writable is refused; the database: world-readable warns, writable is refused")
+    func serverSettingsAndDatabase() throws {
+        let directory = try TestConfigDirectory()
+        defer { directory.remove() }
+        let settings = directory.settingsFile
+        #expect(chmod(settings, 0o644) == 0)
+        #expect(SettingsFileAccess.check(path: settings, contents: .serverSettings) == .fine)
+        #expect(chmod(settings, 0o664) == 0)
+        #expect(SettingsFileAccess.check(path: settings, contents: .serverSettings) == .refused("\(settings) is writable by its group (mode 0664); it chooses the database and the TLS key. chmod 600 \(settings)"))
+        let database = directory.databaseFile
+        #expect(FileManager.default.createFile(atPath: database, contents: nil))
+        #expect(chmod(database, 0o644) == 0)
+        #expect(SettingsFileAccess.check(path: database, contents: .database) == .warning("\(database) is readable by every user (mode 0644); it holds templates and the tracers' stderr"))
+        #expect(chmod(database, 0o606) == 0)
+        #expect(SettingsFileAccess.check(path: database, contents: .database) == .refused("\(database) is writable by every user (mode 0606); it holds the run files the endpoint reads and removes, and the templates it runs as root. chmod 600 \(database)"))
+        let all = SettingsFileAccess.checkAll(configDirectory: directory.path, databasePath: database)
+        #expect(all.count == 3 && all[2] != .fine)
+        #expect(SettingsFileAccess.checkAll(configDirectory: directory.path, databasePath: directory.path + "/not-yet.sqlite3").count == 2)
+    }
+
+    @Test("A new database file is created private to its owner (0600), -wal and -shm too")
+    func newDatabaseIsPrivate() throws {
+        let directory = try TestConfigDirectory()
+        defer { directory.remove() }
+        let previous = umask(0o022)
+        defer { umask(previous) }
+        _ = try EndpointDatabase(path: directory.databaseFile, poolSize: 2)
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: directory.databaseFile + suffix) {
+            var info = stat()
+            #expect(stat(directory.databaseFile + suffix, &info) == 0)
+            #expect(info.st_mode & 0o077 == 0, "\(suffix): mode \(String(info.st_mode & 0o777, radix: 8))")
+        }
+    }
 }

@@ -11,6 +11,7 @@ struct TracerProgramTests {
         uretprobe:/bin/bash:xmalloc { print(("return", "xmalloc", probe, pid, tid, comm, cpu, nsecs, retval)); }
         uprobe:/bin/bash:xfree { print(("entry", "xfree", probe, pid, tid, comm, cpu, nsecs)); }
         uretprobe:/bin/bash:xfree { print(("return", "xfree", probe, pid, tid, comm, cpu, nsecs, retval)); }
+        interval:s:2 { print(("alive", nsecs)); }
         interval:s:30 { exit(); }
 
         """
@@ -19,6 +20,7 @@ struct TracerProgramTests {
         probe begin { printf("{\"type\": \"value\", \"data\": [\"ready\",%d]}\n", gettimeofday_ns()) }
         probe process("/bin/bash").function("xmalloc").call { printf("{\"type\": \"value\", \"data\": [\"entry\",\"xmalloc\",\"process(\\\"/bin/bash\\\").function(\\\"xmalloc\\\").call\",%d,%d,%s,%d,%d]}\n", pid(), tid(), string_quoted(execname()), cpu(), gettimeofday_ns()) }
         probe process("/bin/bash").function("xmalloc").return { printf("{\"type\": \"value\", \"data\": [\"return\",\"xmalloc\",\"process(\\\"/bin/bash\\\").function(\\\"xmalloc\\\").return\",%d,%d,%s,%d,%d,%d]}\n", pid(), tid(), string_quoted(execname()), cpu(), gettimeofday_ns(), returnval()) }
+        probe timer.s(2) { printf("{\"type\": \"value\", \"data\": [\"alive\",%d]}\n", gettimeofday_ns()) }
         probe timer.s(30) { exit() }
 
         """#

@@ -195,7 +195,12 @@ final class EndpointProcess: @unchecked Sendable {
     }
 }
 
-/// Processes whose command line contains `marker`, e.g. a tracer's unique program text.
+/// The program file of a BPF run (`<uuid>.trace` runs `<uuid>.bt`): in its tracer's argv.
+func programFile(of filePath: String) -> String {
+    String(filePath.dropLast(".trace".count)) + ".bt"
+}
+
+/// Processes whose command line contains `marker`, e.g. a tracer's program file.
 func processes(containing marker: String) -> [Int32] {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
     return entries.compactMap(Int32.init).filter { pid in

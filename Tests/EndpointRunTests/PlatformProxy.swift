@@ -5,9 +5,11 @@ import Synchronization
 /// and broken ones, on a port that stays the same:
 /// - `.forward`: bytes pass both ways;
 /// - `.refuse`: nothing listens (connection refused) and open connections are cut;
-/// - `.closeWithoutAnswer`: connections are accepted and closed without a byte back.
+/// - `.closeWithoutAnswer`: connections are accepted and closed without a byte back;
+/// - `.answer(head)`: every request is read whole and answered with `head` (a status line
+///   and headers, e.g. a redirect), then the connection is closed.
 final class PlatformProxy: @unchecked Sendable {
-    enum Mode { case forward, refuse, closeWithoutAnswer }
+    enum Mode: Equatable { case forward, refuse, closeWithoutAnswer, answer(String) }
 
     let port: Int
     let target: Int
@@ -67,6 +69,10 @@ final class PlatformProxy: @unchecked Sendable {
                 lock.lock()
                 let currentMode = mode
                 lock.unlock()
+                if case .answer(let head) = currentMode {
+                    Thread { Self.answerOneRequest(client, head: head) }.start()
+                    continue
+                }
                 if currentMode != .forward {
                     close(client)
                     continue
@@ -100,6 +106,28 @@ final class PlatformProxy: @unchecked Sendable {
             if open.remove(destination) == nil { close(destination) }
             lock.unlock()
         }.start()
+    }
+
+    /// Reads one request (head, then `Content-Length` bytes of body) and answers `head`.
+    static func answerOneRequest(_ client: Int32, head: String) {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var bodyEnd: Int?
+        while bodyEnd.map({ received.count < $0 }) ?? true {
+            let count = recv(client, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            received += buffer[0..<count]
+            if bodyEnd == nil, let headEnd = received.firstRange(of: Array("\r\n\r\n".utf8)) {
+                let headText = String(decoding: received[..<headEnd.lowerBound], as: UTF8.self).lowercased()
+                let length = headText.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                bodyEnd = headEnd.upperBound + length
+            }
+        }
+        let answer = Array((head + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").utf8)
+        _ = send(client, answer, answer.count, Int32(MSG_NOSIGNAL))
+        shutdown(client, Int32(SHUT_RDWR))
+        close(client)
     }
 
     static func listen(port: Int) throws -> Int32 {

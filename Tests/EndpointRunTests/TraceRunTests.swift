@@ -79,14 +79,14 @@ struct TraceRunTests {
         defer { busy.send(SIGKILL) }
         let filePath = try await endpoint.start(traceId: number, lasting: 61)
         #expect(try await endpoint.waitForState(filePath, "running", timeout: 15))
-        #expect(!processes(containing: "interval:s:61 ").isEmpty, "the tracer should be running")
+        #expect(!processes(containing: programFile(of: filePath)).isEmpty, "the tracer should be running")
         try await Task.sleep(for: .milliseconds(500))
 
         let killed = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
         #expect(killed.status == 200 && killed.body == "Killed" && killed.contentType?.hasPrefix("text/plain") == true)
         let received = await receiver.waitForFinished(filePath, timeout: 15)
         try await expectCompleteStream(received, receiver: receiver, filePath: filePath, chunkSize: 51200)
-        #expect(processes(containing: "interval:s:61 ").isEmpty, "a tracer outlived its kill")
+        #expect(processes(containing: programFile(of: filePath)).isEmpty, "a tracer outlived its kill")
         #expect(try await endpoint.runStatus(filePath)?["privilege"] as? String == "sudo -n")
     }
 
@@ -181,8 +181,9 @@ struct TraceRunTests {
         #expect(text.contains(#"{"env": "BPFTRACE_STRLEN=100"}"#))
         #expect(text.contains(#"{"env": "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}"#))
         #expect(!text.contains("LAMBDA_SECRET") && !text.contains(TestConfigDirectory.secret))
-        // argv: -f json -k -e <program>
-        #expect(text.components(separatedBy: "arg-bytes").count - 1 == 5)
+        // argv: -f json -k <program file>
+        #expect(text.components(separatedBy: "arg-bytes").count - 1 == 4)
+        #expect(text.contains(#"{"arg-bytes": \#(programFile(of: filePath).utf8.count)}"#))
     }
 
     @Test("SIGKILL of the endpoint leaves no tracer behind after a few seconds")
@@ -195,14 +196,14 @@ struct TraceRunTests {
         defer { busy.send(SIGKILL) }
         let filePath = try await endpoint.start(traceId: number, lasting: 67)
         #expect(try await endpoint.waitForState(filePath, "running", timeout: 10))
-        #expect(!processes(containing: "interval:s:67 ").isEmpty)
+        #expect(!processes(containing: programFile(of: filePath)).isEmpty)
         endpoint.process.send(SIGKILL)
         #expect(endpoint.process.waitForExit(timeout: 5) == 128 + SIGKILL)
         let deadline = Date().addingTimeInterval(8)
-        while !processes(containing: "interval:s:67 ").isEmpty, Date() < deadline {
+        while !processes(containing: programFile(of: filePath)).isEmpty, Date() < deadline {
             try await Task.sleep(for: .milliseconds(100))
         }
-        #expect(processes(containing: "interval:s:67 ").isEmpty, "a tracer outlived the endpoint")
+        #expect(processes(containing: programFile(of: filePath)).isEmpty, "a tracer outlived the endpoint")
     }
 
     @Test("submit-flush-interval sends a partial chunk of a quiet run while it still runs")

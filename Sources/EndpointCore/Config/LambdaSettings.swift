@@ -18,6 +18,9 @@ public struct LambdaSettings: Sendable {
     public var maxLastingSeconds: Int
     /// Tracers allowed to run at once; more starts are answered 429.
     public var maxConcurrentRuns: Int
+    /// Runs whose tracer exited but whose output the platform has not taken yet; more
+    /// starts are answered 503 (each holds a row, buffers and, while sent, a descriptor).
+    public var maxUndeliveredRuns: Int
     /// Templates the database may hold; a `PUT /trace` beyond it is answered 409.
     public var maxTemplates: Int
     /// Functions one template may list (each is a probe pair in the tracer program).
@@ -55,6 +58,7 @@ public struct LambdaSettings: Sendable {
         traceDirectory: String = "/tmp",
         maxLastingSeconds: Int = 86400,
         maxConcurrentRuns: Int = 16,
+        maxUndeliveredRuns: Int = 64,
         maxTemplates: Int = 1000,
         maxFunctionsPerTemplate: Int = 128,
         maxBodyBytes: Int = LambdaSettings.defaultMaxBodyBytes,
@@ -80,6 +84,7 @@ public struct LambdaSettings: Sendable {
         self.traceDirectory = traceDirectory
         self.maxLastingSeconds = maxLastingSeconds
         self.maxConcurrentRuns = maxConcurrentRuns
+        self.maxUndeliveredRuns = maxUndeliveredRuns
         self.maxTemplates = maxTemplates
         self.maxFunctionsPerTemplate = maxFunctionsPerTemplate
         self.maxBodyBytes = maxBodyBytes
@@ -103,7 +108,7 @@ public struct LambdaSettings: Sendable {
 
     static let knownKeys: Set<String> = [
         "root-password", "bpf-path", "stap-path", "submit-chunk-size", "platform-url", "secret",
-        "endpoint-uuid", "trace-dir", "max-lasting", "log-level", "max-concurrent-runs", "kill-grace-seconds",
+        "endpoint-uuid", "trace-dir", "max-lasting", "log-level", "max-concurrent-runs", "max-undelivered-runs", "kill-grace-seconds",
         "shutdown-grace-seconds", "submit-flush-interval", "max-spool-bytes", "keep-run-files",
         "submit-retry-initial", "submit-retry-max", "max-templates", "max-functions-per-template", "max-body-bytes", "metrics-open", "platform-ca-file",
         "auth-cache-size", "auth-max-concurrent-verifications", "auth-max-waiting-verifications",
@@ -131,6 +136,7 @@ public struct LambdaSettings: Sendable {
         }
         self.maxLastingSeconds = try section.int("max-lasting", default: 86400, range: 1...31_536_000, unit: "seconds")
         self.maxConcurrentRuns = try section.int("max-concurrent-runs", default: 16, range: 1...1000)
+        self.maxUndeliveredRuns = try section.int("max-undelivered-runs", default: 64, range: 1...10_000)
         self.maxTemplates = try section.int("max-templates", default: 1000, range: 1...1_000_000)
         self.metricsOpen = try section.bool("metrics-open", default: false)
         self.platformCAFile = try section.optionalString("platform-ca-file")
@@ -175,14 +181,15 @@ public struct LambdaSettings: Sendable {
               let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = components.host, !host.isEmpty
         else {
-            throw section.error("platform-url", "expected an http:// or https:// URL with a host, got \"\(text)\"")
+            // The value is not quoted: a malformed URL may still carry credentials.
+            throw section.error("platform-url", "expected an http:// or https:// URL with a host (the value is not repeated here: it may hold credentials)")
         }
         // Credentials in the URL would end up in logs; the Authorization header is the credential.
         guard components.user == nil, components.password == nil else {
             throw section.error("platform-url", "must not contain a user name or password")
         }
         guard components.query == nil, components.fragment == nil else {
-            throw section.error("platform-url", "must not contain a query or fragment, got \"\(text)\"")
+            throw section.error("platform-url", "must not contain a query or fragment (the value is not repeated here: it may hold credentials)")
         }
         var url = text
         while url.hasSuffix("/") { url.removeLast() }

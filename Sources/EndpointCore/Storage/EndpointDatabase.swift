@@ -18,6 +18,11 @@ public struct EndpointDatabase: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
+        // A new database is created private (0600) before SQLite opens it, and SQLite
+        // gives its -wal and -shm files the same mode: the run paths it holds are read
+        // and removed by the endpoint, its templates run as root (SettingsFileAccess).
+        let created = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if created >= 0 { close(created) }
         self.writer = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(writer)
         self.templateList = TemplateListSnapshot(try writer.read(Self.fetchTemplates))
@@ -64,6 +69,20 @@ public struct EndpointDatabase: Sendable {
             }
             try db.create(index: "run_by_delivery", on: "run", columns: ["finishedAcknowledged", "finishedAt"])
         }
+        migrator.registerMigration("v3: run chunk size, tracer identity, last status") { db in
+            try db.alter(table: "run") { table in
+                // The chunk size a run started with: chunks resent after a restart keep
+                // their bytes for their `no` even when submit-chunk-size changed.
+                table.add(column: "chunkSize", .integer)
+                // pid and /proc start time of the tracer (or of sudo), so that the next
+                // life of the endpoint can stop it, and never another process of that pid.
+                table.add(column: "tracerPID", .integer)
+                table.add(column: "tracerStartTime", .integer)
+                table.add(column: "lastStatus", .integer)
+                // The length of a short chunk about to be sent (see DeliveryCursor).
+                table.add(column: "shortChunkLength", .integer)
+            }
+        }
         return migrator
     }
 
@@ -73,18 +92,30 @@ public struct EndpointDatabase: Sendable {
         try await writer.write { db in try run.insert(db) }
     }
 
+    /// Forgets a run that never launched (shutdown began while it was being recorded).
+    public func forgetRun(filePath: String) async throws {
+        try await writer.write { db in _ = try RunRecord.deleteOne(db, key: filePath) }
+    }
+
+    /// The tracer's process, once spawned: what the next start stops if it outlived us.
+    public func recordTracerLaunched(filePath: String, pid: Int32, startTime: Int64?) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE run SET tracerPID = ?, tracerStartTime = ? WHERE filePath = ?", arguments: [pid, startTime, filePath])
+        }
+    }
+
     /// Persists a run's delivery position; called at every acknowledgement.
     public func recordDeliveryProgress(
         filePath: String, startAcknowledged: Bool, chunksAcknowledged: Int, bytesAcknowledged: Int64,
-        retries: Int, refusedMessages: Int, lastError: String?
+        retries: Int, refusedMessages: Int, lastError: String?, lastStatus: Int? = nil, shortChunkLength: Int? = nil
     ) async throws {
         try await writer.write { db in
             try db.execute(
                 sql: """
                     UPDATE run SET startAcknowledged = ?, chunksAcknowledged = ?, bytesAcknowledged = ?,
-                    retries = ?, refusedMessages = ?, lastError = ? WHERE filePath = ?
+                    retries = ?, refusedMessages = ?, lastError = ?, lastStatus = ?, shortChunkLength = ? WHERE filePath = ?
                     """,
-                arguments: [startAcknowledged, chunksAcknowledged, bytesAcknowledged, retries, refusedMessages, lastError, filePath])
+                arguments: [startAcknowledged, chunksAcknowledged, bytesAcknowledged, retries, refusedMessages, lastError, lastStatus, shortChunkLength, filePath])
         }
     }
 

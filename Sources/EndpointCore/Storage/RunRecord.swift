@@ -27,8 +27,21 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
     public var refusedMessages: Int
     public var lastError: String?
     public var finishedAt: Date?
+    /// `submit-chunk-size` when the run started (nil for runs recorded before v3).
+    public var chunkSize: Int?
+    /// The spawned tracer (or sudo) and its start time in clock ticks since boot
+    /// (/proc/PID/stat field 22); nil until spawned.
+    public var tracerPID: Int32?
+    public var tracerStartTime: Int64?
+    /// The platform's last HTTP status for this run's messages.
+    public var lastStatus: Int?
+    /// Set while a short chunk is on its way (see `DeliveryCursor.shortChunkLength`).
+    public var shortChunkLength: Int?
 
-    public init(filePath: String, thread: Int, template: TraceTemplate, tracer: String, lastingSeconds: Int, startedAt: Date, deadline: Date, privilege: String) {
+    public init(
+        filePath: String, thread: Int, template: TraceTemplate, tracer: String, lastingSeconds: Int, startedAt: Date, deadline: Date, privilege: String,
+        chunkSize: Int? = nil
+    ) {
         self.filePath = filePath
         self.thread = thread
         self.template = template
@@ -37,6 +50,7 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
         self.startedAt = startedAt
         self.deadline = deadline
         self.privilege = privilege
+        self.chunkSize = chunkSize
         self.startAcknowledged = false
         self.chunksAcknowledged = 0
         self.bytesAcknowledged = 0

@@ -39,11 +39,15 @@ public struct TracerInvocation: Sendable {
     /// Bytes written to the child's stdin before it is closed (the sudo password).
     public let standardInput: [UInt8]
 
-    public init(template: TraceTemplate, tracer: TracerType, program: String, tracerPath: String, privilege: TracerPrivilege) {
+    /// `programFile`: the tracer program, as a file (see `TracerProgramFile`). Not `-e
+    /// TEXT`: Linux caps one argument at 128 KiB, and a template the rules accept (1024
+    /// functions, long names) makes a program of megabytes; as `-e` its run would end at
+    /// once with code 127 ("Argument list too long").
+    public init(template: TraceTemplate, tracer: TracerType, programFile: String, tracerPath: String, privilege: TracerPrivilege) {
         var tracerArguments: [String]
         switch tracer {
-        case .bpf: tracerArguments = ["-f", "json"] + template.options + ["-e", program]
-        case .stap: tracerArguments = template.options + ["-e", program]
+        case .bpf: tracerArguments = ["-f", "json"] + template.options + [programFile]
+        case .stap: tracerArguments = template.options + [programFile]
         }
         var environment = Self.baseEnvironment
         // Only variables the allow-list permits for this tracer (validation already

@@ -10,12 +10,22 @@
 /// - `["ready", nsecs]`: the probes are attached and live (printed by BEGIN).
 /// - `["entry", function, probe, pid, tid, comm, cpu, nsecs]`
 /// - `["return", function, probe, pid, tid, comm, cpu, nsecs, retval]`
+/// - `["alive", nsecs]`: every `aliveIntervalSeconds`, whatever the probes do. A tracer
+///   whose endpoint died (SIGKILL, the OOM killer) has nobody reading its stdout: its
+///   next write ends it with SIGPIPE, as root and through sudo alike. Without the line
+///   a tracer whose probes never fire would live on, as root, for the rest of its
+///   `lasting` (a day by default). About 30 bytes every 2 s. (PR_SET_PDEATHSIG is no
+///   substitute: it fires when the spawning *thread* exits, and Swift's pool threads
+///   come and go; through sudo it would not reach the tracer anyway.)
 ///
 /// `lasting` is also enforced inside the program (`interval:s:N { exit(); }` and
 /// `timer.s(N) { exit() }`), so a tracer outlives neither its time nor an endpoint that
 /// died without stopping it. Only validated values reach this text: process paths are
 /// `[A-Za-z0-9/._+-]`, function names `[A-Za-z_][A-Za-z0-9_.$]*`.
 public enum TracerProgram {
+    /// Seconds between two `alive` lines: how long a tracer may outlive its endpoint.
+    public static let aliveIntervalSeconds = 2
+
     public static func text(for template: TraceTemplate, tracer: TracerType, lastingSeconds: Int) -> String {
         switch tracer {
         case .bpf: return bpftrace(process: template.process, functions: template.functions, lastingSeconds: lastingSeconds)
@@ -29,6 +39,7 @@ public enum TracerProgram {
             lines.append("uprobe:\(process):\(function) { print((\"entry\", \"\(function)\", probe, pid, tid, comm, cpu, nsecs)); }")
             lines.append("uretprobe:\(process):\(function) { print((\"return\", \"\(function)\", probe, pid, tid, comm, cpu, nsecs, retval)); }")
         }
+        lines.append("interval:s:\(aliveIntervalSeconds) { print((\"alive\", nsecs)); }")
         lines.append("interval:s:\(lastingSeconds) { exit(); }")
         return lines.joined(separator: "\n") + "\n"
     }
@@ -46,6 +57,7 @@ public enum TracerProgram {
                     "probe \(probe) { printf(\"{\\\"type\\\": \\\"value\\\", \\\"data\\\": [\\\"\(kind)\\\",\\\"\(function)\\\",\\\"\(probeJSON)\\\",%d,%d,%s,%d,%d\(extra)]}\\n\", pid(), tid(), string_quoted(execname()), cpu(), gettimeofday_ns()\(extraValue)) }")
             }
         }
+        lines.append("probe timer.s(\(aliveIntervalSeconds)) { printf(\"{\\\"type\\\": \\\"value\\\", \\\"data\\\": [\\\"alive\\\",%d]}\\n\", gettimeofday_ns()) }")
         lines.append("probe timer.s(\(lastingSeconds)) { exit() }")
         return lines.joined(separator: "\n") + "\n"
     }

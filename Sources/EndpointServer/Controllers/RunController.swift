@@ -66,6 +66,11 @@ struct RunController<Context: RequestContext> {
             return StartResponse(thread: started.thread, filePath: started.filePath)
         } catch .tooManyRuns(let limit) {
             throw APIError(.tooManyRequests, "\(limit) traces are already running (max-concurrent-runs); stop one or retry later")
+        } catch .tooManyUndelivered(let limit) {
+            throw APIError(
+                .serviceUnavailable,
+                "\(limit) finished traces are still waiting for the platform to take their output (max-undelivered-runs); retry once the platform receives again",
+                headers: [.retryAfter: "30"])
         } catch .cannotCreateFile(let reason) {
             context.logger.error("Cannot create a run file", metadata: ["error": "\(reason)"])
             throw APIError(.internalServerError, "cannot create the run file in trace-dir: \(reason)")

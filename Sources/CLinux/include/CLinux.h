@@ -1,0 +1,12 @@
+#ifndef CLINUX_H
+#define CLINUX_H
+
+#include <sys/types.h>
+
+/// Gives the disk blocks of [offset, offset + length) of `fd` back to the file system and
+/// keeps the file's size (fallocate with FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE):
+/// glibc declares fallocate's flags only under _GNU_SOURCE, which Swift's Glibc module
+/// does not set. 0 on success, -1 with errno set.
+int clinux_punch_hole(int fd, off_t offset, off_t length);
+
+#endif

@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A tracer recorded by the endpoint's previous life whose exit was never seen (the
+/// endpoint was SIGKILLed or crashed). Most end by themselves: their next `alive` line
+/// meets a closed pipe. One that ignores SIGPIPE, or a restart quicker than the next
+/// line, would go on as root for the rest of its `lasting`: it is stopped, SIGTERM then
+/// SIGKILL, but only if the pid still names the same process (its start time matches):
+/// a pid reused by an unrelated process is left alone.
+struct LeftoverTracer {
+    let pid: Int32
+    let startTime: Int64?
+    /// Run directly as root: the tracer leads its own process group (helpers included).
+    /// Through sudo only sudo can be signalled; it relays SIGTERM to the tracer.
+    let wholeGroup: Bool
+
+    var isStillRunning: Bool {
+        guard pid > 1, let startTime else { return false }
+        return ProcessIdentity.startTime(of: pid) == startTime
+    }
+
+    func stop(grace: Duration, logger: Logger) {
+        guard isStillRunning else { return }
+        logger.notice("Stopping a tracer of the endpoint's previous life", metadata: ["trace.pid": "\(pid)"])
+        send(SIGTERM)
+        Task {
+            try? await Task.sleep(for: grace)
+            if isStillRunning { send(SIGKILL) }
+        }
+    }
+
+    private func send(_ signal: Int32) {
+        if wholeGroup { kill(-pid, signal) }
+        kill(pid, signal)
+    }
+}
+
+/// Telling one process from a later one with the same pid.
+enum ProcessIdentity {
+    /// Field 22 of /proc/PID/stat (start time in clock ticks after boot), nil when the
+    /// process is gone or a zombie.
+    static func startTime(of pid: Int32) -> Int64? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")")
+        else { return nil }
+        // The command name may hold spaces and parentheses: fields resume after the last ')'.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, fields[0] != "Z" else { return nil }
+        return Int64(fields[19])
+    }
+}

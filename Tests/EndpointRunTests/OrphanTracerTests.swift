@@ -1,0 +1,78 @@
+import EndpointTestSupport
+import Foundation
+import SubmitReceiver
+import Testing
+
+/// An endpoint that dies (SIGKILL, OOM killer) must not leave a root tracer running for
+/// the rest of its `lasting`, even one whose probes never fire and so never writes.
+@Suite("No quiet orphans", .serialized)
+struct OrphanTracerTests {
+    /// A tracer of a bash copy nobody runs: its probes never fire, it prints nothing.
+    func silentTemplate() throws -> (json: String, copy: String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lambda-orphan-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        chmod(directory, 0o755)
+        let copy = directory + "/bash"
+        try FileManager.default.copyItem(atPath: "/bin/bash", toPath: copy)
+        return (#"{"process":"\#(copy)","functions":["xmalloc"],"traceType":["BPF"]}"#, copy)
+    }
+
+    /// True once none of `pids` is alive (a zombie waiting for a slow reaper counts as gone).
+    func allGone(_ pids: [Int32], within seconds: Double) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if pids.allSatisfy({ !isAlive($0) }) { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    @Test("Real bpftrace printing nothing is gone within 5 s of its endpoint's SIGKILL", arguments: [EndpointProcess.RunAs.root, .sudoNoPassword])
+    func silentTracerDiesWithItsEndpoint(user: EndpointProcess.RunAs) async throws {
+        let (template, copy) = try silentTemplate()
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: copy).deletingLastPathComponent().path) }
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(as: user, receiver: receiver)
+        let number = try await endpoint.putTemplate(template)
+        let path = try await endpoint.start(traceId: number, lasting: 300)
+        #expect(try await endpoint.waitForState(path, "running", timeout: 20))
+        let tracers = descendants(of: endpoint.process.pid)
+        try #require(!tracers.isEmpty)
+        endpoint.process.send(SIGKILL)
+        endpoint.process.waitForExit(timeout: 5)
+        let gone = try await allGone(tracers, within: 5)
+        #expect(gone, "tracer processes \(tracers.filter(isAlive)) outlived their endpoint by 5 s")
+        for pid in tracers where isAlive(pid) { kill(pid, SIGKILL) }
+    }
+
+    @Test("At start, the endpoint stops a tracer of its previous life that is still alive")
+    func restartStopsLeftoverTracer() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(receiver: receiver, lambda: [
+            "bpf-path": EndpointProcess.fixture("fake-tracer-silent-survivor.sh"), "kill-grace-seconds": "1",
+        ])
+        let number = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#)
+        let path = try await endpoint.start(traceId: number, lasting: 300)
+        #expect(try await endpoint.waitForState(path, "running", timeout: 10))
+        endpoint.process.send(SIGKILL)
+        endpoint.process.waitForExit(timeout: 5)
+        try await Task.sleep(for: .seconds(2))
+        let survivors = processes(containing: "fake-tracer-silent-survivor.sh")
+        try #require(!survivors.isEmpty, "the fake survivor should outlive its endpoint")
+        try endpoint.restart()
+        let gone = try await allGone(survivors, within: 5)
+        #expect(gone, "the leftover tracer of the previous life is still running")
+        for pid in survivors where isAlive(pid) { kill(pid, SIGKILL) }
+        let received = try #require(await receiver.waitForFinished(path, timeout: 20))
+        #expect(received.code == -1)
+    }
+}
+
+/// Alive and not a zombie.
+func isAlive(_ pid: Int32) -> Bool {
+    guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+    return !stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+}
