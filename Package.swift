@@ -150,6 +150,12 @@ let package = Package(
             name: "RunsTests",
             dependencies: ["Runs", "EndpointCore", "Submitter", "EndpointTestSupport"]
         ),
+        // A run's delivery against a recording transport: chunk boundaries, resume,
+        // refusals, retries, a file that goes away. No HTTP, no processes.
+        .testTarget(
+            name: "SubmitterTests",
+            dependencies: ["Submitter", "EndpointCore"]
+        ),
         // The reference receiver's parsing and reassembly, without a network.
         .testTarget(
             name: "SubmitReceiverTests",

@@ -149,7 +149,7 @@ public struct Doctor: Sendable {
         } catch {
             return .failed(name, "cannot make our Authorization header: \(error)", fix: "check secret")
         }
-        let answer: PlatformClient.Answer
+        let answer: SubmitAnswer
         do {
             answer = try await client.send(ByteBuffer(string: "{}"))
         } catch {

@@ -7,7 +7,7 @@ import Synchronization
 
 /// Sends `/submit` messages to the platform: one PUT each, JSON, with the endpoint's
 /// Authorization header, over one process-wide keep-alive pool.
-public struct PlatformClient: Sendable {
+public struct PlatformClient: SubmitTransport {
     /// One client per set of trust roots (nil: the system's), made on first use and kept
     /// for the life of the process. AsyncHTTPClient's own reconnect backoff (on by
     /// default) grows to a minute and keeps its state across requests: after an outage a
@@ -49,15 +49,9 @@ public struct PlatformClient: Sendable {
         self.timeout = .seconds(timeoutSeconds)
     }
 
-    /// The platform's answer: its status and `Retry-After`, if any.
-    public struct Answer: Equatable, Sendable {
-        public var status: Int
-        public var retryAfter: String?
-    }
-
     /// Throws on connection errors and timeouts.
     /// `body` is one of `SubmitBody`'s; a retry sends the same buffer again.
-    public func send(_ body: ByteBuffer) async throws -> Answer {
+    public func send(_ body: ByteBuffer) async throws -> SubmitAnswer {
         var request = HTTPClientRequest(url: submitURL)
         request.method = .PUT
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -66,6 +60,6 @@ public struct PlatformClient: Sendable {
         let response = try await httpClient.execute(request, timeout: timeout)
         // Drain (and bound) the answer so the connection can be reused.
         _ = try? await response.body.collect(upTo: 64 * 1024)
-        return Answer(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"))
+        return SubmitAnswer(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"))
     }
 }

@@ -61,7 +61,7 @@ public struct RunDelivery: Sendable {
     public let filePath: String
     public let chunkSize: Int
     public let flushInterval: Duration?
-    public let client: PlatformClient
+    public let client: any SubmitTransport
     public let retryPolicy: RetryPolicy
     /// Give the disk blocks of acknowledged output back as the delivery goes (only when
     /// run files are not kept): a long run then holds on disk what is unacknowledged.
@@ -75,7 +75,7 @@ public struct RunDelivery: Sendable {
     public static let durableCursorInterval: Duration = .milliseconds(200)
 
     public init(
-        trace: String, filePath: String, chunkSize: Int, flushInterval: Duration?, client: PlatformClient, retryPolicy: RetryPolicy,
+        trace: String, filePath: String, chunkSize: Int, flushInterval: Duration?, client: any SubmitTransport, retryPolicy: RetryPolicy,
         releasesAcknowledgedOutput: Bool = false, logger: Logger
     ) {
         self.trace = trace
