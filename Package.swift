@@ -128,7 +128,7 @@ let package = Package(
             ]
         ),
         // Real tracer runs: the built binary as root and as unprivileged users through
-        // sudo, streaming to an in-process reference receiver.
+        // sudo, streaming to an in-process reference receiver; Runs for its exit-status reader.
         .testTarget(
             name: "EndpointRunTests",
             dependencies: [
@@ -136,6 +136,7 @@ let package = Package(
                 "Endpoint",
                 "EndpointCore",
                 "EndpointTestSupport",
+                "Runs",
                 "SubmitReceiver",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
