@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         // libargon2 from the system (Debian: libargon2-dev), in the style of GRDB's GRDBSQLite.
@@ -80,12 +82,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The HTTP application: routes, controllers, error mapping, auth middleware.
+        // The HTTP application: routes, controllers, error mapping, auth middleware, and
+        // the connection limits (NIO channel handlers: cap, read deadline).
         .target(
             name: "EndpointServer",
             dependencies: [
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 "EndpointCore",
                 "Submitter",
                 "Runs",
@@ -131,7 +136,7 @@ let package = Package(
             ]
         ),
         // Real tracer runs: the built binary as root and as unprivileged users through
-        // sudo, streaming to an in-process reference receiver.
+        // sudo, streaming to an in-process reference receiver; Runs for its exit-status reader.
         .testTarget(
             name: "EndpointRunTests",
             dependencies: [
@@ -139,6 +144,7 @@ let package = Package(
                 "Endpoint",
                 "EndpointCore",
                 "EndpointTestSupport",
+                "Runs",
                 "SubmitReceiver",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -10,15 +10,16 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var config: ConfigOptions
 
     func run() async throws {
-        let configuration = try loadConfigurationOrExit(directory: config.directory)
+        var configuration = try loadConfigurationOrExit(directory: config.directory)
         let access = SettingsFileAccess.checkAll(configDirectory: config.directory, databasePath: configuration.server.databasePath)
         for case .refused(let reason) in access {
             printToStandardError("lambda-endpoint: \(reason)")
             throw ExitCode(1)
         }
+        let logLevel = configuration.lambda.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = configuration.lambda.logLevel
+            handler.logLevel = logLevel
             return handler
         }
         let logger = Logger(label: "lambda-endpoint")
@@ -28,6 +29,7 @@ struct Serve: AsyncParsableCommand {
         for warning in configuration.warnings {
             logger.warning("Configuration warning", metadata: ["config.warning": "\(warning)"])
         }
+        OpenFileLimit.raiseAndBudget(&configuration, logger: logger)
         let dependencies: EndpointDependencies
         do {
             dependencies = try EndpointDependencies(configuration: configuration, logger: logger)

@@ -123,16 +123,20 @@ public func buildApplication(
     let configuration = dependencies.configuration
     let router = buildRouter(dependencies)
     let server = configuration.server
-    // `.tls` only builds a channel initializer; the configuration was checked at start.
-    let builder = dependencies.serverTLS.flatMap { try? HTTPServerBuilder.tls(.http1(), tlsConfiguration: $0) } ?? .http1()
+    let connections = ConnectionRegistry(capacity: server.connections.maxConnections, logger: logger)
     return Application(
         router: router,
-        server: builder,
+        server: .guardedHTTP1(server.connections, tls: dependencies.serverTLS, registry: connections),
         configuration: .init(address: .hostname(server.host, port: server.port), serverName: "lambda-endpoint"),
         services: [dependencies.supervisor],
         onServerRunning: { channel in
             let port = channel.localAddress?.port
-            logger.info("Endpoint listening", metadata: ["http.host": "\(server.host)", "http.port": "\(port.map(String.init) ?? "?")", "http.tls": "\(server.tls != nil)"])
+            logger.info("Endpoint listening", metadata: [
+                "http.host": "\(server.host)", "http.port": "\(port.map(String.init) ?? "?")", "http.tls": "\(server.tls != nil)",
+                "http.max-connections": "\(server.connections.maxConnections)",
+                "http.idle-timeout-seconds": "\(server.connections.idleTimeoutSeconds)",
+                "http.request-read-timeout-seconds": "\(server.connections.requestReadTimeoutSeconds)",
+            ])
             await onServerRunning(port)
         },
         logger: logger

@@ -26,7 +26,8 @@ public final class ChildProcess: Sendable {
 
     /// Starts the child. `onOutput` gets each block of stdout, `onError` each block of
     /// stderr, both on their reader threads; `onExit` the exit code (128 + signal for a
-    /// signal) after stdout has reached end of file and the child has been reaped.
+    /// signal; -1, with the reason on stderr, if it cannot be read) after stdout has
+    /// reached end of file and the child has been reaped.
     public init(
         executable: String,
         arguments: [String],
@@ -104,7 +105,10 @@ public final class ChildProcess: Sendable {
             // The finished message carries all of stderr: let its reader catch up, but
             // not forever (a grandchild could hold the pipe open).
             _ = stderrDone.wait(timeout: .now() + 5)
-            let code = Self.reap(childPID)
+            let (code, unreadable) = Self.reap(childPID)
+            if let unreadable {
+                Array("\nlambda-endpoint: \(unreadable)\n".utf8).withUnsafeBytes { onError($0) }
+            }
             exitCode.withLock { $0 = code }
             onExit(code)
         }
@@ -161,13 +165,19 @@ public final class ChildProcess: Sendable {
         }
     }
 
-    static func reap(_ pid: pid_t) -> Int32 {
+    /// The child's exit code (128 + signal for a signal). When `waitpid` fails (ECHILD
+    /// when something made the kernel reap the child itself) the status is unknown:
+    /// `TraceRun.unknownExitCode`, as for a run resumed after a restart, with the reason,
+    /// never a made-up code such as a SIGKILL's 137.
+    static func reap(_ pid: pid_t) -> (code: Int32, unreadable: String?) {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return 128 + SIGKILL }
+            if errno != EINTR {
+                return (TraceRun.unknownExitCode, "cannot read the tracer's exit status: \(String(cString: strerror(errno)))")
+            }
         }
         let signal = status & 0x7F
-        return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+        return (signal == 0 ? (status >> 8) & 0xFF : 128 + signal, nil)
     }
 
     static func startThread(name: String, _ body: @escaping @Sendable () -> Void) {

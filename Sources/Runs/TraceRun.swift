@@ -279,7 +279,10 @@ public final class TraceRun: Sendable {
         if let writeError { return writeError }
         if let stopReason { return stopReason }
         guard let exit, exit.code != 0 else { return nil }
-        if exit.code == unknownExitCode { return "the endpoint restarted while the tracer ran; exit status unknown" }
+        if exit.code == unknownExitCode {
+            // The last stderr line says why: ChildProcess.reap's note, or a resumed run's.
+            return TracerStderr.lastMeaningfulLine(exit.stderr) ?? "exit status unknown"
+        }
         let reason = TracerStderr.lastMeaningfulLine(exit.stderr).map { ": \($0)" } ?? ""
         return "tracer exited with code \(exit.code)\(ready ? "" : " before its probes were live")\(reason)"
     }

@@ -32,6 +32,7 @@ struct ConfigTests {
         #expect(configuration.server.port == 3000)
         #expect(configuration.server.databasePath == Self.repositoryConfig + "/lambda.sqlite3")
         #expect(configuration.server.databasePoolSize == 10)
+        #expect(configuration.server.connections == ConnectionSettings(maxConnections: 512, idleTimeoutSeconds: 60, requestReadTimeoutSeconds: 30))
         let lambda = configuration.lambda
         #expect(lambda.rootPassword == nil)
         #expect(lambda.bpfPath == "/usr/bin/bpftrace")
@@ -161,6 +162,10 @@ struct ConfigTests {
         BadCase("host with a space", settings: ["host": "'a b'"], key: "host", problem: "expected an address, a host name or one of *4, *6, *; got \"a b\""),
         BadCase("database not a mapping", settings: ["database": "lambda.sqlite3"], key: "database", problem: "must be a mapping"),
         BadCase("poolsize zero", settings: ["database": "{database: x.sqlite3, poolsize: 0}"], key: "database.poolsize", problem: "must be between 1 and 64, got 0"),
+        BadCase("max-connections zero", settings: ["max-connections": "0"], key: "max-connections", problem: "must be between 1 and 1048576, got 0"),
+        BadCase("idle-timeout-seconds too long", settings: ["idle-timeout-seconds": "3601"], key: "idle-timeout-seconds", problem: "must be between 1 and 3600 seconds, got 3601"),
+        BadCase("request-read-timeout-seconds not a number", settings: ["request-read-timeout-seconds": "soon"], key: "request-read-timeout-seconds", problem: "expected a whole number, got \"soon\""),
+        BadCase("request-read-timeout-seconds zero", settings: ["request-read-timeout-seconds": "0"], key: "request-read-timeout-seconds", problem: "must be between 1 and 3600 seconds, got 0"),
         BadCase("required env missing", settings: ["port": "_env:LAMBDA_TEST_UNSET_PORT"], key: "port", problem: "environment variable LAMBDA_TEST_UNSET_PORT is not set and no default is given"),
         BadCase("bad env name", settings: ["port": "'_env:1BAD:3000'"], key: "port", problem: "'_env:' must be followed by an environment variable name (letters, digits, '_')"),
         BadCase("secret missing", lambda: ["secret": nil], key: "secret", problem: "is required and missing or empty"),

@@ -28,11 +28,22 @@ final class EndpointProcess: @unchecked Sendable {
     let authorization: String
     let user: RunAs
     let environment: [String: String]
+    /// Program and arguments the endpoint is started through (e.g. `prlimit ... --`).
+    let launcher: [String]
+    /// Seconds a request of this test may wait for its answer.
+    var requestTimeout: Double = 60
+    /// Where requests go; a test that must be a new client gives it a session of its own
+    /// (the shared one keeps its connections to the endpoint open between requests).
+    var session = URLSession.shared
     private let binaryDirectory: String
 
     /// Starts the endpoint and waits until it listens. `lambda` overrides keys of
-    /// lambda-settings.yml (platform-url is set to `receiver`).
-    init(as user: RunAs = .root, receiver: LiveReceiver, settings: [String: String?] = [:], lambda: [String: String?] = [:], environment extra: [String: String] = [:]) throws {
+    /// lambda-settings.yml (platform-url is set to `receiver`); `launcher` runs before the
+    /// binary (it must exec it, so the endpoint keeps the launcher's pid).
+    init(
+        as user: RunAs = .root, receiver: LiveReceiver, settings: [String: String?] = [:], lambda: [String: String?] = [:],
+        environment extra: [String: String] = [:], launcher: [String] = []
+    ) throws {
         var lambda = lambda
         lambda["platform-url"] = lambda["platform-url"] ?? receiver.url
         // Tests compare the delivered stream with the run file, so keep it by default.
@@ -45,23 +56,19 @@ final class EndpointProcess: @unchecked Sendable {
         environment.merge(extra) { $1 }
         self.environment = environment
         self.user = user
+        self.launcher = launcher
         if user != .root { try Self.giveDirectory(directory.path, to: user.rawValue) }
-        (process, port) = try Self.launch(binary: binary, directory: directory.path, user: user, environment: environment)
+        (process, port) = try Self.launch(binary: binary, directory: directory.path, user: user, environment: environment, launcher: launcher)
         self.authorization = TestConfigDirectory.endpointUUID
             + "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g"
     }
 
-    static func launch(binary: String, directory: String, user: RunAs, environment: [String: String]) throws -> (SpawnedProcess, Int) {
-        let arguments = ["serve", "--config", directory]
-        let process: SpawnedProcess
-        if user == .root {
-            process = try SpawnedProcess(executable: binary, arguments: arguments, environment: environment)
-        } else {
-            process = try SpawnedProcess(
-                executable: "/usr/bin/setpriv",
-                arguments: ["--reuid", user.rawValue, "--regid", user.rawValue, "--init-groups", "--", binary] + arguments,
-                environment: environment)
+    static func launch(binary: String, directory: String, user: RunAs, environment: [String: String], launcher: [String] = []) throws -> (SpawnedProcess, Int) {
+        var command = launcher + [binary, "serve", "--config", directory]
+        if user != .root {
+            command = ["/usr/bin/setpriv", "--reuid", user.rawValue, "--regid", user.rawValue, "--init-groups", "--"] + command
         }
+        let process = try SpawnedProcess(executable: command[0], arguments: Array(command.dropFirst()), environment: environment)
         guard process.waitForStandardError(timeout: 30, until: { $0.contains("Endpoint listening") }),
               let port = Self.port(in: process.standardError)
         else {
@@ -74,7 +81,7 @@ final class EndpointProcess: @unchecked Sendable {
     /// previous process has exited or was killed).
     func restart() throws {
         process.waitForExit(timeout: 30)
-        (process, port) = try Self.launch(binary: binaryDirectory + "/lambda-endpoint", directory: directory.path, user: user, environment: environment)
+        (process, port) = try Self.launch(binary: binaryDirectory + "/lambda-endpoint", directory: directory.path, user: user, environment: environment, launcher: launcher)
     }
 
     /// Resident memory of the endpoint process, from /proc.
@@ -147,12 +154,13 @@ final class EndpointProcess: @unchecked Sendable {
     func request(_ method: String, _ path: String, json: String? = nil) async throws -> Answer {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
+        request.timeoutInterval = requestTimeout
         request.setValue(authorization, forHTTPHeaderField: "Authorization")
         if let json {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             request.httpBody = Data(json.utf8)
         }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (data, response) = try await session.data(for: request)
         let http = response as? HTTPURLResponse
         return Answer(status: http?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self), contentType: http?.value(forHTTPHeaderField: "Content-Type"))
     }

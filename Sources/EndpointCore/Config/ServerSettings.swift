@@ -10,21 +10,27 @@ public struct ServerSettings: Sendable, Equatable {
     public var databasePoolSize: Int
     /// Serve HTTPS with this certificate chain and key (PEM); nil: plain HTTP.
     public var tls: TLSFiles?
+    /// How many connections may be open, and how long one may idle or trickle.
+    public var connections: ConnectionSettings
 
     public struct TLSFiles: Sendable, Equatable {
         public var certificatePath: String
         public var keyPath: String
     }
 
-    public init(host: String, port: Int, databasePath: String, databasePoolSize: Int, tls: TLSFiles? = nil) {
+    public init(
+        host: String, port: Int, databasePath: String, databasePoolSize: Int, tls: TLSFiles? = nil,
+        connections: ConnectionSettings = ConnectionSettings()
+    ) {
         self.host = host
         self.port = port
         self.databasePath = databasePath
         self.databasePoolSize = databasePoolSize
         self.tls = tls
+        self.connections = connections
     }
 
-    static let knownKeys: Set<String> = ["host", "port", "database", "tls-certificate", "tls-key"]
+    static let knownKeys: Set<String> = Set(["host", "port", "database", "tls-certificate", "tls-key"]).union(ConnectionSettings.knownKeys)
     static let knownDatabaseKeys: Set<String> = ["database", "poolsize"]
 
     /// Reads the section; a relative database path is taken relative to `configDirectory`
@@ -53,6 +59,7 @@ public struct ServerSettings: Sendable, Equatable {
         case (_, nil):
             throw section.error("tls-key", "is required when tls-certificate is set (both or neither)")
         }
+        self.connections = try ConnectionSettings(section: section)
     }
 
     static func resolve(_ path: String, in configDirectory: String) -> String {

@@ -1,0 +1,124 @@
+import Logging
+import NIOCore
+
+/// First handler of every connection's pipeline (before TLS, so it sees the raw
+/// bytes): registers the connection with the `ConnectionRegistry` (closing the one
+/// chosen to make room), stamps its activity on every read, and closes it when a
+/// request has not arrived whole within `request-read-timeout-seconds` of its first
+/// byte.
+///
+/// The read deadline is what stops a slowloris: Hummingbird's idle timer restarts on
+/// every request part it decodes, so a body sent a byte at a time never looks idle,
+/// and a head or TLS handshake sent that way is only caught by the (longer) idle timeout.
+/// `RequestBoundaryHandler`, behind the HTTP decoder, says when a request has arrived
+/// whole and when its answer is written.
+final class ConnectionGuardHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let registry: ConnectionRegistry
+    private let requestReadTimeout: TimeAmount
+    private let logger: Logger
+    private var tracked: TrackedConnection?
+    private var readDeadline: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
+    /// Requests that arrived whole, and answers written. Counted rather than flagged: an
+    /// answer may be written before its request has arrived (a 401 or 413 sent without
+    /// reading the body), and pipelined requests wait behind one another.
+    private var requestsArrived = 0
+    private var answersFinished = 0
+
+    init(registry: ConnectionRegistry, requestReadTimeout: TimeAmount, logger: Logger) {
+        self.registry = registry
+        self.requestReadTimeout = requestReadTimeout
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { admit(context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        leave()
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        admit(context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        leave()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        tracked?.markActive()
+        armReadDeadline()
+        context.fireChannelRead(data)
+    }
+
+    // MARK: - From RequestBoundaryHandler
+
+    /// A request head was decoded (it may have come with the previous request's bytes,
+    /// so the read that carried it may not have armed the deadline for it).
+    func requestHeadArrived() {
+        armReadDeadline()
+    }
+
+    /// The request's last part was decoded: it is being answered now.
+    func requestArrived() {
+        readDeadline?.cancel()
+        readDeadline = nil
+        requestsArrived += 1
+        tracked?.isAnswering = requestsArrived > answersFinished
+    }
+
+    /// The answer's last part was written: the connection waits for its next request.
+    func answerFinished() {
+        answersFinished += 1
+        tracked?.isAnswering = requestsArrived > answersFinished
+        tracked?.markActive()
+    }
+
+    // MARK: -
+
+    private func admit(_ context: ChannelHandlerContext) {
+        guard tracked == nil else { return }
+        let connection = TrackedConnection(channel: context.channel)
+        tracked = connection
+        switch registry.admit(connection) {
+        case .admitted:
+            break
+        case .admittedClosing(let victim):
+            logger.debug("Closing the least recently active connection to make room", metadata: ["http.peer": "\(victim.channel.remoteAddress.map { "\($0)" } ?? "?")"])
+            victim.channel.close(promise: nil)
+        case .refused:
+            tracked = nil
+            context.close(promise: nil)
+        }
+    }
+
+    private func leave() {
+        readDeadline?.cancel()
+        readDeadline = nil
+        if let tracked { registry.remove(tracked) }
+        tracked = nil
+    }
+
+    private func armReadDeadline() {
+        guard readDeadline == nil, let context else { return }
+        readDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: requestReadTimeout) { [self] in
+            readDeadline = nil
+            logger.debug(
+                "Closing a connection whose request did not arrive in time",
+                metadata: ["http.peer": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")", "http.request-read-timeout": "\(requestReadTimeout)"])
+            context.close(promise: nil)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension ConnectionGuardHandler: Sendable {}
