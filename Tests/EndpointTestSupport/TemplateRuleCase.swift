@@ -23,6 +23,20 @@ public struct TemplateRuleCase: CustomTestStringConvertible, Sendable {
         return template
     }
 
+    /// The caps of the numeric variables, written out here rather than read from the
+    /// allow-list, so that a cap changed by mistake fails the tests.
+    public static let numericCaps: [(name: String, cap: Int)] = [
+        ("BPFTRACE_PERF_RB_PAGES", 4096), ("BPFTRACE_LOG_SIZE", 16_777_216), ("BPFTRACE_MAP_KEYS_MAX", 65536),
+        ("BPFTRACE_MAX_PROBES", 4096), ("BPFTRACE_MAX_BPF_PROGS", 4096), ("BPFTRACE_CAT_BYTES_MAX", 65536), ("BPFTRACE_STRLEN", 200),
+    ]
+
+    /// `name` set one over its cap.
+    static func overCap(_ name: String, _ cap: Int) -> TemplateRuleCase {
+        TemplateRuleCase(
+            name: "\(name) over its cap", change: { $0.environment = [name]; $0.value = ["\(cap + 1)"] },
+            field: "value[0]", reason: "'\(cap + 1)' is not valid for \(name): expected a whole number from 1 to \(cap)")
+    }
+
     public static let all: [TemplateRuleCase] = [
         // process
         TemplateRuleCase(name: "relative process", change: { $0.process = "bin/bash" }, field: "process", reason: "must be an absolute path, got 'bin/bash'"),
@@ -59,7 +73,7 @@ public struct TemplateRuleCase: CustomTestStringConvertible, Sendable {
         TemplateRuleCase(name: "PATH", change: { $0.environment = ["PATH"]; $0.value = ["/tmp"] }, field: "environment[0]", reason: "'PATH' is not allowed for BPF (allowed: BPFTRACE_CACHE_USER_SYMBOLS, BPFTRACE_CAT_BYTES_MAX, BPFTRACE_LOG_SIZE, BPFTRACE_MAP_KEYS_MAX, BPFTRACE_MAX_BPF_PROGS, BPFTRACE_MAX_PROBES, BPFTRACE_NO_CPP_DEMANGLE, BPFTRACE_NO_USER_SYMBOLS, BPFTRACE_PERF_RB_PAGES, BPFTRACE_STRLEN)"),
         TemplateRuleCase(name: "BPFTRACE_BTF names a file", change: { $0.environment = ["BPFTRACE_BTF"]; $0.value = ["/tmp/x"] }, field: "environment[0]", reason: "'BPFTRACE_BTF' is not allowed for BPF (allowed: BPFTRACE_CACHE_USER_SYMBOLS, BPFTRACE_CAT_BYTES_MAX, BPFTRACE_LOG_SIZE, BPFTRACE_MAP_KEYS_MAX, BPFTRACE_MAX_BPF_PROGS, BPFTRACE_MAX_PROBES, BPFTRACE_NO_CPP_DEMANGLE, BPFTRACE_NO_USER_SYMBOLS, BPFTRACE_PERF_RB_PAGES, BPFTRACE_STRLEN)"),
         TemplateRuleCase(name: "BPF variable on a STAP template", change: { $0.traceType = ["BPF", "STAP"]; $0.options = [] }, field: "environment[0]", reason: "'BPFTRACE_STRLEN' is not allowed for STAP (allowed: none)"),
-        TemplateRuleCase(name: "value not a number", change: { $0.value = ["128", "lots"] }, field: "value[1]", reason: "'lots' is not valid for BPFTRACE_PERF_RB_PAGES: expected a whole number from 1 to 1048576"),
+        TemplateRuleCase(name: "value not a number", change: { $0.value = ["128", "lots"] }, field: "value[1]", reason: "'lots' is not valid for BPFTRACE_PERF_RB_PAGES: expected a whole number from 1 to 4096"),
         TemplateRuleCase(name: "value with shell text", change: { $0.value = ["1; rm -rf /", "1"] }, field: "value[0]", reason: "'1; rm -rf /' is not valid for BPFTRACE_STRLEN: expected a whole number from 1 to 200"),
         TemplateRuleCase(name: "value out of range", change: { $0.value = ["201", "1"] }, field: "value[0]", reason: "'201' is not valid for BPFTRACE_STRLEN: expected a whole number from 1 to 200"),
         TemplateRuleCase(name: "flag value", change: { $0.environment = ["BPFTRACE_NO_CPP_DEMANGLE"]; $0.value = ["yes"] }, field: "value[0]", reason: "'yes' is not valid for BPFTRACE_NO_CPP_DEMANGLE: expected 0 or 1"),
@@ -75,5 +89,5 @@ public struct TemplateRuleCase: CustomTestStringConvertible, Sendable {
         TemplateRuleCase(name: "option glued with value", change: { $0.options = ["-k -e x"] }, field: "options[0]", reason: "'-k -e x' is not allowed for BPF (allowed: -k -kk -v -q --no-warnings)"),
         TemplateRuleCase(name: "option twice", change: { $0.options = ["-k", "-k"] }, field: "options[1]", reason: "'-k' is listed twice"),
         TemplateRuleCase(name: "too many options", change: { $0.options = Array(repeating: "-k", count: 17) }, field: "options", reason: "lists 17 options; at most 16 are allowed"),
-    ]
+    ] + numericCaps.map { overCap($0.name, $0.cap) }
 }
