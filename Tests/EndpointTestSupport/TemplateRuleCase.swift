@@ -23,6 +23,9 @@ public struct TemplateRuleCase: CustomTestStringConvertible, Sendable {
         return template
     }
 
+    /// The reason a path under /proc, /sys or /dev is refused.
+    static let kernelInterface = "is a kernel interface (under /proc, /sys or /dev, also through a symlink), not a program"
+
     /// The caps of the numeric variables, written out here rather than read from the
     /// allow-list, so that a cap changed by mistake fails the tests.
     public static let numericCaps: [(name: String, cap: Int)] = [
@@ -49,7 +52,11 @@ public struct TemplateRuleCase: CustomTestStringConvertible, Sendable {
         TemplateRuleCase(name: "process with //", change: { $0.process = "/usr//bin/bash" }, field: "process", reason: "must be a plain path without '.', '..' or '//' components, got '/usr//bin/bash'"),
         TemplateRuleCase(name: "process missing", change: { $0.process = "/no/such/binary" }, field: "process", reason: "'/no/such/binary' does not exist on this endpoint"),
         TemplateRuleCase(name: "process a directory", change: { $0.process = "/usr/bin" }, field: "process", reason: "'/usr/bin' is not a regular file"),
-        TemplateRuleCase(name: "process a device", change: { $0.process = "/dev/null" }, field: "process", reason: "'/dev/null' is not a regular file"),
+        TemplateRuleCase(name: "process a device", change: { $0.process = "/dev/null" }, field: "process", reason: "'/dev/null' \(kernelInterface)"),
+        TemplateRuleCase(name: "process /dev/zero", change: { $0.process = "/dev/zero" }, field: "process", reason: "'/dev/zero' \(kernelInterface)"),
+        TemplateRuleCase(name: "process /proc/self/exe", change: { $0.process = "/proc/self/exe" }, field: "process", reason: "'/proc/self/exe' \(kernelInterface)"),
+        TemplateRuleCase(name: "process a /sys file", change: { $0.process = "/sys/kernel/notes" }, field: "process", reason: "'/sys/kernel/notes' \(kernelInterface)"),
+        TemplateRuleCase(name: "process not ELF", change: { $0.process = "/etc/passwd" }, field: "process", reason: "'/etc/passwd' is not an ELF binary"),
         TemplateRuleCase(name: "process too long", change: { $0.process = "/" + String(repeating: "a", count: 1024) }, field: "process", reason: "is longer than 1024 bytes"),
         // functions
         TemplateRuleCase(name: "no functions", change: { $0.functions = [] }, field: "functions", reason: "must list at least one function"),
