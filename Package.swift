@@ -115,7 +115,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Helpers shared by the test targets (temporary config directories).
+        // Helpers shared by the test targets: temporary config directories, the template
+        // rule cases, spawned processes, certificates, deadlines.
         .target(
             name: "EndpointTestSupport",
             dependencies: ["EndpointCore"],
@@ -165,7 +166,7 @@ let package = Package(
         // The reference receiver's parsing and reassembly, without a network.
         .testTarget(
             name: "SubmitReceiverTests",
-            dependencies: ["SubmitReceiver", "EndpointCore", "Submitter"]
+            dependencies: ["SubmitReceiver", "EndpointCore", "Submitter", "EndpointTestSupport"]
         ),
         // Runs the built `lambda-endpoint` binary as an operator would.
         .testTarget(

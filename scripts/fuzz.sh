@@ -4,8 +4,8 @@
 # - requests: JSON decoding of every request body, the request and template rules, and
 #   for an accepted template its tracer programs, argv and environment
 #   (Fuzz/requests/RequestFuzzer.swift);
-# - elf: the ELF symbol reader that `POST /trace/start` runs over the template's binary
-#   (Fuzz/elf/ELFSymbolsFuzzer.swift);
+# - elf: the ELF symbol reader that `POST /trace/start` runs over the template's binary,
+#   driven from bytes in memory (Fuzz/elf/ELFSymbolsFuzzer.swift);
 # - auth: the Authorization header's parser, the argon2 parameter caps and libargon2's
 #   decoder of the presented hash (Fuzz/auth/AuthHeaderFuzzer.swift).
 #
@@ -33,12 +33,17 @@ request_sources=(
     Sources/EndpointCore/Validation/*.swift
     Sources/EndpointCore/Tracing/TracerProgram.swift
     Sources/EndpointCore/Tracing/TracerInvocation.swift
+    Sources/EndpointCore/Tracing/ELFFunctionSymbols.swift
+    Sources/EndpointCore/Tracing/ELFByteSource.swift
+    Sources/EndpointCore/Tracing/BinaryFile.swift
     Tests/EndpointTestSupport/AcceptedTemplateInvariants.swift
     Fuzz/requests/RequestFuzzer.swift
     Fuzz/PropertyFailure.swift
 )
 elf_sources=(
     Sources/EndpointCore/Tracing/ELFFunctionSymbols.swift
+    Sources/EndpointCore/Tracing/ELFByteSource.swift
+    Sources/EndpointCore/Tracing/BinaryFile.swift
     Fuzz/elf/ELFSymbolsFuzzer.swift
     Fuzz/PropertyFailure.swift
 )

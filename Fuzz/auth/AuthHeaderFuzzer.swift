@@ -1,3 +1,4 @@
+import CArgon2
 import Foundation
 
 // libFuzzer harness over the Authorization header, the one input every client reaches
@@ -7,8 +8,9 @@ import Foundation
 //
 // Properties: a value is either refused by the parser or split exactly into the uuid
 // and the encoded hash, with parameters as written (decimal, at most 10 digits); a hash
-// within the caps is handed to libargon2, which must not crash, and verifies only with
-// the parameters of a real hash of the secret (the seed corpus holds two).
+// within the caps is handed to libargon2, which must not crash, verifies only with
+// the parameters of a real hash of the secret (the seed corpus holds two), and verifies
+// exactly when libargon2's own `argon2_verify` (its decoder) verifies it.
 
 /// Small caps keep each verification under a millisecond, so the fuzzer stays fast; the
 /// endpoint's defaults (65536 KiB, t=10, p=8) change only the cost, not the parsing.
@@ -33,6 +35,11 @@ public func lambdaFuzzOneInput(_ start: UnsafePointer<UInt8>, _ count: Int) -> C
     if !hash.encoded.hasPrefix("$\(hash.variant.rawValue)$") { propertyFailed("variant \(hash.variant) is not the one written") }
     guard hash.excess(over: caps) == nil else { return 0 }
     let verified = Argon2.verify(encoded: hash.encoded, password: secret, variant: hash.variant)
+    // Argon2.verify decodes the text itself (to compute on one thread); it must answer
+    // what libargon2's own decoder and verification answer.
+    let secretBytes = Array(secret.utf8)
+    let libraryVerified = argon2_verify(hash.encoded, secretBytes, secretBytes.count, hash.variant.cType) == ARGON2_OK.rawValue
+    if verified != libraryVerified { propertyFailed("\(hash.encoded): Argon2.verify says \(verified), argon2_verify \(libraryVerified)") }
     let parameters = "\(hash.variant.rawValue) v=\(hash.version.map(String.init) ?? "none") m=\(hash.memoryKiB) t=\(hash.timeCost) p=\(hash.parallelism)"
     if verified && !seededParameters.contains(parameters) { propertyFailed("\(hash.encoded) verified with parameters \(parameters) of no seeded hash") }
     return 0

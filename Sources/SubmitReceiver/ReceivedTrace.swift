@@ -7,7 +7,7 @@ public struct ReceivedTrace: Codable, Sendable, Equatable {
         case receiving
         /// Every chunk 0..<n arrived, `finished` with code 0.
         case complete
-        /// `finished` arrived but chunks are missing.
+        /// `finished` arrived but chunks are missing, conflict or were refused.
         case incomplete
         /// `finished` arrived with a non-zero code.
         case failed
@@ -23,8 +23,14 @@ public struct ReceivedTrace: Codable, Sendable, Equatable {
     public var duplicates = 0
     /// Chunk numbers that arrived twice with different bytes.
     public var conflicts: [Int] = []
-    /// Chunk numbers missing when `finished` arrived.
+    /// Chunk numbers missing when `finished` arrived, below the highest chunk received
+    /// (the first `SubmitStore.maxListedGaps` of them).
     public var gaps: [Int] = []
+    /// How many chunk numbers are missing in all (`gaps` may list fewer).
+    public var missingChunks = 0
+    /// Chunks refused with 400 because they were too far ahead of a gap (see
+    /// `SubmitStore.maxChunksAhead`): the stream cannot be complete.
+    public var refusedChunks = 0
     /// Chunks other than the last whose size differs from chunk 0's (every chunk but
     /// the last must be exactly `submit-chunk-size` bytes).
     public var irregularChunks: [Int] = []

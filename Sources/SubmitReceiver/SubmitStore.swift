@@ -15,18 +15,44 @@ public actor SubmitStore {
         case finished(trace: String, stderr: String, code: Int32)
     }
 
-    public enum Rejection: Error, Equatable {
+    public enum Rejection: Error, Equatable, CustomStringConvertible {
         case badTraceName
         case negativeChunkNumber
+        /// `no` is `maxChunksAhead` or more past the next chunk expected.
+        case chunkTooFarAhead(no: Int, next: Int)
+        /// Holding the chunk ahead of a gap would pass `maxPendingBytes`.
+        case tooManyPendingBytes(no: Int)
+
+        public var description: String {
+            switch self {
+            case .badTraceName: return "trace: not a usable trace name"
+            case .negativeChunkNumber: return "no: must not be negative"
+            case let .chunkTooFarAhead(no, next):
+                return "no: chunk \(no) is \(SubmitStore.maxChunksAhead) or more ahead of the next expected chunk \(next); refused"
+            case let .tooManyPendingBytes(no):
+                return "no: chunk \(no) arrived ahead of a gap, and the chunks already held there reach \(SubmitStore.maxPendingBytes >> 20) MiB; refused"
+            }
+        }
     }
+
+    /// Chunks that arrive ahead of a gap are held in memory until it fills, so how far
+    /// ahead one may be and how much is held are bounded: without it one chunk numbered
+    /// 10^15 made `finished` walk 10^15 numbers. 65536 chunks is 3.2 GB of output
+    /// at the default 51200-byte chunks, far more than any retry window of the
+    /// endpoint; 256 MiB is what one stream may hold ahead.
+    public static let maxChunksAhead = 65536
+    public static let maxPendingBytes = 256 << 20
+    /// `ReceivedTrace.gaps` lists at most this many numbers; `missingChunks` counts all.
+    public static let maxListedGaps = 1000
 
     struct Stream {
         var info: ReceivedTrace
         var file: FileHandle
         /// Offset and length of each appended chunk, to compare retransmissions.
         var extents: [(offset: Int64, length: Int)] = []
-        /// Chunks that arrived ahead of a gap.
+        /// Chunks that arrived ahead of a gap, and their bytes.
         var pending: [Int: Data] = [:]
+        var pendingBytes = 0
     }
 
     public nonisolated let directory: String
@@ -77,14 +103,24 @@ public actor SubmitStore {
                 }
                 try stream.file.seekToEnd()
             } else if no > stream.info.chunks {
-                if let earlier = stream.pending[no], earlier != bytes {
-                    if !stream.info.conflicts.contains(no) { stream.info.conflicts.append(no) }
+                if let earlier = stream.pending[no] {
+                    if earlier != bytes, !stream.info.conflicts.contains(no) { stream.info.conflicts.append(no) }
                 } else {
+                    guard no - stream.info.chunks < Self.maxChunksAhead else {
+                        stream.info.refusedChunks += 1
+                        throw Rejection.chunkTooFarAhead(no: no, next: stream.info.chunks)
+                    }
+                    guard stream.pendingBytes + bytes.count <= Self.maxPendingBytes else {
+                        stream.info.refusedChunks += 1
+                        throw Rejection.tooManyPendingBytes(no: no)
+                    }
                     stream.pending[no] = bytes
+                    stream.pendingBytes += bytes.count
                 }
             } else {
                 try append(bytes, to: &stream)
                 while let next = stream.pending.removeValue(forKey: stream.info.chunks) {
+                    stream.pendingBytes -= next.count
                     try append(next, to: &stream)
                     irregular = true
                 }
@@ -96,12 +132,11 @@ public actor SubmitStore {
             if !stream.info.started { stream.info.protocolErrors.append("finished before start") }
             stream.info.code = code
             stream.info.stderr = stderr
-            let highest = max(stream.info.chunks, (stream.pending.keys.max() ?? -1) + 1)
-            stream.info.gaps = (stream.info.chunks..<highest).filter { stream.pending[$0] == nil }
+            (stream.info.gaps, stream.info.missingChunks) = Self.gaps(after: stream.info.chunks, pending: stream.pending.keys)
             stream.info.firstChunkBytes = stream.extents.first?.length
             stream.info.irregularChunks = stream.extents.dropLast().enumerated()
                 .filter { $0.element.length != stream.extents[0].length }.map(\.offset)
-            if !stream.info.gaps.isEmpty || !stream.info.conflicts.isEmpty {
+            if stream.info.missingChunks > 0 || !stream.info.conflicts.isEmpty || stream.info.refusedChunks > 0 {
                 stream.info.verdict = .incomplete
             } else {
                 stream.info.verdict = code == 0 ? .complete : .failed
@@ -109,6 +144,21 @@ public actor SubmitStore {
             try stream.file.synchronize()
             return try store(stream)
         }
+    }
+
+    /// The numbers missing from `next` up to the highest chunk held ahead: at most
+    /// `maxListedGaps` of them listed, all counted. Walks the chunks held, not the
+    /// numbers between them.
+    static func gaps(after next: Int, pending: some Collection<Int>) -> (listed: [Int], count: Int) {
+        var listed: [Int] = [], count = 0, expected = next
+        for no in pending.sorted() {
+            count += no - expected
+            if listed.count < maxListedGaps {
+                listed += expected..<min(no, expected + maxListedGaps - listed.count)
+            }
+            expected = no + 1
+        }
+        return (listed, count)
     }
 
     public func traces() -> [ReceivedTrace] {

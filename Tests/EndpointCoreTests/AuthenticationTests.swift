@@ -19,6 +19,9 @@ enum Argon2Vectors {
     static let overTimeCap = "$argon2i$v=19$m=256,t=11,p=1$dGltZWNvc3RzYWx0$MZcbTv2uEqjvyskzsKjyh56Yn3wEkcWgZSq3lNvssz4"
 
     static func header(_ hash: String, uuid: String = TestConfigDirectory.endpointUUID) -> String { uuid + hash }
+
+    /// The 401 text for a wrong uuid and for a wrong hash alike.
+    static let notThisEndpoint = "Authorization header does not verify for this endpoint (wrong endpoint uuid or secret)"
 }
 
 @Suite("argon2 and the Authorization header")
@@ -103,8 +106,12 @@ struct AuthenticationTests {
             ("garbage", "malformed Authorization header: expected <endpoint-uuid><argon2 encoded hash>"),
             ("Bearer " + Argon2Vectors.header(Argon2Vectors.argon2i), "malformed Authorization header: expected <endpoint-uuid><argon2 encoded hash>"),
             (TestConfigDirectory.endpointUUID, "malformed Authorization header: expected <endpoint-uuid><argon2 encoded hash>"),
-            (Argon2Vectors.header(Argon2Vectors.argon2i, uuid: otherUUID), "Authorization header names another endpoint uuid"),
-            (Argon2Vectors.header(Argon2Vectors.wrongSecret), "Authorization hash does not verify against this endpoint's secret"),
+            // One answer whichever part is wrong: a client guessing uuids learns nothing.
+            (Argon2Vectors.header(Argon2Vectors.argon2i, uuid: otherUUID), Argon2Vectors.notThisEndpoint),
+            (Argon2Vectors.header(Argon2Vectors.wrongSecret), Argon2Vectors.notThisEndpoint),
+            (Argon2Vectors.header(Argon2Vectors.wrongSecret, uuid: otherUUID), Argon2Vectors.notThisEndpoint),
+            // The caps are checked before the uuid too.
+            (Argon2Vectors.header(Argon2Vectors.overTimeCap, uuid: otherUUID), "Authorization hash refused: t=11 exceeds this endpoint's limit of 10"),
             (String(repeating: "a", count: 513), "Authorization header is longer than 512 bytes"),
             (Argon2Vectors.header(Argon2Vectors.overMemoryCap), "Authorization hash refused: m=131072 exceeds this endpoint's limit of 65536 KiB"),
             (Argon2Vectors.header(Argon2Vectors.overTimeCap), "Authorization hash refused: t=11 exceeds this endpoint's limit of 10"),
@@ -194,6 +201,6 @@ struct AuthenticationTests {
         }
         #expect(outcomes.filter { $0 == .accepted }.count == 1)
         #expect(outcomes.contains(.busy))
-        #expect(outcomes.filter { $0 == .busy }.count + outcomes.filter { $0 == .rejected("Authorization hash does not verify against this endpoint's secret") }.count == 24)
+        #expect(outcomes.filter { $0 == .busy }.count + outcomes.filter { $0 == .rejected(Argon2Vectors.notThisEndpoint) }.count == 24)
     }
 }

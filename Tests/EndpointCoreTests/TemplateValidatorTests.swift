@@ -31,6 +31,17 @@ struct TemplateValidatorTests {
         #expect(error == TemplateValidationError(field: rule.field, reason: rule.reason))
     }
 
+    @Test("Each numeric variable accepts 1 and its cap, and each has its cap under test (one over it is refused: TemplateRuleCase.all, also over HTTP)")
+    func numericCaps() throws {
+        let numeric = TracerAllowList.bpftrace.environment.filter { if case .number = $0.value { true } else { false } }.keys.sorted()
+        #expect(numeric == TemplateRuleCase.numericCaps.map(\.name).sorted(), "every numeric variable has a cap under test")
+        for (name, cap) in TemplateRuleCase.numericCaps {
+            for value in [1, cap] {
+                try TemplateValidator().validate(TraceTemplate(process: "/bin/bash", functions: ["xmalloc"], environment: [name], value: ["\(value)"], traceType: ["BPF"]))
+            }
+        }
+    }
+
     @Test("The spec's minimum allow-list entries are present")
     func specMinimumAllowList() {
         #expect(TracerAllowList.bpftrace.options.contains("-k"))

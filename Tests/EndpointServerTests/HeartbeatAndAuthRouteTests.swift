@@ -34,8 +34,9 @@ struct HeartbeatAndAuthRouteTests {
         let headers: [(HTTPFields, String)] = [
             ([:], "missing Authorization header"),
             ([.authorization: "garbage"], "malformed Authorization header: expected <endpoint-uuid><argon2 encoded hash>"),
-            ([.authorization: wrongUUID], "Authorization header names another endpoint uuid"),
-            ([.authorization: wrongSecret], "Authorization hash does not verify against this endpoint's secret"),
+            // The same text for both: it must not tell a guessed uuid is this endpoint's.
+            ([.authorization: wrongUUID], "Authorization header does not verify for this endpoint (wrong endpoint uuid or secret)"),
+            ([.authorization: wrongSecret], "Authorization header does not verify for this endpoint (wrong endpoint uuid or secret)"),
         ]
         let routes: [(String, HTTPRequest.Method)] = [("/traces", .get), ("/trace", .put), ("/trace/remove", .post)]
         try await endpoint.application().test(.router) { client in

@@ -23,6 +23,23 @@ public struct TemplateRuleCase: CustomTestStringConvertible, Sendable {
         return template
     }
 
+    /// The reason a path under /proc, /sys or /dev is refused.
+    static let kernelInterface = "is a kernel interface (under /proc, /sys or /dev, also through a symlink), not a program"
+
+    /// The caps of the numeric variables, written out here rather than read from the
+    /// allow-list, so that a cap changed by mistake fails the tests.
+    public static let numericCaps: [(name: String, cap: Int)] = [
+        ("BPFTRACE_PERF_RB_PAGES", 4096), ("BPFTRACE_LOG_SIZE", 16_777_216), ("BPFTRACE_MAP_KEYS_MAX", 65536),
+        ("BPFTRACE_MAX_PROBES", 4096), ("BPFTRACE_MAX_BPF_PROGS", 4096), ("BPFTRACE_CAT_BYTES_MAX", 65536), ("BPFTRACE_STRLEN", 200),
+    ]
+
+    /// `name` set one over its cap.
+    static func overCap(_ name: String, _ cap: Int) -> TemplateRuleCase {
+        TemplateRuleCase(
+            name: "\(name) over its cap", change: { $0.environment = [name]; $0.value = ["\(cap + 1)"] },
+            field: "value[0]", reason: "'\(cap + 1)' is not valid for \(name): expected a whole number from 1 to \(cap)")
+    }
+
     public static let all: [TemplateRuleCase] = [
         // process
         TemplateRuleCase(name: "relative process", change: { $0.process = "bin/bash" }, field: "process", reason: "must be an absolute path, got 'bin/bash'"),
@@ -35,7 +52,11 @@ public struct TemplateRuleCase: CustomTestStringConvertible, Sendable {
         TemplateRuleCase(name: "process with //", change: { $0.process = "/usr//bin/bash" }, field: "process", reason: "must be a plain path without '.', '..' or '//' components, got '/usr//bin/bash'"),
         TemplateRuleCase(name: "process missing", change: { $0.process = "/no/such/binary" }, field: "process", reason: "'/no/such/binary' does not exist on this endpoint"),
         TemplateRuleCase(name: "process a directory", change: { $0.process = "/usr/bin" }, field: "process", reason: "'/usr/bin' is not a regular file"),
-        TemplateRuleCase(name: "process a device", change: { $0.process = "/dev/null" }, field: "process", reason: "'/dev/null' is not a regular file"),
+        TemplateRuleCase(name: "process a device", change: { $0.process = "/dev/null" }, field: "process", reason: "'/dev/null' \(kernelInterface)"),
+        TemplateRuleCase(name: "process /dev/zero", change: { $0.process = "/dev/zero" }, field: "process", reason: "'/dev/zero' \(kernelInterface)"),
+        TemplateRuleCase(name: "process /proc/self/exe", change: { $0.process = "/proc/self/exe" }, field: "process", reason: "'/proc/self/exe' \(kernelInterface)"),
+        TemplateRuleCase(name: "process a /sys file", change: { $0.process = "/sys/kernel/notes" }, field: "process", reason: "'/sys/kernel/notes' \(kernelInterface)"),
+        TemplateRuleCase(name: "process not ELF", change: { $0.process = "/etc/passwd" }, field: "process", reason: "'/etc/passwd' is not an ELF binary"),
         TemplateRuleCase(name: "process too long", change: { $0.process = "/" + String(repeating: "a", count: 1024) }, field: "process", reason: "is longer than 1024 bytes"),
         // functions
         TemplateRuleCase(name: "no functions", change: { $0.functions = [] }, field: "functions", reason: "must list at least one function"),
@@ -59,7 +80,7 @@ public struct TemplateRuleCase: CustomTestStringConvertible, Sendable {
         TemplateRuleCase(name: "PATH", change: { $0.environment = ["PATH"]; $0.value = ["/tmp"] }, field: "environment[0]", reason: "'PATH' is not allowed for BPF (allowed: BPFTRACE_CACHE_USER_SYMBOLS, BPFTRACE_CAT_BYTES_MAX, BPFTRACE_LOG_SIZE, BPFTRACE_MAP_KEYS_MAX, BPFTRACE_MAX_BPF_PROGS, BPFTRACE_MAX_PROBES, BPFTRACE_NO_CPP_DEMANGLE, BPFTRACE_NO_USER_SYMBOLS, BPFTRACE_PERF_RB_PAGES, BPFTRACE_STRLEN)"),
         TemplateRuleCase(name: "BPFTRACE_BTF names a file", change: { $0.environment = ["BPFTRACE_BTF"]; $0.value = ["/tmp/x"] }, field: "environment[0]", reason: "'BPFTRACE_BTF' is not allowed for BPF (allowed: BPFTRACE_CACHE_USER_SYMBOLS, BPFTRACE_CAT_BYTES_MAX, BPFTRACE_LOG_SIZE, BPFTRACE_MAP_KEYS_MAX, BPFTRACE_MAX_BPF_PROGS, BPFTRACE_MAX_PROBES, BPFTRACE_NO_CPP_DEMANGLE, BPFTRACE_NO_USER_SYMBOLS, BPFTRACE_PERF_RB_PAGES, BPFTRACE_STRLEN)"),
         TemplateRuleCase(name: "BPF variable on a STAP template", change: { $0.traceType = ["BPF", "STAP"]; $0.options = [] }, field: "environment[0]", reason: "'BPFTRACE_STRLEN' is not allowed for STAP (allowed: none)"),
-        TemplateRuleCase(name: "value not a number", change: { $0.value = ["128", "lots"] }, field: "value[1]", reason: "'lots' is not valid for BPFTRACE_PERF_RB_PAGES: expected a whole number from 1 to 1048576"),
+        TemplateRuleCase(name: "value not a number", change: { $0.value = ["128", "lots"] }, field: "value[1]", reason: "'lots' is not valid for BPFTRACE_PERF_RB_PAGES: expected a whole number from 1 to 4096"),
         TemplateRuleCase(name: "value with shell text", change: { $0.value = ["1; rm -rf /", "1"] }, field: "value[0]", reason: "'1; rm -rf /' is not valid for BPFTRACE_STRLEN: expected a whole number from 1 to 200"),
         TemplateRuleCase(name: "value out of range", change: { $0.value = ["201", "1"] }, field: "value[0]", reason: "'201' is not valid for BPFTRACE_STRLEN: expected a whole number from 1 to 200"),
         TemplateRuleCase(name: "flag value", change: { $0.environment = ["BPFTRACE_NO_CPP_DEMANGLE"]; $0.value = ["yes"] }, field: "value[0]", reason: "'yes' is not valid for BPFTRACE_NO_CPP_DEMANGLE: expected 0 or 1"),
@@ -75,5 +96,5 @@ public struct TemplateRuleCase: CustomTestStringConvertible, Sendable {
         TemplateRuleCase(name: "option glued with value", change: { $0.options = ["-k -e x"] }, field: "options[0]", reason: "'-k -e x' is not allowed for BPF (allowed: -k -kk -v -q --no-warnings)"),
         TemplateRuleCase(name: "option twice", change: { $0.options = ["-k", "-k"] }, field: "options[1]", reason: "'-k' is listed twice"),
         TemplateRuleCase(name: "too many options", change: { $0.options = Array(repeating: "-k", count: 17) }, field: "options", reason: "lists 17 options; at most 16 are allowed"),
-    ]
+    ] + numericCaps.map { overCap($0.name, $0.cap) }
 }

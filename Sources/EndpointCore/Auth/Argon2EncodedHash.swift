@@ -8,8 +8,11 @@ public struct Argon2EncodedHash: Equatable, Sendable {
     public let memoryKiB: Int
     public let timeCost: Int
     public let parallelism: Int
-    /// The whole encoded text, as handed to `argon2_verify`.
+    /// The whole encoded text, as presented.
     public let encoded: String
+    /// The salt and the hash as written (unpadded base64).
+    let saltText: Substring
+    let hashText: Substring
 
     public init?(_ encoded: Substring) {
         let parts = encoded.split(separator: "$", omittingEmptySubsequences: false)
@@ -44,6 +47,50 @@ public struct Argon2EncodedHash: Equatable, Sendable {
         self.timeCost = time
         self.parallelism = lanes
         self.encoded = String(encoded)
+        self.saltText = salt
+        self.hashText = hash
+    }
+
+    /// What libargon2's own decoder (`decode_string`, run by `argon2_verify`) would take
+    /// from the text: the salt and hash bytes, or nil for a text it refuses. Its grammar
+    /// is stricter than this parser's, which only reads the parameters for the caps: m, t
+    /// and p in that order, decimals without leading zeros and within 32 bits, base64
+    /// without padding whose unused bits are zero. Checked by rewriting the text in that
+    /// form and comparing, so a header verifies exactly when `argon2_verify` verified it.
+    public func decodedForVerification() -> (salt: [UInt8], hash: [UInt8])? {
+        let limit = Int(UInt32.max)
+        guard memoryKiB <= limit, timeCost <= limit, parallelism <= limit, (version ?? 0) <= limit else { return nil }
+        let canonical = "$\(variant.rawValue)" + (version.map { "$v=\($0)" } ?? "") + "$m=\(memoryKiB),t=\(timeCost),p=\(parallelism)$\(saltText)$\(hashText)"
+        guard canonical == encoded, let salt = Self.decodeUnpaddedBase64(saltText), let hash = Self.decodeUnpaddedBase64(hashText) else {
+            return nil
+        }
+        return (salt, hash)
+    }
+
+    /// The PHC form of base64: no `=` padding, and the bits a last partial group leaves
+    /// unused must be zero (one text per value).
+    static func decodeUnpaddedBase64(_ text: Substring) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        var accumulator: UInt32 = 0, bits = 0
+        for character in text.utf8 {
+            let value: UInt8
+            switch character {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = character - UInt8(ascii: "A")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = character - UInt8(ascii: "a") + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = character - UInt8(ascii: "0") + 52
+            case UInt8(ascii: "+"): value = 62
+            case UInt8(ascii: "/"): value = 63
+            default: return nil
+            }
+            accumulator = (accumulator << 6 | UInt32(value)) & 0xFFF
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                bytes.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+            }
+        }
+        guard bits <= 4, accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
+        return bytes
     }
 
     /// Decimal digits only, at most 10 of them, so no overflow and no signs.

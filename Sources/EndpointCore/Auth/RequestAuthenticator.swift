@@ -2,8 +2,9 @@ import Dispatch
 
 /// Decides whether an incoming `Authorization` value is this endpoint's.
 ///
-/// Order of checks, cheapest first: length cap, verified-value cache, shape, uuid,
-/// argon2 parameter caps, then one bounded argon2 verification off the caller's thread.
+/// Order of checks, cheapest first: length cap, verified-value cache, shape, argon2
+/// parameter caps, then one bounded argon2 verification off the caller's thread, whose
+/// outcome and the uuid's are answered together.
 public final class RequestAuthenticator: Sendable {
     public enum Outcome: Equatable, Sendable {
         case accepted
@@ -48,21 +49,26 @@ public final class RequestAuthenticator: Sendable {
         guard let header = AuthorizationHeader(parsing: headerValue) else {
             return .rejected("malformed Authorization header: expected <endpoint-uuid><argon2 encoded hash>")
         }
-        guard header.uuid.lowercased() == endpointUUID else {
-            return .rejected("Authorization header names another endpoint uuid")
-        }
         if let excess = header.hash.excess(over: settings) {
             return .rejected("Authorization hash refused: \(excess)")
         }
+        // A wrong uuid costs the same verification and gets the same answer as a wrong
+        // hash: neither the text nor the time of the answer tells a client guessing
+        // uuids that it found this endpoint's.
+        let isThisEndpoint = header.uuid.lowercased() == endpointUUID
         guard await gate.enter() else { return .busy }
         let verified = await verifyOffThread(header.hash)
         await gate.leave()
-        guard verified else {
-            return .rejected("Authorization hash does not verify against this endpoint's secret")
+        guard isThisEndpoint, verified else {
+            return .rejected(Self.notThisEndpoint)
         }
         cache.insert(headerValue)
         return .accepted
     }
+
+    /// The one answer to a well-formed header that is not this endpoint's, whichever
+    /// part is wrong.
+    public static let notThisEndpoint = "Authorization header does not verify for this endpoint (wrong endpoint uuid or secret)"
 
     private func verifyOffThread(_ hash: Argon2EncodedHash) async -> Bool {
         let secret = self.secret

@@ -8,9 +8,14 @@ public typealias TemplateValidationError = FieldError
 /// an environment variable), so the rules are allow-lists, not deny-lists.
 ///
 /// - `process`: an absolute path of at most 1024 bytes made of letters, digits and
-///   `/ . _ - +`, naming an existing regular file (symlinks followed). No `..`
-///   components, no spaces, quotes, colons or control characters, so it can be
+///   `/ . _ - +`, naming a non-empty regular file (symlinks followed) that is a 64-bit
+///   little-endian ELF binary, not under /proc, /sys or /dev (see `BinaryFile`). No
+///   `..` components, no spaces, quotes, colons or control characters, so it can be
 ///   embedded in `uprobe:PATH:FUNC` and `process("PATH")` without quoting.
+///
+/// `validate` opens `process` and reads its ELF header: blocking file work, which may
+/// hang on a hung mount. The server runs it on `BlockingWorkPool`s, never on the
+/// concurrency pool or an event loop.
 /// - `functions`: 1 to `maxFunctions` names (setting `max-functions-per-template`,
 ///   default 128, at most 1024), no duplicates, each 1 to 512 bytes, starting with a
 ///   letter or `_`, then letters, digits, `_`, `.` and `$` (enough for C names and
@@ -76,12 +81,10 @@ public struct TemplateValidator: Sendable {
         guard !components.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else {
             throw TemplateValidationError(field: field, reason: "must be a plain path without '.', '..' or '//' components, got \(quoted(path))")
         }
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw TemplateValidationError(field: field, reason: "\(quoted(path)) does not exist on this endpoint")
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw TemplateValidationError(field: field, reason: "\(quoted(path)) is not a regular file")
+        do {
+            _ = try ELFFunctionSymbols(path: path)
+        } catch {
+            throw TemplateValidationError(field: field, reason: "\(quoted(path)) \(error.description)")
         }
     }
 

@@ -20,17 +20,36 @@ public struct TracerAllowList: Sendable {
         }
     }
 
-    /// bpftrace 0.17 (`bpftrace --help`).
+    /// bpftrace 0.17 (`bpftrace --help`). Each number is capped at what one run may
+    /// take from the host (a template may run on every endpoint of a fleet, up to
+    /// `max-concurrent-runs` at once, all as root); defaults from `bpftrace --help`.
     public static let bpftrace = TracerAllowList(
         options: ["-k", "-kk", "-v", "-q", "--no-warnings"],
         environment: [
+            // Bytes of BPF stack per str() (default 64): bpftrace 0.17 itself refuses
+            // more than 200, as its strings live on the 512-byte BPF stack.
             "BPFTRACE_STRLEN": .number(1...200),
-            "BPFTRACE_PERF_RB_PAGES": .number(1...1_048_576),
-            "BPFTRACE_MAP_KEYS_MAX": .number(1...10_000_000),
-            "BPFTRACE_CAT_BYTES_MAX": .number(1...1_048_576),
-            "BPFTRACE_MAX_PROBES": .number(1...100_000),
-            "BPFTRACE_MAX_BPF_PROGS": .number(1...100_000),
-            "BPFTRACE_LOG_SIZE": .number(1...1_000_000_000),
+            // Pages per CPU of the perf ring buffer that carries every event (default
+            // 64): locked kernel memory, one buffer per CPU. 4096 pages = 16 MiB per CPU
+            // (1 GiB on a 64-CPU host), 64 times the default for bursts of events.
+            "BPFTRACE_PERF_RB_PAGES": .number(1...4096),
+            // Keys per BPF map (default 4096): maps are allocated whole when the program
+            // loads, per CPU for count() and the like. 65536 keys of ~100 bytes is ~6 MiB
+            // per map per CPU; our programs use no map, so more buys nothing.
+            "BPFTRACE_MAP_KEYS_MAX": .number(1...65536),
+            // Bytes a cat() reads (default 10 KiB), buffered in bpftrace's memory; our
+            // programs never call cat(), so 64 KiB is plenty.
+            "BPFTRACE_CAT_BYTES_MAX": .number(1...65536),
+            // Probes attached (default 512): each is a uprobe in the kernel. A template
+            // needs 2 per function (at most 2 × 1024) plus BEGIN and interval; 4096
+            // covers that with room and no more.
+            "BPFTRACE_MAX_PROBES": .number(1...4096),
+            // BPF programs loaded (default 512): one per probe, so the same cap.
+            "BPFTRACE_MAX_BPF_PROGS": .number(1...4096),
+            // The verifier's log buffer (default 1,000,000 bytes), allocated by bpftrace
+            // for each program it loads. 16 MiB, 16 times the default, holds the log of
+            // any program that fails to load.
+            "BPFTRACE_LOG_SIZE": .number(1...16_777_216),
             "BPFTRACE_NO_CPP_DEMANGLE": .flag,
             "BPFTRACE_NO_USER_SYMBOLS": .flag,
             "BPFTRACE_CACHE_USER_SYMBOLS": .flag,

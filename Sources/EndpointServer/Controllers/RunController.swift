@@ -30,7 +30,8 @@ struct RunController<Context: RequestContext> {
 
     /// Checks everything before anything runs: tracer type, lasting, the template (still
     /// valid: its binary may have changed since it was stored) and that every function
-    /// exists in the binary. Returns at once; the run goes on in the background.
+    /// exists in the binary (both read on `BinaryInspection`'s threads, with its
+    /// deadline). Returns at once; the run goes on in the background.
     @Sendable func start(_ request: Request, context: Context) async throws -> StartResponse {
         let body: StartRequest.Checked
         do {
@@ -46,18 +47,19 @@ struct RunController<Context: RequestContext> {
         guard template.tracerTypes.contains(tracer) else {
             throw APIError.badRequest("traceT: template \(body.templateNumber) may run with \(template.traceType.joined(separator: ", ")), not \(tracer.rawValue)")
         }
-        do {
-            try validator.validate(template)
-        } catch {
-            throw APIError.badRequest("template \(body.templateNumber) is no longer valid: \(error.message)")
-        }
-        let symbols: ELFFunctionSymbols
-        do {
-            symbols = try await Self.readSymbols(template.process)
-        } catch {
-            throw APIError.badRequest("process: '\(template.process)' \(error.description)")
-        }
-        let missing = symbols.missing(template.functions)
+        let validator = self.validator, templateNumber = body.templateNumber
+        let missing = try await BinaryInspection.run { () -> Result<[String], APIError> in
+            do throws(TemplateValidationError) {
+                try validator.validate(template)
+            } catch {
+                return .failure(.badRequest("template \(templateNumber) is no longer valid: \(error.message)"))
+            }
+            do throws(ELFFunctionSymbols.ReadError) {
+                return .success(try ELFFunctionSymbols(path: template.process).missing(template.functions))
+            } catch {
+                return .failure(.badRequest("process: '\(template.process)' \(error.description)"))
+            }
+        }.get()
         guard missing.isEmpty else {
             throw APIError.badRequest("functions: not in \(template.process): \(missing.joined(separator: ", "))")
         }
@@ -80,17 +82,6 @@ struct RunController<Context: RequestContext> {
         } catch .shuttingDown {
             throw APIError(.serviceUnavailable, "the endpoint is shutting down; no new traces")
         }
-    }
-
-    /// Reading a large binary's symbol tables is blocking file I/O: keep it off the
-    /// event loop.
-    static func readSymbols(_ path: String) async throws(ELFFunctionSymbols.ReadError) -> ELFFunctionSymbols {
-        let result = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: Result { () throws(ELFFunctionSymbols.ReadError) in try ELFFunctionSymbols(path: path) })
-            }
-        }
-        return try result.get()
     }
 
     @Sendable func running(_ request: Request, context: Context) async throws -> RunStatus {

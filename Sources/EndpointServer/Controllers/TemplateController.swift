@@ -24,8 +24,12 @@ struct TemplateController<Context: RequestContext> {
 
     @Sendable func store(_ request: Request, context: Context) async throws -> StoredTemplate {
         let template = try await JSONRequestBody.decode(TraceTemplate.self, from: request, maxBytes: maxBodyBytes)
+        let validator = self.validator
+        let verdict = try await BinaryInspection.run {
+            Result { () throws(TemplateValidationError) in try validator.validate(template) }
+        }
         do {
-            try validator.validate(template)
+            try verdict.get()
         } catch {
             throw APIError.badRequest(error.message)
         }

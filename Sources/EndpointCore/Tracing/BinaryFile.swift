@@ -1,0 +1,83 @@
+import Foundation
+
+/// A template's `process` opened for the ELF reader, with the care a path chosen by a
+/// client needs: the endpoint reads it as its own user, and any local user who can
+/// write a file (in /tmp, say) or make a FIFO picks what it is.
+///
+/// - Kernel interfaces are refused before anything is opened: `/proc`, `/sys` and
+///   `/dev`, by the path as given and after `realpath` (a symlink into them). Their
+///   files lie about their size (st_size 0 or 4096), can block, and opening a device can
+///   act (a watchdog, a tape). procfs mounted elsewhere (a container's `/host/proc`)
+///   has files of size 0, refused as empty; sysfs files are not ELF. (`fstatfs` would
+///   name the file system, but Swift's Glibc module does not export it.)
+/// - Only a regular file is opened (`stat` first), and then without following a
+///   symlink swapped in since, without blocking and without becoming a controlling
+///   terminal (`O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_NOCTTY|O_NOFOLLOW`); the descriptor is
+///   checked again with `fstat`, because the path may have been replaced in between
+///   (a FIFO renamed over the file must not block a read).
+/// - Bytes are read with `pread` into the reader's buffers, never mapped: a file
+///   truncated while mapped kills the daemon with SIGBUS, a file truncated while read
+///   here is a `.changedWhileReading` error.
+public final class BinaryFile: ELFByteSource {
+    /// Directories of kernel interfaces, never programs.
+    public static let kernelDirectories = ["/proc", "/sys", "/dev"]
+
+    public let size: Int
+    private let descriptor: Int32
+
+    public init(path: String) throws(ELFFunctionSymbols.ReadError) {
+        guard !Self.isKernelPath(path) else { throw .kernelInterface }
+        guard let resolvedPointer = realpath(path, nil) else {
+            let code = errno
+            throw code == ENOENT || code == ENOTDIR ? .missing : .unreadable(Self.describe(code))
+        }
+        let resolved = String(cString: resolvedPointer)
+        free(resolvedPointer)
+        guard !Self.isKernelPath(resolved) else { throw .kernelInterface }
+        var info = stat()
+        guard stat(resolved, &info) == 0 else {
+            let code = errno
+            throw code == ENOENT ? .missing : .unreadable(Self.describe(code))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .notRegularFile }
+        let descriptor = open(resolved, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW)
+        guard descriptor >= 0 else { throw .unreadable(Self.describe(errno)) }
+        do throws(ELFFunctionSymbols.ReadError) {
+            guard fstat(descriptor, &info) == 0 else { throw .unreadable(Self.describe(errno)) }
+            guard (info.st_mode & S_IFMT) == S_IFREG else { throw .notRegularFile }
+            guard info.st_size > 0 else { throw .empty }
+        } catch {
+            close(descriptor)
+            throw error
+        }
+        self.descriptor = descriptor
+        self.size = Int(info.st_size)
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(ELFFunctionSymbols.ReadError) {
+        guard let base = buffer.baseAddress else { return }
+        var done = 0
+        while done < buffer.count {
+            let count = pread(descriptor, base + done, buffer.count - done, off_t(offset + done))
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .unreadable(Self.describe(errno))
+            }
+            // Fewer bytes than when the file was opened: it was truncated since.
+            guard count > 0 else { throw .changedWhileReading }
+            done += count
+        }
+    }
+
+    static func isKernelPath(_ path: String) -> Bool {
+        kernelDirectories.contains { path == $0 || path.hasPrefix($0 + "/") }
+    }
+
+    static func describe(_ code: Int32) -> String {
+        String(cString: strerror(code))
+    }
+}
