@@ -57,6 +57,7 @@ let package = Package(
         .target(
             name: "Runs",
             dependencies: [
+                "CLinux",
                 "EndpointCore",
                 "Submitter",
                 .product(name: "Logging", package: "swift-log"),

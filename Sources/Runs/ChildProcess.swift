@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import Synchronization
 
@@ -14,6 +15,7 @@ import Glibc
 /// - Standard output and standard error are drained on two threads of their own with
 ///   blocking reads (256 KiB blocks from stdout), so neither pipe can fill up and stall
 ///   the tracer.
+/// - It holds no descriptor of the endpoint's but those three pipes.
 public final class ChildProcess: Sendable {
     public let pid: pid_t
     private let exitCode = Mutex<Int32?>(nil)
@@ -47,11 +49,20 @@ public final class ChildProcess: Sendable {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        // dup2 clears close-on-exec on the targets; every other descriptor of ours
-        // (including the parent's pipe ends) is close-on-exec and stays behind.
+        // dup2 clears close-on-exec on the targets; then every other descriptor is
+        // closed in the child. Close-on-exec alone is not enough: SwiftNIO accepts
+        // connections and makes its epoll descriptors without it, so a tracer inherited
+        // the listening socket and every open client connection (a connection the
+        // endpoint closed stayed open for the client while the tracer lived, and a
+        // tracer that outlived the endpoint held its port).
         posix_spawn_file_actions_adddup2(&actions, input[0], 0)
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_adddup2(&actions, error[1], 2)
+        let closing = clinux_spawn_close_from(&actions, 3)
+        guard closing == 0 else {
+            for fd in input + output + error { close(fd) }
+            throw SpawnError(executable: executable, code: closing)
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

@@ -76,3 +76,31 @@ func isAlive(_ pid: Int32) -> Bool {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
     return !stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
 }
+
+/// A tracer runs as root for as long as its `lasting`: it must hold nothing of the
+/// endpoint's but its three pipes. An inherited listening socket would keep the port
+/// after the endpoint died; an inherited client connection would stay open from the
+/// client's side after the endpoint closed it.
+@Suite("What a tracer inherits")
+struct TracerDescriptorTests {
+    @Test("A tracer holds only its stdin, stdout and stderr: no socket, no database, no run file of another run")
+    func onlyThreeDescriptors() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(receiver: receiver, lambda: [
+            "bpf-path": EndpointProcess.fixture("fake-tracer-sleeps.sh"), "kill-grace-seconds": "1",
+        ])
+        let number = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#)
+        let first = try await endpoint.start(traceId: number, lasting: 30)
+        let second = try await endpoint.start(traceId: number, lasting: 30)
+        #expect(try await endpoint.waitForState(second, "running", timeout: 10))
+        let tracers = processes(containing: programFile(of: second))
+        try #require(!tracers.isEmpty)
+        for pid in tracers {
+            let held = openFiles(of: pid)
+            #expect(!held.contains { $0.hasPrefix("socket:") || $0.hasPrefix("anon_inode:") }, "tracer \(pid) holds \(held)")
+            #expect(!held.contains { $0.hasSuffix(".sqlite3") || $0.hasSuffix(".sqlite3-wal") || $0 == first }, "tracer \(pid) holds \(held)")
+        }
+        for path in [first, second] { _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(path)"}"#) }
+    }
+}

@@ -1,6 +1,7 @@
 #ifndef CLINUX_H
 #define CLINUX_H
 
+#include <spawn.h>
 #include <sys/types.h>
 
 /// Gives the disk blocks of [offset, offset + length) of `fd` back to the file system and
@@ -8,5 +9,10 @@
 /// glibc declares fallocate's flags only under _GNU_SOURCE, which Swift's Glibc module
 /// does not set. 0 on success, -1 with errno set.
 int clinux_punch_hole(int fd, off_t offset, off_t length);
+
+/// Adds to `actions` the closing of every descriptor from `lowest` up, in the child,
+/// after the earlier actions (posix_spawn_file_actions_addclosefrom_np, glibc 2.34+,
+/// declared only under _GNU_SOURCE). 0 on success, an error number otherwise.
+int clinux_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
 
 #endif
