@@ -9,23 +9,36 @@ import Glibc
 /// (systemd starts services at a soft 1024 under a hard 524288), and the
 /// share of it that `max-connections` may not take.
 enum OpenFileLimit {
-    /// At start: raises the limit and logs it (one line, old and new), then lowers
-    /// `max-connections` where it would eat into the descriptors kept for runs.
-    static func raiseAndBudget(_ configuration: inout EndpointConfiguration, logger: Logger) {
+    /// At start: raises the limit, then lowers `max-connections` where it would eat into
+    /// the descriptors kept for runs. What it did is logged by `Report.log` once start-up
+    /// can no longer fail on configuration (a config error stays the one line on stderr).
+    static func raiseAndBudget(_ configuration: inout EndpointConfiguration) -> Report {
         let descriptors = raiseToHard()
-        if let failure = descriptors.failure {
-            logger.warning("Open-file limit left as it was", metadata: ["nofile.old": "\(descriptors.old)", "nofile.error": "\(failure)"])
-        } else {
-            logger.info("Open-file limit set to the hard limit", metadata: ["nofile.old": "\(descriptors.old)", "nofile.new": "\(descriptors.new)"])
-        }
         let configured = configuration.server.connections.maxConnections
         let cap = connectionCap(configuration, limit: descriptors.new)
-        guard cap < configured else { return }
-        logger.warning("max-connections lowered to keep descriptors for runs, delivery and SQLite", metadata: [
-            "http.max-connections": "\(cap)", "config.max-connections": "\(configured)",
-            "nofile.limit": "\(descriptors.new)", "nofile.reserved": "\(reserved(configuration))",
-        ])
-        configuration.server.connections.maxConnections = cap
+        let report = Report(descriptors: descriptors, configuredConnections: configured, connectionCap: cap, reserved: reserved(configuration))
+        if cap < configured { configuration.server.connections.maxConnections = cap }
+        return report
+    }
+
+    struct Report {
+        let descriptors: Change
+        let configuredConnections: Int
+        let connectionCap: Int
+        let reserved: Int
+
+        func log(to logger: Logger) {
+            if let failure = descriptors.failure {
+                logger.warning("Open-file limit left as it was", metadata: ["nofile.old": "\(descriptors.old)", "nofile.error": "\(failure)"])
+            } else {
+                logger.info("Open-file limit set to the hard limit", metadata: ["nofile.old": "\(descriptors.old)", "nofile.new": "\(descriptors.new)"])
+            }
+            guard connectionCap < configuredConnections else { return }
+            logger.warning("max-connections lowered to keep descriptors for runs, delivery and SQLite", metadata: [
+                "http.max-connections": "\(connectionCap)", "config.max-connections": "\(configuredConnections)",
+                "nofile.limit": "\(descriptors.new)", "nofile.reserved": "\(reserved)",
+            ])
+        }
     }
 
     struct Change {

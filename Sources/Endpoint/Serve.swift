@@ -29,7 +29,7 @@ struct Serve: AsyncParsableCommand {
         for warning in configuration.warnings {
             logger.warning("Configuration warning", metadata: ["config.warning": "\(warning)"])
         }
-        OpenFileLimit.raiseAndBudget(&configuration, logger: logger)
+        let descriptors = OpenFileLimit.raiseAndBudget(&configuration)
         let dependencies: EndpointDependencies
         do {
             dependencies = try EndpointDependencies(configuration: configuration, logger: logger)
@@ -37,6 +37,7 @@ struct Serve: AsyncParsableCommand {
             printToStandardError("lambda-endpoint: \(config.directory)/\(error)")
             throw ExitCode(1)
         }
+        descriptors.log(to: logger)
         try await buildApplication(dependencies: dependencies, logger: logger).runService()
     }
 }

@@ -264,12 +264,19 @@ struct TraceRunTests {
         let bpfOnly = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#)
         let missing = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc","no_such_function_here","another_missing"],"traceType":["BPF"]}"#)
         // Any local user can leave such a file to be traced: the ELF fuzzer's crash input
-        // (a section-header offset past Int.max) once trapped the whole daemon.
+        // (a section-header offset past Int.max) once trapped the whole daemon. It is
+        // refused at PUT /trace, and again at start when it replaced a good binary since.
         let hostileELF = FileManager.default.temporaryDirectory.appendingPathComponent("lambda-hostile-\(UUID().uuidString).elf").path
         let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Fuzz/elf/corpus")
-        try Data(contentsOf: corpus.appendingPathComponent("regression-section-offset-overflow.bin")).write(to: URL(fileURLWithPath: hostileELF))
+        let hostileBytes = try Data(contentsOf: corpus.appendingPathComponent("regression-section-offset-overflow.bin"))
+        try hostileBytes.write(to: URL(fileURLWithPath: hostileELF))
         defer { try? FileManager.default.removeItem(atPath: hostileELF) }
-        let hostile = try await endpoint.putTemplate(#"{"process":"\#(hostileELF)","functions":["main"],"traceType":["BPF"]}"#)
+        let hostileTemplate = #"{"process":"\#(hostileELF)","functions":["main"],"traceType":["BPF"]}"#
+        let refusedAtStore = try await endpoint.request("PUT", "/trace", json: hostileTemplate)
+        #expect(refusedAtStore.status == 400 && refusedAtStore.body.contains("truncated or corrupt ELF file"), "\(refusedAtStore.body)")
+        try Data(contentsOf: URL(fileURLWithPath: "/bin/bash")).write(to: URL(fileURLWithPath: hostileELF))
+        let hostile = try await endpoint.putTemplate(#"{"process":"\#(hostileELF)","functions":["xmalloc"],"traceType":["BPF"]}"#)
+        try hostileBytes.write(to: URL(fileURLWithPath: hostileELF))
         let cases: [(String, Int, String)] = [
             (#"{"traceT":"BPF","traceId":999,"lasting":5}"#, 404, "traceId: no template 999"),
             (#"{"traceT":"STAP","traceId":\#(bpfOnly),"lasting":5}"#, 400, "traceT: template \(bpfOnly) may run with BPF, not STAP"),
@@ -279,13 +286,14 @@ struct TraceRunTests {
             (#"{"traceT":"BPF","traceId":\#(bpfOnly),"lasting":2.5}"#, 400, "lasting: expected a whole number"),
             (#"{"traceT":"BPF","traceId":\#(bpfOnly),"lasting":"5"}"#, 400, "lasting: expected a whole number"),
             (#"{"traceT":"BPF","traceId":\#(missing),"lasting":5}"#, 400, "functions: not in /bin/bash: no_such_function_here, another_missing"),
-            (#"{"traceT":"BPF","traceId":\#(hostile),"lasting":5}"#, 400, "process: '\(hostileELF)' is a truncated or corrupt ELF file"),
         ]
         for (body, status, message) in cases {
             let answer = try await endpoint.request("POST", "/trace/start", json: body)
             #expect(answer.status == status, "\(body)")
             #expect(answer.json as? [String: String] == ["error": message], "\(answer.body)")
         }
+        let replaced = try await endpoint.request("POST", "/trace/start", json: #"{"traceT":"BPF","traceId":\#(hostile),"lasting":5}"#)
+        #expect(replaced.status == 400 && replaced.body.contains("process: '\(hostileELF)' is a truncated or corrupt ELF file"), "\(replaced.body)")
         #expect(try await endpoint.request("GET", "/traces/running/all").body == "[]", "a refused start left a run behind")
 
         let first = try await endpoint.start(traceId: bpfOnly, lasting: 60)
