@@ -228,13 +228,19 @@ public final class TraceRun: Sendable {
     }
 
     private func runStopSequence(_ child: ChildProcess, grace: Duration) {
-        Task { [signalsWholeGroup] in
-            for signal in [SIGINT, SIGTERM] {
-                if signalsWholeGroup { child.sendToGroup(signal) } else { child.send(signal) }
-                if await waitForExit(timeout: grace) { return }
+        let sequence = StopSequence.forTracer(signalsWholeGroup: signalsWholeGroup, grace: grace)
+        Task {
+            for step in sequence.steps {
+                switch step.target {
+                case .child: child.send(step.signal)
+                case .processGroup: child.sendToGroup(step.signal)
+                case .childAndProcessGroup:
+                    child.send(step.signal)
+                    child.sendToGroup(step.signal)
+                }
+                guard let wait = step.wait else { return }
+                if await waitForExit(timeout: wait) { return }
             }
-            child.send(SIGKILL)
-            child.sendToGroup(SIGKILL)
         }
     }
 
