@@ -8,9 +8,9 @@ import Synchronization
 import Glibc
 #endif
 
-/// One tracer run: its child process, its output file, its delivery position, its stop
-/// sequence. A run resumed after a restart has no child: its output is what the file
-/// holds.
+/// One tracer run's I/O: its child process, its output file, its delivery position. Where
+/// the run is in its life, and what to do next, is `RunLifecycle`'s to say. A run resumed
+/// after a restart has no child: its output is what the file holds.
 ///
 /// Threads: the child's reader threads call `appendOutput`/`exited`; the delivery task
 /// and the API read `status`. Shared state sits behind one mutex.
@@ -41,17 +41,11 @@ public final class TraceRun: Sendable {
     static let unknownExitExplanation = "[lambda-endpoint: the endpoint restarted while this tracer ran; its exit status is unknown (code -1). The output below the restart point is complete up to what the tracer had written.]\n"
 
     struct State {
+        var lifecycle: RunLifecycle
         var bytesWritten: Int64 = 0
         var readyProbe: [UInt8] = []
-        var ready = false
-        var stopRequested = false
-        var stopReason: String?
-        /// The grace of a stop asked for before the child was recorded (see `launch`).
-        var stopGrace: Duration = .seconds(1)
-        var exit: TracerExit?
         var stderr = StderrCapture()
         var cursor = DeliveryCursor()
-        var writeError: String?
         var child: ChildProcess?
     }
 
@@ -78,7 +72,7 @@ public final class TraceRun: Sendable {
         self.budget = budget
         self.resumed = false
         self.ownsFile = true
-        self.state = Mutex(State())
+        self.state = Mutex(State(lifecycle: RunLifecycle()))
     }
 
     /// A run found undelivered in the database at start-up. `fileProblem` says why its
@@ -98,18 +92,10 @@ public final class TraceRun: Sendable {
         self.resumed = true
         self.ownsFile = ownsFile
         self.metrics = nil
-        var state = State()
-        state.ready = true
+        let exit = record.exitCode.map { TracerExit(code: $0, stderr: record.stderr ?? "") }
+            ?? TracerExit(code: Self.unknownExitCode, stderr: Self.unknownExitExplanation)
+        var state = State(lifecycle: RunLifecycle(resumedWith: exit, fileProblem: fileProblem))
         state.bytesWritten = fileProblem == nil ? record.bytesWritten.map { min($0, fileSize) } ?? fileSize : record.bytesAcknowledged
-        if let code = record.exitCode {
-            state.exit = TracerExit(code: code, stderr: record.stderr ?? "")
-        } else {
-            state.exit = TracerExit(code: Self.unknownExitCode, stderr: Self.unknownExitExplanation)
-        }
-        if let fileProblem {
-            state.exit?.stderr += "\n[lambda-endpoint: \(fileProblem)]\n"
-            state.writeError = fileProblem
-        }
         state.cursor.startAcknowledged = record.startAcknowledged
         state.cursor.chunksAcknowledged = record.chunksAcknowledged
         state.cursor.bytesAcknowledged = record.bytesAcknowledged
@@ -149,11 +135,11 @@ public final class TraceRun: Sendable {
         }
         // A stop asked for while the child was being spawned (the spool cap on its first
         // block of output, a kill) found no child to signal: it is carried out now.
-        let pendingStop: Duration? = state.withLock { state in
+        let action = state.withLock { state in
             state.child = child
-            return state.stopRequested && state.exit == nil ? state.stopGrace : nil
+            return state.lifecycle.childRecorded()
         }
-        if let pendingStop { runStopSequence(child, grace: pendingStop) }
+        carryOut(action, child: child)
     }
 
     /// The spawned child's pid, once recorded.
@@ -163,17 +149,18 @@ public final class TraceRun: Sendable {
     func appendOutput(_ bytes: UnsafeRawBufferPointer) {
         let (written, failure) = writeAll(outputFD, bytes)
         if let failure {
-            // Disk full or similar: the bytes cannot be kept. Record it loudly and stop
-            // the tracer rather than deliver a stream with a silent hole.
-            state.withLock { $0.writeError = "cannot write the run file: \(failure)" }
-            stop(grace: .seconds(1))
+            // Disk full or similar: the bytes cannot be kept (the lifecycle stops the run).
+            let (action, child) = state.withLock { ($0.lifecycle.outputFailed("cannot write the run file: \(failure)"), $0.child) }
+            carryOut(action, child: child)
         }
         state.withLock { state in
             state.bytesWritten += Int64(written)
-            if !state.ready, state.readyProbe.count < Self.readySearchLimit {
+            if !state.lifecycle.ready, state.readyProbe.count < Self.readySearchLimit {
                 state.readyProbe.append(contentsOf: bytes.prefix(Self.readySearchLimit - state.readyProbe.count))
-                state.ready = state.readyProbe.firstRange(of: Self.readyMarker) != nil
-                if state.ready { state.readyProbe = [] }
+                if state.readyProbe.firstRange(of: Self.readyMarker) != nil {
+                    state.lifecycle.readySeen()
+                    state.readyProbe = []
+                }
             }
         }
         metrics?.outputWritten(bytes: written)
@@ -185,17 +172,12 @@ public final class TraceRun: Sendable {
 
     func exited(code: Int32) {
         if outputFD >= 0 { close(outputFD) }
-        state.withLock { state in
-            var stderr = state.stderr.text
-            if let stopReason = state.stopReason { stderr += "\n[lambda-endpoint: \(stopReason)]\n" }
-            if let writeError = state.writeError { stderr += "\n[lambda-endpoint: \(writeError)]\n" }
-            state.exit = TracerExit(code: code, stderr: stderr)
-        }
+        state.withLock { state in _ = state.lifecycle.childExited(code: code, stderr: state.stderr.text) }
         progress.signal()
     }
 
     var deliveryProgress: DeliveryProgress {
-        state.withLock { DeliveryProgress(bytesWritten: $0.bytesWritten, exit: $0.exit) }
+        state.withLock { DeliveryProgress(bytesWritten: $0.bytesWritten, exit: $0.lifecycle.exit) }
     }
 
     var cursor: DeliveryCursor { state.withLock { $0.cursor } }
@@ -204,27 +186,31 @@ public final class TraceRun: Sendable {
     func advance(to cursor: DeliveryCursor) -> DeliveryCursor {
         state.withLock { state in
             defer { state.cursor = cursor }
+            if cursor.finishedAcknowledged { state.lifecycle.finishedAcknowledged() }
             return state.cursor
         }
     }
 
-    public var hasExited: Bool { state.withLock { $0.exit != nil } }
+    public var hasExited: Bool { state.withLock { $0.lifecycle.exit != nil } }
 
     /// Stops the tracer: SIGINT (tracers print their final maps and exit 0), then after
     /// `grace` SIGTERM, then SIGKILL. Through sudo the signals go to sudo itself: the
     /// invoking user may signal sudo, which relays SIGINT and SIGTERM to the root tracer.
     /// SIGKILL to sudo is not relayed (the in-program timer bounds an orphan).
     func stop(grace: Duration, reason: String? = nil) {
-        let child: ChildProcess? = state.withLock { state in
-            guard state.exit == nil, !state.stopRequested else { return nil }
-            state.stopRequested = true
-            state.stopReason = reason
-            state.stopGrace = grace
-            return state.child
+        let (action, child) = state.withLock { ($0.lifecycle.stopRequested(reason: reason, grace: grace), $0.child) }
+        carryOut(action, child: child)
+    }
+
+    private func carryOut(_ action: RunLifecycle.Action, child: ChildProcess?) {
+        switch action {
+        case .none:
+            return
+        case .startStopSequence(let grace):
+            // The lifecycle asks for it only once the child is recorded.
+            guard let child else { return }
+            runStopSequence(child, grace: grace)
         }
-        // Not spawned yet: `launch` runs the sequence once the child is recorded.
-        guard let child else { return }
-        runStopSequence(child, grace: grace)
     }
 
     private func runStopSequence(_ child: ChildProcess, grace: Duration) {
@@ -257,39 +243,14 @@ public final class TraceRun: Sendable {
 
     public var status: RunStatus {
         state.withLock { state in
-            let runState: RunState
-            if state.cursor.finishedAcknowledged {
-                runState = .delivered
-            } else if state.exit != nil {
-                runState = .delivering
-            } else if state.stopRequested {
-                runState = .stopping
-            } else {
-                runState = state.ready ? .running : .starting
-            }
-            return RunStatus(
+            RunStatus(
                 template: template, filePath: filePath, thread: thread, traceType: tracer,
-                startedAt: startedAt, deadline: deadline, state: runState,
+                startedAt: startedAt, deadline: deadline, state: state.lifecycle.runState,
                 bytesRead: state.bytesWritten, chunksAcknowledged: state.cursor.chunksAcknowledged,
                 bytesAcknowledged: state.cursor.bytesAcknowledged, retries: state.cursor.retries,
                 refusedMessages: state.cursor.refusedMessages,
-                lastDeliveryError: state.cursor.lastError, lastStatusCode: state.cursor.lastStatus, exitCode: state.exit?.code,
-                failure: Self.failure(exit: state.exit, ready: state.ready, writeError: state.writeError, stopReason: state.stopReason),
-                privilege: privilegeName, resumed: resumed)
+                lastDeliveryError: state.cursor.lastError, lastStatusCode: state.cursor.lastStatus, exitCode: state.lifecycle.exit?.code,
+                failure: state.lifecycle.failure, privilege: privilegeName, resumed: resumed)
         }
-    }
-
-    /// A one-line reason when the tracer failed: its non-zero code and the last
-    /// meaningful stderr line (bpftrace's RLIMIT_MEMLOCK notice is known noise).
-    static func failure(exit: TracerExit?, ready: Bool, writeError: String?, stopReason: String?) -> String? {
-        if let writeError { return writeError }
-        if let stopReason { return stopReason }
-        guard let exit, exit.code != 0 else { return nil }
-        if exit.code == unknownExitCode {
-            // The last stderr line says why: ChildProcess.reap's note, or a resumed run's.
-            return TracerStderr.lastMeaningfulLine(exit.stderr) ?? "exit status unknown"
-        }
-        let reason = TracerStderr.lastMeaningfulLine(exit.stderr).map { ": \($0)" } ?? ""
-        return "tracer exited with code \(exit.code)\(ready ? "" : " before its probes were live")\(reason)"
     }
 }
