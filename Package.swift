@@ -125,7 +125,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndpointCoreTests",
-            dependencies: ["EndpointCore", "Submitter", "EndpointTestSupport"]
+            dependencies: ["EndpointCore", "Submitter", "EndpointTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "EndpointServerTests",

@@ -16,7 +16,8 @@ public enum RunState: String, Codable, Sendable {
 }
 
 /// A run as the API shows it: the template's fields (what SPEC promises for
-/// `/trace/running`) followed by the run's own.
+/// `/trace/running`), the run's own, then its delivery cursor's (`DeliveryCursor`: a
+/// counter added there shows here with no edit).
 public struct RunStatus: Encodable, Sendable, Equatable {
     public var template: TraceTemplate
     public var filePath: String
@@ -26,14 +27,7 @@ public struct RunStatus: Encodable, Sendable, Equatable {
     public var deadline: Date
     public var state: RunState
     public var bytesRead: Int64
-    public var chunksAcknowledged: Int
-    public var bytesAcknowledged: Int64
-    public var retries: Int
-    /// Messages the platform refused with a status that is not retried (4xx).
-    public var refusedMessages: Int
-    public var lastDeliveryError: String?
-    /// The platform's last HTTP status for this run's messages.
-    public var lastStatusCode: Int?
+    public var delivery: DeliveryCursor
     /// Exit code of the tracer (128 + signal when a signal ended it), once it exited.
     public var exitCode: Int32?
     /// Why the run did not end as asked, e.g. sudo's or the tracer's error line.
@@ -43,8 +37,7 @@ public struct RunStatus: Encodable, Sendable, Equatable {
     public var resumed: Bool
 
     enum CodingKeys: String, CodingKey {
-        case filePath, thread, traceT, startedAt, deadline, state, bytesRead, chunksAcknowledged, bytesAcknowledged
-        case retries, refusedMessages, lastDeliveryError, lastStatusCode, exitCode, failure, privilege, resumed
+        case filePath, thread, traceT, startedAt, deadline, state, bytesRead, exitCode, failure, privilege, resumed
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -59,29 +52,23 @@ public struct RunStatus: Encodable, Sendable, Equatable {
         try container.encode(deadline, forKey: .deadline)
         try container.encode(state, forKey: .state)
         try container.encode(bytesRead, forKey: .bytesRead)
-        try container.encode(chunksAcknowledged, forKey: .chunksAcknowledged)
-        try container.encode(bytesAcknowledged, forKey: .bytesAcknowledged)
-        try container.encode(retries, forKey: .retries)
-        try container.encode(refusedMessages, forKey: .refusedMessages)
-        try container.encodeIfPresent(lastDeliveryError, forKey: .lastDeliveryError)
-        try container.encodeIfPresent(lastStatusCode, forKey: .lastStatusCode)
         try container.encodeIfPresent(exitCode, forKey: .exitCode)
         try container.encodeIfPresent(failure, forKey: .failure)
         try container.encode(privilege, forKey: .privilege)
         try container.encode(resumed, forKey: .resumed)
+        try delivery.encode(to: encoder)
     }
 }
 
 extension RunStatus {
     /// A finished run as the database remembers it.
-    init?(record: RunRecord) {
+    init?(stored: StoredRun) {
+        let record = stored.run
         guard let tracer = TracerType(rawValue: record.tracer) else { return nil }
         self.init(
             template: record.template, filePath: record.filePath, thread: record.thread, traceType: tracer,
-            startedAt: record.startedAt, deadline: record.deadline, state: record.finishedAcknowledged ? .delivered : .delivering,
-            bytesRead: record.bytesWritten ?? record.bytesAcknowledged, chunksAcknowledged: record.chunksAcknowledged,
-            bytesAcknowledged: record.bytesAcknowledged, retries: record.retries, refusedMessages: record.refusedMessages,
-            lastDeliveryError: record.lastError, lastStatusCode: record.lastStatus, exitCode: record.exitCode, failure: record.failure,
-            privilege: record.privilege, resumed: false)
+            startedAt: record.startedAt, deadline: record.deadline, state: stored.delivery.finishedAcknowledged ? .delivered : .delivering,
+            bytesRead: record.bytesWritten ?? stored.delivery.bytesAcknowledged, delivery: stored.delivery,
+            exitCode: record.exitCode, failure: record.failure, privilege: record.privilege, resumed: false)
     }
 }

@@ -215,10 +215,7 @@ public actor RunSupervisor: Service {
                 metrics.deliveryRefused(count: cursor.refusedMessages - before.refusedMessages)
                 guard durable else { return }
                 do {
-                    try await database.recordDeliveryProgress(
-                        filePath: run.filePath, startAcknowledged: cursor.startAcknowledged, chunksAcknowledged: cursor.chunksAcknowledged,
-                        bytesAcknowledged: cursor.bytesAcknowledged, retries: cursor.retries, refusedMessages: cursor.refusedMessages,
-                        lastError: cursor.lastError, lastStatus: cursor.lastStatus, shortChunkLength: cursor.shortChunkLength)
+                    try await database.recordDeliveryProgress(filePath: run.filePath, cursor: cursor)
                 } catch {
                     runLogger.error("Cannot record delivery progress", metadata: ["error": "\(error)"])
                 }
@@ -257,7 +254,7 @@ public actor RunSupervisor: Service {
         metrics.runFinished(run.tracer, outcome: outcome)
         logger.info("Trace delivered", metadata: [
             "trace.path": "\(run.filePath)", "trace.code": "\(status.exitCode.map(String.init) ?? "?")", "trace.outcome": "\(outcome)",
-            "trace.bytes": "\(status.bytesRead)", "trace.chunks": "\(status.chunksAcknowledged)",
+            "trace.bytes": "\(status.bytesRead)", "trace.chunks": "\(status.delivery.chunksAcknowledged)",
         ])
     }
 
@@ -273,27 +270,28 @@ public actor RunSupervisor: Service {
         var resumed: [(TraceRun, chunkSize: Int)] = []
         do {
             nextThread = max(nextThread, try await database.highestRunThread() + 1)
-            history = try await database.finishedRuns(limit: settings.historySize).compactMap(RunStatus.init(record:))
-            for record in try await database.undeliveredRuns() {
+            history = try await database.finishedRuns(limit: settings.historySize).compactMap(RunStatus.init(stored:))
+            for stored in try await database.undeliveredRuns() {
+                let record = stored.run
                 guard runs[record.filePath] == nil, let tracer = TracerType(rawValue: record.tracer) else { continue }
                 let runLogger = logger(for: record.filePath)
                 if record.exitCode == nil, let pid = record.tracerPID {
                     LeftoverTracer(pid: pid, startTime: record.tracerStartTime, wholeGroup: record.privilege == TracerPrivilege.root.name)
                         .stop(grace: settings.killGrace, logger: runLogger)
                 }
-                let file = RunFileCheck(path: record.filePath, traceDirectory: settings.traceDirectory, bytesAcknowledged: record.bytesAcknowledged)
+                let file = RunFileCheck(path: record.filePath, traceDirectory: settings.traceDirectory, bytesAcknowledged: stored.delivery.bytesAcknowledged)
                 if file.isInsideTraceDirectory {
                     unlink(TracerProgramFile.path(forRun: record.filePath, tracer: tracer))
                 }
                 if let problem = file.problem {
                     runLogger.error("Run file unusable; delivering finished only", metadata: ["error": "\(problem)"])
                 }
-                let run = TraceRun(resuming: record, tracer: tracer, fileSize: file.size, fileProblem: file.problem, ownsFile: file.isInsideTraceDirectory, budget: budget)
+                let run = TraceRun(resuming: stored, tracer: tracer, fileSize: file.size, fileProblem: file.problem, ownsFile: file.isInsideTraceDirectory, budget: budget)
                 runs[record.filePath] = run
                 order.append(record.filePath)
                 metrics.runResumed()
                 runLogger.notice("Resuming undelivered run", metadata: [
-                    "chunk.no": "\(record.chunksAcknowledged)", "trace.bytes": "\(file.size)",
+                    "chunk.no": "\(stored.delivery.chunksAcknowledged)", "trace.bytes": "\(file.size)",
                 ])
                 if record.exitCode == nil { await tracerExited(run) }
                 resumed.append((run, record.chunkSize ?? settings.chunkSize))

@@ -78,7 +78,8 @@ public final class TraceRun: Sendable {
     /// A run found undelivered in the database at start-up. `fileProblem` says why its
     /// file cannot be used (gone, shorter than acknowledged, outside trace-dir): then
     /// nothing more is read from it and `finished` says so.
-    init(resuming record: RunRecord, tracer: TracerType, fileSize: Int64, fileProblem: String?, ownsFile: Bool, budget: SpoolBudget) {
+    init(resuming stored: StoredRun, tracer: TracerType, fileSize: Int64, fileProblem: String?, ownsFile: Bool, budget: SpoolBudget) {
+        let record = stored.run
         self.thread = record.thread
         self.filePath = record.filePath
         self.outputFD = -1
@@ -95,17 +96,10 @@ public final class TraceRun: Sendable {
         let exit = record.exitCode.map { TracerExit(code: $0, stderr: record.stderr ?? "") }
             ?? TracerExit(code: Self.unknownExitCode, stderr: Self.unknownExitExplanation)
         var state = State(lifecycle: RunLifecycle(resumedWith: exit, fileProblem: fileProblem))
-        state.bytesWritten = fileProblem == nil ? record.bytesWritten.map { min($0, fileSize) } ?? fileSize : record.bytesAcknowledged
-        state.cursor.startAcknowledged = record.startAcknowledged
-        state.cursor.chunksAcknowledged = record.chunksAcknowledged
-        state.cursor.bytesAcknowledged = record.bytesAcknowledged
-        state.cursor.retries = record.retries
-        state.cursor.refusedMessages = record.refusedMessages
-        state.cursor.lastError = record.lastError
-        state.cursor.lastStatus = record.lastStatus
-        state.cursor.shortChunkLength = record.shortChunkLength
+        state.bytesWritten = fileProblem == nil ? record.bytesWritten.map { min($0, fileSize) } ?? fileSize : stored.delivery.bytesAcknowledged
+        state.cursor = stored.delivery
         self.state = Mutex(state)
-        _ = budget.add(max(0, state.bytesWritten - record.bytesAcknowledged))
+        _ = budget.add(max(0, state.bytesWritten - stored.delivery.bytesAcknowledged))
     }
 
     /// Spawns the tracer; `onExit` runs once it is reaped. A tracer that cannot be
@@ -246,10 +240,7 @@ public final class TraceRun: Sendable {
             RunStatus(
                 template: template, filePath: filePath, thread: thread, traceType: tracer,
                 startedAt: startedAt, deadline: deadline, state: state.lifecycle.runState,
-                bytesRead: state.bytesWritten, chunksAcknowledged: state.cursor.chunksAcknowledged,
-                bytesAcknowledged: state.cursor.bytesAcknowledged, retries: state.cursor.retries,
-                refusedMessages: state.cursor.refusedMessages,
-                lastDeliveryError: state.cursor.lastError, lastStatusCode: state.cursor.lastStatus, exitCode: state.lifecycle.exit?.code,
+                bytesRead: state.bytesWritten, delivery: state.cursor, exitCode: state.lifecycle.exit?.code,
                 failure: state.lifecycle.failure, privilege: privilegeName, resumed: resumed)
         }
     }

@@ -1,3 +1,4 @@
+import EndpointCore
 import Foundation
 import Logging
 import NIOCore
@@ -23,30 +24,6 @@ public struct TracerExit: Sendable, Equatable, Codable {
         self.code = code
         self.stderr = stderr
     }
-}
-
-/// How far a run's delivery has come: what is persisted at every acknowledgement and
-/// what a restarted endpoint resumes from.
-public struct DeliveryCursor: Sendable, Equatable, Codable {
-    public var startAcknowledged = false
-    /// Chunks the platform acknowledged (or refused for good): the next chunk's `no`.
-    public var chunksAcknowledged = 0
-    /// Bytes of the run file covered by those chunks: the next chunk's offset.
-    public var bytesAcknowledged: Int64 = 0
-    public var finishedAcknowledged = false
-    public var retries = 0
-    /// Messages the platform refused with a status that is not retried.
-    public var refusedMessages = 0
-    public var lastError: String?
-    /// The platform's last HTTP status for this run's messages (any status, 2xx too).
-    public var lastStatus: Int?
-    /// The length of the next chunk when it is cut short (a flush, or the tracer's last
-    /// bytes), made durable before it is sent: if the endpoint dies before its
-    /// acknowledgement, the chunk goes out again with the same bytes, whatever the output
-    /// grew to or the flush setting became meanwhile. Nil: the next chunk is a full one.
-    public var shortChunkLength: Int?
-
-    public init() {}
 }
 
 /// Streams one run's file to the platform: `start`, chunks `no = 0, 1, ...` of exactly
@@ -115,6 +92,8 @@ public struct RunDelivery: Sendable {
         record: @Sendable (_ cursor: DeliveryCursor, _ durable: Bool) async -> Void
     ) async throws {
         var cursor = cursor
+        // Acknowledged before a crash that came before the run was retired.
+        if cursor.finishedAcknowledged { return }
         // Opened at the first chunk: a run with nothing left to send (its file lost while
         // the endpoint was down) never needs it, and a waiting run holds no descriptor.
         var file: RunFileReader?
@@ -225,21 +204,21 @@ public struct RunDelivery: Sendable {
             let verdict: RetryPolicy.Verdict
             do {
                 let answer = try await client.send(body)
-                cursor.lastStatus = answer.status
+                cursor.lastStatusCode = answer.status
                 verdict = RetryPolicy.classify(status: answer.status, retryAfter: answer.retryAfter)
-                if case .retry = verdict { cursor.lastError = "platform answered \(answer.status)" }
+                if case .retry = verdict { cursor.lastDeliveryError = "platform answered \(answer.status)" }
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
                 verdict = .retry(retryAfter: nil)
-                cursor.lastError = "cannot reach the platform: \(error)"
+                cursor.lastDeliveryError = "cannot reach the platform: \(error)"
             }
             switch verdict {
             case .acknowledged:
                 return cursor
             case .permanent(let status):
                 cursor.refusedMessages += 1
-                cursor.lastError = "platform refused a message with \(status); not retried"
+                cursor.lastDeliveryError = "platform refused a message with \(status); not retried"
                 await record(cursor, true)
                 logger.error("Platform refused a submit message; not retried", metadata: metadata.merging(["http.status": "\(status)"]) { $1 })
                 return cursor
@@ -249,7 +228,7 @@ public struct RunDelivery: Sendable {
                 await record(cursor, true)
                 let pause = retryPolicy.delay(attempt: attempt, retryAfter: retryAfter, random: Double.random(in: 0..<1))
                 logger.warning("Submit failed; retrying", metadata: metadata.merging([
-                    "delivery.error": "\(cursor.lastError ?? "")", "delivery.attempt": "\(attempt)", "delivery.pause_ms": "\(pause.components.seconds * 1000 + pause.components.attoseconds / 1_000_000_000_000_000)",
+                    "delivery.error": "\(cursor.lastDeliveryError ?? "")", "delivery.attempt": "\(attempt)", "delivery.pause_ms": "\(pause.components.seconds * 1000 + pause.components.attoseconds / 1_000_000_000_000_000)",
                 ]) { $1 })
                 try await Task.sleep(for: pause)
             }

@@ -1,5 +1,6 @@
-import EndpointCore
+@testable import EndpointCore
 import Foundation
+import GRDB
 import Testing
 
 @Suite("SQLite template store")
@@ -91,7 +92,16 @@ struct EndpointDatabaseTests {
         do {
             let database = try EndpointDatabase(path: path, poolSize: 1)
             for number in 1...4 { try await database.recordRunStarted(record(number)) }
-            try await database.recordDeliveryProgress(filePath: "/tmp/run-1.trace", startAcknowledged: true, chunksAcknowledged: 3, bytesAcknowledged: 3072, retries: 2, refusedMessages: 1, lastError: "platform answered 503")
+            var cursor = DeliveryCursor()
+            cursor.startAcknowledged = true
+            cursor.chunksAcknowledged = 3
+            cursor.bytesAcknowledged = 3072
+            cursor.retries = 2
+            cursor.refusedMessages = 1
+            cursor.lastDeliveryError = "platform answered 503"
+            cursor.lastStatusCode = 503
+            cursor.shortChunkLength = 700
+            try await database.recordDeliveryProgress(filePath: "/tmp/run-1.trace", cursor: cursor)
             try await database.recordTracerExit(filePath: "/tmp/run-1.trace", code: 0, stderr: "bye\n", bytesWritten: 4000, failure: nil)
             try await database.recordRunDelivered(filePath: "/tmp/run-3.trace", keepFinished: 1)
             try await database.recordRunDelivered(filePath: "/tmp/run-4.trace", keepFinished: 1)
@@ -100,20 +110,62 @@ struct EndpointDatabaseTests {
         // After a "restart": what resumes, and what is remembered.
         let reopened = try EndpointDatabase(path: path, poolSize: 1)
         let undelivered = try await reopened.undeliveredRuns()
-        #expect(undelivered.map(\.filePath) == ["/tmp/run-1.trace", "/tmp/run-2.trace"])
+        #expect(undelivered.map(\.run.filePath) == ["/tmp/run-1.trace", "/tmp/run-2.trace"])
         var expected = record(1)
-        expected.startAcknowledged = true
-        expected.chunksAcknowledged = 3
-        expected.bytesAcknowledged = 3072
-        expected.retries = 2
-        expected.refusedMessages = 1
-        expected.lastError = "platform answered 503"
         expected.exitCode = 0
         expected.stderr = "bye\n"
         expected.bytesWritten = 4000
-        #expect(undelivered.first == expected)
-        #expect(undelivered.last?.exitCode == nil)
-        #expect(try await reopened.finishedRuns(limit: 10).map(\.filePath) == ["/tmp/run-4.trace"])
+        var expectedCursor = DeliveryCursor()
+        expectedCursor.startAcknowledged = true
+        expectedCursor.chunksAcknowledged = 3
+        expectedCursor.bytesAcknowledged = 3072
+        expectedCursor.retries = 2
+        expectedCursor.refusedMessages = 1
+        expectedCursor.lastDeliveryError = "platform answered 503"
+        expectedCursor.lastStatusCode = 503
+        expectedCursor.shortChunkLength = 700
+        #expect(undelivered.first == StoredRun(run: expected, delivery: expectedCursor))
+        #expect(undelivered.last?.run.exitCode == nil)
+        #expect(undelivered.last?.delivery == DeliveryCursor())
+        let finished = try await reopened.finishedRuns(limit: 10)
+        #expect(finished.map(\.run.filePath) == ["/tmp/run-4.trace"])
+        #expect(finished.first?.delivery.finishedAcknowledged == true)
+        #expect(finished.first?.run.finishedAt != nil)
         #expect(try await reopened.highestRunThread() == 4)
+    }
+}
+
+/// A database written by the previous version (v2: the cursor in the run table) opens
+/// with every undelivered run's position intact in the delivery table.
+@Suite("Database migration v2 → v3")
+struct DatabaseMigrationTests {
+    @Test("The cursor columns of v2's run table move to the delivery table, values kept")
+    func cursorMovesToItsTable() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("migrate-\(UUID().uuidString).sqlite3").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let old = try DatabaseQueue(path: path)
+            try EndpointDatabase.migrator.migrate(old, upTo: "v2: runs")
+            try await old.write { db in
+                try db.execute(sql: """
+                    INSERT INTO run (filePath, thread, template, tracer, lastingSeconds, startedAt, deadline, privilege, startAcknowledged,
+                    chunksAcknowledged, bytesAcknowledged, finishedAcknowledged, retries, refusedMessages, lastError)
+                    VALUES ('/tmp/old.trace', 7, '{"process":"/bin/bash","functions":["xmalloc"],"environment":[],"value":[],"options":[],"traceType":["BPF"]}',
+                    'BPF', 10, '2026-11-30 10:00:00.000', '2026-11-30 10:00:10.000', 'root', 1, 5, 5120, 0, 3, 1, 'platform answered 503')
+                    """)
+            }
+        }
+        let database = try EndpointDatabase(path: path, poolSize: 1)
+        let runs = try await database.undeliveredRuns()
+        #expect(runs.map(\.run.filePath) == ["/tmp/old.trace"])
+        var expected = DeliveryCursor()
+        expected.startAcknowledged = true
+        expected.chunksAcknowledged = 5
+        expected.bytesAcknowledged = 5120
+        expected.retries = 3
+        expected.refusedMessages = 1
+        expected.lastDeliveryError = "platform answered 503"
+        #expect(runs.first?.delivery == expected)
+        #expect(runs.first?.run.thread == 7)
     }
 }

@@ -1,3 +1,4 @@
+import EndpointCore
 import Foundation
 import Logging
 import NIOCore
@@ -139,6 +140,6 @@ struct RunDeliveryTests {
         #expect(attempts.withLock { $0 } == [0: 1, 1: 4, 2: 1])
         let last = transport.events.last { if case .recorded = $0 { true } else { false } }
         guard case .recorded(let cursor, _) = last else { Issue.record("no cursor recorded"); return }
-        #expect(cursor.refusedMessages == 1 && cursor.retries == 3 && cursor.chunksAcknowledged == 3 && cursor.lastStatus == 200)
+        #expect(cursor.refusedMessages == 1 && cursor.retries == 3 && cursor.chunksAcknowledged == 3 && cursor.lastStatusCode == 200)
     }
 }

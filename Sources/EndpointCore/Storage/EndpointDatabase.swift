@@ -69,7 +69,7 @@ public struct EndpointDatabase: Sendable {
             }
             try db.create(index: "run_by_delivery", on: "run", columns: ["finishedAcknowledged", "finishedAt"])
         }
-        migrator.registerMigration("v3: run chunk size, tracer identity, last status") { db in
+        migrator.registerMigration("v3: run chunk size and tracer; the delivery cursor in a table of its own") { db in
             try db.alter(table: "run") { table in
                 // The chunk size a run started with: chunks resent after a restart keep
                 // their bytes for their `no` even when submit-chunk-size changed.
@@ -78,10 +78,31 @@ public struct EndpointDatabase: Sendable {
                 // life of the endpoint can stop it, and never another process of that pid.
                 table.add(column: "tracerPID", .integer)
                 table.add(column: "tracerStartTime", .integer)
-                table.add(column: "lastStatus", .integer)
-                // The length of a short chunk about to be sent (see DeliveryCursor).
-                table.add(column: "shortChunkLength", .integer)
             }
+            // One column per DeliveryCursor property (DeliveryRecord).
+            try db.create(table: "delivery") { table in
+                table.primaryKey("filePath", .text).references("run", onDelete: .cascade)
+                table.column("startAcknowledged", .boolean).notNull()
+                table.column("chunksAcknowledged", .integer).notNull()
+                table.column("bytesAcknowledged", .integer).notNull()
+                table.column("finishedAcknowledged", .boolean).notNull()
+                table.column("retries", .integer).notNull()
+                table.column("refusedMessages", .integer).notNull()
+                table.column("lastDeliveryError", .text)
+                table.column("lastStatusCode", .integer)
+                table.column("shortChunkLength", .integer)
+            }
+            try db.execute(sql: """
+                INSERT INTO delivery (filePath, startAcknowledged, chunksAcknowledged, bytesAcknowledged, finishedAcknowledged, retries, refusedMessages, lastDeliveryError)
+                SELECT filePath, startAcknowledged, chunksAcknowledged, bytesAcknowledged, finishedAcknowledged, retries, refusedMessages, lastError FROM run
+                """)
+            try db.drop(index: "run_by_delivery")
+            try db.alter(table: "run") { table in
+                for column in ["startAcknowledged", "chunksAcknowledged", "bytesAcknowledged", "finishedAcknowledged", "retries", "refusedMessages", "lastError"] {
+                    table.drop(column: column)
+                }
+            }
+            try db.create(index: "run_by_finish", on: "run", columns: ["finishedAt"])
         }
         return migrator
     }
@@ -89,7 +110,10 @@ public struct EndpointDatabase: Sendable {
     // MARK: - Runs
 
     public func recordRunStarted(_ run: RunRecord) async throws {
-        try await writer.write { db in try run.insert(db) }
+        try await writer.write { db in
+            try run.insert(db)
+            try DeliveryRecord(filePath: run.filePath, cursor: DeliveryCursor()).insert(db)
+        }
     }
 
     /// Forgets a run that never launched (shutdown began while it was being recorded).
@@ -104,19 +128,9 @@ public struct EndpointDatabase: Sendable {
         }
     }
 
-    /// Persists a run's delivery position; called at every acknowledgement.
-    public func recordDeliveryProgress(
-        filePath: String, startAcknowledged: Bool, chunksAcknowledged: Int, bytesAcknowledged: Int64,
-        retries: Int, refusedMessages: Int, lastError: String?, lastStatus: Int? = nil, shortChunkLength: Int? = nil
-    ) async throws {
-        try await writer.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE run SET startAcknowledged = ?, chunksAcknowledged = ?, bytesAcknowledged = ?,
-                    retries = ?, refusedMessages = ?, lastError = ?, lastStatus = ?, shortChunkLength = ? WHERE filePath = ?
-                    """,
-                arguments: [startAcknowledged, chunksAcknowledged, bytesAcknowledged, retries, refusedMessages, lastError, lastStatus, shortChunkLength, filePath])
-        }
+    /// Persists a run's delivery position (at every durable acknowledgement).
+    public func recordDeliveryProgress(filePath: String, cursor: DeliveryCursor) async throws {
+        try await writer.write { db in try DeliveryRecord(filePath: filePath, cursor: cursor).update(db) }
     }
 
     public func recordTracerExit(filePath: String, code: Int32, stderr: String, bytesWritten: Int64, failure: String?) async throws {
@@ -127,31 +141,40 @@ public struct EndpointDatabase: Sendable {
         }
     }
 
-    /// Marks `finished` acknowledged and keeps only the newest `keepFinished` finished runs.
+    /// Retires a run whose `finished` was acknowledged and keeps only the newest
+    /// `keepFinished` retired runs.
     public func recordRunDelivered(filePath: String, keepFinished: Int) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE run SET finishedAcknowledged = 1, finishedAt = ? WHERE filePath = ?", arguments: [Date(), filePath])
+            try db.execute(sql: "UPDATE delivery SET finishedAcknowledged = 1 WHERE filePath = ?", arguments: [filePath])
+            try db.execute(sql: "UPDATE run SET finishedAt = ? WHERE filePath = ?", arguments: [Date(), filePath])
             try db.execute(
                 sql: """
-                    DELETE FROM run WHERE finishedAcknowledged = 1 AND filePath NOT IN
-                    (SELECT filePath FROM run WHERE finishedAcknowledged = 1 ORDER BY finishedAt DESC LIMIT ?)
+                    DELETE FROM run WHERE finishedAt IS NOT NULL AND filePath NOT IN
+                    (SELECT filePath FROM run WHERE finishedAt IS NOT NULL ORDER BY finishedAt DESC LIMIT ?)
                     """,
                 arguments: [keepFinished])
         }
     }
 
     /// Runs whose `finished` the platform has not acknowledged, oldest first.
-    public func undeliveredRuns() async throws -> [RunRecord] {
+    public func undeliveredRuns() async throws -> [StoredRun] {
         try await writer.read { db in
-            try RunRecord.filter(Column("finishedAcknowledged") == false).order(Column("startedAt"), Column("thread")).fetchAll(db)
+            try Self.withDelivery(RunRecord.filter(RunRecord.Columns.finishedAt == nil).order(RunRecord.Columns.startedAt, RunRecord.Columns.thread).fetchAll(db), db)
         }
     }
 
     /// The newest finished runs, oldest first.
-    public func finishedRuns(limit: Int) async throws -> [RunRecord] {
+    public func finishedRuns(limit: Int) async throws -> [StoredRun] {
         try await writer.read { db in
-            try RunRecord.filter(Column("finishedAcknowledged") == true).order(Column("finishedAt").desc).limit(limit).fetchAll(db).reversed()
+            try Self.withDelivery(RunRecord.filter(RunRecord.Columns.finishedAt != nil).order(RunRecord.Columns.finishedAt.desc).limit(limit).fetchAll(db).reversed(), db)
         }
+    }
+
+    /// Each run with its delivery cursor (a run whose row lacks one starts from zero).
+    static func withDelivery(_ runs: [RunRecord], _ db: Database) throws -> [StoredRun] {
+        let cursors = try DeliveryRecord.filter(keys: runs.map(\.filePath)).fetchAll(db)
+        let byPath = Dictionary(cursors.map { ($0.filePath, $0.cursor) }) { first, _ in first }
+        return runs.map { StoredRun(run: $0, delivery: byPath[$0.filePath] ?? DeliveryCursor()) }
     }
 
     public func highestRunThread() async throws -> Int {

@@ -1,10 +1,18 @@
 import Foundation
 import GRDB
 
-/// One row of the `run` table: everything needed to show a run and, after a restart
-/// (even after SIGKILL), to resume its delivery from the first unacknowledged chunk.
+/// One row of the `run` table: what a run is (its template, tracer, times, privilege)
+/// and how its tracer ended; with its `DeliveryRecord`, everything needed to show a run
+/// and, after a restart (even after SIGKILL), to resume its delivery.
 public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "run"
+
+    public enum Columns {
+        static let filePath = Column(CodingKeys.filePath)
+        static let thread = Column(CodingKeys.thread)
+        static let startedAt = Column(CodingKeys.startedAt)
+        static let finishedAt = Column(CodingKeys.finishedAt)
+    }
 
     public var filePath: String
     public var thread: Int
@@ -19,13 +27,7 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
     public var exitCode: Int32?
     public var stderr: String?
     public var failure: String?
-    public var startAcknowledged: Bool
-    public var chunksAcknowledged: Int
-    public var bytesAcknowledged: Int64
-    public var finishedAcknowledged: Bool
-    public var retries: Int
-    public var refusedMessages: Int
-    public var lastError: String?
+    /// When `finished` was acknowledged and the run retired (nil while undelivered).
     public var finishedAt: Date?
     /// `submit-chunk-size` when the run started (nil for runs recorded before v3).
     public var chunkSize: Int?
@@ -33,10 +35,6 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
     /// (/proc/PID/stat field 22); nil until spawned.
     public var tracerPID: Int32?
     public var tracerStartTime: Int64?
-    /// The platform's last HTTP status for this run's messages.
-    public var lastStatus: Int?
-    /// Set while a short chunk is on its way (see `DeliveryCursor.shortChunkLength`).
-    public var shortChunkLength: Int?
 
     public init(
         filePath: String, thread: Int, template: TraceTemplate, tracer: String, lastingSeconds: Int, startedAt: Date, deadline: Date, privilege: String,
@@ -51,11 +49,5 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
         self.deadline = deadline
         self.privilege = privilege
         self.chunkSize = chunkSize
-        self.startAcknowledged = false
-        self.chunksAcknowledged = 0
-        self.bytesAcknowledged = 0
-        self.finishedAcknowledged = false
-        self.retries = 0
-        self.refusedMessages = 0
     }
 }
