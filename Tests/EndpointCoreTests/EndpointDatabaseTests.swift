@@ -85,6 +85,15 @@ struct EndpointDatabaseTests {
         let path = Self.temporaryDatabasePath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))  // SQLite keeps milliseconds
+        var cursor = DeliveryCursor()
+        cursor.startAcknowledged = true
+        cursor.chunksAcknowledged = 3
+        cursor.bytesAcknowledged = 3072
+        cursor.retries = 2
+        cursor.refusedMessages = 1
+        cursor.lastDeliveryError = "platform answered 503"
+        cursor.lastStatusCode = 503
+        cursor.shortChunkLength = 700
         func record(_ number: Int) -> RunRecord {
             RunRecord(filePath: "/tmp/run-\(number).trace", thread: number, template: bash, tracer: "BPF", lastingSeconds: 10,
                       startedAt: now.addingTimeInterval(Double(number)), deadline: now.addingTimeInterval(10), privilege: "root")
@@ -92,15 +101,6 @@ struct EndpointDatabaseTests {
         do {
             let database = try EndpointDatabase(path: path, poolSize: 1)
             for number in 1...4 { try await database.recordRunStarted(record(number)) }
-            var cursor = DeliveryCursor()
-            cursor.startAcknowledged = true
-            cursor.chunksAcknowledged = 3
-            cursor.bytesAcknowledged = 3072
-            cursor.retries = 2
-            cursor.refusedMessages = 1
-            cursor.lastDeliveryError = "platform answered 503"
-            cursor.lastStatusCode = 503
-            cursor.shortChunkLength = 700
             try await database.recordDeliveryProgress(filePath: "/tmp/run-1.trace", cursor: cursor)
             try await database.recordTracerExit(filePath: "/tmp/run-1.trace", code: 0, stderr: "bye\n", bytesWritten: 4000, failure: nil)
             try await database.recordRunDelivered(filePath: "/tmp/run-3.trace", keepFinished: 1)
@@ -115,16 +115,7 @@ struct EndpointDatabaseTests {
         expected.exitCode = 0
         expected.stderr = "bye\n"
         expected.bytesWritten = 4000
-        var expectedCursor = DeliveryCursor()
-        expectedCursor.startAcknowledged = true
-        expectedCursor.chunksAcknowledged = 3
-        expectedCursor.bytesAcknowledged = 3072
-        expectedCursor.retries = 2
-        expectedCursor.refusedMessages = 1
-        expectedCursor.lastDeliveryError = "platform answered 503"
-        expectedCursor.lastStatusCode = 503
-        expectedCursor.shortChunkLength = 700
-        #expect(undelivered.first == StoredRun(run: expected, delivery: expectedCursor))
+        #expect(undelivered.first == StoredRun(run: expected, delivery: cursor))
         #expect(undelivered.last?.run.exitCode == nil)
         #expect(undelivered.last?.delivery == DeliveryCursor())
         let finished = try await reopened.finishedRuns(limit: 10)
