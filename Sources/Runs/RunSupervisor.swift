@@ -75,6 +75,8 @@ public actor RunSupervisor: Service {
     /// is taken before the first suspension point, so parallel starts cannot all pass the
     /// check while one of them waits for the database (actor reentrancy).
     private var reservedStarts = 0
+    /// Signalled whenever a run retires: what a graceful shutdown waits on.
+    private let retirements = ProgressSignal()
     /// Deliveries of resumed runs sent at once after a restart: each holds a descriptor
     /// and two chunks of memory while it waits for a platform that may still be down.
     static let resumedDeliveriesAtOnce = 4
@@ -235,6 +237,7 @@ public actor RunSupervisor: Service {
     func retire(_ run: TraceRun) async {
         guard runs.removeValue(forKey: run.filePath) != nil else { return }
         order.removeAll { $0 == run.filePath }
+        defer { retirements.signal() }
         // The exit is recorded before the run leaves the active list for good.
         await tracerExited(run)
         do {
@@ -336,9 +339,11 @@ public actor RunSupervisor: Service {
         let live = runs.values.filter { !$0.hasExited }
         logger.info("Shutting down: stopping tracers", metadata: ["trace.count": "\(live.count)"])
         for run in live { run.stop(grace: settings.killGrace) }
+        // Wait for each retirement (no polling), until none is left or the grace is over.
         let deadline = ContinuousClock.now + settings.shutdownGrace
         while !runs.isEmpty, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
+            let seen = retirements.generation
+            await retirements.wait(after: seen, timeout: deadline - ContinuousClock.now)
         }
         // Exits not yet persisted by their handlers are persisted now.
         for run in runs.values where run.hasExited { await tracerExited(run) }
