@@ -16,9 +16,12 @@ struct RunSupervisorLimitTests {
     func parallelStarts() async throws {
         let directory = try TestConfigDirectory()
         defer { directory.remove() }
-        let lambda = LambdaSettings(
-            bpfPath: Self.fixtures + "/fake-tracer-sleeps.sh", platformURL: "http://127.0.0.1:9", secret: TestConfigDirectory.secret,
-            endpointUUID: TestConfigDirectory.endpointUUID, traceDirectory: directory.path + "/traces", maxConcurrentRuns: 2, killGraceSeconds: 1)
+        var lambda = try LambdaSettings.defaults(
+            platformURL: "http://127.0.0.1:9", secret: TestConfigDirectory.secret, endpointUUID: TestConfigDirectory.endpointUUID)
+        lambda.bpfPath = Self.fixtures + "/fake-tracer-sleeps.sh"
+        lambda.traceDirectory = directory.path + "/traces"
+        lambda.maxConcurrentRuns = 2
+        lambda.killGraceSeconds = 1
         let supervisor = RunSupervisor(
             settings: RunSupervisor.Settings(lambda: lambda, privilege: .root),
             client: PlatformClient(platformURL: lambda.platformURL, authorization: try OutgoingAuthorization(endpointUUID: lambda.endpointUUID, secret: lambda.secret)),

@@ -11,13 +11,14 @@ public struct AuthSettings: Sendable, Equatable {
     public var maxTimeCost: Int
     public var maxParallelism: Int
 
+    /// Each limit left out is its key's default (`AuthSettings.definitions`).
     public init(
-        cacheSize: Int = 1024,
-        maxConcurrentVerifications: Int = 2,
-        maxWaitingVerifications: Int = 64,
-        maxMemoryKiB: Int = 65536,
-        maxTimeCost: Int = 10,
-        maxParallelism: Int = 8
+        cacheSize: Int = AuthSettings.definitions.cacheSize.defaultValue,
+        maxConcurrentVerifications: Int = AuthSettings.definitions.maxConcurrentVerifications.defaultValue,
+        maxWaitingVerifications: Int = AuthSettings.definitions.maxWaitingVerifications.defaultValue,
+        maxMemoryKiB: Int = AuthSettings.definitions.maxMemoryKiB.defaultValue,
+        maxTimeCost: Int = AuthSettings.definitions.maxTimeCost.defaultValue,
+        maxParallelism: Int = AuthSettings.definitions.maxParallelism.defaultValue
     ) {
         self.cacheSize = cacheSize
         self.maxConcurrentVerifications = maxConcurrentVerifications

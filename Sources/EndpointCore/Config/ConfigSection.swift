@@ -137,10 +137,17 @@ public struct ConfigSection: Sendable {
         return try ConfigSection(file: file, value: value, environment: environment, path: fullKey(key))
     }
 
-    /// Keys present in the file that no reader knows: reported as warnings, since a
-    /// typo such as `submit-chunk-sise` would otherwise be silently ignored.
-    public func unknownKeys(known: Set<String>) -> [String] {
-        keys.filter { !known.contains($0) }.map(fullKey)
+    /// Keys present in the file that no definition names, then those inside its
+    /// mappings: reported as warnings, since a typo such as `submit-chunk-sise` would
+    /// otherwise be silently ignored.
+    public func unknownKeys(definitions: [SettingDefinition]) throws(ConfigError) -> [String] {
+        let known = Set(definitions.map(\.key))
+        var unknown = keys.filter { !known.contains($0) }.map(fullKey)
+        for definition in definitions {
+            guard case .mapping(let nested) = definition.type else { continue }
+            unknown += try section(definition.key).unknownKeys(definitions: nested)
+        }
+        return unknown
     }
 }
 

@@ -9,20 +9,35 @@ public struct ConnectionSettings: Sendable, Equatable {
     /// Seconds a request may take to arrive whole, from its first byte.
     public var requestReadTimeoutSeconds: Int
 
-    public init(maxConnections: Int = 512, idleTimeoutSeconds: Int = 60, requestReadTimeoutSeconds: Int = 30) {
+    /// Each limit left out is its key's default (`ConnectionSettings.definitions`).
+    public init(
+        maxConnections: Int = ConnectionSettings.definitions.maxConnections.defaultValue,
+        idleTimeoutSeconds: Int = ConnectionSettings.definitions.idleTimeoutSeconds.defaultValue,
+        requestReadTimeoutSeconds: Int = ConnectionSettings.definitions.requestReadTimeoutSeconds.defaultValue
+    ) {
         self.maxConnections = maxConnections
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.requestReadTimeoutSeconds = requestReadTimeoutSeconds
     }
 
-    static let knownKeys: Set<String> = ["max-connections", "idle-timeout-seconds", "request-read-timeout-seconds"]
+    /// The connection keys of `settings.yml`: each key's name, default, bounds and
+    /// meaning, written once; in the file's order.
+    public static let definitions = Definitions()
+
+    public struct Definitions: SettingTable {
+        // 1048576 is Linux's largest possible descriptor limit (fs.nr_open's default).
+        public let maxConnections = Setting.wholeNumber(
+            "max-connections", default: 512, range: 1...1_048_576, "Open HTTP connections at most; past it the least recently active idle one is closed.")
+        public let idleTimeoutSeconds = Setting.wholeNumber(
+            "idle-timeout-seconds", default: 60, range: 1...3600, unit: "seconds", "How long a keep-alive connection may wait for its next request.")
+        public let requestReadTimeoutSeconds = Setting.wholeNumber(
+            "request-read-timeout-seconds", default: 30, range: 1...3600, unit: "seconds", "How long a request may take to arrive whole, from its first byte.")
+    }
 
     init(section: ConfigSection) throws(ConfigError) {
-        let defaults = ConnectionSettings()
-        // 1048576 is Linux's largest possible descriptor limit (fs.nr_open's default).
-        self.maxConnections = try section.int("max-connections", default: defaults.maxConnections, range: 1...1_048_576)
-        self.idleTimeoutSeconds = try section.int("idle-timeout-seconds", default: defaults.idleTimeoutSeconds, range: 1...3600, unit: "seconds")
-        self.requestReadTimeoutSeconds = try section.int(
-            "request-read-timeout-seconds", default: defaults.requestReadTimeoutSeconds, range: 1...3600, unit: "seconds")
+        let table = Self.definitions
+        self.maxConnections = try section.read(table.maxConnections)
+        self.idleTimeoutSeconds = try section.read(table.idleTimeoutSeconds)
+        self.requestReadTimeoutSeconds = try section.read(table.requestReadTimeoutSeconds)
     }
 }

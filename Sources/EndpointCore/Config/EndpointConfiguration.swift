@@ -33,12 +33,10 @@ public struct EndpointConfiguration: Sendable {
         let lambda = try LambdaSettings(section: lambdaSection)
 
         var warnings: [String] = []
-        for key in serverSection.unknownKeys(known: ServerSettings.knownKeys)
-            + (try serverSection.section("database")).unknownKeys(known: ServerSettings.knownDatabaseKeys)
-        {
+        for key in try serverSection.unknownKeys(definitions: ServerSettings.fileDefinitions) {
             warnings.append("\(serverFile): unknown key '\(key)' is ignored")
         }
-        for key in lambdaSection.unknownKeys(known: LambdaSettings.knownKeys) {
+        for key in try lambdaSection.unknownKeys(definitions: LambdaSettings.fileDefinitions) {
             warnings.append("\(lambdaFile): unknown key '\(key)' is ignored")
         }
         if lambda.secret == exampleSecret {

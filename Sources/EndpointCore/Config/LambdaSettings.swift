@@ -2,7 +2,8 @@ import Foundation
 import Logging
 
 /// `lambda-settings.yml`: tracers, platform, identity and limits.
-/// Each key is documented in `Config/lambda-settings.yml` itself.
+/// Each key is defined in `definitions` (its name, default, bounds and meaning) and
+/// documented in `Config/lambda-settings.yml` itself.
 public struct LambdaSettings: Sendable {
     /// Password for `sudo -S`; nil when sudo needs none or the endpoint runs as root. Secret.
     public var rootPassword: String?
@@ -47,163 +48,97 @@ public struct LambdaSettings: Sendable {
     public var auth: AuthSettings
     public var logLevel: Logger.Level
 
-    public init(
-        rootPassword: String? = nil,
-        bpfPath: String = "/usr/bin/bpftrace",
-        stapPath: String = "/usr/bin/stap",
-        submitChunkSize: Int = 51200,
-        platformURL: String,
-        secret: String,
-        endpointUUID: String,
-        traceDirectory: String = "/tmp",
-        maxLastingSeconds: Int = 86400,
-        maxConcurrentRuns: Int = 16,
-        maxUndeliveredRuns: Int = 64,
-        maxTemplates: Int = 1000,
-        maxFunctionsPerTemplate: Int = 128,
-        maxBodyBytes: Int = LambdaSettings.defaultMaxBodyBytes,
-        metricsOpen: Bool = false,
-        platformCAFile: String? = nil,
-        killGraceSeconds: Int = 5,
-        shutdownGraceSeconds: Int = 10,
-        submitFlushInterval: Duration? = nil,
-        maxSpoolBytes: Int64 = 1 << 30,
-        keepRunFiles: Bool = false,
-        submitRetryInitial: Duration = .milliseconds(500),
-        submitRetryMaximum: Duration = .seconds(30),
-        auth: AuthSettings = AuthSettings(),
-        logLevel: Logger.Level = .info
-    ) {
-        self.rootPassword = rootPassword
-        self.bpfPath = bpfPath
-        self.stapPath = stapPath
-        self.submitChunkSize = submitChunkSize
-        self.platformURL = platformURL
-        self.secret = secret
-        self.endpointUUID = endpointUUID
-        self.traceDirectory = traceDirectory
-        self.maxLastingSeconds = maxLastingSeconds
-        self.maxConcurrentRuns = maxConcurrentRuns
-        self.maxUndeliveredRuns = maxUndeliveredRuns
-        self.maxTemplates = maxTemplates
-        self.maxFunctionsPerTemplate = maxFunctionsPerTemplate
-        self.maxBodyBytes = maxBodyBytes
-        self.metricsOpen = metricsOpen
-        self.platformCAFile = platformCAFile
-        self.killGraceSeconds = killGraceSeconds
-        self.shutdownGraceSeconds = shutdownGraceSeconds
-        self.submitFlushInterval = submitFlushInterval
-        self.maxSpoolBytes = maxSpoolBytes
-        self.keepRunFiles = keepRunFiles
-        self.submitRetryInitial = submitRetryInitial
-        self.submitRetryMaximum = submitRetryMaximum
-        self.auth = auth
-        self.logLevel = logLevel
+    /// The settings of a file that gives only the three required keys, every other key
+    /// at its default: read and checked as that file would be (so `trace-dir`, /tmp, must
+    /// exist). For tests and embedders, who then change the `var`s they need.
+    public static func defaults(platformURL: String, secret: String, endpointUUID: String) throws(ConfigError) -> LambdaSettings {
+        let table = definitions
+        let file = ConfigValue.mapping([
+            (table.platformURL.key, .scalar(platformURL)), (table.secret.key, .scalar(secret)), (table.endpointUUID.key, .scalar(endpointUUID)),
+        ])
+        return try LambdaSettings(section: ConfigSection(file: "LambdaSettings.defaults", value: file, environment: [:]))
     }
 
-    /// 1 MiB holds the largest template the rules allow (1024 functions of 512 bytes).
-    public static let defaultMaxBodyBytes = 1 << 20
-    /// Bodies are collected in memory before decoding: 64 MiB per request at most.
-    public static let maxBodyBytesLimit = 64 << 20
-
-    static let knownKeys: Set<String> = [
-        "root-password", "bpf-path", "stap-path", "submit-chunk-size", "platform-url", "secret",
-        "endpoint-uuid", "trace-dir", "max-lasting", "log-level", "max-concurrent-runs", "max-undelivered-runs", "kill-grace-seconds",
-        "shutdown-grace-seconds", "submit-flush-interval", "max-spool-bytes", "keep-run-files",
-        "submit-retry-initial", "submit-retry-max", "max-templates", "max-functions-per-template", "max-body-bytes", "metrics-open", "platform-ca-file",
-        "auth-cache-size", "auth-max-concurrent-verifications", "auth-max-waiting-verifications",
-        "auth-max-argon2-memory-kib", "auth-max-argon2-time-cost", "auth-max-argon2-parallelism",
-    ]
-
     init(section: ConfigSection) throws(ConfigError) {
-        self.rootPassword = try section.optionalString("root-password")
-        self.bpfPath = try section.absolutePath("bpf-path", default: "/usr/bin/bpftrace")
-        self.stapPath = try section.absolutePath("stap-path", default: "/usr/bin/stap")
-        self.submitChunkSize = try section.int("submit-chunk-size", default: 51200, range: 1024...16_777_216, unit: "bytes")
+        let table = Self.definitions
+        self.rootPassword = try section.read(table.rootPassword)
+        self.bpfPath = try section.read(table.bpfPath)
+        self.stapPath = try section.read(table.stapPath)
+        self.submitChunkSize = try section.read(table.submitChunkSize)
         self.platformURL = try Self.platformURL(section: section)
-        self.secret = try section.string("secret")
-        self.endpointUUID = try section.string("endpoint-uuid")
+        self.secret = try section.read(table.secret)
+        self.endpointUUID = try section.read(table.endpointUUID)
         guard UUID(uuidString: endpointUUID) != nil else {
-            throw section.error("endpoint-uuid", "expected a UUID such as 4633d686-f75d-4d1f-8415-02ce37d9e5f8, got \"\(endpointUUID)\"")
+            throw section.error(table.endpointUUID, "expected a UUID such as 4633d686-f75d-4d1f-8415-02ce37d9e5f8, got \"\(endpointUUID)\"")
         }
-        self.traceDirectory = try section.absolutePath("trace-dir", default: "/tmp")
+        self.traceDirectory = try section.read(table.traceDirectory)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: traceDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw section.error("trace-dir", "\"\(traceDirectory)\" is not an existing directory")
+            throw section.error(table.traceDirectory, "\"\(traceDirectory)\" is not an existing directory")
         }
         guard access(traceDirectory, W_OK) == 0 else {
-            throw section.error("trace-dir", "\"\(traceDirectory)\" is not writable by this user")
+            throw section.error(table.traceDirectory, "\"\(traceDirectory)\" is not writable by this user")
         }
-        self.maxLastingSeconds = try section.int("max-lasting", default: 86400, range: 1...31_536_000, unit: "seconds")
-        self.maxConcurrentRuns = try section.int("max-concurrent-runs", default: 16, range: 1...1000)
-        self.maxUndeliveredRuns = try section.int("max-undelivered-runs", default: 64, range: 1...10_000)
-        self.maxTemplates = try section.int("max-templates", default: 1000, range: 1...1_000_000)
-        self.metricsOpen = try section.bool("metrics-open", default: false)
-        self.platformCAFile = try section.optionalString("platform-ca-file")
+        self.maxLastingSeconds = try section.read(table.maxLastingSeconds)
+        self.maxConcurrentRuns = try section.read(table.maxConcurrentRuns)
+        self.maxUndeliveredRuns = try section.read(table.maxUndeliveredRuns)
+        self.maxTemplates = try section.read(table.maxTemplates)
+        self.metricsOpen = try section.read(table.metricsOpen)
+        self.platformCAFile = try section.read(table.platformCAFile)
         if let caFile = platformCAFile {
             guard caFile.hasPrefix("/"), access(caFile, R_OK) == 0 else {
-                throw section.error("platform-ca-file", "\"\(caFile)\" is not a readable file (an absolute path is required)")
+                throw section.error(table.platformCAFile, "\"\(caFile)\" is not a readable file (an absolute path is required)")
             }
             guard platformURL.hasPrefix("https://") else {
-                throw section.error("platform-ca-file", "is only used with an https:// platform-url")
+                throw section.error(table.platformCAFile, "is only used with an https:// \(table.platformURL.key)")
             }
         }
-        self.maxFunctionsPerTemplate = try section.int("max-functions-per-template", default: 128, range: 1...TemplateValidator.maxFunctionsLimit)
-        self.maxBodyBytes = try section.int("max-body-bytes", default: Self.defaultMaxBodyBytes, range: 1024...Self.maxBodyBytesLimit, unit: "bytes")
-        self.killGraceSeconds = try section.int("kill-grace-seconds", default: 5, range: 1...60, unit: "seconds")
-        self.shutdownGraceSeconds = try section.int("shutdown-grace-seconds", default: 10, range: 0...600, unit: "seconds")
-        let flushMilliseconds = try section.milliseconds("submit-flush-interval", default: 0, range: 50...3_600_000)
+        self.maxFunctionsPerTemplate = try section.read(table.maxFunctionsPerTemplate)
+        self.maxBodyBytes = try section.read(table.maxBodyBytes)
+        self.killGraceSeconds = try section.read(table.killGraceSeconds)
+        self.shutdownGraceSeconds = try section.read(table.shutdownGraceSeconds)
+        let flushMilliseconds = try section.read(table.submitFlushInterval)
         self.submitFlushInterval = flushMilliseconds == 0 ? nil : .milliseconds(flushMilliseconds)
-        self.maxSpoolBytes = Int64(try section.int("max-spool-bytes", default: 1 << 30, range: (1 << 20)...(1 << 40), unit: "bytes"))
-        self.keepRunFiles = try section.bool("keep-run-files", default: false)
-        let retryInitial = try section.milliseconds("submit-retry-initial", default: 500, range: 10...60_000)
-        let retryMaximum = try section.milliseconds("submit-retry-max", default: 30_000, range: 10...3_600_000)
+        self.maxSpoolBytes = Int64(try section.read(table.maxSpoolBytes))
+        self.keepRunFiles = try section.read(table.keepRunFiles)
+        let retryInitial = try section.read(table.submitRetryInitial)
+        let retryMaximum = try section.read(table.submitRetryMaximum)
         guard retryInitial > 0, retryMaximum > 0 else {
-            throw section.error(retryInitial == 0 ? "submit-retry-initial" : "submit-retry-max", "must be more than 0 seconds")
+            throw section.error(retryInitial == 0 ? table.submitRetryInitial : table.submitRetryMaximum, "must be more than 0 seconds")
         }
         guard retryMaximum >= retryInitial else {
-            throw section.error("submit-retry-max", "must be at least submit-retry-initial")
+            throw section.error(table.submitRetryMaximum, "must be at least \(table.submitRetryInitial.key)")
         }
         self.submitRetryInitial = .milliseconds(retryInitial)
         self.submitRetryMaximum = .milliseconds(retryMaximum)
         self.auth = try AuthSettings(section: section)
-        let level = try section.string("log-level", default: "info")
+        let level = try section.read(table.logLevel)
         guard let logLevel = Logger.Level(rawValue: level) else {
             let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
-            throw section.error("log-level", "expected one of \(names), got \"\(level)\"")
+            throw section.error(table.logLevel, "expected one of \(names), got \"\(level)\"")
         }
         self.logLevel = logLevel
     }
 
     static func platformURL(section: ConfigSection) throws(ConfigError) -> String {
-        let text = try section.string("platform-url")
+        let setting = definitions.platformURL
+        let text = try section.read(setting)
         guard let components = URLComponents(string: text),
               let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = components.host, !host.isEmpty
         else {
             // The value is not quoted: a malformed URL may still carry credentials.
-            throw section.error("platform-url", "expected an http:// or https:// URL with a host (the value is not repeated here: it may hold credentials)")
+            throw section.error(setting, "expected an http:// or https:// URL with a host (the value is not repeated here: it may hold credentials)")
         }
         // Credentials in the URL would end up in logs; the Authorization header is the credential.
         guard components.user == nil, components.password == nil else {
-            throw section.error("platform-url", "must not contain a user name or password")
+            throw section.error(setting, "must not contain a user name or password")
         }
         guard components.query == nil, components.fragment == nil else {
-            throw section.error("platform-url", "must not contain a query or fragment (the value is not repeated here: it may hold credentials)")
+            throw section.error(setting, "must not contain a query or fragment (the value is not repeated here: it may hold credentials)")
         }
         var url = text
         while url.hasSuffix("/") { url.removeLast() }
         return url
-    }
-}
-
-extension AuthSettings {
-    init(section: ConfigSection) throws(ConfigError) {
-        self.cacheSize = try section.int("auth-cache-size", default: 1024, range: 0...1_000_000, unit: "entries")
-        self.maxConcurrentVerifications = try section.int("auth-max-concurrent-verifications", default: 2, range: 1...64)
-        self.maxWaitingVerifications = try section.int("auth-max-waiting-verifications", default: 64, range: 0...100_000)
-        self.maxMemoryKiB = try section.int("auth-max-argon2-memory-kib", default: 65536, range: 8...4_194_304, unit: "KiB")
-        self.maxTimeCost = try section.int("auth-max-argon2-time-cost", default: 10, range: 1...1000)
-        self.maxParallelism = try section.int("auth-max-argon2-parallelism", default: 8, range: 1...255)
     }
 }

@@ -30,34 +30,55 @@ public struct ServerSettings: Sendable, Equatable {
         self.connections = connections
     }
 
-    static let knownKeys: Set<String> = Set(["host", "port", "database", "tls-certificate", "tls-key"]).union(ConnectionSettings.knownKeys)
-    static let knownDatabaseKeys: Set<String> = ["database", "poolsize"]
+    /// The keys of `settings.yml` but the connection limits (`ConnectionSettings.definitions`).
+    public static let definitions = Definitions()
+    /// The keys of its `database` mapping.
+    public static let databaseDefinitions = DatabaseDefinitions()
+
+    /// Every key of `settings.yml`: what the unknown-key check knows and what
+    /// `Config/settings.yml` must document.
+    public static var fileDefinitions: [SettingDefinition] { definitions.all + ConnectionSettings.definitions.all }
+
+    /// Each key's name, default, bounds and meaning, written once; in the file's order.
+    public struct Definitions: SettingTable {
+        public let host = Setting.text("host", default: "127.0.0.1", "Address to listen on: one address, or *4, *6 or * for every one.")
+        public let port = Setting.wholeNumber("port", default: 3000, range: 0...65535, "TCP port; 0 picks a free one.")
+        public let database = MappingSetting("database", keys: ServerSettings.databaseDefinitions, "The SQLite database (Yesod's SQLite scaffold shape).")
+        public let tlsCertificate = Setting.optionalText("tls-certificate", "PEM certificate chain served over HTTPS; unset (with tls-key): plain HTTP.")
+        public let tlsKey = Setting.optionalText("tls-key", "PEM private key of tls-certificate.")
+    }
+
+    public struct DatabaseDefinitions: SettingTable {
+        public let file = Setting.text("database", default: "lambda.sqlite3", "SQLite file; a relative path is relative to the config directory.")
+        public let poolSize = Setting.wholeNumber("poolsize", default: 10, range: 1...64, "Concurrent SQLite readers at most.")
+    }
 
     /// Reads the section; a relative database path is taken relative to `configDirectory`
     /// so that the daemon does not depend on the directory it was started from.
     init(section: ConfigSection, configDirectory: String) throws(ConfigError) {
-        let host = try section.string("host", default: "127.0.0.1")
-        self.host = try Self.bindAddress(host, section: section)
-        self.port = try section.int("port", default: 3000, range: 0...65535)
-        let database = try section.section("database")
-        let file = try database.string("database", default: "lambda.sqlite3")
-        guard !file.contains("\0") else { throw database.error("database", "must not contain NUL bytes") }
+        let table = Self.definitions
+        self.host = try Self.bindAddress(try section.read(table.host), section: section)
+        self.port = try section.read(table.port)
+        let database = try section.read(table.database)
+        let databaseTable = Self.databaseDefinitions
+        let file = try database.read(databaseTable.file)
+        guard !file.contains("\0") else { throw database.error(databaseTable.file, "must not contain NUL bytes") }
         self.databasePath = file.hasPrefix("/") ? file : URL(fileURLWithPath: configDirectory).appendingPathComponent(file).standardizedFileURL.path
-        self.databasePoolSize = try database.int("poolsize", default: 10, range: 1...64)
-        let certificate = try section.optionalString("tls-certificate").map { Self.resolve($0, in: configDirectory) }
-        let key = try section.optionalString("tls-key").map { Self.resolve($0, in: configDirectory) }
+        self.databasePoolSize = try database.read(databaseTable.poolSize)
+        let certificate = try section.read(table.tlsCertificate).map { Self.resolve($0, in: configDirectory) }
+        let key = try section.read(table.tlsKey).map { Self.resolve($0, in: configDirectory) }
         switch (certificate, key) {
         case (nil, nil):
             self.tls = nil
         case let (certificate?, key?):
-            for (name, path) in [("tls-certificate", certificate), ("tls-key", key)] where access(path, R_OK) != 0 {
-                throw section.error(name, "\(path) is not a readable file")
+            for (setting, path) in [(table.tlsCertificate, certificate), (table.tlsKey, key)] where access(path, R_OK) != 0 {
+                throw section.error(setting, "\(path) is not a readable file")
             }
             self.tls = TLSFiles(certificatePath: certificate, keyPath: key)
         case (nil, _):
-            throw section.error("tls-certificate", "is required when tls-key is set (both or neither)")
+            throw section.error(table.tlsCertificate, "is required when \(table.tlsKey.key) is set (both or neither)")
         case (_, nil):
-            throw section.error("tls-key", "is required when tls-certificate is set (both or neither)")
+            throw section.error(table.tlsKey, "is required when \(table.tlsCertificate.key) is set (both or neither)")
         }
         self.connections = try ConnectionSettings(section: section)
     }
@@ -74,7 +95,7 @@ public struct ServerSettings: Sendable, Equatable {
         default:
             let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: ".-:"))
             guard host.unicodeScalars.allSatisfy({ $0.isASCII && allowed.contains($0) }) else {
-                throw section.error("host", "expected an address, a host name or one of *4, *6, *; got \"\(host)\"")
+                throw section.error(definitions.host, "expected an address, a host name or one of *4, *6, *; got \"\(host)\"")
             }
             return host
         }
