@@ -52,6 +52,13 @@ auth_sources=(
     Sources/EndpointCore/Auth/Argon2EncodedHash.swift
     Sources/EndpointCore/Auth/AuthorizationHeader.swift
     Sources/EndpointCore/Auth/AuthSettings.swift
+    Sources/EndpointCore/Config/AuthSettings+Definitions.swift
+    Sources/EndpointCore/Config/Setting.swift
+    Sources/EndpointCore/Config/SettingDefinition.swift
+    Sources/EndpointCore/Config/SettingTable.swift
+    Sources/EndpointCore/Config/ConfigSection.swift
+    Sources/EndpointCore/Config/ConfigError.swift
+    Sources/EndpointCore/Config/ConfigValue.swift
     Fuzz/auth/AuthHeaderFuzzer.swift
     Fuzz/PropertyFailure.swift
 )
