@@ -237,17 +237,19 @@ public actor RunSupervisor: Service {
     func retire(_ run: TraceRun) async {
         guard runs.removeValue(forKey: run.filePath) != nil else { return }
         order.removeAll { $0 == run.filePath }
+        // Into the finished list in the same step as out of the running one: a client that
+        // saw /trace/running answer 404 finds the run in /traces/finished.
+        let status = run.status
+        history.append(status)
+        if history.count > settings.historySize { history.removeFirst(history.count - settings.historySize) }
         defer { retirements.signal() }
-        // The exit is recorded before the run leaves the active list for good.
+        // In the database, the exit is recorded before the run is marked delivered.
         await tracerExited(run)
         do {
             try await database.recordRunDelivered(filePath: run.filePath, keepFinished: settings.historySize)
         } catch {
             logger(for: run.filePath).error("Cannot record the delivered run", metadata: ["error": "\(error)"])
         }
-        let status = run.status
-        history.append(status)
-        if history.count > settings.historySize { history.removeFirst(history.count - settings.historySize) }
         if !settings.keepRunFiles, run.ownsFile { unlink(run.filePath) }
         let outcome = switch status.exitCode {
         case 0: "ok"
