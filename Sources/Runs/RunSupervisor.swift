@@ -109,14 +109,19 @@ public actor RunSupervisor: Service {
         // O_EXCL: never write into a file someone placed there; 0600: traces can be sensitive.
         let fd = open(filePath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .cannotCreateFile("\(filePath): \(String(cString: strerror(errno)))") }
+        /// Undoes what a start that cannot go on has made so far.
+        func abandon(_ program: TracerProgramFile?) {
+            close(fd)
+            unlink(filePath)
+            program?.remove()
+        }
         let program: TracerProgramFile
         do {
             program = try TracerProgramFile(
                 writing: TracerProgram.text(for: template, tracer: tracer, lastingSeconds: lastingSeconds),
                 to: TracerProgramFile.path(forRun: filePath, tracer: tracer))
         } catch {
-            close(fd)
-            unlink(filePath)
+            abandon(nil)
             throw .cannotCreateFile("\(error)")
         }
 
@@ -130,16 +135,12 @@ public actor RunSupervisor: Service {
         do {
             try await database.recordRunStarted(record)
         } catch {
-            close(fd)
-            unlink(filePath)
-            program.remove()
+            abandon(program)
             throw .database("\(error)")
         }
         // Shutdown may have begun while the row was written: no tracer may start after it.
         guard acceptingRuns else {
-            close(fd)
-            unlink(filePath)
-            program.remove()
+            abandon(program)
             try? await database.forgetRun(filePath: filePath)
             throw .shuttingDown
         }
