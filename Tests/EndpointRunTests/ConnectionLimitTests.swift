@@ -105,7 +105,7 @@ struct ConnectionLimitTests {
         #expect(try await endpoint.request("GET", "/heartbeat").status == 200)
         #expect(Date().timeIntervalSince(startedRun) < 8, "the run took \(Date().timeIntervalSince(startedRun)) s to start")
         #expect(endpoint.process.waitForExit(timeout: 0) == nil, "the endpoint died:\n\(endpoint.process.standardError.suffix(2000))")
-        _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(run)"}"#)
+        try await endpoint.kill(run)
         #expect(await receiver.waitForFinished(run, timeout: 20)?.code == 0)
         withExtendedLifetime(held) {}
     }

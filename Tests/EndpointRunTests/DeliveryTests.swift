@@ -46,7 +46,7 @@ struct DeliveryTests {
     /// Kills the run and returns what the receiver got, checked as a contiguous stream
     /// equal to the run file.
     func killAndCollect(_ endpoint: EndpointProcess, _ filePath: String, receiver: LiveReceiver, timeout: Double = 60) async throws -> ReceivedTrace {
-        _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
+        try await endpoint.kill(filePath)
         return try await expectDelivered(await receiver.waitForFinished(filePath, timeout: timeout), receiver: receiver, filePath: filePath)
     }
 
@@ -129,7 +129,7 @@ struct DeliveryTests {
         defer { receiver.stop() }
         let (endpoint, filePath) = try await startCounterRun(receiver: receiver)
         try await Task.sleep(for: .seconds(2))
-        _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
+        try await endpoint.kill(filePath)
         let received = try #require(await receiver.waitForFinished(filePath, timeout: 30))
         #expect(received.gaps == [2])
         #expect(received.verdict == .incomplete)
@@ -217,7 +217,7 @@ struct DeliveryTests {
         defer { receiver.stop() }
         let (endpoint, filePath) = try await startCounterRun(receiver: receiver, lambda: ["keep-run-files": "false"])
         try await Task.sleep(for: .seconds(1))
-        _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
+        try await endpoint.kill(filePath)
         let received = try #require(await receiver.waitForFinished(filePath, timeout: 30))
         #expect(received.verdict == .complete)
         try await Task.sleep(for: .milliseconds(300))

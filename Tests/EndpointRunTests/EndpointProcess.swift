@@ -183,6 +183,12 @@ final class EndpointProcess: @unchecked Sendable {
         return path
     }
 
+    /// Asks the endpoint to stop the run at `filePath` (`POST /trace/kill`; it answers
+    /// `Killed` for any path).
+    func kill(_ filePath: String) async throws {
+        _ = try await request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
+    }
+
     /// The run's status object while it is active, else from the finished list.
     func runStatus(_ filePath: String) async throws -> [String: Any]? {
         let escaped = filePath.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? filePath

@@ -101,6 +101,6 @@ struct TracerDescriptorTests {
             #expect(!held.contains { $0.hasPrefix("socket:") || $0.hasPrefix("anon_inode:") }, "tracer \(pid) holds \(held)")
             #expect(!held.contains { $0.hasSuffix(".sqlite3") || $0.hasSuffix(".sqlite3-wal") || $0 == first }, "tracer \(pid) holds \(held)")
         }
-        for path in [first, second] { _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(path)"}"#) }
+        for path in [first, second] { try await endpoint.kill(path) }
     }
 }

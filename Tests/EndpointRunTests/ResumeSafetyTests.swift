@@ -23,7 +23,7 @@ struct ResumeSafetyTests {
         try await Task.sleep(for: .seconds(2))
         paused.withLock { $0 = true }
         for path in paths {
-            _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(path)"}"#)
+            try await endpoint.kill(path)
             #expect(try await endpoint.waitForState(path, "delivering", timeout: 10))
             #expect((try await endpoint.runStatus(path)?["chunksAcknowledged"] as? Int ?? 0) > 0)
         }

@@ -34,7 +34,7 @@ struct RunLimitTests {
         // outlive a SIGKILLed endpoint (only real tracers print the `alive` line).
         for run in running {
             let path = run["filePath"] as? String ?? ""
-            _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(path)"}"#)
+            try await endpoint.kill(path)
             #expect(try await endpoint.waitForState(path, "delivered", timeout: 10))
         }
     }
@@ -71,7 +71,7 @@ struct RunLimitTests {
         var paths: [String] = []
         for _ in 0..<2 {
             let path = try await endpoint.start(traceId: number, lasting: 60)
-            _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(path)"}"#)
+            try await endpoint.kill(path)
             #expect(try await endpoint.waitForState(path, "delivering", timeout: 10))
             paths.append(path)
         }
@@ -93,7 +93,7 @@ struct RunLimitTests {
         var paths: [String] = []
         for _ in 0..<8 {
             let path = try await endpoint.start(traceId: number, lasting: 60)
-            _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(path)"}"#)
+            try await endpoint.kill(path)
             paths.append(path)
         }
         for path in paths { #expect(try await endpoint.waitForState(path, "delivering", timeout: 10)) }

@@ -222,7 +222,7 @@ struct TraceRunTests {
         let live = try #require(await receiver.store.trace(filePath))
         #expect(live.chunks == 1 && live.verdict == .receiving)
         #expect(String(decoding: try await receiver.stream(filePath), as: UTF8.self) == "{\"type\": \"value\", \"data\": [\"ready\",1]}\n")
-        _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
+        try await endpoint.kill(filePath)
         let received = try #require(await receiver.waitForFinished(filePath, timeout: 10))
         #expect(received.verdict == .complete && received.chunks == 1)
     }
@@ -307,7 +307,7 @@ struct TraceRunTests {
         #expect(try await endpoint.request("GET", "/trace/running?path=/tmp/no-such.trace").status == 404)
         #expect(try await endpoint.request("GET", "/trace/running").status == 400)
 
-        _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(first)"}"#)
+        try await endpoint.kill(first)
         let received = try #require(await receiver.waitForFinished(first, timeout: 10))
         #expect(received.code == 0 && received.verdict == .complete)
     }

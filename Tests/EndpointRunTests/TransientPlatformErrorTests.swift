@@ -35,7 +35,7 @@ struct TransientPlatformErrorTests {
         #expect(during["refusedMessages"] as? Int == 0)
         until.withLock { $0 = Date() }
         try await Task.sleep(for: .seconds(1))
-        _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(path)"}"#)
+        try await endpoint.kill(path)
         let received = try #require(await receiver.waitForFinished(path, timeout: 30))
         #expect(received.verdict == .complete, "\(received)")
         #expect(try await receiver.stream(path) == FileManager.default.contents(atPath: path))
@@ -61,7 +61,7 @@ struct TransientPlatformErrorTests {
         #expect(during["lastStatusCode"] as? Int == 303)
         proxy.set(.forward)
         try await Task.sleep(for: .seconds(1))
-        _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(path)"}"#)
+        try await endpoint.kill(path)
         let received = try #require(await receiver.waitForFinished(path, timeout: 30))
         #expect(received.verdict == .complete, "\(received)")
         #expect(received.protocolErrors.isEmpty && received.gaps.isEmpty)
@@ -89,7 +89,7 @@ struct TransientPlatformErrorTests {
             largest = max(largest, Int64(info.st_size))
             worstExcess = max(worstExcess, allocated - (Int64(info.st_size) - acknowledged))
         }
-        _ = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(path)"}"#)
+        try await endpoint.kill(path)
         #expect(largest > 64 << 20, "the writer was too slow to tell: \(largest) bytes")
         // Slack: the durable cursor's 200 ms (~4 MiB here), one chunk, block rounding.
         #expect(worstExcess < 16 << 20, "up to \(worstExcess >> 20) MiB of acknowledged output stayed on disk (file reached \(largest >> 20) MiB)")
