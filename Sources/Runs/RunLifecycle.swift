@@ -21,10 +21,11 @@ struct RunLifecycle: Equatable, Sendable {
         case starting
         case running
         case stopping
-        /// The tracer exited; its output and `finished` are being delivered.
-        case exited(TracerExit)
+        /// The tracer exited; its output and `finished` (its code, its stderr and the
+        /// endpoint's notes) are being delivered.
+        case exited(FinishedReport)
         /// `finished` was acknowledged.
-        case delivered(TracerExit)
+        case delivered(FinishedReport)
     }
 
     enum Action: Equatable, Sendable {
@@ -52,7 +53,7 @@ struct RunLifecycle: Equatable, Sendable {
 
     /// A run resumed after a restart: its tracer is gone, its exit recorded (or unknown),
     /// and `fileProblem` says why nothing more can be read from its file, if so.
-    init(resumedWith exit: TracerExit, fileProblem: String?) {
+    init(resumedWith exit: FinishedReport, fileProblem: String?) {
         var exit = exit
         if let fileProblem { exit.stderr += Self.note(fileProblem) }
         phase = .exited(exit)
@@ -94,7 +95,7 @@ struct RunLifecycle: Equatable, Sendable {
     /// The child was reaped: `stderr` is what it wrote; the endpoint's own notes (why it
     /// stopped the run, what could not be written) follow it. Returns the exit that
     /// `finished` carries, nil when the exit was already known.
-    mutating func childExited(code: Int32, stderr: String) -> TracerExit? {
+    mutating func childExited(code: Int32, stderr: String) -> FinishedReport? {
         switch phase {
         case .exited, .delivered:
             return nil
@@ -102,7 +103,7 @@ struct RunLifecycle: Equatable, Sendable {
             var text = stderr
             if let stopReason { text += Self.note(stopReason) }
             if let outputFailure { text += Self.note(outputFailure) }
-            let exit = TracerExit(code: code, stderr: text)
+            let exit = FinishedReport(code: code, stderr: text)
             phase = .exited(exit)
             return exit
         }
@@ -112,7 +113,7 @@ struct RunLifecycle: Equatable, Sendable {
         if case .exited(let exit) = phase { phase = .delivered(exit) }
     }
 
-    var exit: TracerExit? {
+    var exit: FinishedReport? {
         switch phase {
         case .exited(let exit), .delivered(let exit): return exit
         case .starting, .running, .stopping: return nil

@@ -51,14 +51,6 @@ public actor RunSupervisor: Service {
         }
     }
 
-    public enum StartError: Error, Equatable {
-        case tooManyRuns(limit: Int)
-        case tooManyUndelivered(limit: Int)
-        case cannotCreateFile(String)
-        case shuttingDown
-        case database(String)
-    }
-
     let settings: Settings
     let client: PlatformClient
     let database: EndpointDatabase
@@ -77,6 +69,9 @@ public actor RunSupervisor: Service {
     private var reservedStarts = 0
     /// Signalled whenever a run retires: what a graceful shutdown waits on.
     private let retirements = ProgressSignal()
+    /// Per run, the one task that handles its tracer's exit (`handleExit`): retirement
+    /// and shutdown await it rather than record the exit themselves.
+    private var exitHandlers: [String: Task<Void, Never>] = [:]
     /// Deliveries of resumed runs sent at once after a restart: each holds a descriptor
     /// and two chunks of memory while it waits for a platform that may still be down.
     static let resumedDeliveriesAtOnce = 4
@@ -92,89 +87,91 @@ public actor RunSupervisor: Service {
 
     // MARK: - Starting
 
-    /// Starts a run of a validated template; returns at once, without waiting for the
-    /// tracer, with the run's number and file path. The run is in the database before
-    /// the tracer starts, so a crash at any point after this leaves it resumable.
-    public func start(template: TraceTemplate, tracer: TracerType, lastingSeconds: Int) async throws(StartError) -> (thread: Int, filePath: String) {
+    /// Starts a run; returns at once, without waiting for the tracer, with the run's
+    /// number and file path. The run is in the database before the tracer starts, so a
+    /// crash at any point after this leaves it resumable. In order: a slot, the files,
+    /// the record, the launch, the watchers (exit, lasting, delivery).
+    public func start(_ request: RunRequest) async throws(StartRefusal) -> StartedRun {
+        try reserveSlot()
+        defer { reservedStarts -= 1 }
+        await resumeIfNeeded()
+        let files = try RunFiles(
+            traceDirectory: settings.traceDirectory,
+            programText: TracerProgram.text(for: request.template, tracer: request.tracer, lastingSeconds: request.lastingSeconds),
+            tracer: request.tracer)
+        let record = try await recordNewRun(request, files: files)
+        let run = TraceRun(record: record, tracer: request.tracer, outputFD: files.outputFD, budget: budget, metrics: metrics)
+        runs[record.filePath] = run
+        order.append(record.filePath)
+        metrics.runStarted(request.tracer)
+        logger(for: record.filePath).info("Trace started", metadata: [
+            "trace.thread": "\(record.thread)", "trace.tracer": "\(request.tracer.rawValue)", "trace.lasting": "\(request.lastingSeconds)",
+            "trace.privilege": "\(settings.privilege.name)",
+        ])
+        await launch(run, program: files.program)
+        handleExit(of: run, program: files.program, alreadyRecorded: false)
+        boundLasting(of: run, seconds: request.lastingSeconds)
+        Task { await self.deliver(run, chunkSize: settings.chunkSize) }
+        return StartedRun(runNumber: record.thread, filePath: record.filePath)
+    }
+
+    /// Takes a slot before the first suspension point: parallel starts cannot all pass
+    /// the limits while one of them waits for the database (actor reentrancy). The
+    /// caller gives it back (`reservedStarts -= 1`) once its run is in `runs` or refused.
+    private func reserveSlot() throws(StartRefusal) {
         guard acceptingRuns else { throw .shuttingDown }
         let tracing = runs.values.filter { !$0.hasExited }.count + reservedStarts
         guard tracing < settings.maxConcurrentRuns else { throw .tooManyRuns(limit: settings.maxConcurrentRuns) }
         let undelivered = runs.values.filter(\.hasExited).count
         guard undelivered < settings.maxUndeliveredRuns else { throw .tooManyUndelivered(limit: settings.maxUndeliveredRuns) }
         reservedStarts += 1
-        defer { reservedStarts -= 1 }
-        await resumeIfNeeded()
+    }
 
-        let filePath = settings.traceDirectory + "/" + UUID().uuidString.lowercased() + ".trace"
-        // O_EXCL: never write into a file someone placed there; 0600: traces can be sensitive.
-        let fd = open(filePath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .cannotCreateFile("\(filePath): \(String(cString: strerror(errno)))") }
-        /// Undoes what a start that cannot go on has made so far.
-        func abandon(_ program: TracerProgramFile?) {
-            close(fd)
-            unlink(filePath)
-            program?.remove()
-        }
-        let program: TracerProgramFile
-        do {
-            program = try TracerProgramFile(
-                writing: TracerProgram.text(for: template, tracer: tracer, lastingSeconds: lastingSeconds),
-                to: TracerProgramFile.path(forRun: filePath, tracer: tracer))
-        } catch {
-            abandon(nil)
-            throw .cannotCreateFile("\(error)")
-        }
-
+    /// Numbers the run and writes its row. Shutdown may begin while the row is written:
+    /// no tracer may start after it, so the row is forgotten again then.
+    private func recordNewRun(_ request: RunRequest, files: RunFiles) async throws(StartRefusal) -> RunRecord {
         let thread = nextThread
         nextThread += 1
         let startedAt = Date()
         let record = RunRecord(
-            filePath: filePath, thread: thread, template: template, tracer: tracer.rawValue, lastingSeconds: lastingSeconds,
-            startedAt: startedAt, deadline: startedAt.addingTimeInterval(TimeInterval(lastingSeconds)), privilege: settings.privilege.name,
-            chunkSize: settings.chunkSize)
+            filePath: files.outputPath, thread: thread, template: request.template, tracer: request.tracer.rawValue,
+            lastingSeconds: request.lastingSeconds, startedAt: startedAt, deadline: startedAt.addingTimeInterval(TimeInterval(request.lastingSeconds)),
+            privilege: settings.privilege.name, chunkSize: settings.chunkSize)
         do {
             try await database.recordRunStarted(record)
         } catch {
-            abandon(program)
+            files.abandon()
             throw .database("\(error)")
         }
-        // Shutdown may have begun while the row was written: no tracer may start after it.
         guard acceptingRuns else {
-            abandon(program)
-            try? await database.forgetRun(filePath: filePath)
+            files.abandon()
+            try? await database.forgetRun(filePath: files.outputPath)
             throw .shuttingDown
         }
-        let run = TraceRun(record: record, tracer: tracer, outputFD: fd, budget: budget, metrics: metrics)
-        runs[filePath] = run
-        metrics.runStarted(tracer)
-        order.append(filePath)
-        let runLogger = logger(for: filePath)
-        runLogger.info("Trace started", metadata: ["trace.thread": "\(thread)", "trace.tracer": "\(tracer.rawValue)", "trace.lasting": "\(lastingSeconds)", "trace.privilege": "\(settings.privilege.name)"])
+        return record
+    }
 
-        let tracerPath = tracer == .bpf ? settings.bpfPath : settings.stapPath
-        let invocation = TracerInvocation(template: template, tracer: tracer, programFile: program.path, tracerPath: tracerPath, privilege: settings.privilege)
-        run.launch(invocation) {
-            program.remove()
-            Task { await self.tracerExited(run) }
+    /// Spawns the tracer and records its identity (pid and start time), by which the
+    /// next life of the endpoint recognises a tracer left running.
+    private func launch(_ run: TraceRun, program: TracerProgramFile) async {
+        let tracerPath = run.tracer == .bpf ? settings.bpfPath : settings.stapPath
+        run.launch(TracerInvocation(template: run.template, tracer: run.tracer, programFile: program.path, tracerPath: tracerPath, privilege: settings.privilege))
+        guard let pid = run.childPID else { return }
+        do {
+            try await database.recordTracerLaunched(filePath: run.filePath, pid: pid, startTime: ProcessIdentity.startTime(of: pid))
+        } catch {
+            logger(for: run.filePath).error("Cannot record the tracer's pid", metadata: ["error": "\(error)"])
         }
-        if let pid = run.childPID {
-            let startTime = ProcessIdentity.startTime(of: pid)
-            do {
-                try await database.recordTracerLaunched(filePath: filePath, pid: pid, startTime: startTime)
-            } catch {
-                runLogger.error("Cannot record the tracer's pid", metadata: ["error": "\(error)"])
-            }
-        }
+    }
 
-        Task { [settings] in
-            // The endpoint's own bound on `lasting`, behind the program's timer.
-            if await !run.waitForExit(timeout: .seconds(lastingSeconds) + settings.lastingSlack) {
-                runLogger.notice("Trace outlived its lasting; stopping it")
+    /// The endpoint's own bound on `lasting`, behind the program's timer.
+    private func boundLasting(of run: TraceRun, seconds: Int) {
+        Task { [settings, logger = logger(for: run.filePath)] in
+            if await !run.waitForExit(timeout: .seconds(seconds) + settings.lastingSlack) {
+                logger.notice("Trace outlived its lasting; stopping it")
                 run.stop(grace: settings.killGrace)
             }
         }
-        Task { await self.deliver(run, chunkSize: settings.chunkSize) }
-        return (thread, filePath)
     }
 
     func logger(for filePath: String) -> Logger {
@@ -183,15 +180,21 @@ public actor RunSupervisor: Service {
         return runLogger
     }
 
-    /// Persists the tracer's end: its code and stderr are what `finished` carries, also
-    /// if the endpoint restarts before delivering it.
-    func tracerExited(_ run: TraceRun) async {
-        let progress = run.deliveryProgress
-        guard let exit = progress.exit else { return }
-        do {
-            try await database.recordTracerExit(filePath: run.filePath, code: exit.code, stderr: exit.stderr, bytesWritten: progress.bytesWritten, failure: run.status.failure)
-        } catch {
-            logger(for: run.filePath).error("Cannot record the tracer's exit", metadata: ["error": "\(error)"])
+    /// The one place a tracer's end is handled: once the run has its exit, the program
+    /// file goes and the exit is persisted (its code and stderr are what `finished`
+    /// carries, also if the endpoint restarts before delivering it). `alreadyRecorded`:
+    /// a resumed run whose exit the database holds.
+    private func handleExit(of run: TraceRun, program: TracerProgramFile?, alreadyRecorded: Bool) {
+        exitHandlers[run.filePath] = Task {
+            await run.waitForExit()
+            program?.remove()
+            guard !alreadyRecorded, let exit = run.exit else { return }
+            do {
+                try await database.recordTracerExit(
+                    filePath: run.filePath, code: exit.code, stderr: exit.stderr, bytesWritten: run.writtenOutput.bytesWritten, failure: run.status.failure)
+            } catch {
+                logger(for: run.filePath).error("Cannot record the tracer's exit", metadata: ["error": "\(error)"])
+            }
         }
     }
 
@@ -207,7 +210,7 @@ public actor RunSupervisor: Service {
         let (database, budget, metrics, killGrace) = (database, budget, metrics, settings.killGrace)
         do {
             try await delivery.run(
-                from: run.cursor, progress: run.progress, current: { run.deliveryProgress },
+                from: run.cursor, progress: run.progress, current: { run.writtenOutput },
                 unreadable: { reason in run.stop(grace: killGrace, reason: "stopped: \(reason)") }
             ) { cursor, durable in
                 let before = run.advance(to: cursor)
@@ -245,7 +248,7 @@ public actor RunSupervisor: Service {
         if history.count > settings.historySize { history.removeFirst(history.count - settings.historySize) }
         defer { retirements.signal() }
         // In the database, the exit is recorded before the run is marked delivered.
-        await tracerExited(run)
+        await exitHandlers.removeValue(forKey: run.filePath)?.value
         do {
             try await database.recordRunDelivered(filePath: run.filePath, keepFinished: settings.historySize)
         } catch {
@@ -299,7 +302,7 @@ public actor RunSupervisor: Service {
                 runLogger.notice("Resuming undelivered run", metadata: [
                     "chunk.no": "\(stored.delivery.chunksAcknowledged)", "trace.bytes": "\(file.size)",
                 ])
-                if record.exitCode == nil { await tracerExited(run) }
+                handleExit(of: run, program: nil, alreadyRecorded: record.exitCode != nil)
                 resumed.append((run, record.chunkSize ?? settings.chunkSize))
             }
         } catch {
@@ -348,8 +351,8 @@ public actor RunSupervisor: Service {
             let seen = retirements.generation
             await retirements.wait(after: seen, timeout: deadline - ContinuousClock.now)
         }
-        // Exits not yet persisted by their handlers are persisted now.
-        for run in runs.values where run.hasExited { await tracerExited(run) }
+        // Exits not yet persisted by their handlers are persisted before the process ends.
+        for (filePath, handler) in exitHandlers where runs[filePath]?.hasExited == true { await handler.value }
         if !runs.isEmpty {
             logger.notice("Shutdown grace over; undelivered runs resume at the next start", metadata: ["trace.count": "\(runs.count)"])
         }

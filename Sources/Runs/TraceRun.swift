@@ -93,8 +93,8 @@ public final class TraceRun: Sendable {
         self.resumed = true
         self.ownsFile = ownsFile
         self.metrics = nil
-        let exit = record.exitCode.map { TracerExit(code: $0, stderr: record.stderr ?? "") }
-            ?? TracerExit(code: Self.unknownExitCode, stderr: Self.unknownExitExplanation)
+        let exit = record.exitCode.map { FinishedReport(code: $0, stderr: record.stderr ?? "") }
+            ?? FinishedReport(code: Self.unknownExitCode, stderr: Self.unknownExitExplanation)
         var state = State(lifecycle: RunLifecycle(resumedWith: exit, fileProblem: fileProblem))
         state.bytesWritten = fileProblem == nil ? record.bytesWritten.map { min($0, fileSize) } ?? fileSize : stored.delivery.bytesAcknowledged
         state.cursor = stored.delivery
@@ -102,11 +102,11 @@ public final class TraceRun: Sendable {
         _ = budget.add(max(0, state.bytesWritten - stored.delivery.bytesAcknowledged))
     }
 
-    /// Spawns the tracer; `onExit` runs once it is reaped. A tracer that cannot be
-    /// executed at all (missing binary, no permission) still makes a run: it ends at
-    /// once with code 127, as a shell would report it, and the reason in its stderr, so
-    /// the platform hears of it the same way as of any other tracer failure.
-    func launch(_ invocation: TracerInvocation, onExit: @escaping @Sendable () -> Void) {
+    /// Spawns the tracer. A tracer that cannot be executed at all (missing binary, no
+    /// permission) still makes a run: it ends at once with code 127, as a shell would
+    /// report it, and the reason in its stderr, so the platform hears of it the same way
+    /// as of any other tracer failure.
+    func launch(_ invocation: TracerInvocation) {
         let child: ChildProcess
         do {
             child = try ChildProcess(
@@ -116,15 +116,11 @@ public final class TraceRun: Sendable {
                 standardInput: invocation.standardInput,
                 onOutput: { [self] in appendOutput($0) },
                 onError: { [self] bytes in state.withLock { $0.stderr.append(bytes) } },
-                onExit: { [self] code in
-                    exited(code: code)
-                    onExit()
-                })
+                onExit: { [self] code in exited(code: code) })
         } catch {
             let message = Array("lambda-endpoint: \(error.description)\n".utf8)
             message.withUnsafeBytes { bytes in state.withLock { $0.stderr.append(bytes) } }
             exited(code: 127)
-            onExit()
             return
         }
         // A stop asked for while the child was being spawned (the spool cap on its first
@@ -170,8 +166,8 @@ public final class TraceRun: Sendable {
         progress.signal()
     }
 
-    var deliveryProgress: DeliveryProgress {
-        state.withLock { DeliveryProgress(bytesWritten: $0.bytesWritten, exit: $0.lifecycle.exit) }
+    var writtenOutput: WrittenOutput {
+        state.withLock { WrittenOutput(bytesWritten: $0.bytesWritten, finished: $0.lifecycle.exit) }
     }
 
     var cursor: DeliveryCursor { state.withLock { $0.cursor } }
@@ -185,7 +181,10 @@ public final class TraceRun: Sendable {
         }
     }
 
-    public var hasExited: Bool { state.withLock { $0.lifecycle.exit != nil } }
+    public var hasExited: Bool { exit != nil }
+
+    /// The tracer's end, once it has exited (or, for a resumed run, as recorded).
+    var exit: FinishedReport? { state.withLock { $0.lifecycle.exit } }
 
     /// Stops the tracer: SIGINT (tracers print their final maps and exit 0), then after
     /// `grace` SIGTERM, then SIGKILL. Through sudo the signals go to sudo itself: the
@@ -224,13 +223,14 @@ public final class TraceRun: Sendable {
         }
     }
 
-    /// True once the tracer has exited, false after `timeout`.
-    func waitForExit(timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+    /// True once the tracer has exited, false after `timeout` (nil: no limit).
+    @discardableResult
+    func waitForExit(timeout: Duration? = nil) async -> Bool {
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        while deadline.map({ ContinuousClock.now < $0 }) ?? true {
             let seen = progress.generation
             if hasExited { return true }
-            await progress.wait(after: seen, timeout: deadline - ContinuousClock.now)
+            await progress.wait(after: seen, timeout: deadline.map { $0 - ContinuousClock.now })
         }
         return hasExited
     }

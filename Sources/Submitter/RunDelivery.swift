@@ -3,29 +3,6 @@ import Foundation
 import Logging
 import NIOCore
 
-/// What the delivery of one run reads: how much of the run file the tracer has written,
-/// and, once it has exited, its code and stderr.
-public struct DeliveryProgress: Sendable, Equatable {
-    public var bytesWritten: Int64
-    public var exit: TracerExit?
-
-    public init(bytesWritten: Int64, exit: TracerExit?) {
-        self.bytesWritten = bytesWritten
-        self.exit = exit
-    }
-}
-
-public struct TracerExit: Sendable, Equatable, Codable {
-    /// Exit status, or 128 + signal number when a signal ended the tracer.
-    public var code: Int32
-    public var stderr: String
-
-    public init(code: Int32, stderr: String) {
-        self.code = code
-        self.stderr = stderr
-    }
-}
-
 /// Streams one run's file to the platform: `start`, chunks `no = 0, 1, ...` of exactly
 /// `chunkSize` bytes (the last may be shorter; with a flush interval, a chunk is also
 /// sent short when no full one arrived for that long), then `finished`. One message in
@@ -43,6 +20,9 @@ public struct RunDelivery: Sendable {
     /// Give the disk blocks of acknowledged output back as the delivery goes (only when
     /// run files are not kept): a long run then holds on disk what is unacknowledged.
     public let releasesAcknowledgedOutput: Bool
+    /// Waits out a retry's backoff: `Task.sleep` but in tests, which record the pauses
+    /// and return at once (a backoff test then takes milliseconds, not seconds).
+    let pause: @Sendable (Duration) async throws -> Void
     let logger: Logger
 
     /// How stale the durable cursor may get while chunks stream. Writing it at every
@@ -53,8 +33,10 @@ public struct RunDelivery: Sendable {
 
     public init(
         trace: String, filePath: String, chunkSize: Int, flushInterval: Duration?, client: any SubmitTransport, retryPolicy: RetryPolicy,
-        releasesAcknowledgedOutput: Bool = false, logger: Logger
+        releasesAcknowledgedOutput: Bool = false, logger: Logger,
+        pause: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
+        self.pause = pause
         self.trace = trace
         self.filePath = filePath
         self.chunkSize = chunkSize
@@ -76,18 +58,18 @@ public struct RunDelivery: Sendable {
     }
 
     /// Runs from `cursor` until `finished` is acknowledged (or refused for good).
-    /// `progress` is signalled whenever the file grew or the tracer exited; `current`
+    /// `progress` is signalled whenever the file grew or its writer finished; `current`
     /// reads the latest state. `record` gets the cursor after every change, awaited before
     /// the next message; `durable` asks the caller to persist it too: always for start,
     /// finished, retries, refusals and short chunks, and for chunk acknowledgements at
     /// least every `durableCursorInterval` and whenever the delivery catches up with the
-    /// file. `unreadable` hears once that the run file cannot give the bytes the tracer
-    /// wrote (removed, truncated): the caller stops the tracer, and `finished` goes out
-    /// as soon as it has exited, its stderr saying what could not be sent.
+    /// file. `unreadable` hears once that the file cannot give the bytes its writer
+    /// wrote (removed, truncated): the caller stops the writer, and `finished` goes out
+    /// as soon as `current` reports it, its stderr saying what could not be sent.
     public func run(
         from cursor: DeliveryCursor,
         progress: ProgressSignal,
-        current: @Sendable () -> DeliveryProgress,
+        current: @Sendable () -> WrittenOutput,
         unreadable: @Sendable (String) -> Void = { _ in },
         record: @Sendable (_ cursor: DeliveryCursor, _ durable: Bool) async -> Void
     ) async throws {
@@ -121,7 +103,7 @@ public struct RunDelivery: Sendable {
             let now = current()
             var available = now.bytesWritten - cursor.bytesAcknowledged
             while unreadableReason == nil,
-                  available >= Int64(chunkSize) || (available > 0 && (now.exit != nil || flushDue(since: lastSend)))
+                  available >= Int64(chunkSize) || (available > 0 && (now.finished != nil || flushDue(since: lastSend)))
             {
                 let length = cursor.shortChunkLength.map { min($0, Int(min(available, Int64(chunkSize)))) } ?? Int(min(available, Int64(chunkSize)))
                 if length < chunkSize, cursor.shortChunkLength != length {
@@ -148,7 +130,7 @@ public struct RunDelivery: Sendable {
                 let rest = available - Int64(length)
                 let before = cursor
                 async let acknowledged = deliver(chunk.body, cursor: before, record: record, metadata: ["chunk.no": "\(chunk.no)"])
-                if rest >= Int64(chunkSize) || (rest > 0 && now.exit != nil) {
+                if rest >= Int64(chunkSize) || (rest > 0 && now.finished != nil) {
                     prepared = try? prepare(no: chunk.no + 1, offset: chunk.offset + Int64(length), length: Int(min(rest, Int64(chunkSize))))
                 }
                 cursor = try await acknowledged
@@ -165,13 +147,13 @@ public struct RunDelivery: Sendable {
                     await record(cursor, false)
                 }
             }
-            if let exit = now.exit, unreadableReason != nil || cursor.bytesAcknowledged >= now.bytesWritten {
-                var stderr = exit.stderr
+            if let finished = now.finished, unreadableReason != nil || cursor.bytesAcknowledged >= now.bytesWritten {
+                var stderr = finished.stderr
                 if let unreadableReason {
                     let lost = max(0, now.bytesWritten - cursor.bytesAcknowledged)
                     stderr += "\n[lambda-endpoint: \(unreadableReason); the \(lost) bytes of output after byte \(cursor.bytesAcknowledged) could not be sent]\n"
                 }
-                cursor = try await deliver(bodies.finished(stderr: stderr, code: exit.code), cursor: cursor, record: record, metadata: ["trace.code": "\(exit.code)"])
+                cursor = try await deliver(bodies.finished(stderr: stderr, code: finished.code), cursor: cursor, record: record, metadata: ["trace.code": "\(finished.code)"])
                 cursor.finishedAcknowledged = true
                 await record(cursor, true)
                 return
@@ -226,11 +208,11 @@ public struct RunDelivery: Sendable {
                 attempt += 1
                 cursor.retries += 1
                 await record(cursor, true)
-                let pause = retryPolicy.delay(attempt: attempt, retryAfter: retryAfter, random: Double.random(in: 0..<1))
+                let backoff = retryPolicy.delay(attempt: attempt, retryAfter: retryAfter, random: Double.random(in: 0..<1))
                 logger.warning("Submit failed; retrying", metadata: metadata.merging([
-                    "delivery.error": "\(cursor.lastDeliveryError ?? "")", "delivery.attempt": "\(attempt)", "delivery.pause_ms": "\(pause.components.seconds * 1000 + pause.components.attoseconds / 1_000_000_000_000_000)",
+                    "delivery.error": "\(cursor.lastDeliveryError ?? "")", "delivery.attempt": "\(attempt)", "delivery.pause_ms": "\(backoff.components.seconds * 1000 + backoff.components.attoseconds / 1_000_000_000_000_000)",
                 ]) { $1 })
-                try await Task.sleep(for: pause)
+                try await pause(backoff)
             }
         }
     }

@@ -1,4 +1,4 @@
-import Submitter
+import EndpointCore
 import Testing
 
 @Suite("ProgressSignal")

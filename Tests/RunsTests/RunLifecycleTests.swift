@@ -17,7 +17,7 @@ struct RunLifecycleTests {
         #expect(run.stopRequested(reason: nil, grace: .seconds(5)) == .startStopSequence(grace: .seconds(5)))
         #expect(run.runState == .stopping)
         let exit = run.childExited(code: 0, stderr: "maps\n")
-        #expect(exit == TracerExit(code: 0, stderr: "maps\n"))
+        #expect(exit == FinishedReport(code: 0, stderr: "maps\n"))
         #expect(run.runState == .delivering && run.exit == exit && run.failure == nil)
         run.finishedAcknowledged()
         #expect(run.runState == .delivered && run.exit == exit)
@@ -75,11 +75,11 @@ struct RunLifecycleTests {
 
     @Test("A resumed run is exited already; a damaged file is noted in stderr and is its failure")
     func resumed() {
-        let damaged = RunLifecycle(resumedWith: TracerExit(code: 0, stderr: "ok\n"), fileProblem: "the run file is missing after the restart")
+        let damaged = RunLifecycle(resumedWith: FinishedReport(code: 0, stderr: "ok\n"), fileProblem: "the run file is missing after the restart")
         #expect(damaged.runState == .delivering && damaged.ready)
         #expect(damaged.exit?.stderr == "ok\n\n[lambda-endpoint: the run file is missing after the restart]\n")
         #expect(damaged.failure == "the run file is missing after the restart")
-        let intact = RunLifecycle(resumedWith: TracerExit(code: TraceRun.unknownExitCode, stderr: TraceRun.unknownExitExplanation), fileProblem: nil)
+        let intact = RunLifecycle(resumedWith: FinishedReport(code: TraceRun.unknownExitCode, stderr: TraceRun.unknownExitExplanation), fileProblem: nil)
         #expect(intact.failure?.contains("the endpoint restarted while this tracer ran") == true)
     }
 }

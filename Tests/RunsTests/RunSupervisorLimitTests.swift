@@ -28,11 +28,11 @@ struct RunSupervisorLimitTests {
             database: try EndpointDatabase(path: directory.databaseFile, poolSize: 4),
             logger: Logger(label: "test"))
         let template = TraceTemplate(process: "/bin/bash", functions: ["xmalloc"], traceType: ["BPF"])
-        let outcomes = await withTaskGroup(of: Result<String, RunSupervisor.StartError>.self) { group in
+        let outcomes = await withTaskGroup(of: Result<String, StartRefusal>.self) { group in
             for _ in 0..<32 {
                 group.addTask {
-                    do throws(RunSupervisor.StartError) {
-                        return .success(try await supervisor.start(template: template, tracer: .bpf, lastingSeconds: 30).filePath)
+                    do throws(StartRefusal) {
+                        return .success(try await supervisor.start(RunRequest(template: template, tracer: .bpf, lastingSeconds: 30)).filePath)
                     } catch {
                         return .failure(error)
                     }

@@ -28,7 +28,7 @@ struct TraceRunStopTests {
         run.stop(grace: .seconds(1))
         let invocation = TracerInvocation(
             template: run.template, tracer: .bpf, programFile: "/dev/null", tracerPath: Self.fixtures + "/fake-tracer-sleeps.sh", privilege: .root)
-        run.launch(invocation) {}
+        run.launch(invocation)
         #expect(await run.waitForExit(timeout: .seconds(5)), "the stop asked for before the spawn was lost")
         #expect(run.status.exitCode != nil)
     }

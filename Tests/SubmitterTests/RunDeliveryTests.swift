@@ -16,18 +16,36 @@ struct RunDeliveryTests {
         case recorded(DeliveryCursor, durable: Bool)
     }
 
-    /// Answers each message with `answer(message, attempt)` (200 when nil) and logs it.
+    /// Answers each message with `answer(message)` (200 when nil) and logs it.
     final class RecordingTransport: SubmitTransport {
         let log = Mutex<[Event]>([])
-        let answer: @Sendable (String) -> Int?
-        init(answer: @escaping @Sendable (String) -> Int? = { _ in nil }) { self.answer = answer }
+        let answer: @Sendable (String) async -> SubmitAnswer?
+        init(answer: @escaping @Sendable (String) async -> SubmitAnswer? = { _ in nil }) { self.answer = answer }
+        convenience init(status: @escaping @Sendable (String) -> Int?) { self.init(answer: { status($0).map { SubmitAnswer(status: $0) } }) }
         func send(_ body: ByteBuffer) async throws -> SubmitAnswer {
             let text = String(buffer: body)
             log.withLock { $0.append(.sent(text)) }
-            return SubmitAnswer(status: answer(text) ?? 200)
+            return await answer(text) ?? SubmitAnswer(status: 200)
         }
         var events: [Event] { log.withLock { $0 } }
         var sent: [String] { events.compactMap { if case .sent(let text) = $0 { text } else { nil } } }
+    }
+
+    /// Polls `condition` every 10 ms for up to 10 s; fails naming what it waited for.
+    static func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("gave up waiting 10 s for \(what)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// The backoff pauses a delivery asked for, recorded instead of slept.
+    final class PauseLog: Sendable {
+        let recorded = Mutex<[Duration]>([])
     }
 
     struct Chunk: Decodable, Equatable {
@@ -48,19 +66,31 @@ struct RunDeliveryTests {
         return (path, bytes)
     }
 
+    /// Delivers `path` as a file of `written` bytes whose writer is done (`finished`
+    /// given) or not; backoff pauses are recorded in `pauses`, not slept.
     func deliver(
-        _ path: String, written: Int, exit: TracerExit? = TracerExit(code: 0, stderr: "bye"), from cursor: DeliveryCursor = DeliveryCursor(),
-        chunkSize: Int = 1024, transport: RecordingTransport, unreadable: @escaping @Sendable (String) -> Void = { _ in }
+        _ path: String, written: Int, finished: FinishedReport? = FinishedReport(code: 0, stderr: "bye"), from cursor: DeliveryCursor = DeliveryCursor(),
+        chunkSize: Int = 1024, retryPolicy: RetryPolicy = RetryPolicy(initial: .milliseconds(1), maximum: .milliseconds(2)), pauses: PauseLog? = nil,
+        transport: RecordingTransport, unreadable: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws {
+        let output = WrittenOutput(bytesWritten: Int64(written), finished: finished)
+        try await Self.delivery(path, chunkSize: chunkSize, retryPolicy: retryPolicy, pauses: pauses, transport: transport)
+            .run(from: cursor, progress: ProgressSignal(), current: { output }, unreadable: unreadable) { cursor, durable in
+                transport.log.withLock { $0.append(.recorded(cursor, durable: durable)) }
+            }
+    }
+
+    static func delivery(
+        _ path: String, chunkSize: Int, flushInterval: Duration? = nil, retryPolicy: RetryPolicy = RetryPolicy(initial: .milliseconds(1), maximum: .milliseconds(2)),
+        pauses: PauseLog? = nil, transport: RecordingTransport
+    ) -> RunDelivery {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let delivery = RunDelivery(
-            trace: path, filePath: path, chunkSize: chunkSize, flushInterval: nil, client: transport,
-            retryPolicy: RetryPolicy(initial: .milliseconds(1), maximum: .milliseconds(2)), logger: logger)
-        let progress = DeliveryProgress(bytesWritten: Int64(written), exit: exit)
-        try await delivery.run(from: cursor, progress: ProgressSignal(), current: { progress }, unreadable: unreadable) { cursor, durable in
-            transport.log.withLock { $0.append(.recorded(cursor, durable: durable)) }
-        }
+        return RunDelivery(
+            trace: path, filePath: path, chunkSize: chunkSize, flushInterval: flushInterval, client: transport, retryPolicy: retryPolicy, logger: logger,
+            pause: { pause in
+                if let pauses { pauses.recorded.withLock { $0.append(pause) } } else { try await Task.sleep(for: pause) }
+            })
     }
 
     @Test("start, chunks of exactly chunkSize but the last, finished; the bytes are the file's")
@@ -122,7 +152,7 @@ struct RunDeliveryTests {
         let (path, _) = try Self.runFile(count: 3072)
         defer { unlink(path) }
         let attempts = Mutex<[Int: Int]>([:])
-        let transport = RecordingTransport(answer: { text in
+        let transport = RecordingTransport(status: { text in
             guard let no = (try? JSONDecoder().decode(Chunk.self, from: Data(text.utf8)))?.no else { return nil }
             let attempt = attempts.withLock { attempts in
                 attempts[no, default: 0] += 1
@@ -141,5 +171,100 @@ struct RunDeliveryTests {
         let last = transport.events.last { if case .recorded = $0 { true } else { false } }
         guard case .recorded(let cursor, _) = last else { Issue.record("no cursor recorded"); return }
         #expect(cursor.refusedMessages == 1 && cursor.retries == 3 && cursor.chunksAcknowledged == 3 && cursor.lastStatusCode == 200)
+    }
+
+    @Test("Retries wait out the policy's backoff, doubling to its maximum, and honour Retry-After; each message starts over")
+    func backoffPauses() async throws {
+        let (path, _) = try Self.runFile(count: 2048)
+        defer { unlink(path) }
+        let answers = Mutex<[Int: [SubmitAnswer]]>([
+            0: [SubmitAnswer(status: 503, retryAfter: "7"), SubmitAnswer(status: 503), SubmitAnswer(status: 500), SubmitAnswer(status: 502)],
+            1: [SubmitAnswer(status: 429)],
+        ])
+        let transport = RecordingTransport(answer: { text in
+            guard let no = (try? JSONDecoder().decode(Chunk.self, from: Data(text.utf8)))?.no else { return nil }
+            return answers.withLock { answers in answers[no]?.isEmpty == false ? answers[no]!.removeFirst() : nil }
+        })
+        let pauses = PauseLog()
+        let started = ContinuousClock.now
+        try await deliver(
+            path, written: 2048, retryPolicy: RetryPolicy(initial: .seconds(1), maximum: .seconds(4), jitter: 0), pauses: pauses, transport: transport)
+        #expect(pauses.recorded.withLock { $0 } == [.seconds(7), .seconds(2), .seconds(4), .seconds(4), .seconds(1)])
+        #expect(Self.chunks(transport.sent).map(\.no) == [0, 0, 0, 0, 0, 1, 1])
+        #expect(ContinuousClock.now - started < .seconds(5), "the pauses were slept, not recorded")
+    }
+
+    @Test("Resumed from a cursor: no second start, chunks go on from the acknowledged one with the file's bytes; an acknowledged finished sends nothing")
+    func resumeFromCursor() async throws {
+        let (path, bytes) = try Self.runFile(count: 5000)
+        defer { unlink(path) }
+        var cursor = DeliveryCursor()
+        cursor.startAcknowledged = true
+        cursor.chunksAcknowledged = 2
+        cursor.bytesAcknowledged = 2048
+        let transport = RecordingTransport()
+        try await deliver(path, written: 5000, from: cursor, transport: transport)
+        #expect(!transport.sent.contains { $0.contains(#""status":"start""#) })
+        let chunks = Self.chunks(transport.sent)
+        #expect(chunks.map(\.no) == [2, 3, 4])
+        #expect(chunks.flatMap(\.bytes) == Array(bytes[2048...]))
+        #expect(transport.sent.last?.contains(#""status":"finished""#) == true)
+
+        cursor.finishedAcknowledged = true
+        let done = RecordingTransport()
+        try await deliver(path, written: 5000, from: cursor, transport: done)
+        #expect(done.events.isEmpty)
+    }
+
+    @Test("The next whole chunk is read while the previous one is on the wire")
+    func readAhead() async throws {
+        let (path, bytes) = try Self.runFile(count: 2048)
+        defer { unlink(path) }
+        // While chunk 0 waits for its answer, chunk 1's bytes change in the file: a
+        // delivery that read ahead sends the bytes it read before the change.
+        let transport = RecordingTransport(answer: { text in
+            guard text.contains(#""no":0"#) else { return nil }
+            try? await Task.sleep(for: .milliseconds(200))
+            let handle = FileHandle(forWritingAtPath: path)
+            try? handle?.seek(toOffset: 1024)
+            handle?.write(Data(repeating: 0xFF, count: 1024))
+            try? handle?.close()
+            return nil
+        })
+        try await deliver(path, written: 2048, transport: transport)
+        let chunks = Self.chunks(transport.sent)
+        #expect(chunks.map(\.no) == [0, 1])
+        let readBeforeTheChange = chunks.last?.bytes == Array(bytes[1024...])
+        #expect(readBeforeTheChange, "chunk 1 was read after chunk 0 was acknowledged")
+    }
+
+    @Test("A partial chunk waits for the writer without a flush interval, and goes out once the interval passed with one")
+    func flushInterval() async throws {
+        let (path, bytes) = try Self.runFile(count: 1500)
+        defer { unlink(path) }
+        for interval in [nil, Duration.milliseconds(50)] {
+            let output = Mutex(WrittenOutput(bytesWritten: 1500, finished: nil))
+            let progress = ProgressSignal()
+            let transport = RecordingTransport()
+            let delivery = Self.delivery(path, chunkSize: 1024, flushInterval: interval, transport: transport)
+            let running = Task {
+                try await delivery.run(from: DeliveryCursor(), progress: progress, current: { output.withLock { $0 } }) { _, _ in }
+            }
+            try await Self.waitUntil("chunk 0 sent") { Self.chunks(transport.sent).count >= 1 }
+            if interval == nil {
+                // Long enough for a due flush to have happened many times over.
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(Self.chunks(transport.sent).map(\.bytes.count) == [1024], "a partial chunk went out while the writer was still writing")
+            } else {
+                try await Self.waitUntil("the partial chunk flushed") { Self.chunks(transport.sent).count >= 2 }
+                #expect(Self.chunks(transport.sent).map(\.bytes.count) == [1024, 476])
+            }
+            output.withLock { $0.finished = FinishedReport(code: 0, stderr: "") }
+            progress.signal()
+            try await running.value
+            let sentBytes = Self.chunks(transport.sent).flatMap(\.bytes)
+            #expect(sentBytes == bytes, "the bytes sent are not the file's")
+            #expect(transport.sent.last?.contains(#""status":"finished""#) == true)
+        }
     }
 }

@@ -29,10 +29,15 @@ public struct StartRequest: Decodable, Sendable {
     }
 
     /// `traceT` must name a tracer and `lasting` be 1...`maxLastingSeconds` seconds.
-    public func checked(maxLastingSeconds: Int) throws(FieldError) -> Checked {
-        let tracer = try TracerType.named(traceT, field: "traceT")
+    public func checked(maxLastingSeconds: Int) throws(StartRefusal) -> Checked {
+        let tracer: TracerType
+        do throws(FieldError) {
+            tracer = try TracerType.named(traceT, field: "traceT")
+        } catch {
+            throw .invalidField(error)
+        }
         guard (1...Int64(maxLastingSeconds)).contains(lasting) else {
-            throw FieldError(field: "lasting", reason: "must be a whole number of seconds from 1 to \(maxLastingSeconds), got \(lasting)")
+            throw .invalidField(FieldError(field: "lasting", reason: "must be a whole number of seconds from 1 to \(maxLastingSeconds), got \(lasting)"))
         }
         return Checked(tracer: tracer, templateNumber: traceId, lastingSeconds: Int(lasting))
     }

@@ -13,18 +13,15 @@ enum BinaryInspection {
     /// answers in milliseconds; one that takes longer is not one to trace.
     static let pool = BlockingWorkPool(label: "lambda-endpoint.binary", threads: 4, maxWaiting: 256, timeout: .seconds(5))
 
-    /// Runs `work` on the pool. A timeout is the binary's fault: 400 naming `process`.
-    /// A pool whose threads are all busy (stuck on such binaries) is the endpoint's
-    /// state: 503 with Retry-After, as for a full authentication line.
-    static func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws(APIError) -> T {
+    /// Runs `work` on the pool. A timeout is the binary's fault (400 naming `process`);
+    /// a pool whose threads are all busy is the endpoint's state (503, Retry-After).
+    static func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws(BinaryInspectionFailure) -> T {
         do {
             return try await pool.run(work)
         } catch {
             switch error {
-            case .timedOut:
-                throw APIError.badRequest("process: the endpoint could not read it within \(pool.timeout.components.seconds) s (a hung file system?)")
-            case .saturated:
-                throw APIError(.serviceUnavailable, "every thread that reads binaries is busy (stuck on unresponsive files?); retry later", headers: [.retryAfter: "5"])
+            case .timedOut: throw .timedOut(seconds: pool.timeout.components.seconds)
+            case .saturated: throw .busy
             }
         }
     }

@@ -28,60 +28,57 @@ struct RunController<Context: RequestContext> {
         let filePath: String
     }
 
-    /// Checks everything before anything runs: tracer type, lasting, the template (still
-    /// valid: its binary may have changed since it was stored) and that every function
-    /// exists in the binary (both read on `BinaryInspection`'s threads, with its
-    /// deadline). Returns at once; the run goes on in the background.
+    /// Checks everything before anything runs (`approve`), then starts; returns at once,
+    /// the run goes on in the background. Every refusal on the way is a `StartRefusal`.
     @Sendable func start(_ request: Request, context: Context) async throws -> StartResponse {
-        let body: StartRequest.Checked
+        let body = try await JSONRequestBody.decode(StartRequest.self, from: request, maxBytes: maxBodyBytes)
+        do throws(StartRefusal) {
+            let started = try await supervisor.start(try await approve(body))
+            return StartResponse(thread: started.runNumber, filePath: started.filePath)
+        } catch {
+            if let (message, reason) = error.logDetail { context.logger.error("\(message)", metadata: ["error": "\(reason)"]) }
+            throw APIError(error)
+        }
+    }
+
+    /// The checks that need no run: tracer type and lasting, the template (still valid:
+    /// its binary may have changed since it was stored) and that every function exists
+    /// in the binary (both read on `BinaryInspection`'s threads, with its deadline; a
+    /// busy or stuck pool answers as it does for templates).
+    func approve(_ body: StartRequest) async throws(StartRefusal) -> RunRequest {
+        let checked = try body.checked(maxLastingSeconds: maxLastingSeconds)
+        let templateId = checked.templateNumber
+        let stored: StoredTemplate?
         do {
-            body = try await JSONRequestBody.decode(StartRequest.self, from: request, maxBytes: maxBodyBytes).checked(maxLastingSeconds: maxLastingSeconds)
-        } catch let error as FieldError {
-            throw APIError.badRequest(error.message)
+            stored = try await database.template(number: templateId)
+        } catch {
+            throw .database("\(error)")
         }
-        let tracer = body.tracer
-        guard let stored = try await database.template(number: body.templateNumber) else {
-            throw APIError.notFound("traceId: no template \(body.templateNumber)")
+        guard let template = stored?.info else { throw .noTemplate(templateId: templateId) }
+        guard template.tracerTypes.contains(checked.tracer) else {
+            throw .tracerNotAllowed(templateId: templateId, allowed: template.traceType, asked: checked.tracer)
         }
-        let template = stored.info
-        guard template.tracerTypes.contains(tracer) else {
-            throw APIError.badRequest("traceT: template \(body.templateNumber) may run with \(template.traceType.joined(separator: ", ")), not \(tracer.rawValue)")
-        }
-        let validator = self.validator, templateNumber = body.templateNumber
-        let missing = try await BinaryInspection.run { () -> Result<[String], APIError> in
-            do throws(TemplateValidationError) {
-                try validator.validate(template)
-            } catch {
-                return .failure(.badRequest("template \(templateNumber) is no longer valid: \(error.message)"))
-            }
-            do throws(ELFFunctionSymbols.ReadError) {
-                return .success(try ELFFunctionSymbols(path: template.process).missing(template.functions))
-            } catch {
-                return .failure(.badRequest("process: '\(template.process)' \(error.description)"))
-            }
-        }.get()
-        guard missing.isEmpty else {
-            throw APIError.badRequest("functions: not in \(template.process): \(missing.joined(separator: ", "))")
-        }
+        let validator = self.validator
+        let inspection: Result<Void, StartRefusal>
         do {
-            let started = try await supervisor.start(template: template, tracer: tracer, lastingSeconds: body.lastingSeconds)
-            return StartResponse(thread: started.thread, filePath: started.filePath)
-        } catch .tooManyRuns(let limit) {
-            throw APIError(.tooManyRequests, "\(limit) traces are already running (max-concurrent-runs); stop one or retry later")
-        } catch .tooManyUndelivered(let limit) {
-            throw APIError(
-                .serviceUnavailable,
-                "\(limit) finished traces are still waiting for the platform to take their output (max-undelivered-runs); retry once the platform receives again",
-                headers: [.retryAfter: "30"])
-        } catch .cannotCreateFile(let reason) {
-            context.logger.error("Cannot create a run file", metadata: ["error": "\(reason)"])
-            throw APIError(.internalServerError, "cannot create the run file in trace-dir: \(reason)")
-        } catch .database(let reason) {
-            context.logger.error("Cannot record a run", metadata: ["error": "\(reason)"])
-            throw APIError(.internalServerError, "cannot record the run in the database; see the endpoint's log")
-        } catch .shuttingDown {
-            throw APIError(.serviceUnavailable, "the endpoint is shutting down; no new traces")
+            inspection = try await BinaryInspection.run { () -> Result<Void, StartRefusal> in
+                do throws(TemplateValidationError) {
+                    try validator.validate(template)
+                } catch {
+                    return .failure(.templateNoLongerValid(templateId: templateId, reason: error.message))
+                }
+                do throws(ELFFunctionSymbols.ReadError) {
+                    let missing = try ELFFunctionSymbols(path: template.process).missing(template.functions)
+                    return missing.isEmpty ? .success(()) : .failure(.functionsMissing(process: template.process, missing: missing))
+                } catch {
+                    return .failure(.binaryUnreadable(process: template.process, reason: error.description))
+                }
+            }
+        } catch {
+            throw .binaryInspection(error)
         }
+        try inspection.get()
+        return RunRequest(template: template, tracer: checked.tracer, lastingSeconds: checked.lastingSeconds)
     }
 
     @Sendable func running(_ request: Request, context: Context) async throws -> RunStatus {

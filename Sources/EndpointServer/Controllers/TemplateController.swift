@@ -25,8 +25,13 @@ struct TemplateController<Context: RequestContext> {
     @Sendable func store(_ request: Request, context: Context) async throws -> StoredTemplate {
         let template = try await JSONRequestBody.decode(TraceTemplate.self, from: request, maxBytes: maxBodyBytes)
         let validator = self.validator
-        let verdict = try await BinaryInspection.run {
-            Result { () throws(TemplateValidationError) in try validator.validate(template) }
+        let verdict: Result<Void, TemplateValidationError>
+        do {
+            verdict = try await BinaryInspection.run {
+                Result { () throws(TemplateValidationError) in try validator.validate(template) }
+            }
+        } catch {
+            throw APIError(error)
         }
         do {
             try verdict.get()

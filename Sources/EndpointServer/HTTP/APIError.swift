@@ -1,3 +1,4 @@
+import EndpointCore
 import Foundation
 import Hummingbird
 
@@ -29,4 +30,27 @@ public struct APIError: HTTPResponseError, Equatable {
 
     public static func badRequest(_ message: String) -> APIError { APIError(.badRequest, message) }
     public static func notFound(_ message: String) -> APIError { APIError(.notFound, message) }
+}
+
+extension APIError {
+    /// A refused start, answered with the status its kind asks for.
+    init(_ refusal: StartRefusal) {
+        switch refusal.answer {
+        case .badRequest: self.init(.badRequest, refusal.message)
+        case .notFound: self.init(.notFound, refusal.message)
+        case .tooManyRequests: self.init(.tooManyRequests, refusal.message)
+        case .unavailable(let retryAfter): self.init(.serviceUnavailable, refusal.message, headers: retryAfter.map { [.retryAfter: "\($0)"] } ?? [:])
+        case .internalError: self.init(.internalServerError, refusal.message)
+        }
+    }
+
+    /// A binary that could not be inspected: 400 for a stuck read, 503 when every
+    /// inspection thread is busy.
+    init(_ failure: BinaryInspectionFailure) {
+        if let retryAfter = failure.retryAfterSeconds {
+            self.init(.serviceUnavailable, failure.message, headers: [.retryAfter: "\(retryAfter)"])
+        } else {
+            self.init(.badRequest, failure.message)
+        }
+    }
 }

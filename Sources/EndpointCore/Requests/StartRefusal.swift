@@ -1,0 +1,83 @@
+/// Every reason a start is refused, in one place: the request's values, the template
+/// it names, the binary, the endpoint's limits and its own failures. Each is checked
+/// where its facts are (the request alone, the database, the binary, the supervisor's
+/// count of runs) but spelled here once; the HTTP layer maps `answer` to a status. The
+/// texts are the API's (`traceId: no template 7`): they name the field at fault.
+public enum StartRefusal: Error, Equatable, Sendable {
+    /// A request value breaks its rule (`traceT`, `lasting`).
+    case invalidField(FieldError)
+    case noTemplate(templateId: Int64)
+    case tracerNotAllowed(templateId: Int64, allowed: [String], asked: TracerType)
+    /// The stored template fails validation today (its binary changed since it was stored).
+    case templateNoLongerValid(templateId: Int64, reason: String)
+    case binaryUnreadable(process: String, reason: String)
+    case binaryInspection(BinaryInspectionFailure)
+    case functionsMissing(process: String, missing: [String])
+    case tooManyRuns(limit: Int)
+    case tooManyUndelivered(limit: Int)
+    case shuttingDown
+    case cannotCreateFile(String)
+    case database(String)
+
+    /// How the API answers a refusal, without HTTP types (EndpointCore has none).
+    public enum Answer: Equatable, Sendable {
+        case badRequest
+        case notFound
+        case tooManyRequests
+        case unavailable(retryAfterSeconds: Int?)
+        /// The endpoint's own failure: logged with `logDetail`, answered with `message`.
+        case internalError
+    }
+
+    public var answer: Answer {
+        switch self {
+        case .invalidField, .tracerNotAllowed, .templateNoLongerValid, .binaryUnreadable, .functionsMissing: .badRequest
+        case .binaryInspection(let failure): failure.retryAfterSeconds.map { .unavailable(retryAfterSeconds: $0) } ?? .badRequest
+        case .noTemplate: .notFound
+        case .tooManyRuns: .tooManyRequests
+        // 30 s: a platform that stopped taking output needs a while; sooner is a wasted retry.
+        case .tooManyUndelivered: .unavailable(retryAfterSeconds: 30)
+        case .shuttingDown: .unavailable(retryAfterSeconds: nil)
+        case .cannotCreateFile, .database: .internalError
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .invalidField(let error):
+            error.message
+        case .noTemplate(let templateId):
+            "traceId: no template \(templateId)"
+        case .tracerNotAllowed(let templateId, let allowed, let asked):
+            "traceT: template \(templateId) may run with \(allowed.joined(separator: ", ")), not \(asked.rawValue)"
+        case .templateNoLongerValid(let templateId, let reason):
+            "template \(templateId) is no longer valid: \(reason)"
+        case .binaryUnreadable(let process, let reason):
+            "process: '\(process)' \(reason)"
+        case .binaryInspection(let failure):
+            failure.message
+        case .functionsMissing(let process, let missing):
+            "functions: not in \(process): \(missing.joined(separator: ", "))"
+        case .tooManyRuns(let limit):
+            "\(limit) traces are already running (max-concurrent-runs); stop one or retry later"
+        case .tooManyUndelivered(let limit):
+            "\(limit) finished traces are still waiting for the platform to take their output (max-undelivered-runs); retry once the platform receives again"
+        case .shuttingDown:
+            "the endpoint is shutting down; no new traces"
+        case .cannotCreateFile(let reason):
+            "cannot create the run file in trace-dir: \(reason)"
+        case .database:
+            // The database's own error stays in the log: it can name paths and SQL.
+            "cannot record the run in the database; see the endpoint's log"
+        }
+    }
+
+    /// What the log says of an internal failure (nil for the client's own mistakes).
+    public var logDetail: (message: String, error: String)? {
+        switch self {
+        case .cannotCreateFile(let reason): ("Cannot create a run file", reason)
+        case .database(let reason): ("Cannot record a run", reason)
+        default: nil
+        }
+    }
+}
