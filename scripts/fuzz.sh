@@ -36,6 +36,7 @@ request_sources=(
     Sources/EndpointCore/Tracing/ELFFunctionSymbols.swift
     Sources/EndpointCore/Tracing/ELFByteSource.swift
     Sources/EndpointCore/Tracing/BinaryFile.swift
+    Sources/EndpointCore/Tracing/BinaryInspectionFailure.swift
     Tests/EndpointTestSupport/AcceptedTemplateInvariants.swift
     Fuzz/requests/RequestFuzzer.swift
     Fuzz/PropertyFailure.swift
