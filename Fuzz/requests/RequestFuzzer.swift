@@ -54,7 +54,7 @@ enum RequestFuzzing {
         do {
             let checked = try request.checked(maxLastingSeconds: maxLastingSeconds)
             guard checked.tracer.rawValue == request.traceT, (1...maxLastingSeconds).contains(checked.lastingSeconds),
-                  Int64(checked.lastingSeconds) == request.lasting, checked.templateNumber == request.traceId
+                  Int64(checked.lastingSeconds) == request.lasting, checked.templateId == request.traceId
             else { propertyFailed("start request \(request) accepted as \(checked)") }
         } catch {
             requireSafe(error.message, "start refusal")
@@ -64,7 +64,7 @@ enum RequestFuzzing {
     static func checkRemove(_ request: RemoveRequest) {
         do {
             let checked = try request.checked()
-            guard checked.tracer.rawValue == request.removeType, checked.templateNumber >= 1, checked.templateNumber == request.removeId
+            guard checked.tracer.rawValue == request.removeType, checked.templateId >= 1, checked.templateId == request.removeId
             else { propertyFailed("remove request \(request) accepted as \(checked)") }
         } catch {
             requireSafe(error.message, "remove refusal")

@@ -21,8 +21,8 @@ public enum RunState: String, Codable, Sendable {
 public struct RunStatus: Encodable, Sendable, Equatable {
     public var template: TraceTemplate
     public var filePath: String
-    public var thread: Int
-    public var traceType: TracerType
+    public var runNumber: Int
+    public var tracer: TracerType
     public var startedAt: Date
     public var deadline: Date
     public var state: RunState
@@ -46,8 +46,8 @@ public struct RunStatus: Encodable, Sendable, Equatable {
         try template.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(filePath, forKey: .filePath)
-        try container.encode(thread, forKey: .thread)
-        try container.encode(traceType, forKey: .traceT)
+        try container.encode(runNumber, forKey: .thread)
+        try container.encode(tracer, forKey: .traceT)
         try container.encode(startedAt, forKey: .startedAt)
         try container.encode(deadline, forKey: .deadline)
         try container.encode(state, forKey: .state)
@@ -66,7 +66,7 @@ extension RunStatus {
         let record = stored.run
         guard let tracer = TracerType(rawValue: record.tracer) else { return nil }
         self.init(
-            template: record.template, filePath: record.filePath, thread: record.thread, traceType: tracer,
+            template: record.template, filePath: record.filePath, runNumber: record.runNumber, tracer: tracer,
             startedAt: record.startedAt, deadline: record.deadline, state: stored.delivery.finishedAcknowledged ? .delivered : .delivering,
             bytesRead: record.bytesWritten ?? stored.delivery.bytesAcknowledged, delivery: stored.delivery,
             exitCode: record.exitCode, failure: record.failure, privilege: record.privilege, resumed: false)

@@ -60,7 +60,7 @@ public actor RunSupervisor: Service {
     private var runs: [String: TraceRun] = [:]
     private var order: [String] = []
     private var history: [RunStatus] = []
-    private var nextThread = 1
+    private var nextRunNumber = 1
     private var acceptingRuns = true
     private var resumedFromDatabase = false
     /// Starts past the limit checks that have not put their run in `runs` yet: the slot
@@ -105,14 +105,14 @@ public actor RunSupervisor: Service {
         order.append(record.filePath)
         metrics.runStarted(request.tracer)
         logger(for: record.filePath).info("Trace started", metadata: [
-            "trace.thread": "\(record.thread)", "trace.tracer": "\(request.tracer.rawValue)", "trace.lasting": "\(request.lastingSeconds)",
+            "trace.thread": "\(record.runNumber)", "trace.tracer": "\(request.tracer.rawValue)", "trace.lasting": "\(request.lastingSeconds)",
             "trace.privilege": "\(settings.privilege.name)",
         ])
         await launch(run, program: files.program)
         handleExit(of: run, program: files.program, alreadyRecorded: false)
         boundLasting(of: run, seconds: request.lastingSeconds)
         Task { await self.deliver(run, chunkSize: settings.chunkSize) }
-        return StartedRun(runNumber: record.thread, filePath: record.filePath)
+        return StartedRun(runNumber: record.runNumber, filePath: record.filePath)
     }
 
     /// Takes a slot before the first suspension point: parallel starts cannot all pass
@@ -130,11 +130,11 @@ public actor RunSupervisor: Service {
     /// Numbers the run and writes its row. Shutdown may begin while the row is written:
     /// no tracer may start after it, so the row is forgotten again then.
     private func recordNewRun(_ request: RunRequest, files: RunFiles) async throws(StartRefusal) -> RunRecord {
-        let thread = nextThread
-        nextThread += 1
+        let runNumber = nextRunNumber
+        nextRunNumber += 1
         let startedAt = Date()
         let record = RunRecord(
-            filePath: files.outputPath, thread: thread, template: request.template, tracer: request.tracer.rawValue,
+            filePath: files.outputPath, runNumber: runNumber, template: request.template, tracer: request.tracer.rawValue,
             lastingSeconds: request.lastingSeconds, startedAt: startedAt, deadline: startedAt.addingTimeInterval(TimeInterval(request.lastingSeconds)),
             privilege: settings.privilege.name, chunkSize: settings.chunkSize)
         do {
@@ -204,7 +204,7 @@ public actor RunSupervisor: Service {
     /// cursor at every acknowledgement and retires the run at the end.
     func deliver(_ run: TraceRun, chunkSize: Int) async {
         let delivery = RunDelivery(
-            trace: run.filePath, filePath: run.filePath, chunkSize: chunkSize, flushInterval: settings.flushInterval,
+            filePath: run.filePath, chunkSize: chunkSize, flushInterval: settings.flushInterval,
             client: client, retryPolicy: settings.retryPolicy, releasesAcknowledgedOutput: !settings.keepRunFiles, logger: logger)
         let runLogger = logger(for: run.filePath)
         let (database, budget, metrics, killGrace) = (database, budget, metrics, settings.killGrace)
@@ -278,7 +278,7 @@ public actor RunSupervisor: Service {
         resumedFromDatabase = true
         var resumed: [(TraceRun, chunkSize: Int)] = []
         do {
-            nextThread = max(nextThread, try await database.highestRunThread() + 1)
+            nextRunNumber = max(nextRunNumber, try await database.highestRunNumber() + 1)
             history = try await database.finishedRuns(limit: settings.historySize).compactMap(RunStatus.init(stored:))
             for stored in try await database.undeliveredRuns() {
                 let record = stored.run

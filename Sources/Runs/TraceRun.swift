@@ -15,7 +15,7 @@ import Glibc
 /// Threads: the child's reader threads call `appendOutput`/`exited`; the delivery task
 /// and the API read `status`. Shared state sits behind one mutex.
 public final class TraceRun: Sendable {
-    public let thread: Int
+    public let runNumber: Int
     public let filePath: String
     public let template: TraceTemplate
     public let tracer: TracerType
@@ -60,7 +60,7 @@ public final class TraceRun: Sendable {
 
     init(record: RunRecord, tracer: TracerType, outputFD: Int32, budget: SpoolBudget, metrics: EndpointMetrics? = nil) {
         self.metrics = metrics
-        self.thread = record.thread
+        self.runNumber = record.runNumber
         self.filePath = record.filePath
         self.outputFD = outputFD
         self.template = record.template
@@ -80,7 +80,7 @@ public final class TraceRun: Sendable {
     /// nothing more is read from it and `finished` says so.
     init(resuming stored: StoredRun, tracer: TracerType, fileSize: Int64, fileProblem: String?, ownsFile: Bool, budget: SpoolBudget) {
         let record = stored.run
-        self.thread = record.thread
+        self.runNumber = record.runNumber
         self.filePath = record.filePath
         self.outputFD = -1
         self.template = record.template
@@ -238,7 +238,7 @@ public final class TraceRun: Sendable {
     public var status: RunStatus {
         state.withLock { state in
             RunStatus(
-                template: template, filePath: filePath, thread: thread, traceType: tracer,
+                template: template, filePath: filePath, runNumber: runNumber, tracer: tracer,
                 startedAt: startedAt, deadline: deadline, state: state.lifecycle.runState,
                 bytesRead: state.bytesWritten, delivery: state.cursor, exitCode: state.lifecycle.exit?.code,
                 failure: state.lifecycle.failure, privilege: privilegeName, resumed: resumed)

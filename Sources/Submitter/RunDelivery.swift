@@ -11,7 +11,6 @@ import NIOCore
 /// holds two chunks (the one on the wire, the next one encoded meanwhile) whatever the
 /// run's size.
 public struct RunDelivery: Sendable {
-    public let trace: String
     public let filePath: String
     public let chunkSize: Int
     public let flushInterval: Duration?
@@ -32,12 +31,11 @@ public struct RunDelivery: Sendable {
     public static let durableCursorInterval: Duration = .milliseconds(200)
 
     public init(
-        trace: String, filePath: String, chunkSize: Int, flushInterval: Duration?, client: any SubmitTransport, retryPolicy: RetryPolicy,
+        filePath: String, chunkSize: Int, flushInterval: Duration?, client: any SubmitTransport, retryPolicy: RetryPolicy,
         releasesAcknowledgedOutput: Bool = false, logger: Logger,
         pause: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
         self.pause = pause
-        self.trace = trace
         self.filePath = filePath
         self.chunkSize = chunkSize
         self.flushInterval = flushInterval
@@ -45,7 +43,7 @@ public struct RunDelivery: Sendable {
         self.retryPolicy = retryPolicy
         self.releasesAcknowledgedOutput = releasesAcknowledgedOutput
         var logger = logger
-        logger[metadataKey: "trace.path"] = "\(trace)"
+        logger[metadataKey: "trace.path"] = "\(filePath)"
         self.logger = logger
     }
 
@@ -80,7 +78,7 @@ public struct RunDelivery: Sendable {
         // the endpoint was down) never needs it, and a waiting run holds no descriptor.
         var file: RunFileReader?
         var unreadableReason: String?
-        let bodies = SubmitBody(trace: trace)
+        let bodies = SubmitBody(filePath: filePath)
         func prepare(no: Int, offset: Int64, length: Int) throws -> PreparedChunk {
             let reader = try file ?? RunFileReader(path: filePath, capacity: chunkSize, releasing: releasesAcknowledgedOutput)
             file = reader

@@ -11,7 +11,8 @@ import NIOCore
 public struct SubmitBody: Sendable {
     /// `{"trace":"<filePath>"`, JSON-escaped once per run.
     private let traceMember: [UInt8]
-    public let trace: String
+    /// The run file's path: the stream's name on the wire (`trace`).
+    public let filePath: String
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -22,9 +23,9 @@ public struct SubmitBody: Sendable {
     static let fieldKey = Array(#","field":""#.utf8)
     static let chunkSuffix = Array(#""}"#.utf8)
 
-    public init(trace: String) {
-        self.trace = trace
-        self.traceMember = Array(#"{"trace":"#.utf8) + Self.jsonString(trace)
+    public init(filePath: String) {
+        self.filePath = filePath
+        self.traceMember = Array(#"{"trace":"#.utf8) + Self.jsonString(filePath)
     }
 
     /// A JSON string literal, quoted and escaped (encoding a String cannot fail).

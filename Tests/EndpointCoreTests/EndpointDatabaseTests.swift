@@ -17,16 +17,16 @@ struct EndpointDatabaseTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let database = try EndpointDatabase(path: path, poolSize: 2)
-            #expect(try await database.storeTemplate(bash)?.traceNo == 1)
-            #expect(try await database.storeTemplate(bash)?.traceNo == 2)
-            #expect(try await database.removeTracer(.bpf, fromTemplate: 2) == .tracerRemoved(remaining: StoredTemplate(traceNo: 2, info: TraceTemplate(process: "/bin/bash", functions: ["xmalloc", "xfree"], traceType: ["STAP"]))))
+            #expect(try await database.storeTemplate(bash)?.templateId == 1)
+            #expect(try await database.storeTemplate(bash)?.templateId == 2)
+            #expect(try await database.removeTracer(.bpf, fromTemplate: 2) == .tracerRemoved(remaining: StoredTemplate(templateId: 2, info: TraceTemplate(process: "/bin/bash", functions: ["xmalloc", "xfree"], traceType: ["STAP"]))))
             #expect(try await database.removeTracer(.stap, fromTemplate: 2) == .templateDeleted)
         }
         let reopened = try EndpointDatabase(path: path, poolSize: 2)
-        #expect(reopened.allTemplates() == [StoredTemplate(traceNo: 1, info: bash)])
-        #expect(try await reopened.storeTemplate(bash)?.traceNo == 3)
-        #expect(try await reopened.template(number: 3)?.info == bash)
-        #expect(try await reopened.template(number: 2) == nil)
+        #expect(reopened.allTemplates() == [StoredTemplate(templateId: 1, info: bash)])
+        #expect(try await reopened.storeTemplate(bash)?.templateId == 3)
+        #expect(try await reopened.template(id: 3)?.info == bash)
+        #expect(try await reopened.template(id: 2) == nil)
     }
 
     @Test("Removing a tracer the template does not have, or a missing template, changes nothing")
@@ -35,7 +35,7 @@ struct EndpointDatabaseTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let database = try EndpointDatabase(path: path, poolSize: 1)
         let stored = try #require(try await database.storeTemplate(TraceTemplate(process: "/bin/bash", functions: ["xmalloc"], traceType: ["BPF"])))
-        #expect(try await database.removeTracer(.stap, fromTemplate: stored.traceNo) == .notFound)
+        #expect(try await database.removeTracer(.stap, fromTemplate: stored.templateId) == .notFound)
         #expect(try await database.removeTracer(.bpf, fromTemplate: 99) == .notFound)
         #expect(database.allTemplates() == [stored])
     }
@@ -50,11 +50,11 @@ struct EndpointDatabaseTests {
         let second = try #require(try await database.storeTemplate(TraceTemplate(process: "/bin/bash", functions: ["xfree"], traceType: ["BPF"])))
         #expect(database.allTemplates() == [first, second])
         #expect(try fromFile() == [first, second])
-        _ = try await database.removeTracer(.stap, fromTemplate: first.traceNo)
+        _ = try await database.removeTracer(.stap, fromTemplate: first.templateId)
         #expect(database.allTemplates().map(\.info.traceType) == [["BPF"], ["BPF"]])
         #expect(try fromFile() == database.allTemplates())
-        _ = try await database.removeTracer(.bpf, fromTemplate: second.traceNo)
-        #expect(database.allTemplates().map(\.traceNo) == [first.traceNo])
+        _ = try await database.removeTracer(.bpf, fromTemplate: second.templateId)
+        #expect(database.allTemplates().map(\.templateId) == [first.templateId])
         #expect(try fromFile() == database.allTemplates())
         _ = try await database.removeTracer(.bpf, fromTemplate: 99)
         #expect(try fromFile() == database.allTemplates())
@@ -70,8 +70,8 @@ struct EndpointDatabaseTests {
         #expect(try await database.storeTemplate(bash, limit: 2) == nil)
         #expect(database.allTemplates().count == 2)
         #expect(try EndpointDatabase(path: path, poolSize: 1).allTemplates().count == 2)
-        _ = try await database.removeTracer(.bpf, fromTemplate: first.traceNo)
-        _ = try await database.removeTracer(.stap, fromTemplate: first.traceNo)
+        _ = try await database.removeTracer(.bpf, fromTemplate: first.templateId)
+        _ = try await database.removeTracer(.stap, fromTemplate: first.templateId)
         #expect(try await database.storeTemplate(bash, limit: 2) != nil)
     }
 
@@ -95,7 +95,7 @@ struct EndpointDatabaseTests {
         cursor.lastStatusCode = 503
         cursor.shortChunkLength = 700
         func record(_ number: Int) -> RunRecord {
-            RunRecord(filePath: "/tmp/run-\(number).trace", thread: number, template: bash, tracer: "BPF", lastingSeconds: 10,
+            RunRecord(filePath: "/tmp/run-\(number).trace", runNumber: number, template: bash, tracer: "BPF", lastingSeconds: 10,
                       startedAt: now.addingTimeInterval(Double(number)), deadline: now.addingTimeInterval(10), privilege: "root")
         }
         do {
@@ -122,13 +122,13 @@ struct EndpointDatabaseTests {
         #expect(finished.map(\.run.filePath) == ["/tmp/run-4.trace"])
         #expect(finished.first?.delivery.finishedAcknowledged == true)
         #expect(finished.first?.run.finishedAt != nil)
-        #expect(try await reopened.highestRunThread() == 4)
+        #expect(try await reopened.highestRunNumber() == 4)
     }
 }
 
 /// A database written by the previous version (v2: the cursor in the run table) opens
 /// with every undelivered run's position intact in the delivery table.
-@Suite("Database migration v2 → v3")
+@Suite("Database migration v2 → v3 → v4")
 struct DatabaseMigrationTests {
     @Test("The cursor columns of v2's run table move to the delivery table, values kept")
     func cursorMovesToItsTable() async throws {
@@ -157,6 +157,6 @@ struct DatabaseMigrationTests {
         expected.refusedMessages = 1
         expected.lastDeliveryError = "platform answered 503"
         #expect(runs.first?.delivery == expected)
-        #expect(runs.first?.run.thread == 7)
+        #expect(runs.first?.run.runNumber == 7)
     }
 }

@@ -21,10 +21,10 @@ struct SubmitBodyTests {
     @Test("A chunk body is byte for byte the SPEC's message, the trace JSON-escaped")
     func chunkBytes() {
         let bytes = Array("{\"a\": 1}\n\u{0}\u{ff}".utf8)
-        let body = bytes.withUnsafeBytes { SubmitBody(trace: "/tmp/x.trace").chunk(no: 12, bytes: $0) }
+        let body = bytes.withUnsafeBytes { SubmitBody(filePath: "/tmp/x.trace").chunk(no: 12, bytes: $0) }
         #expect(String(buffer: body) == #"{"trace":"/tmp/x.trace","no":12,"field":""# + Data(bytes).base64EncodedString() + #""}"#)
 
-        let odd = SubmitBody(trace: "/tmp/q\"\\\n.trace").chunk(no: 0, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
+        let odd = SubmitBody(filePath: "/tmp/q\"\\\n.trace").chunk(no: 0, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
         let decoded = try? JSONSerialization.jsonObject(with: Data(odd.readableBytesView)) as? [String: Any]
         #expect(decoded?["trace"] as? String == "/tmp/q\"\\\n.trace")
         #expect(decoded?["no"] as? Int == 0)
@@ -33,7 +33,7 @@ struct SubmitBodyTests {
 
     @Test("start and finished bodies carry exactly the SPEC's fields")
     func startAndFinished() throws {
-        let bodies = SubmitBody(trace: "/tmp/x.trace")
+        let bodies = SubmitBody(filePath: "/tmp/x.trace")
         #expect(String(buffer: bodies.start()) == #"{"trace":"/tmp/x.trace","status":"start"}"#)
         #expect(String(buffer: bodies.finished(stderr: "e", code: -1)) == #"{"trace":"/tmp/x.trace","stderr":"e","code":-1,"status":"finished"}"#)
         let finished = try #require(try JSONSerialization.jsonObject(with: Data(bodies.finished(stderr: "bad \"probe\"\n", code: 130).readableBytesView)) as? [String: Any])

@@ -16,7 +16,7 @@ struct TraceRunStopTests {
         try #require(fd >= 0)
         let template = TraceTemplate(process: "/bin/bash", functions: ["xmalloc"], traceType: ["BPF"])
         let record = RunRecord(
-            filePath: path, thread: 1, template: template, tracer: "BPF", lastingSeconds: 60,
+            filePath: path, runNumber: 1, template: template, tracer: "BPF", lastingSeconds: 60,
             startedAt: Date(), deadline: Date().addingTimeInterval(60), privilege: TracerPrivilege.root.name)
         return (TraceRun(record: record, tracer: .bpf, outputFD: fd, budget: SpoolBudget(capacity: 1 << 30)), path)
     }

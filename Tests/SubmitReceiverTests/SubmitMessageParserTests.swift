@@ -18,7 +18,7 @@ struct SubmitMessageParserTests {
 
     @Test("The endpoint's own chunk bodies decode to the exact bytes, for every length 0 to 200")
     func endpointBodiesRoundTrip() throws {
-        let bodies = SubmitBody(trace: "/tmp/a \"quoted\" \\ name.trace")
+        let bodies = SubmitBody(filePath: "/tmp/a \"quoted\" \\ name.trace")
         for length in 0...200 {
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255) }
             let body = bytes.withUnsafeBytes { bodies.chunk(no: length * 1000, bytes: $0) }

@@ -87,7 +87,7 @@ struct RunDeliveryTests {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return RunDelivery(
-            trace: path, filePath: path, chunkSize: chunkSize, flushInterval: flushInterval, client: transport, retryPolicy: retryPolicy, logger: logger,
+            filePath: path, chunkSize: chunkSize, flushInterval: flushInterval, client: transport, retryPolicy: retryPolicy, logger: logger,
             pause: { pause in
                 if let pauses { pauses.recorded.withLock { $0.append(pause) } } else { try await Task.sleep(for: pause) }
             })

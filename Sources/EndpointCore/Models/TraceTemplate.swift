@@ -70,13 +70,19 @@ public struct TraceTemplate: Codable, Equatable, Sendable {
     }
 }
 
-/// A template as stored, with the number the platform refers to it by.
+/// A template as stored, with the id the platform refers to it by (`traceNo` in
+/// `GET /traces`, `traceId` in a start, `removeId` in a remove).
 public struct StoredTemplate: Codable, Equatable, Sendable {
-    public var traceNo: Int64
+    public var templateId: Int64
     public var info: TraceTemplate
 
-    public init(traceNo: Int64, info: TraceTemplate) {
-        self.traceNo = traceNo
+    enum CodingKeys: String, CodingKey {
+        case templateId = "traceNo"
+        case info
+    }
+
+    public init(templateId: Int64, info: TraceTemplate) {
+        self.templateId = templateId
         self.info = info
     }
 }

@@ -6,7 +6,7 @@ public struct RemoveRequest: Decodable, Sendable {
     /// What a remove request asks for once its values passed their rules.
     public struct Checked: Equatable, Sendable {
         public let tracer: TracerType
-        public let templateNumber: Int64
+        public let templateId: Int64
     }
 
     enum CodingKeys: String, CodingKey { case removeType, removeId }
@@ -28,6 +28,6 @@ public struct RemoveRequest: Decodable, Sendable {
         guard removeId >= 1 else {
             throw FieldError(field: "removeId", reason: "must be a template number (1 or more), got \(removeId)")
         }
-        return Checked(tracer: tracer, templateNumber: removeId)
+        return Checked(tracer: tracer, templateId: removeId)
     }
 }

@@ -9,7 +9,7 @@ public struct StartRequest: Decodable, Sendable {
     /// What a start request asks for once its values passed their rules.
     public struct Checked: Equatable, Sendable {
         public let tracer: TracerType
-        public let templateNumber: Int64
+        public let templateId: Int64
         public let lastingSeconds: Int
     }
 
@@ -39,6 +39,6 @@ public struct StartRequest: Decodable, Sendable {
         guard (1...Int64(maxLastingSeconds)).contains(lasting) else {
             throw .invalidField(FieldError(field: "lasting", reason: "must be a whole number of seconds from 1 to \(maxLastingSeconds), got \(lasting)"))
         }
-        return Checked(tracer: tracer, templateNumber: traceId, lastingSeconds: Int(lasting))
+        return Checked(tracer: tracer, templateId: traceId, lastingSeconds: Int(lasting))
     }
 }

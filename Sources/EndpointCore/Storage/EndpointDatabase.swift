@@ -104,6 +104,10 @@ public struct EndpointDatabase: Sendable {
             }
             try db.create(index: "run_by_finish", on: "run", columns: ["finishedAt"])
         }
+        migrator.registerMigration("v4: the run number's column named as in the code") { db in
+            // `thread` is the API's name for it; inside, one name per concept (SQLite 3.25+).
+            try db.alter(table: "run") { table in table.rename(column: "thread", to: "runNumber") }
+        }
         return migrator
     }
 
@@ -159,7 +163,7 @@ public struct EndpointDatabase: Sendable {
     /// Runs whose `finished` the platform has not acknowledged, oldest first.
     public func undeliveredRuns() async throws -> [StoredRun] {
         try await writer.read { db in
-            try Self.withDelivery(RunRecord.filter(RunRecord.Columns.finishedAt == nil).order(RunRecord.Columns.startedAt, RunRecord.Columns.thread).fetchAll(db), db)
+            try Self.withDelivery(RunRecord.filter(RunRecord.Columns.finishedAt == nil).order(RunRecord.Columns.startedAt, RunRecord.Columns.runNumber).fetchAll(db), db)
         }
     }
 
@@ -177,8 +181,8 @@ public struct EndpointDatabase: Sendable {
         return runs.map { StoredRun(run: $0, delivery: byPath[$0.filePath] ?? DeliveryCursor()) }
     }
 
-    public func highestRunThread() async throws -> Int {
-        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT MAX(thread) FROM run") ?? 0 }
+    public func highestRunNumber() async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT MAX(runNumber) FROM run") ?? 0 }
     }
 
     // MARK: - Templates
@@ -212,9 +216,9 @@ public struct EndpointDatabase: Sendable {
         db.afterNextTransaction { _ in snapshot.replace(with: templates) }
     }
 
-    public func template(number: Int64) async throws -> StoredTemplate? {
+    public func template(id templateId: Int64) async throws -> StoredTemplate? {
         try await writer.read { db in
-            try TemplateRecord.fetchOne(db, key: number)?.stored
+            try TemplateRecord.fetchOne(db, key: templateId)?.stored
         }
     }
 
@@ -229,9 +233,9 @@ public struct EndpointDatabase: Sendable {
 
     /// Withdraws `tracer` from template `number`. Templates share one number space for
     /// both tracers, so removing the BPF side of a BPF+STAP template keeps the STAP side.
-    public func removeTracer(_ tracer: TracerType, fromTemplate number: Int64) async throws -> Removal {
+    public func removeTracer(_ tracer: TracerType, fromTemplate templateId: Int64) async throws -> Removal {
         try await writer.write { db in
-            guard var record = try TemplateRecord.fetchOne(db, key: number),
+            guard var record = try TemplateRecord.fetchOne(db, key: templateId),
                   record.traceType.contains(tracer.rawValue)
             else { return .notFound }
             record.traceType.removeAll { $0 == tracer.rawValue }

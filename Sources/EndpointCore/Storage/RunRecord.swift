@@ -9,13 +9,14 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
 
     public enum Columns {
         static let filePath = Column(CodingKeys.filePath)
-        static let thread = Column(CodingKeys.thread)
+        static let runNumber = Column(CodingKeys.runNumber)
         static let startedAt = Column(CodingKeys.startedAt)
         static let finishedAt = Column(CodingKeys.finishedAt)
     }
 
     public var filePath: String
-    public var thread: Int
+    /// The number the API shows as `thread`: 1, 2, ... in start order, never reused.
+    public var runNumber: Int
     public var template: TraceTemplate
     public var tracer: String
     public var lastingSeconds: Int
@@ -37,11 +38,11 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
     public var tracerStartTime: Int64?
 
     public init(
-        filePath: String, thread: Int, template: TraceTemplate, tracer: String, lastingSeconds: Int, startedAt: Date, deadline: Date, privilege: String,
+        filePath: String, runNumber: Int, template: TraceTemplate, tracer: String, lastingSeconds: Int, startedAt: Date, deadline: Date, privilege: String,
         chunkSize: Int? = nil
     ) {
         self.filePath = filePath
-        self.thread = thread
+        self.runNumber = runNumber
         self.template = template
         self.tracer = tracer
         self.lastingSeconds = lastingSeconds

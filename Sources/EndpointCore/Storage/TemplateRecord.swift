@@ -34,5 +34,5 @@ struct TemplateRecord: Codable, FetchableRecord, MutablePersistableRecord {
         TraceTemplate(process: process, functions: functions, environment: environment, value: value, options: options, traceType: traceType)
     }
 
-    var stored: StoredTemplate { StoredTemplate(traceNo: id ?? 0, info: template) }
+    var stored: StoredTemplate { StoredTemplate(templateId: id ?? 0, info: template) }
 }

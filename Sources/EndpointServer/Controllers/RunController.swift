@@ -47,10 +47,10 @@ struct RunController<Context: RequestContext> {
     /// busy or stuck pool answers as it does for templates).
     func approve(_ body: StartRequest) async throws(StartRefusal) -> RunRequest {
         let checked = try body.checked(maxLastingSeconds: maxLastingSeconds)
-        let templateId = checked.templateNumber
+        let templateId = checked.templateId
         let stored: StoredTemplate?
         do {
-            stored = try await database.template(number: templateId)
+            stored = try await database.template(id: templateId)
         } catch {
             throw .database("\(error)")
         }

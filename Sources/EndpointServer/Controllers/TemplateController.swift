@@ -41,7 +41,7 @@ struct TemplateController<Context: RequestContext> {
         guard let stored = try await database.storeTemplate(template, limit: maxTemplates) else {
             throw APIError(.conflict, "the endpoint already stores \(maxTemplates) templates (max-templates); remove some with POST /trace/remove first")
         }
-        context.logger.info("Template stored", metadata: ["template.no": "\(stored.traceNo)", "template.process": "\(template.process)"])
+        context.logger.info("Template stored", metadata: ["template.no": "\(stored.templateId)", "template.process": "\(template.process)"])
         return stored
     }
 
@@ -61,15 +61,15 @@ struct TemplateController<Context: RequestContext> {
             throw APIError.badRequest(error.message)
         }
         let tracer = body.tracer
-        switch try await database.removeTracer(tracer, fromTemplate: body.templateNumber) {
+        switch try await database.removeTracer(tracer, fromTemplate: body.templateId) {
         case .notFound:
-            throw APIError.notFound("no template \(body.templateNumber) with tracer \(tracer.rawValue)")
+            throw APIError.notFound("no template \(body.templateId) with tracer \(tracer.rawValue)")
         case .tracerRemoved:
-            context.logger.info("Tracer removed from template", metadata: ["template.no": "\(body.templateNumber)", "template.tracer": "\(tracer.rawValue)"])
-            return RemoveResponse(status: "removed", traceNo: body.templateNumber, removeType: tracer.rawValue, templateDeleted: false)
+            context.logger.info("Tracer removed from template", metadata: ["template.no": "\(body.templateId)", "template.tracer": "\(tracer.rawValue)"])
+            return RemoveResponse(status: "removed", traceNo: body.templateId, removeType: tracer.rawValue, templateDeleted: false)
         case .templateDeleted:
-            context.logger.info("Template removed", metadata: ["template.no": "\(body.templateNumber)"])
-            return RemoveResponse(status: "removed", traceNo: body.templateNumber, removeType: tracer.rawValue, templateDeleted: true)
+            context.logger.info("Template removed", metadata: ["template.no": "\(body.templateId)"])
+            return RemoveResponse(status: "removed", traceNo: body.templateId, removeType: tracer.rawValue, templateDeleted: true)
         }
     }
 }
