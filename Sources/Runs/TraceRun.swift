@@ -106,7 +106,7 @@ public final class TraceRun: Sendable {
     /// permission) still makes a run: it ends at once with code 127, as a shell would
     /// report it, and the reason in its stderr, so the platform hears of it the same way
     /// as of any other tracer failure.
-    func launch(_ invocation: TracerInvocation) {
+    func launch(_ invocation: TracerInvocation, outputBatchWindow: Duration = .zero) {
         let child: ChildProcess
         do {
             child = try ChildProcess(
@@ -114,6 +114,7 @@ public final class TraceRun: Sendable {
                 arguments: invocation.arguments,
                 environment: invocation.environment,
                 standardInput: invocation.standardInput,
+                outputBatchWindow: outputBatchWindow,
                 onOutput: { [self] in appendOutput($0) },
                 onError: { [self] bytes in state.withLock { $0.stderr.append(bytes) } },
                 onExit: { [self] code in exited(code: code) })
