@@ -26,7 +26,12 @@ public final class TraceRun: Sendable {
     /// directly (a tracer with helpers stops as one); through sudo only sudo can be
     /// signalled, and it relays to the tracer.
     let signalsWholeGroup: Bool
+    /// Output written or the tracer exited: what the delivery waits on.
     let progress = ProgressSignal()
+    /// The tracer exited: what the exit handler, the lasting bound and the stop sequence
+    /// wait on. Apart from `progress` so that a busy tracer's every block of output does
+    /// not wake three waiters (and make the timed ones a new timer each) for nothing.
+    private let exitSignal = ProgressSignal()
     let budget: SpoolBudget
     /// True for a run picked up again after the endpoint restarted.
     let resumed: Bool
@@ -165,6 +170,7 @@ public final class TraceRun: Sendable {
         if outputFD >= 0 { close(outputFD) }
         state.withLock { state in _ = state.lifecycle.childExited(code: code, stderr: state.stderr.text) }
         progress.signal()
+        exitSignal.signal()
     }
 
     var writtenOutput: WrittenOutput {
@@ -229,9 +235,9 @@ public final class TraceRun: Sendable {
     func waitForExit(timeout: Duration? = nil) async -> Bool {
         let deadline = timeout.map { ContinuousClock.now + $0 }
         while deadline.map({ ContinuousClock.now < $0 }) ?? true {
-            let seen = progress.generation
+            let seen = exitSignal.generation
             if hasExited { return true }
-            await progress.wait(after: seen, timeout: deadline.map { $0 - ContinuousClock.now })
+            await exitSignal.wait(after: seen, timeout: deadline.map { $0 - ContinuousClock.now })
         }
         return hasExited
     }

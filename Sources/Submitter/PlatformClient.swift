@@ -24,6 +24,9 @@ public struct PlatformClient: SubmitTransport {
             // into a GET, whose 200 would count a chunk as delivered that nobody received.
             // `RetryPolicy` retries it.
             configuration.redirectConfiguration = .disallow
+            // No tracing spans: with the default (no-op) tracer each request still made
+            // one, 2.6 % of the endpoint's CPU relaying a real tracer.
+            configuration.tracing.tracer = nil
             if let caFile {
                 var tls = TLSConfiguration.makeClientConfiguration()
                 tls.trustRoots = .file(caFile)

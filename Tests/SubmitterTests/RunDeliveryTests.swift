@@ -267,4 +267,34 @@ struct RunDeliveryTests {
             #expect(transport.sent.last?.contains(#""status":"finished""#) == true)
         }
     }
+
+    @Test("Caught up with a slow writer, the position is made durable once it is durableCursorInterval old, not after every chunk")
+    func durableWhileCaughtUp() async throws {
+        let (path, _) = try Self.runFile(count: 10 * 1024)
+        defer { unlink(path) }
+        let output = Mutex(WrittenOutput(bytesWritten: 0, finished: nil))
+        let progress = ProgressSignal()
+        let transport = RecordingTransport()
+        let delivery = Self.delivery(path, chunkSize: 1024, transport: transport)
+        let running = Task {
+            try await delivery.run(from: DeliveryCursor(), progress: progress, current: { output.withLock { $0 } }) { cursor, durable in
+                transport.log.withLock { $0.append(.recorded(cursor, durable: durable)) }
+            }
+        }
+        // A chunk every 5 ms: the delivery sends each at once and waits for the next.
+        for written in 1...10 {
+            output.withLock { $0.bytesWritten = Int64(written * 1024) }
+            progress.signal()
+            try await Self.waitUntil("chunk \(written - 1) sent") { Self.chunks(transport.sent).count >= written }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        func durableChunkCounts() -> [Int] {
+            transport.events.compactMap { if case .recorded(let cursor, true) = $0, cursor.chunksAcknowledged > 0 { cursor.chunksAcknowledged } else { nil } }
+        }
+        #expect(durableChunkCounts().count <= 3, "made durable after every chunk: \(durableChunkCounts())")
+        try await Self.waitUntil("the caught-up position made durable") { durableChunkCounts().last == 10 }
+        output.withLock { $0.finished = FinishedReport(code: 0, stderr: "") }
+        progress.signal()
+        try await running.value
+    }
 }
