@@ -223,8 +223,8 @@ public actor RunSupervisor: Service {
         do {
             try await delivery.run(
                 from: run.cursor, progress: run.progress, current: { run.writtenOutput },
-                unreadable: { reason in run.stop(grace: killGrace, reason: "stopped: \(reason)") }
-            ) { cursor, durable in
+                unreadable: { reason in run.stop(grace: killGrace, reason: "stopped: \(reason)") },
+                record: { cursor, durable in
                 let before = run.advance(to: cursor)
                 let acknowledged = cursor.bytesAcknowledged - before.bytesAcknowledged
                 budget.release(acknowledged)
@@ -237,7 +237,7 @@ public actor RunSupervisor: Service {
                 } catch {
                     runLogger.error("Cannot record delivery progress", metadata: ["error": "\(error)"])
                 }
-            }
+            })
         } catch is CancellationError {
             return
         } catch {

@@ -75,9 +75,9 @@ struct RunDeliveryTests {
     ) async throws {
         let output = WrittenOutput(bytesWritten: Int64(written), finished: finished)
         try await Self.delivery(path, chunkSize: chunkSize, retryPolicy: retryPolicy, pauses: pauses, transport: transport)
-            .run(from: cursor, progress: ProgressSignal(), current: { output }, unreadable: unreadable) { cursor, durable in
+            .run(from: cursor, progress: ProgressSignal(), current: { output }, unreadable: unreadable, record: { cursor, durable in
                 transport.log.withLock { $0.append(.recorded(cursor, durable: durable)) }
-            }
+            })
     }
 
     static func delivery(
@@ -248,7 +248,7 @@ struct RunDeliveryTests {
             let transport = RecordingTransport()
             let delivery = Self.delivery(path, chunkSize: 1024, flushInterval: interval, transport: transport)
             let running = Task {
-                try await delivery.run(from: DeliveryCursor(), progress: progress, current: { output.withLock { $0 } }) { _, _ in }
+                try await delivery.run(from: DeliveryCursor(), progress: progress, current: { output.withLock { $0 } }, record: { _, _ in })
             }
             try await Self.waitUntil("chunk 0 sent") { Self.chunks(transport.sent).count >= 1 }
             if interval == nil {
@@ -277,9 +277,9 @@ struct RunDeliveryTests {
         let transport = RecordingTransport()
         let delivery = Self.delivery(path, chunkSize: 1024, transport: transport)
         let running = Task {
-            try await delivery.run(from: DeliveryCursor(), progress: progress, current: { output.withLock { $0 } }) { cursor, durable in
+            try await delivery.run(from: DeliveryCursor(), progress: progress, current: { output.withLock { $0 } }, record: { cursor, durable in
                 transport.log.withLock { $0.append(.recorded(cursor, durable: durable)) }
-            }
+            })
         }
         // A chunk every 5 ms: the delivery sends each at once and waits for the next.
         for written in 1...10 {
