@@ -100,4 +100,17 @@ public final class SpawnedProcess: @unchecked Sendable {
         } while Date() < deadline
         return predicate(standardError)
     }
+
+    /// Asks `produce` again every 20 ms until it gives a value, e.g. a port file's port:
+    /// nil once `timeout` passes, or at once when the process has exited without one
+    /// (a failed start need not wait out the timeout).
+    public func waitWhileRunning<Value>(timeout: Double, for produce: () -> Value?) -> Value? {
+        let deadline = Date().addingTimeInterval(timeout)
+        repeat {
+            if let value = produce() { return value }
+            // Polls once and sleeps 20 ms when the process still runs.
+            if waitForExit(timeout: 0) != nil { break }
+        } while Date() < deadline
+        return produce()
+    }
 }
