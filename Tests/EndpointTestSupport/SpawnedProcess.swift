@@ -91,16 +91,6 @@ public final class SpawnedProcess: @unchecked Sendable {
         return nil
     }
 
-    /// Waits until `predicate` holds for the standard error text, or the deadline passes.
-    public func waitForStandardError(timeout: Double, until predicate: (String) -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        repeat {
-            if predicate(standardError) { return true }
-            usleep(20_000)
-        } while Date() < deadline
-        return predicate(standardError)
-    }
-
     /// Asks `produce` again every 20 ms until it gives a value, e.g. a port file's port:
     /// nil once `timeout` passes, or at once when the process has exited without one
     /// (a failed start need not wait out the timeout).
