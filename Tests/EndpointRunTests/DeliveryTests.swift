@@ -181,7 +181,7 @@ struct DeliveryTests {
         endpoint.process.send(SIGKILL)
         #expect(endpoint.process.waitForExit(timeout: 5) == 128 + SIGKILL)
         try await eventually("the tracer dies of SIGPIPE at its next write", timeout: .seconds(5)) {
-            processes(containing: "fake-tracer-counter.sh").isEmpty
+            processes(containing: EndpointProcess.fixture("fake-tracer-counter.sh")).isEmpty
         }
         #expect(await receiver.store.trace(filePath)?.verdict == .receiving)
 
@@ -202,7 +202,7 @@ struct DeliveryTests {
         try await waitForAcknowledgements(endpoint, filePath)
         endpoint.process.send(SIGTERM)
         #expect(endpoint.process.waitForExit(timeout: 20) == 0)
-        #expect(processes(containing: "fake-tracer-counter.sh").isEmpty)
+        #expect(processes(containing: EndpointProcess.fixture("fake-tracer-counter.sh")).isEmpty)
         if await receiver.store.trace(filePath)?.verdict == .receiving {
             try endpoint.restart()
         }

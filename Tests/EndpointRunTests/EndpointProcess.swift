@@ -229,7 +229,9 @@ func programFile(of filePath: String) -> String {
     String(filePath.dropLast(".trace".count)) + ".bt"
 }
 
-/// Processes whose command line contains `marker`, e.g. a tracer's program file.
+/// Processes whose command line contains `marker`, e.g. a tracer's program file. A fake
+/// tracer is looked for by its full path (`EndpointProcess.fixture`): the tests of another
+/// checkout on the same machine run the same scripts from their own copy.
 func processes(containing marker: String) -> [Int32] {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
     return entries.compactMap(Int32.init).filter { pid in

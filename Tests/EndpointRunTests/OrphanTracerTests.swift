@@ -52,7 +52,7 @@ struct OrphanTracerTests {
         endpoint.process.waitForExit(timeout: 5)
         // Still alive 2 s after its endpoint died is what makes it a leftover to stop.
         try await Task.sleep(for: .seconds(2))
-        let survivors = processes(containing: "fake-tracer-silent-survivor.sh")
+        let survivors = processes(containing: EndpointProcess.fixture("fake-tracer-silent-survivor.sh"))
         try #require(!survivors.isEmpty, "the fake survivor should outlive its endpoint")
         defer { for pid in survivors where isAlive(pid) { kill(pid, SIGKILL) } }
         try endpoint.restart()

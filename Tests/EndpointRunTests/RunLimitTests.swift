@@ -46,7 +46,7 @@ struct RunLimitTests {
             "bpf-path": EndpointProcess.fixture("fake-tracer-sleeps.sh"), "kill-grace-seconds": "1", "shutdown-grace-seconds": "2",
         ])
         let number = try await endpoint.putTemplate(Self.template)
-        let earlier = Set(processes(containing: "fake-tracer-sleeps.sh"))
+        let earlier = Set(processes(containing: EndpointProcess.fixture("fake-tracer-sleeps.sh")))
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<8 {
                 group.addTask { _ = try? await endpoint.request("POST", "/trace/start", json: #"{"traceT":"BPF","traceId":\#(number),"lasting":60}"#) }
@@ -55,7 +55,7 @@ struct RunLimitTests {
         }
         #expect(endpoint.process.waitForExit(timeout: 20) == 0)
         try await eventually("no tracer started by the racing starts is left", timeout: .seconds(5)) {
-            Set(processes(containing: "fake-tracer-sleeps.sh")).subtracting(earlier).isEmpty
+            Set(processes(containing: EndpointProcess.fixture("fake-tracer-sleeps.sh"))).subtracting(earlier).isEmpty
         }
     }
 
@@ -78,7 +78,7 @@ struct RunLimitTests {
         let refused = try await endpoint.request("POST", "/trace/start", json: #"{"traceT":"BPF","traceId":\#(number),"lasting":60}"#)
         #expect(refused.status == 503, "\(refused.body)")
         #expect(refused.body.contains("max-undelivered-runs"), "\(refused.body)")
-        #expect(processes(containing: "fake-tracer-counter.sh").isEmpty, "a refused start launched a tracer")
+        #expect(processes(containing: EndpointProcess.fixture("fake-tracer-counter.sh")).isEmpty, "a refused start launched a tracer")
     }
 
     @Test("A restart with 8 undelivered runs resumes them without opening every run file at once")
