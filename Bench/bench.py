@@ -30,6 +30,7 @@ ROOT = os.path.dirname(HERE)
 FAST_WRITER = os.path.join(ROOT, "Tests/Fixtures/fake-tracer-fast-writer.sh")
 EVENT_LINES = os.path.join(HERE, "fake-tracer-event-lines.sh")
 SLOW = os.path.join(HERE, "fake-tracer-slow.sh")
+TEST_CONFIG = os.path.join(ROOT, "scripts/test-config.py")
 # What the fast writer prints: its ready line, then exactly 1 GiB.
 READY_LINE = b'{"type": "value", "data": ["ready",1]}\n'
 GIB = 1 << 30
@@ -51,6 +52,24 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_for_port_file(path, process, where, timeout=60):
+    """The port `lambda-endpoint serve --port-file` wrote (digits and a newline) once it
+    listens; stops early if the process exited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as f:
+                text = f.read()
+            if re.fullmatch(r"[0-9]+\n", text):
+                return int(text)
+        except FileNotFoundError:
+            pass
+        if process.poll() is not None:
+            raise SystemExit(f"bench: the endpoint exited with {process.returncode} before listening ({where})")
+        time.sleep(0.05)
+    raise SystemExit(f"bench: no port in {path} after {timeout} s ({where})")
 
 
 def proc_status(pid, key):
@@ -87,30 +106,24 @@ class Bench:
     # --- processes ---------------------------------------------------------------------
 
     def config_dir(self, name, lambda_overrides):
+        """A config directory from scripts/test-config.py, the tests' own (port 0: the
+        endpoint tells its port through --port-file). The receiver verifies the endpoints
+        with the same uuid and secret, so they are fixed here, and go on standard input
+        like any other override (the script's way for secrets)."""
         directory = os.path.join(self.work, name)
-        os.makedirs(directory, exist_ok=True)
-        trace_dir = os.path.join(directory, "traces")
-        os.makedirs(trace_dir, exist_ok=True)
-        self.port = free_port()
-        with open(os.path.join(directory, "settings.yml"), "w") as f:
-            f.write(f"host: 127.0.0.1\nport: {self.port}\ndatabase:\n  database: lambda.sqlite3\n  poolsize: 4\n")
         lam = {
             "platform-url": f"http://127.0.0.1:{getattr(self, 'receiver_port', 1)}",
             "secret": SECRET,
             "endpoint-uuid": UUID,
-            "root-password": "",
             "bpf-path": FAST_WRITER,
-            "stap-path": "/usr/bin/stap",
-            "trace-dir": trace_dir,
             "log-level": "warning",
             "max-concurrent-runs": 16,
-            "submit-chunk-size": 51200,
         }
         lam.update(lambda_overrides)
-        with open(os.path.join(directory, "lambda-settings.yml"), "w") as f:
-            for key, value in lam.items():
-                f.write(f"{key}: {json.dumps(value)}\n")
-        os.chmod(os.path.join(directory, "lambda-settings.yml"), 0o600)
+        # json.dumps: a JSON string or number is valid YAML, so values arrive as written.
+        overrides = {"lambda": {key: json.dumps(value) for key, value in lam.items()}}
+        subprocess.run([sys.executable, "-S", TEST_CONFIG, directory, "--stdin-json"],
+                       input=json.dumps(overrides), text=True, check=True)
         return directory
 
     def start_endpoint(self, name, **overrides):
@@ -118,10 +131,11 @@ class Bench:
         directory = self.config_dir(name, {k.replace("_", "-"): v for k, v in overrides.items()})
         self.endpoint_dir = directory
         self.endpoint_log = open(os.path.join(directory, "endpoint.log"), "wb")
+        port_file = os.path.join(directory, "port")
         self.endpoint = subprocess.Popen(
-            [os.path.join(self.bin, "lambda-endpoint"), "serve", "--config", directory],
+            [os.path.join(self.bin, "lambda-endpoint"), "serve", "--config", directory, "--port-file", port_file],
             stdout=self.endpoint_log, stderr=subprocess.STDOUT)
-        self.wait_listening(self.port)
+        self.port = wait_for_port_file(port_file, self.endpoint, f"see {directory}/endpoint.log")
         self.authorization = subprocess.run(
             [os.path.join(self.bin, "lambda-endpoint"), "auth-header", "--config", directory],
             check=True, capture_output=True, text=True).stdout.strip()

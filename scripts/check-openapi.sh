@@ -4,11 +4,11 @@
 # body schema), and authenticated routes refuse requests without a valid Authorization.
 #
 # Self-contained and bounded (about a minute after the build): a throw-away config in a
-# temporary directory (free loopback port, temporary SQLite file and trace-dir, a fake
-# tracer that only sleeps, a platform-url on a closed port), a fixed seed and a fixed
-# number of examples per operation. The daemon is started exactly as an operator would
-# (`lambda-endpoint serve --config DIR`); afterwards it must still be alive, answer
-# /heartbeat, and exit 0 on SIGTERM.
+# temporary directory made by scripts/test-config.py (free loopback port, temporary SQLite
+# file and trace-dir, a fake tracer that only sleeps, a platform-url on a closed port), a
+# fixed seed and a fixed number of examples per operation. The daemon is started as an
+# operator would (`lambda-endpoint serve --config DIR`), with `--port-file` to learn the
+# port it bound; afterwards it must still be alive, answer /heartbeat, and exit 0 on SIGTERM.
 #
 # Environment: SWIFT (default swift), OPENAPI_MAX_EXAMPLES (default 100 per operation),
 # OPENAPI_SEED (default 20260101).
@@ -60,59 +60,41 @@ show_log() {
 # fail and are retried in the background, which the API must not notice.
 closed_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 
-mkdir -p "$work/config" "$work/traces"
 # Any run schemathesis manages to start runs this instead of bpftrace/stap: it prints
 # the ready line and sleeps until SIGINT/SIGTERM (exit 0). It runs as the endpoint's user.
 cp Tests/Fixtures/fake-tracer-sleeps.sh "$work/fake-tracer.sh"
 chmod 755 "$work/fake-tracer.sh"
 
-# A throw-away secret and uuid. printf is a builtin: the secret is in no process's argv.
-secret=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
-uuid=$(cat /proc/sys/kernel/random/uuid)
+# The test configuration every check shares (scripts/test-config.py): port 0, SQLite file
+# and trace-dir inside the directory, and (nothing overriding them) a random secret and
+# endpoint uuid the script never prints. Small limits so schemathesis can reach 429 and
+# 409 quickly, and the run slots free again fast: max-lasting 3 s, kill/shutdown grace 1 s.
+python3 scripts/test-config.py "$work/config" \
+    --lambda "bpf-path=$work/fake-tracer.sh" \
+    --lambda "stap-path=$work/fake-tracer.sh" \
+    --lambda "platform-url=http://127.0.0.1:$closed_port" \
+    --lambda max-lasting=3 \
+    --lambda log-level=info \
+    --lambda max-concurrent-runs=4 \
+    --lambda max-templates=100 \
+    --lambda kill-grace-seconds=1 \
+    --lambda shutdown-grace-seconds=1 \
+    --lambda submit-retry-initial=0.5 \
+    --lambda submit-retry-max=2 \
+    || fail "scripts/test-config.py could not write the configuration"
 
-cat >"$work/config/settings.yml" <<EOF
-host: 127.0.0.1
-# 0: the endpoint binds a free port and logs it (read below), so no race for a port.
-port: 0
-database:
-  database: $work/lambda.sqlite3
-  poolsize: 4
-EOF
-
-# Small limits so schemathesis can reach 429 and 409 quickly, and the run slots free
-# again fast: max-lasting 3 s, kill/shutdown grace 1 s.
-{
-    printf 'root-password: ""\n'
-    printf 'bpf-path: %s\n' "$work/fake-tracer.sh"
-    printf 'stap-path: %s\n' "$work/fake-tracer.sh"
-    printf 'submit-chunk-size: 51200\n'
-    printf 'platform-url: http://127.0.0.1:%s\n' "$closed_port"
-    printf 'secret: "%s"\n' "$secret"
-    printf 'endpoint-uuid: %s\n' "$uuid"
-    printf 'trace-dir: %s\n' "$work/traces"
-    printf 'max-lasting: 3\n'
-    printf 'log-level: info\n'
-    printf 'max-concurrent-runs: 4\n'
-    printf 'max-templates: 100\n'
-    printf 'kill-grace-seconds: 1\n'
-    printf 'shutdown-grace-seconds: 1\n'
-    printf 'submit-retry-initial: 0.5\n'
-    printf 'submit-retry-max: 2\n'
-} >"$work/config/lambda-settings.yml"
-chmod 600 "$work/config/lambda-settings.yml"   # serve refuses a settings file others can read
-unset secret
-
-"$endpoint" serve --config "$work/config" >"$work/endpoint.log" 2>&1 &
+# It writes the bound port here once it listens: no race for a port, no log to parse.
+port_file="$work/port"
+"$endpoint" serve --config "$work/config" --port-file "$port_file" >"$work/endpoint.log" 2>&1 &
 daemon_pid=$!
 
 port=
 for _ in $(seq 300); do
     kill -0 "$daemon_pid" 2>/dev/null || { show_log; fail "the endpoint exited at start"; }
-    port=$(sed -n 's/.*Endpoint listening.*http\.port=\([0-9][0-9]*\).*/\1/p; s/.*http\.port=\([0-9][0-9]*\).*Endpoint listening.*/\1/p' "$work/endpoint.log" | head -n 1)
-    [ -n "$port" ] && break
+    if [ -f "$port_file" ]; then port=$(cat "$port_file"); break; fi
     sleep 0.1
 done
-[ -n "$port" ] || { show_log; fail "the endpoint did not log its port within 30 s"; }
+[[ "$port" =~ ^[0-9]+$ ]] || { show_log; fail "the endpoint did not write its port to $port_file within 30 s (got '$port')"; }
 base="http://127.0.0.1:$port"
 
 heartbeat() {

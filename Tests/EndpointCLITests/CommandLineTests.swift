@@ -110,11 +110,16 @@ struct CommandLineTests {
 
     @Test("serve starts, answers a header from auth-header, and exits 0 on SIGTERM; the secret never shows")
     func serveAndAuthHeader() async throws {
+        // `serve --config DIR` alone, on a port chosen in advance, as operators run it.
         let port = try Self.freePort()
         let directory = try TestConfigDirectory(settings: ["port": "\(port)"], lambda: ["log-level": "debug"])
         defer { directory.remove() }
         let server = try SpawnedProcess(executable: Self.binary, arguments: ["serve", "--config", directory.path])
-        #expect(server.waitForStandardError(timeout: 20) { $0.contains("Endpoint listening") }, "\(server.standardError)")
+        let beat = try await eventuallyValue("serve answers GET /heartbeat on port \(port)", timeout: .seconds(20)) {
+            try? await Self.get("http://127.0.0.1:\(port)/heartbeat")
+        }
+        #expect(beat.1 == 200)
+        #expect(try APIResponse.decode(HeartbeatAnswer.self, from: beat.0).status == "alive", "\(beat.0)")
 
         let header = try run(["auth-header", "--config", directory.path])
         #expect(header.code == 0)
@@ -122,17 +127,56 @@ struct CommandLineTests {
         #expect(value.hasPrefix(TestConfigDirectory.endpointUUID + "$argon2i$v=19$m=4096,t=3,p=1$"))
         #expect(!value.contains(TestConfigDirectory.secret))
 
-        let (beat, beatStatus) = try await Self.get("http://127.0.0.1:\(port)/heartbeat")
-        #expect(beatStatus == 200 && beat.hasPrefix(#"{"status":"alive","time":""#))
         let (_, refused) = try await Self.get("http://127.0.0.1:\(port)/traces")
         #expect(refused == 401)
         let (traces, status) = try await Self.get("http://127.0.0.1:\(port)/traces", authorization: value)
-        #expect(status == 200 && traces == "[]")
+        #expect(status == 200)
+        #expect(try APIResponse.decode([StoredTemplateAnswer].self, from: traces).isEmpty, "\(traces)")
 
         server.send(SIGTERM)
         #expect(server.waitForExit(timeout: 15) == 0)
         #expect(!server.standardError.contains(TestConfigDirectory.secret))
         #expect(!server.standardError.contains(value), "the Authorization value is a credential and must not be logged")
+    }
+
+    @Test("serve --port-file on port 0 writes the bound port, digits and a newline, mode 0600, once it answers there")
+    func portFile() async throws {
+        let directory = try TestConfigDirectory(settings: ["port": "0"])
+        defer { directory.remove() }
+        let portFile = directory.path + "/port"
+        let server = try SpawnedProcess(executable: Self.binary, arguments: ["serve", "--config", directory.path, "--port-file", portFile])
+        let port = try #require(server.waitWhileRunning(timeout: 20) { portWritten(to: portFile) }, "no port in \(portFile):\n\(server.standardError)")
+        #expect(port > 0)
+        #expect(try String(contentsOfFile: portFile, encoding: .utf8) == "\(port)\n")
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: portFile)[.posixPermissions] as? Int)
+        #expect(mode == 0o600, "mode \(String(mode, radix: 8))")
+        #expect(!FileManager.default.fileExists(atPath: portFile + ".tmp"), "the temporary file was left behind")
+
+        // Bound before the file was written: answered at once, by this endpoint.
+        let (beat, beatStatus) = try await Self.get("http://127.0.0.1:\(port)/heartbeat")
+        #expect(beatStatus == 200)
+        #expect(try APIResponse.decode(HeartbeatAnswer.self, from: beat).status == "alive", "\(beat)")
+        let header = try run(["auth-header", "--config", directory.path]).output.trimmingCharacters(in: .newlines)
+        #expect(try await Self.get("http://127.0.0.1:\(port)/traces", authorization: header).1 == 200)
+
+        server.send(SIGTERM)
+        #expect(server.waitForExit(timeout: 15) == 0)
+    }
+
+    @Test("A --port-file that cannot be written stops serve with exit 1 and one line naming it, before anything starts")
+    func unwritablePortFile() throws {
+        let directory = try TestConfigDirectory()
+        defer { directory.remove() }
+        let cases = [
+            ("/nonexistent/lambda-dir/port", "cannot create /nonexistent/lambda-dir/port.tmp: No such file or directory"),
+            (directory.path + "/traces", "\(directory.path)/traces is a directory"),
+        ]
+        for (file, reason) in cases {
+            let result = try run(["serve", "--config", directory.path, "--port-file", file])
+            #expect(result.code == 1, "\(file)")
+            #expect(result.error == "lambda-endpoint: --port-file: \(reason)\n")
+            #expect(!FileManager.default.fileExists(atPath: directory.databaseFile), "nothing was started")
+        }
     }
 
     static func get(_ url: String, authorization: String? = nil) async throws -> (String, Int) {

@@ -1,4 +1,5 @@
 import EndpointCore
+import EndpointTestSupport
 import Foundation
 import Testing
 
@@ -30,10 +31,13 @@ struct BlockingWorkPoolTests {
         let release = DispatchSemaphore(value: 0)
         let clock = ContinuousClock()
         let started = clock.now
-        let stuck = Task { await Self.failure({ release.wait() }, in: pool) }
-        try await Task.sleep(for: .milliseconds(50))  // the thread has taken it
+        let taken = DispatchSemaphore(value: 0)
+        let stuck = Task { await Self.failure({ taken.signal(); release.wait() }, in: pool) }
+        // Polled, never waited for: a blocked test thread could starve the task that submits it.
+        try await eventually("the pool's thread takes the stuck work") { taken.wait(timeout: .now()) == .success }
         let waiting = Task { await Self.failure({}, in: pool) }
-        try await Task.sleep(for: .milliseconds(50))  // it is in line
+        // In line: the pool does not show its queue, so a moment for the task to get there.
+        try await Task.sleep(for: .milliseconds(50))
         let refusedAt = clock.now
         #expect(await Self.failure({}, in: pool) == .saturated)
         #expect(clock.now - refusedAt < .milliseconds(100), "refused at once")

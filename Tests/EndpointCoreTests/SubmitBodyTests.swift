@@ -19,16 +19,17 @@ struct SubmitBodyTests {
     }
 
     @Test("A chunk body is byte for byte the SPEC's message, the trace JSON-escaped")
-    func chunkBytes() {
+    func chunkBytes() throws {
         let bytes = Array("{\"a\": 1}\n\u{0}\u{ff}".utf8)
         let body = bytes.withUnsafeBytes { SubmitBody(filePath: "/tmp/x.trace").chunk(no: 12, bytes: $0) }
         #expect(String(buffer: body) == #"{"trace":"/tmp/x.trace","no":12,"field":""# + Data(bytes).base64EncodedString() + #""}"#)
 
         let odd = SubmitBody(filePath: "/tmp/q\"\\\n.trace").chunk(no: 0, bytes: UnsafeRawBufferPointer(start: nil, count: 0))
-        let decoded = try? JSONSerialization.jsonObject(with: Data(odd.readableBytesView)) as? [String: Any]
-        #expect(decoded?["trace"] as? String == "/tmp/q\"\\\n.trace")
-        #expect(decoded?["no"] as? Int == 0)
-        #expect(decoded?["field"] as? String == "")
+        // Decoded as the platform would read it: the escaping gives the path back.
+        let decoded = try JSONDecoder().decode(ChunkMessage.self, from: Data(odd.readableBytesView))
+        #expect(decoded.trace == "/tmp/q\"\\\n.trace")
+        #expect(decoded.no == 0)
+        #expect(decoded.field == "")
     }
 
     @Test("start and finished bodies carry exactly the SPEC's fields")
@@ -36,10 +37,45 @@ struct SubmitBodyTests {
         let bodies = SubmitBody(filePath: "/tmp/x.trace")
         #expect(String(buffer: bodies.start()) == #"{"trace":"/tmp/x.trace","status":"start"}"#)
         #expect(String(buffer: bodies.finished(stderr: "e", code: -1)) == #"{"trace":"/tmp/x.trace","stderr":"e","code":-1,"status":"finished"}"#)
-        let finished = try #require(try JSONSerialization.jsonObject(with: Data(bodies.finished(stderr: "bad \"probe\"\n", code: 130).readableBytesView)) as? [String: Any])
-        #expect(Set(finished.keys) == ["trace", "stderr", "code", "status"])
-        #expect(finished["stderr"] as? String == "bad \"probe\"\n")
-        #expect(finished["code"] as? Int == 130)
-        #expect(finished["status"] as? String == "finished")
+        let body = Data(bodies.finished(stderr: "bad \"probe\"\n", code: 130).readableBytesView)
+        #expect(try JSONDecoder().decode(MessageKeys.self, from: body).keys == ["trace", "stderr", "code", "status"])
+        let finished = try JSONDecoder().decode(FinishedMessage.self, from: body)
+        #expect(finished.stderr == "bad \"probe\"\n")
+        #expect(finished.code == 130)
+        #expect(finished.status == "finished")
+    }
+}
+
+// The /submit messages as SPEC.md defines them, decoded the way a platform reads them.
+
+/// `{"trace": ..., "no": N, "field": "<base64>"}`.
+struct ChunkMessage: Decodable {
+    let trace: String
+    let no: Int
+    let field: String
+}
+
+/// `{"trace": ..., "stderr": ..., "code": N, "status": "finished"}`.
+struct FinishedMessage: Decodable {
+    let trace: String
+    let stderr: String
+    let code: Int32
+    let status: String
+}
+
+/// The top-level keys of a JSON object, for "exactly these fields" (a Decodable struct
+/// ignores keys it does not name).
+struct MessageKeys: Decodable {
+    let keys: Set<String>
+
+    struct AnyKey: CodingKey {
+        let stringValue: String
+        init?(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        keys = Set(try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue))
     }
 }

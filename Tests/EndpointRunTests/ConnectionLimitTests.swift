@@ -98,10 +98,11 @@ struct ConnectionLimitTests {
         // is spawned, NIO's accepted sockets not being close-on-exec, and would hold
         // their client side open.)
         for _ in 0..<Self.idleConnections { held.append(try RawConnection(port: endpoint.port)) }
+        // Held for a moment again, as above.
         try await Task.sleep(for: .milliseconds(500))
         let startedRun = Date()
         let run = try await endpoint.start(traceId: template, lasting: 30)
-        #expect(try await endpoint.waitForState(run, "running", timeout: 10))
+        try await endpoint.waitForState(run, .running, timeout: .seconds(10))
         #expect(try await endpoint.request("GET", "/heartbeat").status == 200)
         #expect(Date().timeIntervalSince(startedRun) < 8, "the run took \(Date().timeIntervalSince(startedRun)) s to start")
         #expect(endpoint.process.waitForExit(timeout: 0) == nil, "the endpoint died:\n\(endpoint.process.standardError.suffix(2000))")

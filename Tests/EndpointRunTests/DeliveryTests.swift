@@ -20,11 +20,19 @@ struct DeliveryTests {
     /// The stream of a fake counter: the ready line, then count lines 0, 1, 2, ... with no
     /// hole and nothing out of order.
     func expectCounterStream(_ stream: Data) {
-        let lines = ndjsonLines(stream) ?? []
-        #expect(!lines.isEmpty, "the stream is not NDJSON")
-        let counts = lines.compactMap { ($0["data"] as? [Any]).flatMap { $0.first as? String == "count" ? $0[1] as? Int : nil } }
+        let lines: [StreamLine]
+        do {
+            lines = try streamLines(stream)
+        } catch {
+            Issue.record(error)
+            return
+        }
+        #expect(lines.first?.event == "ready", "the stream starts with the ready line")
+        let countLines = lines.filter { $0.event == "count" }
+        #expect(countLines.count == lines.count - 1, "only count lines follow the ready line")
+        let counts = countLines.map { $0.data?.dropFirst().first?.number }
         #expect(!counts.isEmpty)
-        #expect(counts == Array(0..<counts.count), "a hole or a reordering in the stream")
+        #expect(counts == (0..<Int64(counts.count)).map { $0 }, "a hole or a reordering in the stream")
     }
 
     func expectDelivered(_ received: ReceivedTrace?, receiver: LiveReceiver, filePath: String) async throws -> ReceivedTrace {
@@ -43,6 +51,15 @@ struct DeliveryTests {
         return (endpoint, try await endpoint.start(traceId: number, lasting: 120))
     }
 
+    /// Waits until the platform has acknowledged more than `chunks` of the run's chunks:
+    /// delivery is under way (or under way again after a fault).
+    @discardableResult
+    func waitForAcknowledgements(beyond chunks: Int = 0, _ endpoint: EndpointProcess, _ filePath: String, timeout: Duration = .seconds(30)) async throws -> RunStatusAnswer {
+        try await eventuallyValue("more than \(chunks) chunks of \(filePath) acknowledged", timeout: timeout) {
+            try await endpoint.runStatus(filePath).flatMap { $0.chunksAcknowledged > chunks ? $0 : nil }
+        }
+    }
+
     /// Kills the run and returns what the receiver got, checked as a contiguous stream
     /// equal to the run file.
     func killAndCollect(_ endpoint: EndpointProcess, _ filePath: String, receiver: LiveReceiver, timeout: Double = 60) async throws -> ReceivedTrace {
@@ -57,14 +74,15 @@ struct DeliveryTests {
         let proxy = try PlatformProxy(target: receiver.port)
         defer { proxy.stop() }
         let (endpoint, filePath) = try await startCounterRun(receiver: receiver, lambda: ["platform-url": proxy.url])
-        try await Task.sleep(for: .seconds(2))
+        try await waitForAcknowledgements(endpoint, filePath)
         proxy.set(.refuse)
+        // The outage's length is the point: the tracer keeps writing all along.
         try await Task.sleep(for: .seconds(Self.outageSeconds))
         let duringOutage = try #require(try await endpoint.runStatus(filePath))
-        #expect((duringOutage["retries"] as? Int ?? 0) > 0)
-        #expect((duringOutage["lastDeliveryError"] as? String)?.hasPrefix("cannot reach the platform") == true)
+        #expect(duringOutage.retries > 0)
+        #expect(duringOutage.lastDeliveryError?.hasPrefix("cannot reach the platform") == true, "\(duringOutage.lastDeliveryError ?? "no error")")
         proxy.set(.forward)
-        try await Task.sleep(for: .seconds(2))
+        try await waitForAcknowledgements(beyond: duringOutage.chunksAcknowledged, endpoint, filePath)
         let received = try await killAndCollect(endpoint, filePath, receiver: receiver, timeout: 60)
         #expect(received.verdict == .complete, "\(endpoint.process.standardError.suffix(3000))")
         #expect(received.bytes > Int64(Self.outageSeconds * 20_000), "the tracer should have kept writing during the outage")
@@ -76,10 +94,11 @@ struct DeliveryTests {
         let receiver = try await LiveReceiver(fault: { _ in Date() < until ? .serviceUnavailable : nil })
         defer { receiver.stop() }
         let (endpoint, filePath) = try await startCounterRun(receiver: receiver)
-        try await Task.sleep(for: .seconds(6))
+        // Every message is answered 503 for the first 4 s: the first acknowledgement comes after.
+        try await waitForAcknowledgements(endpoint, filePath)
         let received = try await killAndCollect(endpoint, filePath, receiver: receiver, timeout: 30)
         #expect(received.verdict == .complete)
-        #expect((try await endpoint.runStatus(filePath)?["retries"] as? Int ?? 0) > 0)
+        #expect(try #require(try await endpoint.runStatus(filePath)).retries > 0)
     }
 
     @Test("Connections closed without an answer for a while: retried, complete stream")
@@ -89,15 +108,17 @@ struct DeliveryTests {
         let proxy = try PlatformProxy(target: receiver.port)
         defer { proxy.stop() }
         let (endpoint, filePath) = try await startCounterRun(receiver: receiver, lambda: ["platform-url": proxy.url])
-        try await Task.sleep(for: .seconds(1))
+        try await waitForAcknowledgements(endpoint, filePath)
         proxy.set(.refuse)
         proxy.set(.closeWithoutAnswer)
+        // The fault lasts 4 s on purpose: many chunks meet it.
         try await Task.sleep(for: .seconds(4))
+        let afterFault = try #require(try await endpoint.runStatus(filePath))
         proxy.set(.forward)
-        try await Task.sleep(for: .seconds(1))
+        try await waitForAcknowledgements(beyond: afterFault.chunksAcknowledged, endpoint, filePath)
         let received = try await killAndCollect(endpoint, filePath, receiver: receiver, timeout: 60)
         #expect(received.verdict == .complete)
-        #expect((try await endpoint.runStatus(filePath)?["retries"] as? Int ?? 0) > 0)
+        #expect(try #require(try await endpoint.runStatus(filePath)).retries > 0)
     }
 
     @Test("A platform answering after 2 s per request: slow, complete, and the tracer never waits")
@@ -108,12 +129,11 @@ struct DeliveryTests {
         })
         defer { receiver.stop() }
         let (endpoint, filePath) = try await startCounterRun(receiver: receiver, lambda: ["submit-chunk-size": "16384"])
-        try await Task.sleep(for: .seconds(3))
-        let status = try #require(try await endpoint.runStatus(filePath))
-        // Output kept reaching the file while the platform took one message per 2 s.
-        let acknowledged = status["bytesAcknowledged"] as? Int ?? 0
-        #expect((status["bytesRead"] as? Int ?? 0) > acknowledged + 16384)
-        #expect((status["chunksAcknowledged"] as? Int ?? 99) <= 1)
+        // Output keeps reaching the file while the platform takes one message per 2 s.
+        let status = try await eventuallyValue("the run's output gets more than a chunk ahead of the platform", timeout: .seconds(10)) {
+            try await endpoint.runStatus(filePath).flatMap { $0.bytesRead > $0.bytesAcknowledged + 16384 ? $0 : nil }
+        }
+        #expect(status.chunksAcknowledged <= 1, "the platform took one message per 2 s meanwhile")
         let received = try await killAndCollect(endpoint, filePath, receiver: receiver, timeout: 60)
         #expect(received.verdict == .complete)
     }
@@ -128,7 +148,7 @@ struct DeliveryTests {
         })
         defer { receiver.stop() }
         let (endpoint, filePath) = try await startCounterRun(receiver: receiver)
-        try await Task.sleep(for: .seconds(2))
+        try await waitForAcknowledgements(beyond: 3, endpoint, filePath)
         try await endpoint.kill(filePath)
         let received = try #require(await receiver.waitForFinished(filePath, timeout: 30))
         #expect(received.gaps == [2])
@@ -136,8 +156,8 @@ struct DeliveryTests {
         #expect(received.code == 0)
         #expect(attempts.withLock { $0 } == 1, "a refused chunk was sent again")
         let status = try #require(try await endpoint.runStatus(filePath))
-        #expect(status["refusedMessages"] as? Int == 1)
-        #expect(status["lastDeliveryError"] as? String == "platform refused a message with 400; not retried")
+        #expect(status.refusedMessages == 1)
+        #expect(status.lastDeliveryError == "platform refused a message with 400; not retried")
         let page = try await endpoint.request("GET", "/metrics").body
         #expect(prometheusSample(page, "lambda_delivery_refused_total") == "1")
         #expect(prometheusSample(page, #"lambda_runs_finished_total{tracer="BPF",outcome="ok"}"#) == "1")
@@ -152,14 +172,17 @@ struct DeliveryTests {
         })
         defer { receiver.stop() }
         let (endpoint, filePath) = try await startCounterRun(receiver: receiver)
-        try await Task.sleep(for: .seconds(3))
-        let before = try #require(try await endpoint.runStatus(filePath))
-        #expect((before["chunksAcknowledged"] as? Int ?? 0) > 0)
+        // Well under way (the slow platform has taken 50 chunks, about 2 s) with output
+        // still unacknowledged: the restart resumes mid-stream and sends some of it again.
+        try await eventually("50 chunks acknowledged and more output waiting", timeout: .seconds(15)) {
+            guard let status = try await endpoint.runStatus(filePath) else { return false }
+            return status.chunksAcknowledged >= 50 && status.bytesRead > status.bytesAcknowledged
+        }
         endpoint.process.send(SIGKILL)
         #expect(endpoint.process.waitForExit(timeout: 5) == 128 + SIGKILL)
-        // The tracer dies of SIGPIPE at its next write.
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(processes(containing: "fake-tracer-counter.sh").isEmpty)
+        try await eventually("the tracer dies of SIGPIPE at its next write", timeout: .seconds(5)) {
+            processes(containing: EndpointProcess.fixture("fake-tracer-counter.sh")).isEmpty
+        }
         #expect(await receiver.store.trace(filePath)?.verdict == .receiving)
 
         try endpoint.restart()
@@ -167,8 +190,8 @@ struct DeliveryTests {
         #expect(received.code == -1)
         #expect(received.stderr?.contains("the endpoint restarted while this tracer ran") == true)
         let status = try #require(try await endpoint.runStatus(filePath))
-        #expect(status["state"] as? String == "delivered")
-        #expect(status["resumed"] as? Bool == true, "the run was picked up again after the restart")
+        #expect(status.state == .delivered)
+        #expect(status.resumed, "the run was picked up again after the restart")
     }
 
     @Test("SIGTERM during a run: tracers stopped, finished delivered (or resumed at the next start), exit 0")
@@ -176,10 +199,10 @@ struct DeliveryTests {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
         let (endpoint, filePath) = try await startCounterRun(receiver: receiver)
-        try await Task.sleep(for: .seconds(2))
+        try await waitForAcknowledgements(endpoint, filePath)
         endpoint.process.send(SIGTERM)
         #expect(endpoint.process.waitForExit(timeout: 20) == 0)
-        #expect(processes(containing: "fake-tracer-counter.sh").isEmpty)
+        #expect(processes(containing: EndpointProcess.fixture("fake-tracer-counter.sh")).isEmpty)
         if await receiver.store.trace(filePath)?.verdict == .receiving {
             try endpoint.restart()
         }
@@ -199,14 +222,13 @@ struct DeliveryTests {
         ])
         let number = try await endpoint.putTemplate(Self.template)
         let filePath = try await endpoint.start(traceId: number, lasting: 120)
-        #expect(try await endpoint.waitForState(filePath, "delivering", timeout: 20))
-        let status = try #require(try await endpoint.runStatus(filePath))
-        let written = status["bytesRead"] as? Int ?? 0
+        let status = try await endpoint.waitForState(filePath, .delivering, timeout: .seconds(20))
+        let written = status.bytesRead
         #expect(written >= 1_048_576 && written < 64 << 20, "stopped at \(written) bytes")
-        #expect((status["failure"] as? String)?.contains("max-spool-bytes") == true)
+        #expect(status.failure?.contains("max-spool-bytes") == true, "\(status.failure ?? "no failure")")
         paused.withLock { $0 = false }
         let received = try #require(await receiver.waitForFinished(filePath, timeout: 60))
-        #expect(received.bytes == Int64(written))
+        #expect(received.bytes == written)
         #expect(try await receiver.stream(filePath) == FileManager.default.contents(atPath: filePath))
         #expect(received.stderr?.contains("stopped: max-spool-bytes (1048576 bytes of undelivered output) reached") == true)
     }
@@ -216,21 +238,20 @@ struct DeliveryTests {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
         let (endpoint, filePath) = try await startCounterRun(receiver: receiver, lambda: ["keep-run-files": "false"])
-        try await Task.sleep(for: .seconds(1))
+        try await waitForAcknowledgements(endpoint, filePath)
         try await endpoint.kill(filePath)
         let received = try #require(await receiver.waitForFinished(filePath, timeout: 30))
         #expect(received.verdict == .complete)
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(!FileManager.default.fileExists(atPath: filePath))
+        try await eventually("the run file is removed once finished is acknowledged", timeout: .seconds(5)) {
+            !FileManager.default.fileExists(atPath: filePath)
+        }
         endpoint.process.send(SIGTERM)
         #expect(endpoint.process.waitForExit(timeout: 20) == 0)
         try endpoint.restart()
-        let finished = try await endpoint.request("GET", "/traces/finished")
-        let runs = try #require(finished.json as? [[String: Any]])
-        let run = try #require(runs.first { $0["filePath"] as? String == filePath })
-        #expect(run["state"] as? String == "delivered")
-        #expect(run["exitCode"] as? Int == 0)
-        #expect(run["chunksAcknowledged"] as? Int == received.chunks)
+        let run = try #require(try await endpoint.finishedRuns().first { $0.filePath == filePath })
+        #expect(run.state == .delivered)
+        #expect(run.exitCode == 0)
+        #expect(run.chunksAcknowledged == received.chunks)
     }
 
     @Test("Memory stays bounded while a fake tracer writes 1 GiB to a platform that is down")
@@ -245,12 +266,12 @@ struct DeliveryTests {
         let filePath = try await endpoint.start(traceId: number, lasting: 300)
         var peakKiB = 0
         let deadline = Date().addingTimeInterval(120)
-        var written = 0
+        var written: Int64 = 0
         while Date() < deadline {
             peakKiB = max(peakKiB, endpoint.residentKiB ?? 0)
             let status = try await endpoint.runStatus(filePath)
-            written = status?["bytesRead"] as? Int ?? 0
-            if status?["state"] as? String == "delivering" { break }
+            written = status?.bytesRead ?? 0
+            if status?.state == .delivering { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(written >= 1 << 30)

@@ -64,14 +64,15 @@ final class EndpointProcess: @unchecked Sendable {
     }
 
     static func launch(binary: String, directory: String, user: RunAs, environment: [String: String], launcher: [String] = []) throws -> (SpawnedProcess, Int) {
-        var command = launcher + [binary, "serve", "--config", directory]
+        // In the config directory: an unprivileged endpoint owns it and can write there.
+        let portFile = directory + "/port"
+        unlink(portFile)  // a restart's file must be the new process's
+        var command = launcher + [binary, "serve", "--config", directory, "--port-file", portFile]
         if user != .root {
             command = ["/usr/bin/setpriv", "--reuid", user.rawValue, "--regid", user.rawValue, "--init-groups", "--"] + command
         }
         let process = try SpawnedProcess(executable: command[0], arguments: Array(command.dropFirst()), environment: environment)
-        guard process.waitForStandardError(timeout: 30, until: { $0.contains("Endpoint listening") }),
-              let port = Self.port(in: process.standardError)
-        else {
+        guard let port = process.waitWhileRunning(timeout: 30, for: { portWritten(to: portFile) }) else {
             throw EndpointFailedToStart(log: process.standardError)
         }
         return (process, port)
@@ -122,11 +123,6 @@ final class EndpointProcess: @unchecked Sendable {
         return URL(fileURLWithPath: testBinary).deletingLastPathComponent().appendingPathComponent("lambda-endpoint").path
     }
 
-    static func port(in log: String) -> Int? {
-        guard let range = log.range(of: "http.port=") else { return nil }
-        return Int(log[range.upperBound...].prefix { $0.isNumber })
-    }
-
     static func giveDirectory(_ path: String, to user: String) throws {
         guard let entry = getpwnam(user) else { throw EndpointFailedToStart(log: "no user \(user): run scripts/prepare-test-machine.sh") }
         let uid = entry.pointee.pw_uid, gid = entry.pointee.pw_gid
@@ -148,7 +144,11 @@ final class EndpointProcess: @unchecked Sendable {
         let status: Int
         let body: String
         let contentType: String?
-        var json: Any? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) }
+
+        /// The body as the API type it should be; a missing or mistyped key throws.
+        func decoded<T: Decodable>(as type: T.Type) throws -> T {
+            try APIResponse.decode(type, from: body)
+        }
     }
 
     func request(_ method: String, _ path: String, json: String? = nil) async throws -> Answer {
@@ -165,22 +165,25 @@ final class EndpointProcess: @unchecked Sendable {
         return Answer(status: http?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self), contentType: http?.value(forHTTPHeaderField: "Content-Type"))
     }
 
+    /// The body of a 200 answer as `type`; any other status throws with the body.
+    func okAnswer<T: Decodable>(_ answer: Answer, _ what: String, as type: T.Type) throws -> T {
+        guard answer.status == 200 else { throw UnexpectedAnswer(description: "\(what) answered \(answer.status): \(answer.body)") }
+        return try answer.decoded(as: type)
+    }
+
+    struct UnexpectedAnswer: Error, CustomStringConvertible {
+        let description: String
+    }
+
     /// Stores a template and returns its number.
     func putTemplate(_ json: String) async throws -> Int {
-        let answer = try await request("PUT", "/trace", json: json)
-        guard answer.status == 200, let object = answer.json as? [String: Any], let number = object["traceNo"] as? Int else {
-            throw EndpointFailedToStart(log: "PUT /trace answered \(answer.status): \(answer.body)")
-        }
-        return number
+        try okAnswer(try await request("PUT", "/trace", json: json), "PUT /trace", as: StoredTemplateAnswer.self).traceNo
     }
 
     /// Starts a run; returns its file path.
     func start(traceId: Int, tracer: String = "BPF", lasting: Int) async throws -> String {
-        let answer = try await request("POST", "/trace/start", json: #"{"traceT":"\#(tracer)","traceId":\#(traceId),"lasting":\#(lasting)}"#)
-        guard answer.status == 200, let object = answer.json as? [String: Any], let path = object["filePath"] as? String, object["thread"] is Int else {
-            throw EndpointFailedToStart(log: "POST /trace/start answered \(answer.status): \(answer.body)")
-        }
-        return path
+        let body = #"{"traceT":"\#(tracer)","traceId":\#(traceId),"lasting":\#(lasting)}"#
+        return try okAnswer(try await request("POST", "/trace/start", json: body), "POST /trace/start", as: StartAnswer.self).filePath
     }
 
     /// Asks the endpoint to stop the run at `filePath` (`POST /trace/kill`; it answers
@@ -189,23 +192,35 @@ final class EndpointProcess: @unchecked Sendable {
         _ = try await request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
     }
 
-    /// The run's status object while it is active, else from the finished list.
-    func runStatus(_ filePath: String) async throws -> [String: Any]? {
-        let escaped = filePath.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? filePath
-        let running = try await request("GET", "/trace/running?path=\(escaped)")
-        if running.status == 200 { return running.json as? [String: Any] }
-        let finished = try await request("GET", "/traces/finished")
-        return (finished.json as? [[String: Any]])?.first { $0["filePath"] as? String == filePath }
+    /// `GET /traces/running/all`.
+    func runningRuns() async throws -> [RunStatusAnswer] {
+        try okAnswer(try await request("GET", "/traces/running/all"), "GET /traces/running/all", as: [RunStatusAnswer].self)
     }
 
-    /// Waits for the run's state to become `state` (e.g. "running").
-    func waitForState(_ filePath: String, _ state: String, timeout: Double) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try await runStatus(filePath)?["state"] as? String == state { return true }
-            try await Task.sleep(for: .milliseconds(50))
+    /// `GET /traces/finished`.
+    func finishedRuns() async throws -> [RunStatusAnswer] {
+        try okAnswer(try await request("GET", "/traces/finished"), "GET /traces/finished", as: [RunStatusAnswer].self)
+    }
+
+    /// The run's status while it is active, else from the finished list; nil when
+    /// neither knows it.
+    func runStatus(_ filePath: String) async throws -> RunStatusAnswer? {
+        let escaped = filePath.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? filePath
+        let running = try await request("GET", "/trace/running?path=\(escaped)")
+        if running.status == 200 { return try running.decoded(as: RunStatusAnswer.self) }
+        return try await finishedRuns().first { $0.filePath == filePath }
+    }
+
+    /// Waits until the run's state is `state` and returns that status; throws naming the
+    /// last state seen when it is not reached within `timeout`.
+    @discardableResult
+    func waitForState(_ filePath: String, _ state: RunStatusAnswer.State, timeout: Duration = .seconds(10)) async throws -> RunStatusAnswer {
+        var last: RunStatusAnswer.State?
+        return try await eventuallyValue("run \(filePath) to be \(state) (last seen: \(last.map { "\($0)" } ?? "not listed"))", timeout: timeout) {
+            let status = try await runStatus(filePath)
+            last = status?.state
+            return status?.state == state ? status : nil
         }
-        return false
     }
 }
 
@@ -214,7 +229,9 @@ func programFile(of filePath: String) -> String {
     String(filePath.dropLast(".trace".count)) + ".bt"
 }
 
-/// Processes whose command line contains `marker`, e.g. a tracer's program file.
+/// Processes whose command line contains `marker`, e.g. a tracer's program file. A fake
+/// tracer is looked for by its full path (`EndpointProcess.fixture`): the tests of another
+/// checkout on the same machine run the same scripts from their own copy.
 func processes(containing marker: String) -> [Int32] {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
     return entries.compactMap(Int32.init).filter { pid in
@@ -250,12 +267,50 @@ func busyBash(seconds: Int) throws -> SpawnedProcess {
     try SpawnedProcess(executable: "/bin/bash", arguments: ["-c", "end=$((SECONDS+\(seconds))); while [ $SECONDS -lt $end ]; do x=$(echo a b c); y=\"$x$x\"; done"])
 }
 
-/// Every line parses as a JSON object.
-func ndjsonLines(_ data: Data) -> [[String: Any]]? {
-    var objects: [[String: Any]] = []
-    for line in data.split(separator: UInt8(ascii: "\n")) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return nil }
-        objects.append(object)
+/// One line of a tracer's NDJSON stream: `{"type": ..., "data": ...}`. `data` is kept
+/// as a tuple of values for the `value` lines the tests read (bpftrace's tuples,
+/// README "Programs"); other types' data is not read.
+struct StreamLine: Decodable {
+    let type: String
+    let data: [TupleElement]?
+
+    enum CodingKeys: CodingKey { case type, data }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        type = try container.decode(String.self, forKey: .type)
+        data = type == "value" ? try container.decode([TupleElement].self, forKey: .data) : nil
     }
-    return objects
+
+    /// The tuple's first element, which names the event (`ready`, `entry`, `count`...).
+    var event: String? { data?.first?.text }
+}
+
+/// An element of a `value` line's tuple: a string or a whole number.
+enum TupleElement: Decodable, Equatable {
+    case text(String)
+    case number(Int64)
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Int64.self) {
+            self = .number(number)
+        } else {
+            self = .text(try container.decode(String.self))
+        }
+    }
+
+    var text: String? { if case .text(let text) = self { text } else { nil } }
+    var number: Int64? { if case .number(let number) = self { number } else { nil } }
+}
+
+/// Every line decoded; throws at the first line that is not a stream line.
+func streamLines(_ data: Data) throws -> [StreamLine] {
+    try data.split(separator: UInt8(ascii: "\n")).enumerated().map { index, line in
+        do {
+            return try JSONDecoder().decode(StreamLine.self, from: Data(line))
+        } catch {
+            throw EndpointProcess.UnexpectedAnswer(description: "stream line \(index + 1) is not a stream line (\(error)): \(String(decoding: line, as: UTF8.self))")
+        }
+    }
 }

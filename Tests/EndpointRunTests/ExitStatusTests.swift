@@ -18,7 +18,7 @@ struct ExitStatusTests {
         let received = try #require(await receiver.waitForFinished(filePath, timeout: 60))
         #expect(received.code == 0, "stderr: \(received.stderr ?? "")")
         let status = try #require(try await endpoint.runStatus(filePath))
-        #expect(status["exitCode"] as? Int == 0 && status["failure"] == nil, "\(status)")
+        #expect(status.exitCode == 0 && status.failure == nil, "\(status)")
 
         endpoint.process.send(SIGTERM)
         #expect(endpoint.process.waitForExit(timeout: 20) == 0, "SIGTERM did not stop the endpoint:\n\(endpoint.process.standardError.suffix(2000))")

@@ -17,16 +17,6 @@ struct OrphanTracerTests {
         return (#"{"process":"\#(copy)","functions":["xmalloc"],"traceType":["BPF"]}"#, copy)
     }
 
-    /// True once none of `pids` is alive (a zombie waiting for a slow reaper counts as gone).
-    func allGone(_ pids: [Int32], within seconds: Double) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if pids.allSatisfy({ !isAlive($0) }) { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return false
-    }
-
     @Test("Real bpftrace printing nothing is gone within 5 s of its endpoint's SIGKILL", arguments: [EndpointProcess.RunAs.root, .sudoNoPassword])
     func silentTracerDiesWithItsEndpoint(user: EndpointProcess.RunAs) async throws {
         let (template, copy) = try silentTemplate()
@@ -36,14 +26,16 @@ struct OrphanTracerTests {
         let endpoint = try EndpointProcess(as: user, receiver: receiver)
         let number = try await endpoint.putTemplate(template)
         let path = try await endpoint.start(traceId: number, lasting: 300)
-        #expect(try await endpoint.waitForState(path, "running", timeout: 20))
+        try await endpoint.waitForState(path, .running, timeout: .seconds(20))
         let tracers = descendants(of: endpoint.process.pid)
         try #require(!tracers.isEmpty)
+        defer { for pid in tracers where isAlive(pid) { kill(pid, SIGKILL) } }
         endpoint.process.send(SIGKILL)
         endpoint.process.waitForExit(timeout: 5)
-        let gone = try await allGone(tracers, within: 5)
-        #expect(gone, "tracer processes \(tracers.filter(isAlive)) outlived their endpoint by 5 s")
-        for pid in tracers where isAlive(pid) { kill(pid, SIGKILL) }
+        // A zombie waiting for a slow reaper counts as gone (`isAlive`).
+        try await eventually("tracer processes \(tracers.filter(isAlive)) gone within 5 s of their endpoint", timeout: .seconds(5), poll: .milliseconds(100)) {
+            tracers.allSatisfy { !isAlive($0) }
+        }
     }
 
     @Test("At start, the endpoint stops a tracer of its previous life that is still alive")
@@ -55,16 +47,18 @@ struct OrphanTracerTests {
         ])
         let number = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#)
         let path = try await endpoint.start(traceId: number, lasting: 300)
-        #expect(try await endpoint.waitForState(path, "running", timeout: 10))
+        try await endpoint.waitForState(path, .running, timeout: .seconds(10))
         endpoint.process.send(SIGKILL)
         endpoint.process.waitForExit(timeout: 5)
+        // Still alive 2 s after its endpoint died is what makes it a leftover to stop.
         try await Task.sleep(for: .seconds(2))
-        let survivors = processes(containing: "fake-tracer-silent-survivor.sh")
+        let survivors = processes(containing: EndpointProcess.fixture("fake-tracer-silent-survivor.sh"))
         try #require(!survivors.isEmpty, "the fake survivor should outlive its endpoint")
+        defer { for pid in survivors where isAlive(pid) { kill(pid, SIGKILL) } }
         try endpoint.restart()
-        let gone = try await allGone(survivors, within: 5)
-        #expect(gone, "the leftover tracer of the previous life is still running")
-        for pid in survivors where isAlive(pid) { kill(pid, SIGKILL) }
+        try await eventually("the restarted endpoint stops the leftover tracer of its previous life", timeout: .seconds(5), poll: .milliseconds(100)) {
+            survivors.allSatisfy { !isAlive($0) }
+        }
         let received = try #require(await receiver.waitForFinished(path, timeout: 20))
         #expect(received.code == -1)
     }
@@ -93,7 +87,7 @@ struct TracerDescriptorTests {
         let number = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#)
         let first = try await endpoint.start(traceId: number, lasting: 30)
         let second = try await endpoint.start(traceId: number, lasting: 30)
-        #expect(try await endpoint.waitForState(second, "running", timeout: 10))
+        try await endpoint.waitForState(second, .running, timeout: .seconds(10))
         let tracers = processes(containing: programFile(of: second))
         try #require(!tracers.isEmpty)
         for pid in tracers {

@@ -20,14 +20,19 @@ struct ResumeSafetyTests {
         let number = try await endpoint.putTemplate(Self.template)
         var paths: [String] = []
         for _ in 0..<count { paths.append(try await endpoint.start(traceId: number, lasting: 60)) }
-        try await Task.sleep(for: .seconds(2))
+        for path in paths {
+            try await eventually("run \(path) delivers a little before the platform pauses") {
+                try await endpoint.runStatus(path).map { $0.chunksAcknowledged > 0 } ?? false
+            }
+        }
         paused.withLock { $0 = true }
         for path in paths {
             try await endpoint.kill(path)
-            #expect(try await endpoint.waitForState(path, "delivering", timeout: 10))
-            #expect((try await endpoint.runStatus(path)?["chunksAcknowledged"] as? Int ?? 0) > 0)
+            let stopped = try await endpoint.waitForState(path, .delivering, timeout: .seconds(10))
+            #expect(stopped.chunksAcknowledged > 0)
         }
-        // The exits are recorded; let the durable cursor catch up, then die.
+        // The exits are recorded; let the durable cursor catch up, then die. A fixed wait:
+        // the durable cursor is written on a 200 ms timer, and no API shows it.
         try await Task.sleep(for: .milliseconds(500))
         endpoint.process.send(SIGKILL)
         endpoint.process.waitForExit(timeout: 5)
@@ -50,10 +55,9 @@ struct ResumeSafetyTests {
             #expect(received.code == 0, "the recorded exit code is kept")
             #expect(received.stderr?.contains("run file \(missing)") == true, "\(received.stderr ?? "")")
             let status = try #require(try await endpoint.runStatus(path))
-            #expect(status["state"] as? String == "delivered")
+            #expect(status.state == .delivered)
         }
-        let running = try #require(try await endpoint.request("GET", "/traces/running/all").json as? [[String: Any]])
-        #expect(running.isEmpty)
+        #expect(try await endpoint.runningRuns().isEmpty)
     }
 
     @Test("A run path in the database outside trace-dir is never read, sent or removed; the run finishes saying so")
@@ -88,7 +92,11 @@ struct ResumeSafetyTests {
         let endpoint = try EndpointProcess(receiver: receiver, lambda: Self.counter)
         let number = try await endpoint.putTemplate(Self.template)
         let path = try await endpoint.start(traceId: number, lasting: 60)
-        try await Task.sleep(for: .seconds(3))
+        // Well into the run (ten chunks in, ahead of the 200 ms durable cursor) and behind it.
+        try await eventually("ten chunks acknowledged and more output not yet", timeout: .seconds(10)) {
+            guard let status = try await endpoint.runStatus(path) else { return false }
+            return status.chunksAcknowledged >= 10 && status.bytesRead > status.bytesAcknowledged + 4 * 1024
+        }
         endpoint.process.send(SIGKILL)
         endpoint.process.waitForExit(timeout: 5)
         let settings = try String(contentsOfFile: endpoint.directory.lambdaSettingsFile, encoding: .utf8)

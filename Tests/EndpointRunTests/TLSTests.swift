@@ -48,7 +48,7 @@ struct TLSTests {
         let trusted = try EndpointProcess(receiver: receiver, lambda: DeliveryTests.fast.merging(["platform-ca-file": certificates.caFile]) { $1 })
         let number = try await trusted.putTemplate(DeliveryTests.template)
         let filePath = try await trusted.start(traceId: number, lasting: 120)
-        try await Task.sleep(for: .seconds(1))
+        try await eventually("a first chunk acknowledged over https") { try await trusted.runStatus(filePath).map { $0.chunksAcknowledged > 0 } ?? false }
         _ = try await trusted.request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
         let received = try #require(await receiver.waitForFinished(filePath, timeout: 30))
         #expect(received.verdict == .complete && received.chunks > 0)
@@ -56,10 +56,10 @@ struct TLSTests {
 
         let distrusted = try EndpointProcess(receiver: receiver, lambda: DeliveryTests.fast.merging(["platform-ca-file": certificates.otherCAFile]) { $1 })
         let other = try await distrusted.start(traceId: try await distrusted.putTemplate(DeliveryTests.template), lasting: 120)
-        try await Task.sleep(for: .seconds(3))
-        let status = try #require(try await distrusted.runStatus(other))
-        #expect((status["lastDeliveryError"] as? String)?.hasPrefix("cannot reach the platform") == true, "\(status)")
-        #expect((status["retries"] as? Int ?? 0) > 0)
+        let status = try await eventuallyValue("a delivery attempt fails and is retried", timeout: .seconds(10)) {
+            try await distrusted.runStatus(other).flatMap { $0.retries > 0 ? $0 : nil }
+        }
+        #expect(status.lastDeliveryError?.hasPrefix("cannot reach the platform") == true, "\(status)")
         #expect(await receiver.store.trace(other) == nil, "nothing reached a platform whose certificate we do not trust")
         _ = try await distrusted.request("POST", "/trace/kill", json: #"{"killPath":"\#(other)"}"#)
     }

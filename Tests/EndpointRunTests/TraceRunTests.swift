@@ -22,12 +22,12 @@ struct TraceRunTests {
         #expect(Int64(stream.count) == received.bytes)
         // The decoded chunks are byte for byte the tracer's stdout, kept in the run file.
         #expect(stream == FileManager.default.contents(atPath: filePath))
-        let lines = try #require(ndjsonLines(stream), "the stream is not NDJSON")
-        #expect(lines.first?["type"] as? String == "attached_probes")
-        let values = lines.compactMap { $0["data"] as? [Any] }
-        #expect(values.contains { $0.first as? String == "ready" })
-        let entries = values.filter { $0.first as? String == "entry" && $0[1] as? String == "xmalloc" }
-        let returns = values.filter { $0.first as? String == "return" && $0[1] as? String == "xmalloc" && $0.count == 9 }
+        let lines = try streamLines(stream)
+        #expect(lines.first?.type == "attached_probes")
+        let values = lines.compactMap(\.data)
+        #expect(lines.contains { $0.event == "ready" })
+        let entries = values.filter { $0.first?.text == "entry" && $0.dropFirst().first?.text == "xmalloc" && $0.count == 8 }
+        let returns = values.filter { $0.first?.text == "return" && $0.dropFirst().first?.text == "xmalloc" && $0.count == 9 }
         #expect(!entries.isEmpty && !returns.isEmpty, "no xmalloc events")
     }
 
@@ -40,21 +40,21 @@ struct TraceRunTests {
         let busy = try busyBash(seconds: 8)
         defer { busy.send(SIGKILL) }
         let filePath = try await endpoint.start(traceId: number, lasting: 3)
-        #expect(try await endpoint.waitForState(filePath, "running", timeout: 10))
+        try await endpoint.waitForState(filePath, .running, timeout: .seconds(10))
         let status = try #require(try await endpoint.runStatus(filePath))
-        #expect(status["process"] as? String == "/bin/bash")
-        #expect(status["functions"] as? [String] == ["xmalloc", "xfree"])
-        #expect(status["traceT"] as? String == "BPF" && status["privilege"] as? String == "root")
-        let all = try await endpoint.request("GET", "/traces/running/all")
-        #expect((all.json as? [[String: Any]])?.contains { $0["filePath"] as? String == filePath } == true)
+        #expect(status.template.process == "/bin/bash")
+        #expect(status.template.functions == ["xmalloc", "xfree"])
+        #expect(status.template.traceType == ["BPF", "STAP"], "the template's tracers")
+        #expect(status.traceT == "BPF" && status.privilege == "root")
+        #expect(try await endpoint.runningRuns().contains { $0.filePath == filePath })
 
         let received = await receiver.waitForFinished(filePath, timeout: 20)
         try await expectCompleteStream(received, receiver: receiver, filePath: filePath, chunkSize: 16384)
         #expect((received?.chunks ?? 0) > 1)
         let finished = try #require(try await endpoint.runStatus(filePath))
-        #expect(finished["state"] as? String == "delivered")
-        #expect(finished["exitCode"] as? Int == 0)
-        #expect(finished["chunksAcknowledged"] as? Int == received?.chunks)
+        #expect(finished.state == .delivered)
+        #expect(finished.exitCode == 0)
+        #expect(finished.chunksAcknowledged == received?.chunks)
         #expect(try await endpoint.request("GET", "/trace/running?path=\(filePath)").status == 404)
 
         // The run as the metrics tell it.
@@ -78,16 +78,19 @@ struct TraceRunTests {
         let busy = try busyBash(seconds: 20)
         defer { busy.send(SIGKILL) }
         let filePath = try await endpoint.start(traceId: number, lasting: 61)
-        #expect(try await endpoint.waitForState(filePath, "running", timeout: 15))
+        try await endpoint.waitForState(filePath, .running, timeout: .seconds(15))
         #expect(!processes(containing: programFile(of: filePath)).isEmpty, "the tracer should be running")
-        try await Task.sleep(for: .milliseconds(500))
+        // The stream must hold events: the kill comes once the tracer has written one.
+        try await eventually("the tracer writes an xmalloc return event", timeout: .seconds(10)) {
+            String(decoding: FileManager.default.contents(atPath: filePath) ?? Data(), as: UTF8.self).contains(#"["return","xmalloc","#)
+        }
 
         let killed = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
         #expect(killed.status == 200 && killed.body == "Killed" && killed.contentType?.hasPrefix("text/plain") == true)
         let received = await receiver.waitForFinished(filePath, timeout: 15)
         try await expectCompleteStream(received, receiver: receiver, filePath: filePath, chunkSize: 51200)
         #expect(processes(containing: programFile(of: filePath)).isEmpty, "a tracer outlived its kill")
-        #expect(try await endpoint.runStatus(filePath)?["privilege"] as? String == "sudo -n")
+        #expect(try await endpoint.runStatus(filePath)?.privilege == "sudo -n")
     }
 
     @Test("Unprivileged endpoint through sudo -S with root-password: no secret in any child's argv or environment; lasting expiry, complete stream")
@@ -102,7 +105,7 @@ struct TraceRunTests {
         let filePath = try await endpoint.start(traceId: number, lasting: 3)
         // While the tracer runs, no process the endpoint started shows the password or
         // the secret in its argv or environment (the password goes through sudo's stdin).
-        #expect(try await endpoint.waitForState(filePath, "running", timeout: 15))
+        try await endpoint.waitForState(filePath, .running, timeout: .seconds(15))
         let children = descendants(of: endpoint.process.pid)
         #expect(children.count >= 2, "sudo and bpftrace should be running under the endpoint")
         for pid in children + [endpoint.process.pid] {
@@ -113,7 +116,7 @@ struct TraceRunTests {
         }
         let received = await receiver.waitForFinished(filePath, timeout: 25)
         try await expectCompleteStream(received, receiver: receiver, filePath: filePath, chunkSize: 51200)
-        #expect(try await endpoint.runStatus(filePath)?["privilege"] as? String == "sudo -S")
+        #expect(try await endpoint.runStatus(filePath)?.privilege == "sudo -S")
         #expect(!endpoint.process.standardError.contains(password))
     }
 
@@ -130,8 +133,8 @@ struct TraceRunTests {
         #expect(received.stderr?.contains("sudo:") == true, "\(received.stderr ?? "")")
         #expect(received.stderr?.contains("not-the-password-42") == false)
         let status = try #require(try await endpoint.runStatus(filePath))
-        #expect(status["exitCode"] as? Int == 1)
-        #expect((status["failure"] as? String)?.hasPrefix("tracer exited with code 1 before its probes were live: sudo:") == true, "\(status)")
+        #expect(status.exitCode == 1)
+        #expect(status.failure?.hasPrefix("tracer exited with code 1 before its probes were live: sudo:") == true, "\(status)")
     }
 
     @Test("No sudo rule: the run ends with sudo's 'a password is required' and code 1")
@@ -195,15 +198,13 @@ struct TraceRunTests {
         let busy = try busyBash(seconds: 20)
         defer { busy.send(SIGKILL) }
         let filePath = try await endpoint.start(traceId: number, lasting: 67)
-        #expect(try await endpoint.waitForState(filePath, "running", timeout: 10))
+        try await endpoint.waitForState(filePath, .running, timeout: .seconds(10))
         #expect(!processes(containing: programFile(of: filePath)).isEmpty)
         endpoint.process.send(SIGKILL)
         #expect(endpoint.process.waitForExit(timeout: 5) == 128 + SIGKILL)
-        let deadline = Date().addingTimeInterval(8)
-        while !processes(containing: programFile(of: filePath)).isEmpty, Date() < deadline {
-            try await Task.sleep(for: .milliseconds(100))
+        try await eventually("no tracer outlives the endpoint by 8 s", timeout: .seconds(8), poll: .milliseconds(100)) {
+            processes(containing: programFile(of: filePath)).isEmpty
         }
-        #expect(processes(containing: programFile(of: filePath)).isEmpty, "a tracer outlived the endpoint")
     }
 
     @Test("submit-flush-interval sends a partial chunk of a quiet run while it still runs")
@@ -215,11 +216,9 @@ struct TraceRunTests {
         ])
         let number = try await endpoint.putTemplate(Self.bashTemplate)
         let filePath = try await endpoint.start(traceId: number, lasting: 60)
-        let deadline = Date().addingTimeInterval(10)
-        while await receiver.store.trace(filePath)?.chunks ?? 0 == 0, Date() < deadline {
-            try await Task.sleep(for: .milliseconds(50))
+        let live = try await eventuallyValue("a first (partial) chunk reaches the platform", timeout: .seconds(10)) {
+            await receiver.store.trace(filePath).flatMap { $0.chunks > 0 ? $0 : nil }
         }
-        let live = try #require(await receiver.store.trace(filePath))
         #expect(live.chunks == 1 && live.verdict == .receiving)
         #expect(String(decoding: try await receiver.stream(filePath), as: UTF8.self) == "{\"type\": \"value\", \"data\": [\"ready\",1]}\n")
         try await endpoint.kill(filePath)
@@ -238,7 +237,7 @@ struct TraceRunTests {
         #expect(received.code == 127 && received.verdict == .failed)
         #expect(received.stderr == "lambda-endpoint: cannot start /nonexistent/bpftrace: No such file or directory\n")
         let status = try #require(try await endpoint.runStatus(filePath))
-        #expect(status["failure"] as? String == "tracer exited with code 127 before its probes were live: lambda-endpoint: cannot start /nonexistent/bpftrace: No such file or directory")
+        #expect(status.failure == "tracer exited with code 127 before its probes were live: lambda-endpoint: cannot start /nonexistent/bpftrace: No such file or directory")
     }
 
     @Test("STAP cannot load here: the run ends with stap's error and a non-zero code")
@@ -290,16 +289,16 @@ struct TraceRunTests {
         for (body, status, message) in cases {
             let answer = try await endpoint.request("POST", "/trace/start", json: body)
             #expect(answer.status == status, "\(body)")
-            #expect(answer.json as? [String: String] == ["error": message], "\(answer.body)")
+            #expect(try answer.decoded(as: ErrorAnswer.self).error == message, "\(answer.body)")
         }
         let replaced = try await endpoint.request("POST", "/trace/start", json: #"{"traceT":"BPF","traceId":\#(hostile),"lasting":5}"#)
         #expect(replaced.status == 400 && replaced.body.contains("process: '\(hostileELF)' is a truncated or corrupt ELF file"), "\(replaced.body)")
-        #expect(try await endpoint.request("GET", "/traces/running/all").body == "[]", "a refused start left a run behind")
+        #expect(try await endpoint.runningRuns().isEmpty, "a refused start left a run behind")
 
         let first = try await endpoint.start(traceId: bpfOnly, lasting: 60)
         let second = try await endpoint.request("POST", "/trace/start", json: #"{"traceT":"BPF","traceId":\#(bpfOnly),"lasting":60}"#)
         #expect(second.status == 429)
-        #expect(second.json as? [String: String] == ["error": "1 traces are already running (max-concurrent-runs); stop one or retry later"])
+        #expect(try second.decoded(as: ErrorAnswer.self).error == "1 traces are already running (max-concurrent-runs); stop one or retry later")
 
         let unknownKill = try await endpoint.request("POST", "/trace/kill", json: #"{"killPath":"/tmp/no-such.trace"}"#)
         #expect(unknownKill.status == 200 && unknownKill.body == "Killed")

@@ -91,13 +91,16 @@ public final class SpawnedProcess: @unchecked Sendable {
         return nil
     }
 
-    /// Waits until `predicate` holds for the standard error text, or the deadline passes.
-    public func waitForStandardError(timeout: Double, until predicate: (String) -> Bool) -> Bool {
+    /// Asks `produce` again every 20 ms until it gives a value, e.g. a port file's port:
+    /// nil once `timeout` passes, or at once when the process has exited without one
+    /// (a failed start need not wait out the timeout).
+    public func waitWhileRunning<Value>(timeout: Double, for produce: () -> Value?) -> Value? {
         let deadline = Date().addingTimeInterval(timeout)
         repeat {
-            if predicate(standardError) { return true }
-            usleep(20_000)
+            if let value = produce() { return value }
+            // Polls once and sleeps 20 ms when the process still runs.
+            if waitForExit(timeout: 0) != nil { break }
         } while Date() < deadline
-        return predicate(standardError)
+        return produce()
     }
 }

@@ -1,0 +1,99 @@
+import Foundation
+
+// The endpoint's answers as a client reads them, written from the contract
+// (docs/openapi.yaml, SPEC.md) rather than borrowed from the server's own types: a key
+// the server renames or stops sending then fails the decoding, and so the test, instead
+// of changing on both sides at once. Every key the API always sends is a non-optional
+// property; the optional ones are those the document calls absent until they have a
+// value. Decode with `APIResponse.decode(_:from:)` (ISO 8601 dates, as the API sends them).
+
+public enum APIResponse {
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(type, from: data)
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+        try decode(type, from: Data(text.utf8))
+    }
+}
+
+/// `GET /heartbeat`.
+public struct HeartbeatAnswer: Decodable, Sendable {
+    public let status: String
+    public let time: Date
+}
+
+/// Every error answer: `{"error": "..."}`.
+public struct ErrorAnswer: Decodable, Sendable, Equatable {
+    public let error: String
+}
+
+/// A template as the endpoint answers it: every list present.
+public struct TemplateAnswer: Decodable, Sendable, Equatable {
+    public let process: String
+    public let functions: [String]
+    public let environment: [String]
+    public let value: [String]
+    public let options: [String]
+    public let traceType: [String]
+}
+
+/// An element of `GET /traces`, and the answer of `PUT /trace`.
+public struct StoredTemplateAnswer: Decodable, Sendable, Equatable {
+    public let traceNo: Int
+    public let info: TemplateAnswer
+}
+
+/// `POST /trace/start`.
+public struct StartAnswer: Decodable, Sendable {
+    public let thread: Int
+    public let filePath: String
+}
+
+/// A run: `GET /trace/running`, the elements of `/traces/running/all` and
+/// `/traces/finished`. One JSON object holding the template's keys, then the run's own,
+/// then its delivery cursor's; read here as the template and the rest (`status.state`
+/// reads `status.run.state`).
+@dynamicMemberLookup
+public struct RunStatusAnswer: Decodable, Sendable {
+    public enum State: String, Decodable, Sendable {
+        case starting, running, stopping, delivering, delivered
+    }
+
+    public let template: TemplateAnswer
+    public let run: Run
+
+    public struct Run: Decodable, Sendable {
+        public let filePath: String
+        public let thread: Int
+        /// This run's tracer (the template's `traceType` lists the ones it may use).
+        public let traceT: String
+        public let startedAt: Date
+        public let deadline: Date
+        public let state: State
+        public let bytesRead: Int64
+        public let exitCode: Int32?
+        public let failure: String?
+        public let privilege: String
+        public let resumed: Bool
+        // The delivery cursor's.
+        public let startAcknowledged: Bool
+        public let chunksAcknowledged: Int
+        public let bytesAcknowledged: Int64
+        public let finishedAcknowledged: Bool
+        public let retries: Int
+        public let refusedMessages: Int
+        public let lastDeliveryError: String?
+        public let lastStatusCode: Int?
+        public let shortChunkLength: Int?
+    }
+
+    public init(from decoder: any Decoder) throws {
+        template = try TemplateAnswer(from: decoder)
+        run = try Run(from: decoder)
+    }
+
+    public subscript<T>(dynamicMember keyPath: KeyPath<Run, T>) -> T { run[keyPath: keyPath] }
+}
