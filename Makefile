@@ -2,7 +2,7 @@
 SWIFT ?= swift
 CONFIG ?= Config
 
-.PHONY: deps build run test fuzz bench install clean-data
+.PHONY: deps build run test format lint fuzz bench install clean-data
 
 deps:
 	bash scripts/install-deps.sh
@@ -20,12 +20,22 @@ run: build
 # cores with other suites would only make them slower and flakier.
 # Then the fuzzers briefly (FUZZ_TEST_SECONDS each; `make fuzz` runs them longer).
 FUZZ_TEST_SECONDS ?= 20
-test: deps
+test: deps lint
 	bash scripts/prepare-test-machine.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 	bash scripts/check-openapi.sh
 	bash scripts/fuzz.sh $(FUZZ_TEST_SECONDS)
+
+# The Swift code as `.swift-format` (Hummingbird's style, lines up to 150) wants it:
+# `make format` rewrites it in place; `make lint` (part of `make test`) fails on any
+# difference. Both use the swift-format that ships with the toolchain.
+SWIFT_SOURCES = Package.swift Sources Tests Fuzz
+format:
+	$(SWIFT) format --in-place --recursive --parallel $(SWIFT_SOURCES)
+
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(SWIFT_SOURCES)
 
 # libFuzzer over request decoding, validation and tracer program generation, the ELF
 # symbol reader and the Authorization header: FUZZ_SECONDS each (default 5 minutes),

@@ -40,7 +40,10 @@ public func lambdaFuzzOneInput(_ start: UnsafePointer<UInt8>, _ count: Int) -> C
     let secretBytes = Array(secret.utf8)
     let libraryVerified = argon2_verify(hash.encoded, secretBytes, secretBytes.count, hash.variant.cType) == ARGON2_OK.rawValue
     if verified != libraryVerified { propertyFailed("\(hash.encoded): Argon2.verify says \(verified), argon2_verify \(libraryVerified)") }
-    let parameters = "\(hash.variant.rawValue) v=\(hash.version.map(String.init) ?? "none") m=\(hash.memoryKiB) t=\(hash.timeCost) p=\(hash.parallelism)"
-    if verified && !seededParameters.contains(parameters) { propertyFailed("\(hash.encoded) verified with parameters \(parameters) of no seeded hash") }
+    let parameters =
+        "\(hash.variant.rawValue) v=\(hash.version.map(String.init) ?? "none") m=\(hash.memoryKiB) t=\(hash.timeCost) p=\(hash.parallelism)"
+    if verified && !seededParameters.contains(parameters) {
+        propertyFailed("\(hash.encoded) verified with parameters \(parameters) of no seeded hash")
+    }
     return 0
 }

@@ -54,7 +54,7 @@ enum RequestFuzzing {
         do {
             let checked = try request.checked(maxLastingSeconds: maxLastingSeconds)
             guard checked.tracer.rawValue == request.traceT, (1...maxLastingSeconds).contains(checked.lastingSeconds),
-                  Int64(checked.lastingSeconds) == request.lasting, checked.templateId == request.traceId
+                Int64(checked.lastingSeconds) == request.lasting, checked.templateId == request.traceId
             else { propertyFailed("start request \(request) accepted as \(checked)") }
         } catch {
             requireSafe(error.message, "start refusal")
@@ -75,7 +75,7 @@ enum RequestFuzzing {
     /// characters a hostile value could forge log lines with.
     static func requireSafe(_ message: String, _ what: String) {
         guard !message.isEmpty, message.utf8.count <= maxMessageBytes,
-              !message.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+            !message.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
         else { propertyFailed("\(what): unsafe message (\(message.utf8.count) bytes): \(message.debugDescription.prefix(300))") }
     }
 }

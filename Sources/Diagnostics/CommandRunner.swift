@@ -21,7 +21,13 @@ struct CommandRunner {
     /// Output kept per run: checks read a version line or the last line of an error.
     static let outputLimit = 64 * 1024
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = TracerInvocation.baseEnvironment, input: [UInt8] = [], timeout: Duration = .seconds(20)) -> Outcome {
+    static func run(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = TracerInvocation.baseEnvironment,
+        input: [UInt8] = [],
+        timeout: Duration = .seconds(20)
+    ) -> Outcome {
         let output = Mutex<[UInt8]>([])
         let collect: @Sendable (UnsafeRawBufferPointer) -> Void = { bytes in
             output.withLock { kept in kept.append(contentsOf: bytes.prefix(max(0, outputLimit - kept.count))) }
@@ -30,8 +36,14 @@ struct CommandRunner {
         let child: ChildProcess
         do {
             child = try ChildProcess(
-                executable: executable, arguments: arguments, environment: environment, standardInput: input,
-                onOutput: collect, onError: collect, onExit: { _ in exited.signal() })
+                executable: executable,
+                arguments: arguments,
+                environment: environment,
+                standardInput: input,
+                onOutput: collect,
+                onError: collect,
+                onExit: { _ in exited.signal() }
+            )
         } catch {
             return Outcome(code: nil, output: error.description)
         }

@@ -37,7 +37,8 @@ public struct Doctor: Sendable {
         switch SettingsFileAccess.check(path: path) {
         case .fine: return .ok("settings file", "\(path) is private to its owner")
         case .warning(let reason): return .warning("settings file", reason, fix: "chmod 600 \(path)")
-        case .refused(let reason): return .failed("settings file", reason, fix: "serve refuses to start so; chmod 600 and chown to the endpoint's user")
+        case .refused(let reason):
+            return .failed("settings file", reason, fix: "serve refuses to start so; chmod 600 and chown to the endpoint's user")
         }
     }
 
@@ -74,7 +75,11 @@ public struct Doctor: Sendable {
         let version = CommandRunner.run(path, ["--version"], timeout: .seconds(10))
         let firstLine = version.output.split(separator: "\n").first.map(String.init) ?? ""
         guard version.code == 0, !firstLine.isEmpty else {
-            return .failed(name, "\(path) --version failed (\(version.code.map { "exit \($0)" } ?? "did not finish")): \(firstLine.prefix(200))", fix: "reinstall it")
+            return .failed(
+                name,
+                "\(path) --version failed (\(version.code.map { "exit \($0)" } ?? "did not finish")): \(firstLine.prefix(200))",
+                fix: "reinstall it"
+            )
         }
         return .ok(name, "\(path): \(firstLine.prefix(200))")
     }
@@ -89,14 +94,27 @@ public struct Doctor: Sendable {
         case .sudoWithoutPassword:
             let outcome = CommandRunner.run(TracerInvocation.sudoPath, ["-n", "-l", path], timeout: .seconds(10))
             guard outcome.code == 0 else {
-                return .failed(name, "sudo -n -l \(path) refused: \(Self.lastLine(outcome.output))", fix: rule + ", or set root-password for a PASSWD rule")
+                return .failed(
+                    name,
+                    "sudo -n -l \(path) refused: \(Self.lastLine(outcome.output))",
+                    fix: rule + ", or set root-password for a PASSWD rule"
+                )
             }
             return .ok(name, "sudo -n may run \(path)")
         case .sudoWithPassword(let password):
             // The password goes through stdin, as for a run: never in argv.
-            let outcome = CommandRunner.run(TracerInvocation.sudoPath, ["-k", "-S", "-p", "", "-l", path], input: Array((password + "\n").utf8), timeout: .seconds(10))
+            let outcome = CommandRunner.run(
+                TracerInvocation.sudoPath,
+                ["-k", "-S", "-p", "", "-l", path],
+                input: Array((password + "\n").utf8),
+                timeout: .seconds(10)
+            )
             guard outcome.code == 0 else {
-                return .failed(name, "sudo -S -l \(path) with root-password refused: \(Self.lastLine(outcome.output))", fix: "check root-password and " + rule.replacingOccurrences(of: "NOPASSWD", with: "PASSWD"))
+                return .failed(
+                    name,
+                    "sudo -S -l \(path) with root-password refused: \(Self.lastLine(outcome.output))",
+                    fix: "check root-password and " + rule.replacingOccurrences(of: "NOPASSWD", with: "PASSWD")
+                )
             }
             return .ok(name, "sudo -S with root-password may run \(path)")
         }
@@ -109,7 +127,11 @@ public struct Doctor: Sendable {
             return fields.count >= 3 && fields[2] == "tracefs"
         }
         guard mounted else {
-            return .failed("tracefs", "not mounted (bpftrace attaches uprobes without it, but detaching them then fails)", fix: "mount -t tracefs nodev /sys/kernel/tracing (and add it to /etc/fstab)")
+            return .failed(
+                "tracefs",
+                "not mounted (bpftrace attaches uprobes without it, but detaching them then fails)",
+                fix: "mount -t tracefs nodev /sys/kernel/tracing (and add it to /etc/fstab)"
+            )
         }
         return .ok("tracefs", "mounted")
     }
@@ -129,10 +151,26 @@ public struct Doctor: Sendable {
             return .failed("uprobes", "not tried: cannot write the program file: \(error)", fix: "check trace-dir")
         }
         defer { program.remove() }
-        let invocation = TracerInvocation(template: template, tracer: .bpf, programFile: program.path, tracerPath: lambda.bpfPath, privilege: privilege)
-        let outcome = CommandRunner.run(invocation.executable, invocation.arguments, environment: invocation.environment, input: invocation.standardInput, timeout: .seconds(30))
+        let invocation = TracerInvocation(
+            template: template,
+            tracer: .bpf,
+            programFile: program.path,
+            tracerPath: lambda.bpfPath,
+            privilege: privilege
+        )
+        let outcome = CommandRunner.run(
+            invocation.executable,
+            invocation.arguments,
+            environment: invocation.environment,
+            input: invocation.standardInput,
+            timeout: .seconds(30)
+        )
         guard outcome.code == 0, outcome.output.contains(#""ready""#) else {
-            return .failed("uprobes", "a 1-second bpftrace uprobe on /bin/bash:xmalloc \(outcome.code.map { "exited \($0)" } ?? "did not finish in 30 s"): \(Self.lastLine(outcome.output))", fix: "check the sudo and tracefs lines; the kernel needs CONFIG_UPROBES and BPF")
+            return .failed(
+                "uprobes",
+                "a 1-second bpftrace uprobe on /bin/bash:xmalloc \(outcome.code.map { "exited \($0)" } ?? "did not finish in 30 s"): \(Self.lastLine(outcome.output))",
+                fix: "check the sudo and tracefs lines; the kernel needs CONFIG_UPROBES and BPF"
+            )
         }
         return .ok("uprobes", "a 1-second bpftrace uprobe on /bin/bash:xmalloc attached and ended cleanly")
     }
@@ -145,7 +183,12 @@ public struct Doctor: Sendable {
         let name = "platform"
         let client: PlatformClient
         do {
-            client = PlatformClient(platformURL: lambda.platformURL, authorization: try OutgoingAuthorization(endpointUUID: lambda.endpointUUID, secret: lambda.secret), timeoutSeconds: 10, caFile: lambda.platformCAFile)
+            client = PlatformClient(
+                platformURL: lambda.platformURL,
+                authorization: try OutgoingAuthorization(endpointUUID: lambda.endpointUUID, secret: lambda.secret),
+                timeoutSeconds: 10,
+                caFile: lambda.platformCAFile
+            )
         } catch {
             return .failed(name, "cannot make our Authorization header: \(error)", fix: "check secret")
         }
@@ -157,7 +200,11 @@ public struct Doctor: Sendable {
         }
         switch answer.status {
         case 401, 403:
-            return .failed(name, "\(client.submitURL) refused our Authorization (\(answer.status))", fix: "the platform must know this endpoint-uuid and secret")
+            return .failed(
+                name,
+                "\(client.submitURL) refused our Authorization (\(answer.status))",
+                fix: "the platform must know this endpoint-uuid and secret"
+            )
         case 500...:
             return .failed(name, "\(client.submitURL) answered \(answer.status) to an empty probe message", fix: "check the platform's health")
         default:

@@ -31,13 +31,19 @@ enum OpenFileLimit {
             if let failure = descriptors.failure {
                 logger.warning("Open-file limit left as it was", metadata: ["nofile.old": "\(descriptors.old)", "nofile.error": "\(failure)"])
             } else {
-                logger.info("Open-file limit set to the hard limit", metadata: ["nofile.old": "\(descriptors.old)", "nofile.new": "\(descriptors.new)"])
+                logger.info(
+                    "Open-file limit set to the hard limit",
+                    metadata: ["nofile.old": "\(descriptors.old)", "nofile.new": "\(descriptors.new)"]
+                )
             }
             guard connectionCap < configuredConnections else { return }
-            logger.warning("max-connections lowered to keep descriptors for runs, delivery and SQLite", metadata: [
-                "http.max-connections": "\(connectionCap)", "config.max-connections": "\(configuredConnections)",
-                "nofile.limit": "\(descriptors.new)", "nofile.reserved": "\(reserved)",
-            ])
+            logger.warning(
+                "max-connections lowered to keep descriptors for runs, delivery and SQLite",
+                metadata: [
+                    "http.max-connections": "\(connectionCap)", "config.max-connections": "\(configuredConnections)",
+                    "nofile.limit": "\(descriptors.new)", "nofile.reserved": "\(reserved)",
+                ]
+            )
         }
     }
 

@@ -10,13 +10,15 @@ import Glibc
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Start the endpoint's HTTP API (SIGTERM or SIGINT stops it gracefully).")
+        abstract: "Start the endpoint's HTTP API (SIGTERM or SIGINT stops it gracefully)."
+    )
 
     @OptionGroup var config: ConfigOptions
 
     @Option(
         name: .customLong("port-file"),
-        help: "Once listening, write the bound port (digits and a newline) to this file, atomically, mode 0600: for settings.yml's port 0.")
+        help: "Once listening, write the bound port (digits and a newline) to this file, atomically, mode 0600: for settings.yml's port 0."
+    )
     var portFile: String?
 
     func run() async throws {
@@ -56,20 +58,24 @@ struct Serve: AsyncParsableCommand {
         }
         descriptors.log(to: logger)
         let portFileFailure = LateFailure()
-        try await buildApplication(dependencies: dependencies, logger: logger, onServerRunning: { port in
-            guard let portFile else { return }
-            do {
-                guard let port else { throw PortFile.Failure(description: "the server has no local port to write") }
-                try portFile.write(port: port)
-            } catch {
-                // Checked writable at start, so something changed since. Whoever waits for
-                // the file would wait in vain: stop the way SIGTERM does (runs and
-                // deliveries wind down as usual), then exit 1 below.
-                portFileFailure.record("\(error)")
-                logger.error("Cannot write the port file; stopping", metadata: ["port-file.error": "\(error)"])
-                kill(getpid(), SIGTERM)
+        try await buildApplication(
+            dependencies: dependencies,
+            logger: logger,
+            onServerRunning: { port in
+                guard let portFile else { return }
+                do {
+                    guard let port else { throw PortFile.Failure(description: "the server has no local port to write") }
+                    try portFile.write(port: port)
+                } catch {
+                    // Checked writable at start, so something changed since. Whoever waits for
+                    // the file would wait in vain: stop the way SIGTERM does (runs and
+                    // deliveries wind down as usual), then exit 1 below.
+                    portFileFailure.record("\(error)")
+                    logger.error("Cannot write the port file; stopping", metadata: ["port-file.error": "\(error)"])
+                    kill(getpid(), SIGTERM)
+                }
             }
-        }).runService()
+        ).runService()
         if let failure = portFileFailure.reason {
             printToStandardError("lambda-endpoint: --port-file: \(failure)")
             throw ExitCode(1)

@@ -25,8 +25,10 @@ public struct EndpointDependencies: Sendable {
             self.database = try EndpointDatabase(path: configuration.server.databasePath, poolSize: configuration.server.databasePoolSize)
         } catch {
             throw ConfigError(
-                file: EndpointConfiguration.serverFileName, key: "database.database",
-                problem: "cannot open SQLite file \(configuration.server.databasePath): \(error)")
+                file: EndpointConfiguration.serverFileName,
+                key: "database.database",
+                problem: "cannot open SQLite file \(configuration.server.databasePath): \(error)"
+            )
         }
         self.serverTLS = try configuration.server.tls.map(Self.serverTLS)
         let lambda = configuration.lambda
@@ -38,7 +40,8 @@ public struct EndpointDependencies: Sendable {
             client: PlatformClient(platformURL: lambda.platformURL, authorization: outgoingAuthorization, caFile: lambda.platformCAFile),
             database: database,
             metrics: metrics,
-            logger: logger)
+            logger: logger
+        )
     }
 }
 
@@ -49,10 +52,18 @@ extension EndpointDependencies {
         do {
             chain = try NIOSSLCertificate.fromPEMFile(files.certificatePath)
         } catch {
-            throw ConfigError(file: EndpointConfiguration.serverFileName, key: "tls-certificate", problem: "\(files.certificatePath) is not a PEM certificate chain: \(error)")
+            throw ConfigError(
+                file: EndpointConfiguration.serverFileName,
+                key: "tls-certificate",
+                problem: "\(files.certificatePath) is not a PEM certificate chain: \(error)"
+            )
         }
         guard !chain.isEmpty else {
-            throw ConfigError(file: EndpointConfiguration.serverFileName, key: "tls-certificate", problem: "\(files.certificatePath) holds no certificate")
+            throw ConfigError(
+                file: EndpointConfiguration.serverFileName,
+                key: "tls-certificate",
+                problem: "\(files.certificatePath) holds no certificate"
+            )
         }
         let key: NIOSSLPrivateKey
         do {
@@ -74,16 +85,24 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics))
     HeartbeatController().addRoutes(to: router.group())
-    let authenticated = router.group().add(middleware: AuthenticationMiddleware(authenticator: dependencies.authenticator, metrics: dependencies.metrics))
+    let authenticated = router.group().add(
+        middleware: AuthenticationMiddleware(authenticator: dependencies.authenticator, metrics: dependencies.metrics)
+    )
     MetricsController(metrics: dependencies.metrics).addRoutes(to: dependencies.configuration.lambda.metricsOpen ? router.group() : authenticated)
     let lambda = dependencies.configuration.lambda
     let validator = TemplateValidator(maxFunctions: lambda.maxFunctionsPerTemplate)
     TemplateController(
-        database: dependencies.database, validator: validator, maxTemplates: lambda.maxTemplates, maxBodyBytes: lambda.maxBodyBytes
+        database: dependencies.database,
+        validator: validator,
+        maxTemplates: lambda.maxTemplates,
+        maxBodyBytes: lambda.maxBodyBytes
     ).addRoutes(to: authenticated)
     RunController(
-        database: dependencies.database, supervisor: dependencies.supervisor, validator: validator,
-        maxLastingSeconds: lambda.maxLastingSeconds, maxBodyBytes: lambda.maxBodyBytes
+        database: dependencies.database,
+        supervisor: dependencies.supervisor,
+        validator: validator,
+        maxLastingSeconds: lambda.maxLastingSeconds,
+        maxBodyBytes: lambda.maxBodyBytes
     ).addRoutes(to: authenticated)
     addMethodNotAllowedRoutes(to: router)
     return router
@@ -108,7 +127,11 @@ func addMethodNotAllowedRoutes(to router: Router<EndpointRequestContext>) {
         let allow = methods.map(\.rawValue).joined(separator: ", ")
         for method in candidates where !methods.contains(method) {
             router.on(path, method: method) { request, _ -> Response in
-                throw APIError(.methodNotAllowed, "method \(request.method) is not allowed on \(request.uri.path); allowed: \(allow)", headers: [.allow: allow])
+                throw APIError(
+                    .methodNotAllowed,
+                    "method \(request.method) is not allowed on \(request.uri.path); allowed: \(allow)",
+                    headers: [.allow: allow]
+                )
             }
         }
     }
@@ -131,12 +154,15 @@ public func buildApplication(
         services: [dependencies.supervisor],
         onServerRunning: { channel in
             let port = channel.localAddress?.port
-            logger.info("Endpoint listening", metadata: [
-                "http.host": "\(server.host)", "http.port": "\(port.map(String.init) ?? "?")", "http.tls": "\(server.tls != nil)",
-                "http.max-connections": "\(server.connections.maxConnections)",
-                "http.idle-timeout-seconds": "\(server.connections.idleTimeoutSeconds)",
-                "http.request-read-timeout-seconds": "\(server.connections.requestReadTimeoutSeconds)",
-            ])
+            logger.info(
+                "Endpoint listening",
+                metadata: [
+                    "http.host": "\(server.host)", "http.port": "\(port.map(String.init) ?? "?")", "http.tls": "\(server.tls != nil)",
+                    "http.max-connections": "\(server.connections.maxConnections)",
+                    "http.idle-timeout-seconds": "\(server.connections.idleTimeoutSeconds)",
+                    "http.request-read-timeout-seconds": "\(server.connections.requestReadTimeoutSeconds)",
+                ]
+            )
             await onServerRunning(port)
         },
         logger: logger

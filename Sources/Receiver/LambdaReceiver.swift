@@ -12,7 +12,8 @@ import SubmitReceiver
 struct LambdaReceiver: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lambda-receiver",
-        abstract: "Receive an endpoint's /submit stream and write each trace to <out>/<name>.ndjson with a status file.")
+        abstract: "Receive an endpoint's /submit stream and write each trace to <out>/<name>.ndjson with a status file."
+    )
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 3001
@@ -35,7 +36,8 @@ struct LambdaReceiver: AsyncParsableCommand {
         let app = Application(
             router: buildReceiverRouter(store: store, authenticator: authenticator),
             configuration: .init(address: .hostname(host, port: port), serverName: "lambda-receiver"),
-            logger: logger)
+            logger: logger
+        )
         try await app.runService()
     }
 }

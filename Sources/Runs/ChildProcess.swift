@@ -41,7 +41,9 @@ public final class ChildProcess: Sendable {
         onError: @escaping @Sendable (UnsafeRawBufferPointer) -> Void,
         onExit: @escaping @Sendable (Int32) -> Void
     ) throws(SpawnError) {
-        var input: [Int32] = [-1, -1], output: [Int32] = [-1, -1], error: [Int32] = [-1, -1]
+        var input: [Int32] = [-1, -1]
+        var output: [Int32] = [-1, -1]
+        var error: [Int32] = [-1, -1]
         guard Self.closeOnExecPipe(&input), Self.closeOnExecPipe(&output), Self.closeOnExecPipe(&error) else {
             let code = errno
             for fd in input + output + error where fd >= 0 { close(fd) }
@@ -104,7 +106,9 @@ public final class ChildProcess: Sendable {
         close(input[1])
 
         Self.enlargeOutputPipe(output[0])
-        let errorFD = error[0], outputFD = output[0], childPID = pid
+        let errorFD = error[0]
+        let outputFD = output[0]
+        let childPID = pid
         let stderrDone = DispatchSemaphore(value: 0)
         Self.startThread(name: "tracer-stderr-\(childPID)") {
             Self.drain(errorFD, capacity: 64 * 1024, into: onError)
@@ -182,7 +186,8 @@ public final class ChildProcess: Sendable {
             guard filled > 0 else { return }
             var ended = false
             if batchWindow > .zero, filled < capacity {
-                var asked = pause, left = timespec()
+                var asked = pause
+                var left = timespec()
                 while nanosleep(&asked, &left) != 0, errno == EINTR { asked = left }
                 while filled < capacity, isReadable(fd) {
                     let more = readRetryingInterrupts(fd, buffer + filled, capacity - filled)

@@ -45,7 +45,7 @@ enum ProcessIdentity {
     /// process is gone or a zombie.
     static func startTime(of pid: Int32) -> Int64? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")")
+            let close = text.lastIndex(of: ")")
         else { return nil }
         // The command name may hold spaces and parentheses: fields resume after the last ')'.
         let fields = text[text.index(after: close)...].split(separator: " ")

@@ -1,4 +1,5 @@
 import EndpointCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,12 +22,17 @@ struct RunFileCheck {
         let name = path.hasPrefix(directory + "/") ? String(path.dropFirst(directory.count + 1)) : ""
         isInsideTraceDirectory = !name.isEmpty && !name.contains("/") && name != "." && name != ".." && name.hasSuffix(".trace")
         guard isInsideTraceDirectory else {
-            (size, problem) = (0, "the run file path recorded in the database is outside trace-dir \(directory); nothing of it was read, sent or removed")
+            (size, problem) = (
+                0, "the run file path recorded in the database is outside trace-dir \(directory); nothing of it was read, sent or removed"
+            )
             return
         }
         var info = stat()
         guard lstat(path, &info) == 0 else {
-            (size, problem) = (0, "the run file is missing after the restart (\(String(cString: strerror(errno)))); output after byte \(bytesAcknowledged) could not be sent")
+            (size, problem) = (
+                0,
+                "the run file is missing after the restart (\(String(cString: strerror(errno)))); output after byte \(bytesAcknowledged) could not be sent"
+            )
             return
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
@@ -34,7 +40,8 @@ struct RunFileCheck {
             return
         }
         size = Int64(info.st_size)
-        problem = size < bytesAcknowledged
+        problem =
+            size < bytesAcknowledged
             ? "the run file is shorter than the \(bytesAcknowledged) bytes already acknowledged (\(size) bytes); nothing more was sent"
             : nil
     }

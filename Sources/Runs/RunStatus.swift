@@ -66,9 +66,19 @@ extension RunStatus {
         let record = stored.run
         guard let tracer = TracerType(rawValue: record.tracer) else { return nil }
         self.init(
-            template: record.template, filePath: record.filePath, runNumber: record.runNumber, tracer: tracer,
-            startedAt: record.startedAt, deadline: record.deadline, state: stored.delivery.finishedAcknowledged ? .delivered : .delivering,
-            bytesRead: record.bytesWritten ?? stored.delivery.bytesAcknowledged, delivery: stored.delivery,
-            exitCode: record.exitCode, failure: record.failure, privilege: record.privilege, resumed: false)
+            template: record.template,
+            filePath: record.filePath,
+            runNumber: record.runNumber,
+            tracer: tracer,
+            startedAt: record.startedAt,
+            deadline: record.deadline,
+            state: stored.delivery.finishedAcknowledged ? .delivered : .delivering,
+            bytesRead: record.bytesWritten ?? stored.delivery.bytesAcknowledged,
+            delivery: stored.delivery,
+            exitCode: record.exitCode,
+            failure: record.failure,
+            privilege: record.privilege,
+            resumed: false
+        )
     }
 }

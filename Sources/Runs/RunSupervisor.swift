@@ -86,7 +86,8 @@ public actor RunSupervisor: Service {
     /// and two chunks of memory while it waits for a platform that may still be down.
     static let resumedDeliveriesAtOnce = 4
 
-    public init(settings: Settings, client: PlatformClient, database: EndpointDatabase, metrics: EndpointMetrics = EndpointMetrics(), logger: Logger) {
+    public init(settings: Settings, client: PlatformClient, database: EndpointDatabase, metrics: EndpointMetrics = EndpointMetrics(), logger: Logger)
+    {
         self.settings = settings
         self.metrics = metrics
         self.client = client
@@ -108,16 +109,20 @@ public actor RunSupervisor: Service {
         let files = try RunFiles(
             traceDirectory: settings.traceDirectory,
             programText: TracerProgram.text(for: request.template, tracer: request.tracer, lastingSeconds: request.lastingSeconds),
-            tracer: request.tracer)
+            tracer: request.tracer
+        )
         let record = try await recordNewRun(request, files: files)
         let run = TraceRun(record: record, tracer: request.tracer, outputFD: files.outputFD, budget: budget, metrics: metrics)
         runs[record.filePath] = run
         order.append(record.filePath)
         metrics.runStarted(request.tracer)
-        logger(for: record.filePath).info("Trace started", metadata: [
-            "trace.thread": "\(record.runNumber)", "trace.tracer": "\(request.tracer.rawValue)", "trace.lasting": "\(request.lastingSeconds)",
-            "trace.privilege": "\(settings.privilege.name)",
-        ])
+        logger(for: record.filePath).info(
+            "Trace started",
+            metadata: [
+                "trace.thread": "\(record.runNumber)", "trace.tracer": "\(request.tracer.rawValue)", "trace.lasting": "\(request.lastingSeconds)",
+                "trace.privilege": "\(settings.privilege.name)",
+            ]
+        )
         await launch(run, program: files.program)
         handleExit(of: run, program: files.program, alreadyRecorded: false)
         boundLasting(of: run, seconds: request.lastingSeconds)
@@ -144,9 +149,16 @@ public actor RunSupervisor: Service {
         nextRunNumber += 1
         let startedAt = Date()
         let record = RunRecord(
-            filePath: files.outputPath, runNumber: runNumber, template: request.template, tracer: request.tracer.rawValue,
-            lastingSeconds: request.lastingSeconds, startedAt: startedAt, deadline: startedAt.addingTimeInterval(TimeInterval(request.lastingSeconds)),
-            privilege: settings.privilege.name, chunkSize: settings.chunkSize)
+            filePath: files.outputPath,
+            runNumber: runNumber,
+            template: request.template,
+            tracer: request.tracer.rawValue,
+            lastingSeconds: request.lastingSeconds,
+            startedAt: startedAt,
+            deadline: startedAt.addingTimeInterval(TimeInterval(request.lastingSeconds)),
+            privilege: settings.privilege.name,
+            chunkSize: settings.chunkSize
+        )
         do {
             try await database.recordRunStarted(record)
         } catch {
@@ -166,8 +178,15 @@ public actor RunSupervisor: Service {
     private func launch(_ run: TraceRun, program: TracerProgramFile) async {
         let tracerPath = run.tracer == .bpf ? settings.bpfPath : settings.stapPath
         run.launch(
-            TracerInvocation(template: run.template, tracer: run.tracer, programFile: program.path, tracerPath: tracerPath, privilege: settings.privilege),
-            outputBatchWindow: settings.outputBatchWindow)
+            TracerInvocation(
+                template: run.template,
+                tracer: run.tracer,
+                programFile: program.path,
+                tracerPath: tracerPath,
+                privilege: settings.privilege
+            ),
+            outputBatchWindow: settings.outputBatchWindow
+        )
         guard let pid = run.childPID else { return }
         do {
             try await database.recordTracerLaunched(filePath: run.filePath, pid: pid, startTime: ProcessIdentity.startTime(of: pid))
@@ -203,7 +222,12 @@ public actor RunSupervisor: Service {
             guard !alreadyRecorded, let exit = run.exit else { return }
             do {
                 try await database.recordTracerExit(
-                    filePath: run.filePath, code: exit.code, stderr: exit.stderr, bytesWritten: run.writtenOutput.bytesWritten, failure: run.status.failure)
+                    filePath: run.filePath,
+                    code: exit.code,
+                    stderr: exit.stderr,
+                    bytesWritten: run.writtenOutput.bytesWritten,
+                    failure: run.status.failure
+                )
             } catch {
                 logger(for: run.filePath).error("Cannot record the tracer's exit", metadata: ["error": "\(error)"])
             }
@@ -216,28 +240,37 @@ public actor RunSupervisor: Service {
     /// cursor at every acknowledgement and retires the run at the end.
     func deliver(_ run: TraceRun, chunkSize: Int) async {
         let delivery = RunDelivery(
-            filePath: run.filePath, chunkSize: chunkSize, flushInterval: settings.flushInterval,
-            client: client, retryPolicy: settings.retryPolicy, releasesAcknowledgedOutput: !settings.keepRunFiles, logger: logger)
+            filePath: run.filePath,
+            chunkSize: chunkSize,
+            flushInterval: settings.flushInterval,
+            client: client,
+            retryPolicy: settings.retryPolicy,
+            releasesAcknowledgedOutput: !settings.keepRunFiles,
+            logger: logger
+        )
         let runLogger = logger(for: run.filePath)
         let (database, budget, metrics, killGrace) = (database, budget, metrics, settings.killGrace)
         do {
             try await delivery.run(
-                from: run.cursor, progress: run.progress, current: { run.writtenOutput },
+                from: run.cursor,
+                progress: run.progress,
+                current: { run.writtenOutput },
                 unreadable: { reason in run.stop(grace: killGrace, reason: "stopped: \(reason)") },
                 record: { cursor, durable in
-                let before = run.advance(to: cursor)
-                let acknowledged = cursor.bytesAcknowledged - before.bytesAcknowledged
-                budget.release(acknowledged)
-                metrics.delivered(bytes: acknowledged, chunks: cursor.chunksAcknowledged - before.chunksAcknowledged)
-                metrics.deliveryRetried(count: cursor.retries - before.retries)
-                metrics.deliveryRefused(count: cursor.refusedMessages - before.refusedMessages)
-                guard durable else { return }
-                do {
-                    try await database.recordDeliveryProgress(filePath: run.filePath, cursor: cursor)
-                } catch {
-                    runLogger.error("Cannot record delivery progress", metadata: ["error": "\(error)"])
+                    let before = run.advance(to: cursor)
+                    let acknowledged = cursor.bytesAcknowledged - before.bytesAcknowledged
+                    budget.release(acknowledged)
+                    metrics.delivered(bytes: acknowledged, chunks: cursor.chunksAcknowledged - before.chunksAcknowledged)
+                    metrics.deliveryRetried(count: cursor.retries - before.retries)
+                    metrics.deliveryRefused(count: cursor.refusedMessages - before.refusedMessages)
+                    guard durable else { return }
+                    do {
+                        try await database.recordDeliveryProgress(filePath: run.filePath, cursor: cursor)
+                    } catch {
+                        runLogger.error("Cannot record delivery progress", metadata: ["error": "\(error)"])
+                    }
                 }
-            })
+            )
         } catch is CancellationError {
             return
         } catch {
@@ -267,16 +300,20 @@ public actor RunSupervisor: Service {
             logger(for: run.filePath).error("Cannot record the delivered run", metadata: ["error": "\(error)"])
         }
         if !settings.keepRunFiles, run.ownsFile { unlink(run.filePath) }
-        let outcome = switch status.exitCode {
-        case 0: "ok"
-        case TraceRun.unknownExitCode: "unknown"
-        default: "failed"
-        }
+        let outcome =
+            switch status.exitCode {
+            case 0: "ok"
+            case TraceRun.unknownExitCode: "unknown"
+            default: "failed"
+            }
         metrics.runFinished(run.tracer, outcome: outcome)
-        logger.info("Trace delivered", metadata: [
-            "trace.path": "\(run.filePath)", "trace.code": "\(status.exitCode.map(String.init) ?? "?")", "trace.outcome": "\(outcome)",
-            "trace.bytes": "\(status.bytesRead)", "trace.chunks": "\(status.delivery.chunksAcknowledged)",
-        ])
+        logger.info(
+            "Trace delivered",
+            metadata: [
+                "trace.path": "\(run.filePath)", "trace.code": "\(status.exitCode.map(String.init) ?? "?")", "trace.outcome": "\(outcome)",
+                "trace.bytes": "\(status.bytesRead)", "trace.chunks": "\(status.delivery.chunksAcknowledged)",
+            ]
+        )
     }
 
     // MARK: - Resuming
@@ -300,20 +337,34 @@ public actor RunSupervisor: Service {
                     LeftoverTracer(pid: pid, startTime: record.tracerStartTime, wholeGroup: record.privilege == TracerPrivilege.root.name)
                         .stop(grace: settings.killGrace, logger: runLogger)
                 }
-                let file = RunFileCheck(path: record.filePath, traceDirectory: settings.traceDirectory, bytesAcknowledged: stored.delivery.bytesAcknowledged)
+                let file = RunFileCheck(
+                    path: record.filePath,
+                    traceDirectory: settings.traceDirectory,
+                    bytesAcknowledged: stored.delivery.bytesAcknowledged
+                )
                 if file.isInsideTraceDirectory {
                     unlink(TracerProgramFile.path(forRun: record.filePath, tracer: tracer))
                 }
                 if let problem = file.problem {
                     runLogger.error("Run file unusable; delivering finished only", metadata: ["error": "\(problem)"])
                 }
-                let run = TraceRun(resuming: stored, tracer: tracer, fileSize: file.size, fileProblem: file.problem, ownsFile: file.isInsideTraceDirectory, budget: budget)
+                let run = TraceRun(
+                    resuming: stored,
+                    tracer: tracer,
+                    fileSize: file.size,
+                    fileProblem: file.problem,
+                    ownsFile: file.isInsideTraceDirectory,
+                    budget: budget
+                )
                 runs[record.filePath] = run
                 order.append(record.filePath)
                 metrics.runResumed()
-                runLogger.notice("Resuming undelivered run", metadata: [
-                    "chunk.no": "\(stored.delivery.chunksAcknowledged)", "trace.bytes": "\(file.size)",
-                ])
+                runLogger.notice(
+                    "Resuming undelivered run",
+                    metadata: [
+                        "chunk.no": "\(stored.delivery.chunksAcknowledged)", "trace.bytes": "\(file.size)",
+                    ]
+                )
                 handleExit(of: run, program: nil, alreadyRecorded: record.exitCode != nil)
                 resumed.append((run, record.chunkSize ?? settings.chunkSize))
             }

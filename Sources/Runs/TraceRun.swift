@@ -43,7 +43,8 @@ public final class TraceRun: Sendable {
     /// `finished.code` when the endpoint restarted while the tracer ran: the real exit
     /// status cannot be known (the tracer was not our child any more).
     public static let unknownExitCode: Int32 = -1
-    static let unknownExitExplanation = "[lambda-endpoint: the endpoint restarted while this tracer ran; its exit status is unknown (code -1). The output below the restart point is complete up to what the tracer had written.]\n"
+    static let unknownExitExplanation =
+        "[lambda-endpoint: the endpoint restarted while this tracer ran; its exit status is unknown (code -1). The output below the restart point is complete up to what the tracer had written.]\n"
 
     struct State {
         var lifecycle: RunLifecycle
@@ -98,7 +99,8 @@ public final class TraceRun: Sendable {
         self.resumed = true
         self.ownsFile = ownsFile
         self.metrics = nil
-        let exit = record.exitCode.map { FinishedReport(code: $0, stderr: record.stderr ?? "") }
+        let exit =
+            record.exitCode.map { FinishedReport(code: $0, stderr: record.stderr ?? "") }
             ?? FinishedReport(code: Self.unknownExitCode, stderr: Self.unknownExitExplanation)
         var state = State(lifecycle: RunLifecycle(resumedWith: exit, fileProblem: fileProblem))
         state.bytesWritten = fileProblem == nil ? record.bytesWritten.map { min($0, fileSize) } ?? fileSize : stored.delivery.bytesAcknowledged
@@ -122,7 +124,8 @@ public final class TraceRun: Sendable {
                 outputBatchWindow: outputBatchWindow,
                 onOutput: { [self] in appendOutput($0) },
                 onError: { [self] bytes in state.withLock { $0.stderr.append(bytes) } },
-                onExit: { [self] code in exited(code: code) })
+                onExit: { [self] code in exited(code: code) }
+            )
         } catch {
             let message = Array("lambda-endpoint: \(error.description)\n".utf8)
             message.withUnsafeBytes { bytes in state.withLock { $0.stderr.append(bytes) } }
@@ -161,7 +164,11 @@ public final class TraceRun: Sendable {
         }
         metrics?.outputWritten(bytes: written)
         if budget.add(Int64(written)) {
-            stop(grace: .seconds(1), reason: "stopped: max-spool-bytes (\(budget.capacity) bytes of undelivered output) reached; the platform is not taking output fast enough")
+            stop(
+                grace: .seconds(1),
+                reason:
+                    "stopped: max-spool-bytes (\(budget.capacity) bytes of undelivered output) reached; the platform is not taking output fast enough"
+            )
         }
         progress.signal()
     }
@@ -245,10 +252,20 @@ public final class TraceRun: Sendable {
     public var status: RunStatus {
         state.withLock { state in
             RunStatus(
-                template: template, filePath: filePath, runNumber: runNumber, tracer: tracer,
-                startedAt: startedAt, deadline: deadline, state: state.lifecycle.runState,
-                bytesRead: state.bytesWritten, delivery: state.cursor, exitCode: state.lifecycle.exit?.code,
-                failure: state.lifecycle.failure, privilege: privilegeName, resumed: resumed)
+                template: template,
+                filePath: filePath,
+                runNumber: runNumber,
+                tracer: tracer,
+                startedAt: startedAt,
+                deadline: deadline,
+                state: state.lifecycle.runState,
+                bytesRead: state.bytesWritten,
+                delivery: state.cursor,
+                exitCode: state.lifecycle.exit?.code,
+                failure: state.lifecycle.failure,
+                privilege: privilegeName,
+                resumed: resumed
+            )
         }
     }
 }

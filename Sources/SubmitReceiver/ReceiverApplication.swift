@@ -35,7 +35,10 @@ public func buildReceiverRouter(store: SubmitStore, authenticator: RequestAuthen
         do {
             let trace = try await store.receive(message)
             if case .finished = message {
-                context.logger.info("Trace received", metadata: ["trace.path": "\(trace.trace)", "trace.verdict": "\(trace.verdict.rawValue)", "trace.bytes": "\(trace.bytes)"])
+                context.logger.info(
+                    "Trace received",
+                    metadata: ["trace.path": "\(trace.trace)", "trace.verdict": "\(trace.verdict.rawValue)", "trace.bytes": "\(trace.bytes)"]
+                )
             }
         } catch let rejection as SubmitStore.Rejection {
             throw HTTPError(.badRequest, message: "\(rejection)")

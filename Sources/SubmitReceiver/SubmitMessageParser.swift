@@ -47,7 +47,7 @@ public enum SubmitMessageParser {
                 index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
             }
             guard index < bytes.count,
-                  let trace = try? JSONDecoder().decode(String.self, from: Data(bytes[(tracePrefix.count - 1)...index]))
+                let trace = try? JSONDecoder().decode(String.self, from: Data(bytes[(tracePrefix.count - 1)...index]))
             else { return nil }
             index += 1
             guard bytes[index...].starts(with: noKey) else { return nil }
@@ -61,9 +61,16 @@ public enum SubmitMessageParser {
             guard index > digitsStart, bytes[index...].starts(with: fieldKey) else { return nil }
             index += fieldKey.count
             // Base64 has no quote or backslash: the field ends at `"}`, the body's end.
-            guard bytes.count >= index + 2, bytes[bytes.count - 2] == UInt8(ascii: "\""), bytes[bytes.count - 1] == UInt8(ascii: "}") else { return nil }
+            guard bytes.count >= index + 2, bytes[bytes.count - 2] == UInt8(ascii: "\""), bytes[bytes.count - 1] == UInt8(ascii: "}") else {
+                return nil
+            }
             let field = UnsafeRawBufferPointer(rebasing: bytes[index..<(bytes.count - 2)])
-            if !field.isEmpty, memchr(field.baseAddress!, Int32(UInt8(ascii: "\"")), field.count) != nil || memchr(field.baseAddress!, Int32(UInt8(ascii: "\\")), field.count) != nil { return nil }
+            if !field.isEmpty,
+                memchr(field.baseAddress!, Int32(UInt8(ascii: "\"")), field.count) != nil
+                    || memchr(field.baseAddress!, Int32(UInt8(ascii: "\\")), field.count) != nil
+            {
+                return nil
+            }
             guard let decoded = decodeBase64(field) else { throw Failure.badBase64(no: no) }
             return .chunk(trace: trace, no: no, bytes: decoded)
         }
@@ -98,7 +105,11 @@ public enum SubmitMessageParser {
             switch try container.decode(String.self, forKey: .status) {
             case "start": self = .start(trace: trace)
             case "finished":
-                self = .finished(trace: trace, stderr: try container.decode(String.self, forKey: .stderr), code: try container.decode(Int32.self, forKey: .code))
+                self = .finished(
+                    trace: trace,
+                    stderr: try container.decode(String.self, forKey: .stderr),
+                    code: try container.decode(Int32.self, forKey: .code)
+                )
             default:
                 throw DecodingError.dataCorruptedError(forKey: .status, in: container, debugDescription: "expected start or finished")
             }

@@ -30,7 +30,8 @@ public actor SubmitStore {
             case let .chunkTooFarAhead(no, next):
                 return "no: chunk \(no) is \(SubmitStore.maxChunksAhead) or more ahead of the next expected chunk \(next); refused"
             case let .tooManyPendingBytes(no):
-                return "no: chunk \(no) arrived ahead of a gap, and the chunks already held there reach \(SubmitStore.maxPendingBytes >> 20) MiB; refused"
+                return
+                    "no: chunk \(no) arrived ahead of a gap, and the chunks already held there reach \(SubmitStore.maxPendingBytes >> 20) MiB; refused"
             }
         }
     }
@@ -68,7 +69,7 @@ public actor SubmitStore {
     public static func fileName(for trace: String) -> String? {
         let base = trace.split(separator: "/").last.map(String.init) ?? ""
         guard !base.isEmpty, base != ".", base != "..", base.count <= 200,
-              base.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) })
+            base.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) })
         else { return nil }
         return base
     }
@@ -150,7 +151,9 @@ public actor SubmitStore {
     /// `maxListedGaps` of them listed, all counted. Walks the chunks held, not the
     /// numbers between them.
     static func gaps(after next: Int, pending: some Collection<Int>) -> (listed: [Int], count: Int) {
-        var listed: [Int] = [], count = 0, expected = next
+        var listed: [Int] = []
+        var count = 0
+        var expected = next
         for no in pending.sorted() {
             count += no - expected
             if listed.count < maxListedGaps {

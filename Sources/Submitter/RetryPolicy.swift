@@ -25,7 +25,12 @@ public struct RetryPolicy: Sendable, Equatable {
     public var jitter: Double
     public var maxRetryAfter: Duration
 
-    public init(initial: Duration = .milliseconds(500), maximum: Duration = .seconds(30), jitter: Double = 0.5, maxRetryAfter: Duration = .seconds(300)) {
+    public init(
+        initial: Duration = .milliseconds(500),
+        maximum: Duration = .seconds(30),
+        jitter: Double = 0.5,
+        maxRetryAfter: Duration = .seconds(300)
+    ) {
         self.initial = initial
         self.maximum = maximum
         self.jitter = min(max(jitter, 0), 1)

@@ -31,8 +31,13 @@ public struct RunDelivery: Sendable {
     public static let durableCursorInterval: Duration = .milliseconds(200)
 
     public init(
-        filePath: String, chunkSize: Int, flushInterval: Duration?, client: any SubmitTransport, retryPolicy: RetryPolicy,
-        releasesAcknowledgedOutput: Bool = false, logger: Logger,
+        filePath: String,
+        chunkSize: Int,
+        flushInterval: Duration?,
+        client: any SubmitTransport,
+        retryPolicy: RetryPolicy,
+        releasesAcknowledgedOutput: Bool = false,
+        logger: Logger,
         pause: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
         self.pause = pause
@@ -82,7 +87,12 @@ public struct RunDelivery: Sendable {
         func prepare(no: Int, offset: Int64, length: Int) throws -> PreparedChunk {
             let reader = try file ?? RunFileReader(path: filePath, capacity: chunkSize, releasing: releasesAcknowledgedOutput)
             file = reader
-            return PreparedChunk(no: no, offset: offset, length: length, body: bodies.chunk(no: no, bytes: try reader.read(offset: offset, length: length)))
+            return PreparedChunk(
+                no: no,
+                offset: offset,
+                length: length,
+                body: bodies.chunk(no: no, bytes: try reader.read(offset: offset, length: length))
+            )
         }
         func persist(_ cursor: DeliveryCursor) async {
             await record(cursor, true)
@@ -101,7 +111,7 @@ public struct RunDelivery: Sendable {
             let now = current()
             var available = now.bytesWritten - cursor.bytesAcknowledged
             while unreadableReason == nil,
-                  available >= Int64(chunkSize) || (available > 0 && (now.finished != nil || flushDue(since: lastSend)))
+                available >= Int64(chunkSize) || (available > 0 && (now.finished != nil || flushDue(since: lastSend)))
             {
                 let length = cursor.shortChunkLength.map { min($0, Int(min(available, Int64(chunkSize)))) } ?? Int(min(available, Int64(chunkSize)))
                 if length < chunkSize, cursor.shortChunkLength != length {
@@ -149,9 +159,15 @@ public struct RunDelivery: Sendable {
                 var stderr = finished.stderr
                 if let unreadableReason {
                     let lost = max(0, now.bytesWritten - cursor.bytesAcknowledged)
-                    stderr += "\n[lambda-endpoint: \(unreadableReason); the \(lost) bytes of output after byte \(cursor.bytesAcknowledged) could not be sent]\n"
+                    stderr +=
+                        "\n[lambda-endpoint: \(unreadableReason); the \(lost) bytes of output after byte \(cursor.bytesAcknowledged) could not be sent]\n"
                 }
-                cursor = try await deliver(bodies.finished(stderr: stderr, code: finished.code), cursor: cursor, record: record, metadata: ["trace.code": "\(finished.code)"])
+                cursor = try await deliver(
+                    bodies.finished(stderr: stderr, code: finished.code),
+                    cursor: cursor,
+                    record: record,
+                    metadata: ["trace.code": "\(finished.code)"]
+                )
                 cursor.finishedAcknowledged = true
                 await record(cursor, true)
                 return
@@ -187,7 +203,12 @@ public struct RunDelivery: Sendable {
     /// Sends one message until the platform acknowledges it, retrying per
     /// `retryPolicy`. A permanent refusal is logged and counted, and the message is not
     /// sent again.
-    func deliver(_ body: ByteBuffer, cursor: DeliveryCursor, record: @Sendable (DeliveryCursor, Bool) async -> Void, metadata: Logger.Metadata) async throws -> DeliveryCursor {
+    func deliver(
+        _ body: ByteBuffer,
+        cursor: DeliveryCursor,
+        record: @Sendable (DeliveryCursor, Bool) async -> Void,
+        metadata: Logger.Metadata
+    ) async throws -> DeliveryCursor {
         var cursor = cursor
         var attempt = 0
         while true {
@@ -218,9 +239,13 @@ public struct RunDelivery: Sendable {
                 cursor.retries += 1
                 await record(cursor, true)
                 let backoff = retryPolicy.delay(attempt: attempt, retryAfter: retryAfter, random: Double.random(in: 0..<1))
-                logger.warning("Submit failed; retrying", metadata: metadata.merging([
-                    "delivery.error": "\(cursor.lastDeliveryError ?? "")", "delivery.attempt": "\(attempt)", "delivery.pause_ms": "\(backoff.components.seconds * 1000 + backoff.components.attoseconds / 1_000_000_000_000_000)",
-                ]) { $1 })
+                logger.warning(
+                    "Submit failed; retrying",
+                    metadata: metadata.merging([
+                        "delivery.error": "\(cursor.lastDeliveryError ?? "")", "delivery.attempt": "\(attempt)",
+                        "delivery.pause_ms": "\(backoff.components.seconds * 1000 + backoff.components.attoseconds / 1_000_000_000_000_000)",
+                    ]) { $1 }
+                )
                 try await pause(backoff)
             }
         }

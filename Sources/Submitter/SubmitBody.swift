@@ -1,5 +1,5 @@
-import Foundation
 import EndpointCore
+import Foundation
 import NIOCore
 
 /// The JSON bodies PUT to `<platform-url>/submit` for one run, in this order: one
@@ -42,7 +42,9 @@ public struct SubmitBody: Sendable {
     public func chunk(no: Int, bytes: UnsafeRawBufferPointer) -> ByteBuffer {
         let number = Array(String(no).utf8)
         let encodedLength = Base64.encodedLength(of: bytes.count)
-        var buffer = ByteBufferAllocator().buffer(capacity: traceMember.count + Self.noKey.count + number.count + Self.fieldKey.count + encodedLength + Self.chunkSuffix.count)
+        var buffer = ByteBufferAllocator().buffer(
+            capacity: traceMember.count + Self.noKey.count + number.count + Self.fieldKey.count + encodedLength + Self.chunkSuffix.count
+        )
         buffer.writeBytes(traceMember)
         buffer.writeBytes(Self.noKey)
         buffer.writeBytes(number)

@@ -42,8 +42,14 @@ struct CommandLineTests {
     func badConfiguration() throws {
         let cases: [(settings: [String: String?], lambda: [String: String?], file: String, expected: String)] = [
             ([:], ["secret": nil], "lambda-settings.yml", "key 'secret': is required and missing or empty"),
-            ([:], ["submit-chunk-size": "tiny", "secret": "'TOPSECRET'"], "lambda-settings.yml", "key 'submit-chunk-size': expected a whole number, got \"tiny\""),
-            ([:], ["endpoint-uuid": "nope", "secret": "'TOPSECRET'"], "lambda-settings.yml", "key 'endpoint-uuid': expected a UUID such as 4633d686-f75d-4d1f-8415-02ce37d9e5f8, got \"nope\""),
+            (
+                [:], ["submit-chunk-size": "tiny", "secret": "'TOPSECRET'"], "lambda-settings.yml",
+                "key 'submit-chunk-size': expected a whole number, got \"tiny\""
+            ),
+            (
+                [:], ["endpoint-uuid": "nope", "secret": "'TOPSECRET'"], "lambda-settings.yml",
+                "key 'endpoint-uuid': expected a UUID such as 4633d686-f75d-4d1f-8415-02ce37d9e5f8, got \"nope\""
+            ),
             (["port": "99999"], ["secret": "'TOPSECRET'"], "settings.yml", "key 'port': must be between 0 and 65535, got 99999"),
         ]
         for bad in cases {
@@ -63,7 +69,10 @@ struct CommandLineTests {
         chmod(directory.settingsFile, 0o664)
         let settings = try run(["serve", "--config", directory.path])
         #expect(settings.code == 1)
-        #expect(settings.error == "lambda-endpoint: \(directory.settingsFile) is writable by its group (mode 0664); it chooses the database and the TLS key. chmod 600 \(directory.settingsFile)\n")
+        #expect(
+            settings.error
+                == "lambda-endpoint: \(directory.settingsFile) is writable by its group (mode 0664); it chooses the database and the TLS key. chmod 600 \(directory.settingsFile)\n"
+        )
         chmod(directory.settingsFile, 0o644)
         #expect(FileManager.default.createFile(atPath: directory.databaseFile, contents: nil))
         chmod(directory.databaseFile, 0o666)
@@ -79,7 +88,10 @@ struct CommandLineTests {
         chmod(directory.lambdaSettingsFile, 0o644)
         let result = try run(["serve", "--config", directory.path])
         #expect(result.code == 1)
-        #expect(result.error == "lambda-endpoint: \(directory.lambdaSettingsFile) is readable by every user (mode 0644); it holds the secret. chmod 600 \(directory.lambdaSettingsFile)\n")
+        #expect(
+            result.error
+                == "lambda-endpoint: \(directory.lambdaSettingsFile) is readable by every user (mode 0644); it holds the secret. chmod 600 \(directory.lambdaSettingsFile)\n"
+        )
         #expect(!result.error.contains("TOPSECRET") && !result.output.contains("TOPSECRET"))
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/lambda.sqlite3"), "nothing was started")
     }
@@ -90,7 +102,12 @@ struct CommandLineTests {
         defer { directory.remove() }
         let result = try run(["serve", "--config", directory.path])
         #expect(result.code == 1)
-        #expect(result.error.hasPrefix("lambda-endpoint: \(directory.path)/settings.yml: key 'tls-certificate': /etc/hostname is not a PEM certificate chain"), "\(result.error)")
+        #expect(
+            result.error.hasPrefix(
+                "lambda-endpoint: \(directory.path)/settings.yml: key 'tls-certificate': /etc/hostname is not a PEM certificate chain"
+            ),
+            "\(result.error)"
+        )
         #expect(result.error.split(separator: "\n").count == 1)
     }
 
@@ -104,7 +121,11 @@ struct CommandLineTests {
         defer { directory.remove() }
         let result = try run(["serve", "--config", directory.path])
         #expect(result.code == 1)
-        #expect(result.error.hasPrefix("lambda-endpoint: \(directory.path)/settings.yml: key 'database.database': cannot open SQLite file /nonexistent/dir/lambda.sqlite3"))
+        #expect(
+            result.error.hasPrefix(
+                "lambda-endpoint: \(directory.path)/settings.yml: key 'database.database': cannot open SQLite file /nonexistent/dir/lambda.sqlite3"
+            )
+        )
         #expect(result.error.split(separator: "\n").count == 1)
     }
 
@@ -145,7 +166,10 @@ struct CommandLineTests {
         defer { directory.remove() }
         let portFile = directory.path + "/port"
         let server = try SpawnedProcess(executable: Self.binary, arguments: ["serve", "--config", directory.path, "--port-file", portFile])
-        let port = try #require(server.waitWhileRunning(timeout: 20) { portWritten(to: portFile) }, "no port in \(portFile):\n\(server.standardError)")
+        let port = try #require(
+            server.waitWhileRunning(timeout: 20) { portWritten(to: portFile) },
+            "no port in \(portFile):\n\(server.standardError)"
+        )
         #expect(port > 0)
         #expect(try String(contentsOfFile: portFile, encoding: .utf8) == "\(port)\n")
         let mode = try #require(try FileManager.default.attributesOfItem(atPath: portFile)[.posixPermissions] as? Int)

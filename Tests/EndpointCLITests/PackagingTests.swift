@@ -6,7 +6,8 @@ import Testing
 /// staging directory, and the shipped sudoers example through `visudo`.
 @Suite("Packaging: make install and the sudoers example")
 struct PackagingTests {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .path
 
     func run(_ executable: String, _ arguments: [String]) throws -> Int32? {
         let process = try SpawnedProcess(executable: executable, arguments: arguments)
@@ -33,8 +34,10 @@ struct PackagingTests {
 
         let unit = try String(contentsOfFile: staging + "/opt/lambda/lib/systemd/system/lambda-endpoint.service", encoding: .utf8)
         let lines = Set(unit.split(separator: "\n").map(String.init))
-        for expected in ["ExecStart=/opt/lambda/bin/lambda-endpoint serve --config /etc/lambda-endpoint", "User=lambda", "ProtectSystem=strict",
-                         "ReadWritePaths=/var/lib/lambda-endpoint", "PrivateTmp=yes", "KillMode=mixed"] {
+        for expected in [
+            "ExecStart=/opt/lambda/bin/lambda-endpoint serve --config /etc/lambda-endpoint", "User=lambda", "ProtectSystem=strict",
+            "ReadWritePaths=/var/lib/lambda-endpoint", "PrivateTmp=yes", "KillMode=mixed",
+        ] {
             #expect(lines.contains(expected), "\(expected)")
         }
         #expect(!lines.contains("NoNewPrivileges=yes"), "sudo cannot work under NoNewPrivileges")
@@ -57,7 +60,11 @@ struct PackagingTests {
         #expect(try run("/usr/sbin/visudo", ["-cf", example]) == 0)
         let broken = FileManager.default.temporaryDirectory.appendingPathComponent("sudoers-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: broken) }
-        try (String(contentsOfFile: example, encoding: .utf8) + "lambda ALL=(root NOPASSWD\n").write(toFile: broken, atomically: false, encoding: .utf8)
+        try (String(contentsOfFile: example, encoding: .utf8) + "lambda ALL=(root NOPASSWD\n").write(
+            toFile: broken,
+            atomically: false,
+            encoding: .utf8
+        )
         #expect(try run("/usr/sbin/visudo", ["-cf", broken]) != 0)
     }
 }

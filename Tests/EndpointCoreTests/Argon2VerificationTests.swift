@@ -21,7 +21,13 @@ struct Argon2VerificationTests {
     @Test("A verification runs on its caller's thread only: no thread per lane (p=4, 64 MiB)")
     func oneThread() throws {
         let name = "argon2-probe"
-        let hash = try Argon2.hashEncoded(password: Argon2Vectors.secret, salt: Array("onethreadsalt001".utf8), timeCost: 3, memoryKiB: 65536, parallelism: 4)
+        let hash = try Argon2.hashEncoded(
+            password: Argon2Vectors.secret,
+            salt: Array("onethreadsalt001".utf8),
+            timeCost: 3,
+            memoryKiB: 65536,
+            parallelism: 4
+        )
         let verified = Mutex<Bool?>(nil)
         let thread = Thread {
             try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
@@ -52,13 +58,16 @@ struct Argon2VerificationTests {
     /// header verifies exactly as before. Each text is the argon2i vector with one
     /// change that argon2_verify refuses (checked with a C program against Debian's
     /// libargon2 0~20171227).
-    @Test("Texts libargon2's decoder refuses do not verify, although their parameters parse", arguments: [
-        "$argon2i$v=19$m=04096,t=3,p=1$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g",
-        "$argon2i$v=019$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g",
-        "$argon2i$v=19$t=3,m=4096,p=1$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g",
-        "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0MR$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g",
-        "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8h",
-    ])
+    @Test(
+        "Texts libargon2's decoder refuses do not verify, although their parameters parse",
+        arguments: [
+            "$argon2i$v=19$m=04096,t=3,p=1$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g",
+            "$argon2i$v=019$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g",
+            "$argon2i$v=19$t=3,m=4096,p=1$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g",
+            "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0MR$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g",
+            "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8h",
+        ]
+    )
     func refusedLikeLibargon2(_ text: String) throws {
         #expect(Argon2EncodedHash(Substring(text)) != nil)
         #expect(!Argon2.verify(encoded: text, password: Argon2Vectors.secret, variant: .i))

@@ -93,7 +93,9 @@ struct AuthenticationTests {
         for hash in [Argon2Vectors.argon2i, Argon2Vectors.argon2id, Argon2Vectors.argon2d] {
             #expect(await auth.authenticate(Argon2Vectors.header(hash)) == .accepted)
         }
-        #expect(await auth.authenticate(Argon2Vectors.header(Argon2Vectors.argon2i, uuid: TestConfigDirectory.endpointUUID.uppercased())) == .accepted)
+        #expect(
+            await auth.authenticate(Argon2Vectors.header(Argon2Vectors.argon2i, uuid: TestConfigDirectory.endpointUUID.uppercased())) == .accepted
+        )
     }
 
     @Test("Refused: missing, garbage, wrong uuid, wrong secret, over-long, over the argon2 caps")
@@ -104,18 +106,27 @@ struct AuthenticationTests {
             (nil, "missing Authorization header"),
             ("", "missing Authorization header"),
             ("garbage", "malformed Authorization header: expected <endpoint-uuid><argon2 encoded hash>"),
-            ("Bearer " + Argon2Vectors.header(Argon2Vectors.argon2i), "malformed Authorization header: expected <endpoint-uuid><argon2 encoded hash>"),
+            (
+                "Bearer " + Argon2Vectors.header(Argon2Vectors.argon2i),
+                "malformed Authorization header: expected <endpoint-uuid><argon2 encoded hash>"
+            ),
             (TestConfigDirectory.endpointUUID, "malformed Authorization header: expected <endpoint-uuid><argon2 encoded hash>"),
             // One answer whichever part is wrong: a client guessing uuids learns nothing.
             (Argon2Vectors.header(Argon2Vectors.argon2i, uuid: otherUUID), Argon2Vectors.notThisEndpoint),
             (Argon2Vectors.header(Argon2Vectors.wrongSecret), Argon2Vectors.notThisEndpoint),
             (Argon2Vectors.header(Argon2Vectors.wrongSecret, uuid: otherUUID), Argon2Vectors.notThisEndpoint),
             // The caps are checked before the uuid too.
-            (Argon2Vectors.header(Argon2Vectors.overTimeCap, uuid: otherUUID), "Authorization hash refused: t=11 exceeds this endpoint's limit of 10"),
+            (
+                Argon2Vectors.header(Argon2Vectors.overTimeCap, uuid: otherUUID),
+                "Authorization hash refused: t=11 exceeds this endpoint's limit of 10"
+            ),
             (String(repeating: "a", count: 513), "Authorization header is longer than 512 bytes"),
             (Argon2Vectors.header(Argon2Vectors.overMemoryCap), "Authorization hash refused: m=131072 exceeds this endpoint's limit of 65536 KiB"),
             (Argon2Vectors.header(Argon2Vectors.overTimeCap), "Authorization hash refused: t=11 exceeds this endpoint's limit of 10"),
-            (Argon2Vectors.header("$argon2i$v=19$m=4096,t=3,p=9$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g"), "Authorization hash refused: p=9 exceeds this endpoint's limit of 8"),
+            (
+                Argon2Vectors.header("$argon2i$v=19$m=4096,t=3,p=9$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g"),
+                "Authorization hash refused: p=9 exceeds this endpoint's limit of 8"
+            ),
         ]
         for (header, reason) in cases {
             #expect(await auth.authenticate(header) == .rejected(reason))
@@ -126,7 +137,10 @@ struct AuthenticationTests {
     @Test("The caps are configurable: a hash over a lowered cap is refused, the same hash passes with the defaults")
     func configurableCaps() async {
         let strict = authenticator(AuthSettings(maxMemoryKiB: 1024))
-        #expect(await strict.authenticate(Argon2Vectors.header(Argon2Vectors.argon2i)) == .rejected("Authorization hash refused: m=4096 exceeds this endpoint's limit of 1024 KiB"))
+        #expect(
+            await strict.authenticate(Argon2Vectors.header(Argon2Vectors.argon2i))
+                == .rejected("Authorization hash refused: m=4096 exceeds this endpoint's limit of 1024 KiB")
+        )
         #expect(await authenticator().authenticate(Argon2Vectors.header(Argon2Vectors.argon2i)) == .accepted)
     }
 

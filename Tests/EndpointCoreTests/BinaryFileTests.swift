@@ -52,7 +52,8 @@ func craftedELF(strings: [UInt8], symbols: Int) -> Data {
     put(UInt64(sectionsOffset), at: 0x28)
     put(UInt16(64), at: 0x3A)
     put(UInt16(3), at: 0x3C)
-    let strtab = sectionsOffset + 64, symtab = sectionsOffset + 128
+    let strtab = sectionsOffset + 64
+    let symtab = sectionsOffset + 128
     put(UInt32(3), at: strtab + 4)
     put(UInt64(stringsOffset), at: strtab + 0x18)
     put(UInt64(strings.count), at: strtab + 0x20)
@@ -66,9 +67,12 @@ func craftedELF(strings: [UInt8], symbols: Int) -> Data {
 
 @Suite("A template's binary: what is opened, how it is read")
 struct BinaryFileTests {
-    @Test("Kernel interfaces are refused before anything is opened, by the path given and through a symlink", arguments: [
-        "/proc/self/exe", "/proc/self/maps", "/proc", "/sys/kernel/notes", "/dev/zero", "/dev/null",
-    ])
+    @Test(
+        "Kernel interfaces are refused before anything is opened, by the path given and through a symlink",
+        arguments: [
+            "/proc/self/exe", "/proc/self/maps", "/proc", "/sys/kernel/notes", "/dev/zero", "/dev/null",
+        ]
+    )
     func kernelInterfaces(_ path: String) throws {
         #expect(throws: ELFFunctionSymbols.ReadError.kernelInterface) { try BinaryFile(path: path) }
         // realpath resolves /proc/self/exe to this test's own binary: an ordinary file.
@@ -129,7 +133,11 @@ struct BinaryFileTests {
         let longest = [UInt8](repeating: UInt8(ascii: "b"), count: 512)
         let file = craftedELF(strings: longest + [0], symbols: 3)
         let symbols = try ELFFunctionSymbols(data: file)
-        #expect(try symbols.missing([String(repeating: "b", count: 511), String(repeating: "b", count: 512), "b"]) == [String(repeating: "b", count: 511), "b"])
+        #expect(
+            try symbols.missing([String(repeating: "b", count: 511), String(repeating: "b", count: 512), "b"]) == [
+                String(repeating: "b", count: 511), "b",
+            ]
+        )
         let tooLong = try ELFFunctionSymbols(data: craftedELF(strings: longest + [UInt8(ascii: "b"), 0], symbols: 3))
         #expect(try tooLong.missing([String(repeating: "b", count: 512)]) == [String(repeating: "b", count: 512)])
     }

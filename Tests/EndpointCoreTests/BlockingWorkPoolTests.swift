@@ -25,14 +25,24 @@ struct BlockingWorkPoolTests {
 
     /// A read blocked on a hung mount never returns; a semaphore never signalled stands
     /// in for it.
-    @Test("Stuck work: its caller gets timedOut, a caller in line saturated after the deadline, one past the line at once; the pool serves again once the thread is free")
+    @Test(
+        "Stuck work: its caller gets timedOut, a caller in line saturated after the deadline, one past the line at once; the pool serves again once the thread is free"
+    )
     func stuckWork() async throws {
         let pool = BlockingWorkPool(label: "pool-stuck", threads: 1, maxWaiting: 1, timeout: .milliseconds(300))
         let release = DispatchSemaphore(value: 0)
         let clock = ContinuousClock()
         let started = clock.now
         let taken = DispatchSemaphore(value: 0)
-        let stuck = Task { await Self.failure({ taken.signal(); release.wait() }, in: pool) }
+        let stuck = Task {
+            await Self.failure(
+                {
+                    taken.signal()
+                    release.wait()
+                },
+                in: pool
+            )
+        }
         // Polled, never waited for: a blocked test thread could starve the task that submits it.
         try await eventually("the pool's thread takes the stuck work") { taken.wait(timeout: .now()) == .success }
         let waiting = Task { await Self.failure({}, in: pool) }

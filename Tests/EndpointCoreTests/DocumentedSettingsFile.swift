@@ -35,7 +35,10 @@ struct DocumentedSettingsFile {
                 fullKey = keyLine.key
                 if !keyLine.isCommentedOut { mapping = keyLine.rest.isEmpty ? keyLine.key : nil }
             }
-            entries[fullKey] = Entry(isCommentedOut: keyLine.isCommentedOut, comment: Self.comment(above: index, in: lines, inline: keyLine.inlineComment))
+            entries[fullKey] = Entry(
+                isCommentedOut: keyLine.isCommentedOut,
+                comment: Self.comment(above: index, in: lines, inline: keyLine.inlineComment)
+            )
         }
         self.entries = entries
     }
@@ -99,7 +102,8 @@ extension String {
             let before = found.lowerBound == startIndex ? nil : self[index(before: found.lowerBound)]
             let after = found.upperBound == endIndex ? nil : self[found.upperBound]
             let afterAfter = after == nil || index(after: found.upperBound) == endIndex ? nil : self[index(after: found.upperBound)]
-            let standsAlone = !(before.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "/" || $0 == "-" } ?? false)
+            let standsAlone =
+                !(before.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "/" || $0 == "-" } ?? false)
                 && !(after.map { $0.isLetter || $0.isNumber || $0 == "/" } ?? false)
                 && !(after == "." && afterAfter?.isNumber == true)
             if standsAlone { return true }

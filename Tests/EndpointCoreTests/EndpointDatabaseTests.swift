@@ -1,7 +1,8 @@
-@testable import EndpointCore
 import Foundation
 import GRDB
 import Testing
+
+@testable import EndpointCore
 
 @Suite("SQLite template store")
 struct EndpointDatabaseTests {
@@ -19,7 +20,15 @@ struct EndpointDatabaseTests {
             let database = try EndpointDatabase(path: path, poolSize: 2)
             #expect(try await database.storeTemplate(bash)?.templateId == 1)
             #expect(try await database.storeTemplate(bash)?.templateId == 2)
-            #expect(try await database.removeTracer(.bpf, fromTemplate: 2) == .tracerRemoved(remaining: StoredTemplate(templateId: 2, info: TraceTemplate(process: "/bin/bash", functions: ["xmalloc", "xfree"], traceType: ["STAP"]))))
+            #expect(
+                try await database.removeTracer(.bpf, fromTemplate: 2)
+                    == .tracerRemoved(
+                        remaining: StoredTemplate(
+                            templateId: 2,
+                            info: TraceTemplate(process: "/bin/bash", functions: ["xmalloc", "xfree"], traceType: ["STAP"])
+                        )
+                    )
+            )
             #expect(try await database.removeTracer(.stap, fromTemplate: 2) == .templateDeleted)
         }
         let reopened = try EndpointDatabase(path: path, poolSize: 2)
@@ -95,8 +104,16 @@ struct EndpointDatabaseTests {
         cursor.lastStatusCode = 503
         cursor.shortChunkLength = 700
         func record(_ number: Int) -> RunRecord {
-            RunRecord(filePath: "/tmp/run-\(number).trace", runNumber: number, template: bash, tracer: "BPF", lastingSeconds: 10,
-                      startedAt: now.addingTimeInterval(Double(number)), deadline: now.addingTimeInterval(10), privilege: "root")
+            RunRecord(
+                filePath: "/tmp/run-\(number).trace",
+                runNumber: number,
+                template: bash,
+                tracer: "BPF",
+                lastingSeconds: 10,
+                startedAt: now.addingTimeInterval(Double(number)),
+                deadline: now.addingTimeInterval(10),
+                privilege: "root"
+            )
         }
         do {
             let database = try EndpointDatabase(path: path, poolSize: 1)
@@ -138,12 +155,14 @@ struct DatabaseMigrationTests {
             let old = try DatabaseQueue(path: path)
             try EndpointDatabase.migrator.migrate(old, upTo: "v2: runs")
             try await old.write { db in
-                try db.execute(sql: """
-                    INSERT INTO run (filePath, thread, template, tracer, lastingSeconds, startedAt, deadline, privilege, startAcknowledged,
-                    chunksAcknowledged, bytesAcknowledged, finishedAcknowledged, retries, refusedMessages, lastError)
-                    VALUES ('/tmp/old.trace', 7, '{"process":"/bin/bash","functions":["xmalloc"],"environment":[],"value":[],"options":[],"traceType":["BPF"]}',
-                    'BPF', 10, '2026-11-30 10:00:00.000', '2026-11-30 10:00:10.000', 'root', 1, 5, 5120, 0, 3, 1, 'platform answered 503')
-                    """)
+                try db.execute(
+                    sql: """
+                        INSERT INTO run (filePath, thread, template, tracer, lastingSeconds, startedAt, deadline, privilege, startAcknowledged,
+                        chunksAcknowledged, bytesAcknowledged, finishedAcknowledged, retries, refusedMessages, lastError)
+                        VALUES ('/tmp/old.trace', 7, '{"process":"/bin/bash","functions":["xmalloc"],"environment":[],"value":[],"options":[],"traceType":["BPF"]}',
+                        'BPF', 10, '2026-11-30 10:00:00.000', '2026-11-30 10:00:10.000', 'root', 1, 5, 5120, 0, 3, 1, 'platform answered 503')
+                        """
+                )
             }
         }
         let database = try EndpointDatabase(path: path, poolSize: 1)

@@ -36,7 +36,11 @@ struct RetryPolicyTests {
     @Test("Exponential growth from the initial delay, capped at the maximum (no jitter drawn)")
     func exponentialAndCapped() {
         let delays = (1...9).map { policy.delay(attempt: $0, retryAfter: nil, random: 0) }
-        #expect(delays == [.milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16), .seconds(30), .seconds(30), .seconds(30)])
+        #expect(
+            delays == [
+                .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16), .seconds(30), .seconds(30), .seconds(30),
+            ]
+        )
         #expect(policy.delay(attempt: 10_000, retryAfter: nil, random: 0) == .seconds(30))
         #expect(policy.delay(attempt: 0, retryAfter: nil, random: 0) == .milliseconds(500))
     }

@@ -22,7 +22,9 @@ struct SettingsDocumentationTests {
 
     /// What is wrong with how `file` documents one row; empty when nothing is.
     static func problems(of definition: SettingDefinition, at fullKey: String, in file: DocumentedSettingsFile) -> [String] {
-        guard let entry = file.entries[fullKey] else { return ["is in the table but in the file neither as `\(definition.key):` nor `# \(definition.key):`"] }
+        guard let entry = file.entries[fullKey] else {
+            return ["is in the table but in the file neither as `\(definition.key):` nor `# \(definition.key):`"]
+        }
         guard !entry.comment.isEmpty else { return ["has no comment saying what it is"] }
         var problems: [String] = []
         if let defaultText = definition.defaultText, !entry.comment.mentions(defaultText) {

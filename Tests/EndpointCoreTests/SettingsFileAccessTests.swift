@@ -22,26 +22,43 @@ struct SettingsFileAccessTests {
             #expect(SettingsFileAccess.check(path: path) == .warning("\(path) is readable by its group (mode 0640); it holds the secret"))
         }
         try withSettingsFile(mode: 0o644) { path in
-            #expect(SettingsFileAccess.check(path: path) == .refused("\(path) is readable by every user (mode 0644); it holds the secret. chmod 600 \(path)"))
+            #expect(
+                SettingsFileAccess.check(path: path)
+                    == .refused("\(path) is readable by every user (mode 0644); it holds the secret. chmod 600 \(path)")
+            )
         }
         try withSettingsFile(mode: 0o620) { path in
-            #expect(SettingsFileAccess.check(path: path) == .refused("\(path) is writable by its group (mode 0620); it names the programs run as root. chmod 600 \(path)"))
+            #expect(
+                SettingsFileAccess.check(path: path)
+                    == .refused("\(path) is writable by its group (mode 0620); it names the programs run as root. chmod 600 \(path)")
+            )
         }
         try withSettingsFile(mode: 0o602) { path in
-            #expect(SettingsFileAccess.check(path: path) == .refused("\(path) is writable by every user (mode 0602); it names the programs run as root. chmod 600 \(path)"))
+            #expect(
+                SettingsFileAccess.check(path: path)
+                    == .refused("\(path) is writable by every user (mode 0602); it names the programs run as root. chmod 600 \(path)")
+            )
         }
     }
 
     @Test("A file owned by another non-root user is refused; root's file is accepted for any endpoint user")
     func owner() throws {
         try withSettingsFile(mode: 0o600, owner: 65534) { path in
-            #expect(SettingsFileAccess.check(path: path, endpointUID: 0) == .refused("\(path) belongs to uid 65534, neither root nor this endpoint's user (uid 0); it names the programs run as root. chown it"))
+            #expect(
+                SettingsFileAccess.check(path: path, endpointUID: 0)
+                    == .refused(
+                        "\(path) belongs to uid 65534, neither root nor this endpoint's user (uid 0); it names the programs run as root. chown it"
+                    )
+            )
             #expect(SettingsFileAccess.check(path: path, endpointUID: 65534) == .fine)
         }
         try withSettingsFile(mode: 0o600, owner: 0) { path in
             #expect(SettingsFileAccess.check(path: path, endpointUID: 1000) == .fine)
         }
-        #expect(SettingsFileAccess.check(path: "/nonexistent/lambda-settings.yml") == .refused("/nonexistent/lambda-settings.yml: cannot stat: No such file or directory"))
+        #expect(
+            SettingsFileAccess.check(path: "/nonexistent/lambda-settings.yml")
+                == .refused("/nonexistent/lambda-settings.yml: cannot stat: No such file or directory")
+        )
     }
 
     @Test("settings.yml: readable is fine, group- or world-writable is refused; the database: world-readable warns, writable is refused")
@@ -52,13 +69,24 @@ struct SettingsFileAccessTests {
         #expect(chmod(settings, 0o644) == 0)
         #expect(SettingsFileAccess.check(path: settings, contents: .serverSettings) == .fine)
         #expect(chmod(settings, 0o664) == 0)
-        #expect(SettingsFileAccess.check(path: settings, contents: .serverSettings) == .refused("\(settings) is writable by its group (mode 0664); it chooses the database and the TLS key. chmod 600 \(settings)"))
+        #expect(
+            SettingsFileAccess.check(path: settings, contents: .serverSettings)
+                == .refused("\(settings) is writable by its group (mode 0664); it chooses the database and the TLS key. chmod 600 \(settings)")
+        )
         let database = directory.databaseFile
         #expect(FileManager.default.createFile(atPath: database, contents: nil))
         #expect(chmod(database, 0o644) == 0)
-        #expect(SettingsFileAccess.check(path: database, contents: .database) == .warning("\(database) is readable by every user (mode 0644); it holds templates and the tracers' stderr"))
+        #expect(
+            SettingsFileAccess.check(path: database, contents: .database)
+                == .warning("\(database) is readable by every user (mode 0644); it holds templates and the tracers' stderr")
+        )
         #expect(chmod(database, 0o606) == 0)
-        #expect(SettingsFileAccess.check(path: database, contents: .database) == .refused("\(database) is writable by every user (mode 0606); it holds the run files the endpoint reads and removes, and the templates it runs as root. chmod 600 \(database)"))
+        #expect(
+            SettingsFileAccess.check(path: database, contents: .database)
+                == .refused(
+                    "\(database) is writable by every user (mode 0606); it holds the run files the endpoint reads and removes, and the templates it runs as root. chmod 600 \(database)"
+                )
+        )
         let all = SettingsFileAccess.checkAll(configDirectory: directory.path, databasePath: database)
         #expect(all.count == 3 && all[2] != .fine)
         #expect(SettingsFileAccess.checkAll(configDirectory: directory.path, databasePath: directory.path + "/not-yet.sqlite3").count == 2)

@@ -1,5 +1,5 @@
-import Foundation
 import EndpointCore
+import Foundation
 import NIOCore
 import Submitter
 import Testing

@@ -30,7 +30,8 @@ struct TemplatePropertyTests {
     static let nameCharacters = Array("abcxyz_ABC019.$")
 
     static func name(_ random: inout Generator) -> String {
-        var text = String(Array("abxyz_").randomElement(using: &random)!)
+        var text =
+            String(Array("abxyz_").randomElement(using: &random)!)
             + String((0..<Int.random(in: 0...11, using: &random)).map { _ in nameCharacters.randomElement(using: &random)! })
         if Int.random(in: 0..<12, using: &random) == 0 {
             let at = text.index(text.startIndex, offsetBy: Int.random(in: 0...text.count, using: &random))
@@ -43,23 +44,35 @@ struct TemplatePropertyTests {
         // Valid choices repeated: most templates should be accepted, so that the property
         // is checked often; every hostile choice still comes up hundreds of times.
         let valid = ["/bin/bash", "/usr/bin/bpftrace", "/usr/lib/x86_64-linux-gnu/libc.so.6"]
-        let processes = valid + valid + valid + valid + ["/bin/../bin/bash", "/bin/bash\"", "/bin/bash;id",
-                         "bin/bash", "/bin/ba sh", "/nonexistent", "/bin/bash:xmalloc", "/tmp", "/bin//bash"]
-        let environmentNames = ["BPFTRACE_STRLEN", "BPFTRACE_PERF_RB_PAGES", "BPFTRACE_STRLEN", "BPFTRACE_PERF_RB_PAGES", "LD_PRELOAD", "PATH", "BPFTRACE_VMLINUX", "bpftrace_strlen"]
+        let processes =
+            valid + valid + valid + valid + [
+                "/bin/../bin/bash", "/bin/bash\"", "/bin/bash;id",
+                "bin/bash", "/bin/ba sh", "/nonexistent", "/bin/bash:xmalloc", "/tmp", "/bin//bash",
+            ]
+        let environmentNames = [
+            "BPFTRACE_STRLEN", "BPFTRACE_PERF_RB_PAGES", "BPFTRACE_STRLEN", "BPFTRACE_PERF_RB_PAGES", "LD_PRELOAD", "PATH", "BPFTRACE_VMLINUX",
+            "bpftrace_strlen",
+        ]
         let values = ["64", "1", "64", "1", "100", "8", "-1", "64;id", "9999999999", "", "1 ", "$(id)", "200"]
-        let options = ["-v", "-v", "-v", "-q", "-q", "-k", "-kk", "--no-warnings", "-w", "-t", "--unsafe", "-e", "-c", "-o", "-v; id", "-B", "--include", "-I/tmp"]
+        let options = [
+            "-v", "-v", "-v", "-q", "-q", "-k", "-kk", "--no-warnings", "-w", "-t", "--unsafe", "-e", "-c", "-o", "-v; id", "-B", "--include",
+            "-I/tmp",
+        ]
         let tracerNames = [["BPF"], ["BPF"], ["BPF"], ["STAP"], ["BPF", "STAP"], ["STAP", "BPF"], ["bpf"], ["BPF", "BPF"], []]
         let environment = (0..<[0, 0, 1, 2].randomElement(using: &random)!).map { _ in environmentNames.randomElement(using: &random)! }
         return TraceTemplate(
             process: processes.randomElement(using: &random)!,
-            functions: (0..<Int.random(in: 0...4, using: &random) + (Int.random(in: 0..<8, using: &random) == 0 ? 0 : 1)).prefix(4).map { _ in name(&random) },
+            functions: (0..<Int.random(in: 0...4, using: &random) + (Int.random(in: 0..<8, using: &random) == 0 ? 0 : 1)).prefix(4).map { _ in
+                name(&random)
+            },
             environment: environment,
             value: environment.map { _ in values.randomElement(using: &random)! },
             options: (0..<[0, 0, 1, 2].randomElement(using: &random)!).map { _ in options.randomElement(using: &random)! },
-            traceType: tracerNames.randomElement(using: &random)!)
+            traceType: tracerNames.randomElement(using: &random)!
+        )
     }
 
-    @Test("10000 generated templates: every accepted one yields only its validated parts", arguments: [UInt64(20261122), 7, 424242])
+    @Test("10000 generated templates: every accepted one yields only its validated parts", arguments: [UInt64(20_261_122), 7, 424242])
     func acceptedTemplatesStayInside(seed: UInt64) throws {
         var random = Generator(state: seed)
         let validator = TemplateValidator()

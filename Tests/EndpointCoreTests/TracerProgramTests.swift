@@ -70,7 +70,10 @@ struct TracerProgramTests {
     func elfSymbols() throws {
         let bash = try ELFFunctionSymbols(path: "/bin/bash")
         #expect(try bash.missing(["xmalloc", "xfree"]) == [])
-        #expect(try bash.missing(["xmalloc", "no_such_function", "xfree", "malloc"]) == ["no_such_function", "malloc"], "malloc is imported by bash, not defined")
+        #expect(
+            try bash.missing(["xmalloc", "no_such_function", "xfree", "malloc"]) == ["no_such_function", "malloc"],
+            "malloc is imported by bash, not defined"
+        )
         let libc = try ELFFunctionSymbols(path: "/usr/lib/x86_64-linux-gnu/libc.so.6")
         #expect(try libc.missing(["malloc"]) == [])
         #expect(throws: ELFFunctionSymbols.ReadError.notELF) { try ELFFunctionSymbols(path: "/etc/hostname") }
@@ -96,7 +99,9 @@ struct TracerProgramTests {
         }
         var field = 0x28
         if symbolTableField >= 0 {
-            let sections = integer(0x28, 8), entrySize = integer(0x3A, 2), count = integer(0x3C, 2)
+            let sections = integer(0x28, 8)
+            let entrySize = integer(0x3A, 2)
+            let count = integer(0x3C, 2)
             let symbolTable = try #require((0..<count).map { sections + $0 * entrySize }.first { integer($0 + 4, 4) == 2 })
             field = symbolTable + symbolTableField
         }

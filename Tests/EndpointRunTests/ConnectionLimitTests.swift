@@ -27,16 +27,23 @@ struct ConnectionLimitTests {
     /// timer restarts on every body part, so only the read deadline stops those).
     static let trickledHead = Array("GET /traces HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + String(repeating: "a", count: 200))
     static func trickledBody(authorization: String) -> [Character] {
-        let head = "PUT /trace HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: \(authorization)\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+        let head =
+            "PUT /trace HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: \(authorization)\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
         return Array(head + "{" + String(repeating: " ", count: 999))
     }
 
-    @Test("More idle and trickling connections than max-connections: a new client is answered within seconds, runs start, tricklers are closed at the read timeout")
+    @Test(
+        "More idle and trickling connections than max-connections: a new client is answered within seconds, runs start, tricklers are closed at the read timeout"
+    )
     func connectionFlood() async throws {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
         let endpoint = try EndpointProcess(
-            receiver: receiver, settings: Self.settings, lambda: Self.lambda, launcher: ["/usr/bin/prlimit", "--nofile=64:4096", "--"])
+            receiver: receiver,
+            settings: Self.settings,
+            lambda: Self.lambda,
+            launcher: ["/usr/bin/prlimit", "--nofile=64:4096", "--"]
+        )
         endpoint.requestTimeout = 5
         let template = try await endpoint.putTemplate(DeliveryTests.template)
 

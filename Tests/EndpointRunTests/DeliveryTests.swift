@@ -37,7 +37,10 @@ struct DeliveryTests {
 
     func expectDelivered(_ received: ReceivedTrace?, receiver: LiveReceiver, filePath: String) async throws -> ReceivedTrace {
         let received = try #require(received)
-        #expect(received.gaps.isEmpty && received.conflicts.isEmpty && received.protocolErrors.isEmpty && received.irregularChunks.isEmpty, "\(received)")
+        #expect(
+            received.gaps.isEmpty && received.conflicts.isEmpty && received.protocolErrors.isEmpty && received.irregularChunks.isEmpty,
+            "\(received)"
+        )
         let stream = try await receiver.stream(filePath)
         #expect(stream == FileManager.default.contents(atPath: filePath), "delivered bytes differ from the run file")
         expectCounterStream(stream)
@@ -54,7 +57,12 @@ struct DeliveryTests {
     /// Waits until the platform has acknowledged more than `chunks` of the run's chunks:
     /// delivery is under way (or under way again after a fault).
     @discardableResult
-    func waitForAcknowledgements(beyond chunks: Int = 0, _ endpoint: EndpointProcess, _ filePath: String, timeout: Duration = .seconds(30)) async throws -> RunStatusAnswer {
+    func waitForAcknowledgements(
+        beyond chunks: Int = 0,
+        _ endpoint: EndpointProcess,
+        _ filePath: String,
+        timeout: Duration = .seconds(30)
+    ) async throws -> RunStatusAnswer {
         try await eventuallyValue("more than \(chunks) chunks of \(filePath) acknowledged", timeout: timeout) {
             try await endpoint.runStatus(filePath).flatMap { $0.chunksAcknowledged > chunks ? $0 : nil }
         }
@@ -216,10 +224,13 @@ struct DeliveryTests {
         let paused = Locked(true)
         let receiver = try await LiveReceiver(fault: { _ in paused.withLock { $0 } ? .serviceUnavailable : nil })
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: [
-            "bpf-path": EndpointProcess.fixture("fake-tracer-fast-writer.sh"), "max-spool-bytes": "1048576",
-            "submit-retry-initial": "0.1", "submit-retry-max": "0.5", "kill-grace-seconds": "1", "submit-chunk-size": "1048576",
-        ])
+        let endpoint = try EndpointProcess(
+            receiver: receiver,
+            lambda: [
+                "bpf-path": EndpointProcess.fixture("fake-tracer-fast-writer.sh"), "max-spool-bytes": "1048576",
+                "submit-retry-initial": "0.1", "submit-retry-max": "0.5", "kill-grace-seconds": "1", "submit-chunk-size": "1048576",
+            ]
+        )
         let number = try await endpoint.putTemplate(Self.template)
         let filePath = try await endpoint.start(traceId: number, lasting: 120)
         let status = try await endpoint.waitForState(filePath, .delivering, timeout: .seconds(20))
@@ -258,10 +269,13 @@ struct DeliveryTests {
     func memoryBounded() async throws {
         let receiver = try await LiveReceiver(fault: { _ in .serviceUnavailable })
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: [
-            "bpf-path": EndpointProcess.fixture("fake-tracer-fast-writer.sh"), "max-spool-bytes": "2147483648",
-            "submit-retry-initial": "0.1", "submit-retry-max": "0.5", "keep-run-files": "false",
-        ])
+        let endpoint = try EndpointProcess(
+            receiver: receiver,
+            lambda: [
+                "bpf-path": EndpointProcess.fixture("fake-tracer-fast-writer.sh"), "max-spool-bytes": "2147483648",
+                "submit-retry-initial": "0.1", "submit-retry-max": "0.5", "keep-run-files": "false",
+            ]
+        )
         let number = try await endpoint.putTemplate(Self.template)
         let filePath = try await endpoint.start(traceId: number, lasting: 300)
         var peakKiB = 0

@@ -20,7 +20,8 @@ struct DoctorTests {
             try EndpointProcess.giveDirectory(directory.path, to: user.rawValue)
             process = try SpawnedProcess(
                 executable: "/usr/bin/setpriv",
-                arguments: ["--reuid", user.rawValue, "--regid", user.rawValue, "--init-groups", "--", binary, "doctor", "--config", directory.path])
+                arguments: ["--reuid", user.rawValue, "--regid", user.rawValue, "--init-groups", "--", binary, "doctor", "--config", directory.path]
+            )
         }
         let code = await withCheckedContinuation { continuation in
             DispatchQueue.global().async { continuation.resume(returning: process.waitForExit(timeout: 90)) }
@@ -40,12 +41,17 @@ struct DoctorTests {
         defer { directory.remove() }
         let result = try await doctor(directory)
         #expect(result.code == 0, "\(result.lines)")
-        #expect(result.lines.map { String($0.prefix { $0 != ":" }) } == [
-            "[ok] config", "[ok] settings file", "[ok] database", "[ok] tracer BPF", "[ok] sudo BPF",
-            "[ok] tracer STAP", "[ok] sudo STAP", "[ok] tracefs", "[ok] uprobes", "[ok] platform",
-        ])
+        #expect(
+            result.lines.map { String($0.prefix { $0 != ":" }) } == [
+                "[ok] config", "[ok] settings file", "[ok] database", "[ok] tracer BPF", "[ok] sudo BPF",
+                "[ok] tracer STAP", "[ok] sudo STAP", "[ok] tracefs", "[ok] uprobes", "[ok] platform",
+            ]
+        )
         #expect(line(result.lines, "tracer BPF").hasPrefix("[ok] tracer BPF: /usr/bin/bpftrace: bpftrace v"))
-        #expect(line(result.lines, "platform") == "[ok] platform: \(receiver.url)/submit reachable; Authorization accepted (answered 400 to an empty probe message)")
+        #expect(
+            line(result.lines, "platform")
+                == "[ok] platform: \(receiver.url)/submit reachable; Authorization accepted (answered 400 to an empty probe message)"
+        )
         #expect(await receiver.store.traces().isEmpty, "the probe stored nothing")
     }
 
@@ -53,13 +59,20 @@ struct DoctorTests {
     func failures() async throws {
         let directory = try TestConfigDirectory(
             lambda: ["bpf-path": "/nonexistent/bpftrace", "platform-url": "http://127.0.0.1:9"],
-            databaseSection: "  database: /nonexistent/dir/lambda.sqlite3\n")
+            databaseSection: "  database: /nonexistent/dir/lambda.sqlite3\n"
+        )
         defer { directory.remove() }
         chmod(directory.lambdaSettingsFile, 0o644)
         let result = try await doctor(directory)
         #expect(result.code == 1)
-        #expect(line(result.lines, "settings file") == "[FAIL] settings file: \(directory.lambdaSettingsFile) is readable by every user (mode 0644); it holds the secret. chmod 600 \(directory.lambdaSettingsFile) (fix: serve refuses to start so; chmod 600 and chown to the endpoint's user)")
-        #expect(line(result.lines, "database") == "[FAIL] database: directory /nonexistent/dir of /nonexistent/dir/lambda.sqlite3 does not exist (fix: create it, or set database.database in settings.yml)")
+        #expect(
+            line(result.lines, "settings file")
+                == "[FAIL] settings file: \(directory.lambdaSettingsFile) is readable by every user (mode 0644); it holds the secret. chmod 600 \(directory.lambdaSettingsFile) (fix: serve refuses to start so; chmod 600 and chown to the endpoint's user)"
+        )
+        #expect(
+            line(result.lines, "database")
+                == "[FAIL] database: directory /nonexistent/dir of /nonexistent/dir/lambda.sqlite3 does not exist (fix: create it, or set database.database in settings.yml)"
+        )
         #expect(line(result.lines, "tracer BPF") == "[FAIL] tracer BPF: /nonexistent/bpftrace does not exist (fix: install bpftrace or set bpf-path)")
         #expect(line(result.lines, "uprobes") == "[FAIL] uprobes: not tried: /nonexistent/bpftrace is missing (fix: see the tracer BPF line)")
         #expect(line(result.lines, "platform").hasPrefix("[FAIL] platform: http://127.0.0.1:9/submit unreachable: "))
@@ -74,7 +87,10 @@ struct DoctorTests {
         defer { directory.remove() }
         let result = try await doctor(directory)
         #expect(result.code == 1)
-        #expect(line(result.lines, "platform") == "[FAIL] platform: \(receiver.url)/submit refused our Authorization (401) (fix: the platform must know this endpoint-uuid and secret)")
+        #expect(
+            line(result.lines, "platform")
+                == "[FAIL] platform: \(receiver.url)/submit refused our Authorization (401) (fix: the platform must know this endpoint-uuid and secret)"
+        )
     }
 
     @Test("An invalid config: one FAIL config line naming file and key, nothing else checked, exit 1")
@@ -83,9 +99,11 @@ struct DoctorTests {
         defer { directory.remove() }
         let result = try await doctor(directory)
         #expect(result.code == 1)
-        #expect(result.lines == [
-            "[FAIL] config: \(directory.lambdaSettingsFile): key 'submit-chunk-size': expected a whole number, got \"big\" (fix: correct the key named; every key is documented in the shipped files)",
-        ])
+        #expect(
+            result.lines == [
+                "[FAIL] config: \(directory.lambdaSettingsFile): key 'submit-chunk-size': expected a whole number, got \"big\" (fix: correct the key named; every key is documented in the shipped files)"
+            ]
+        )
     }
 
     @Test("sudo -S: a wrong root-password fails sudo and uprobes, the right one passes; neither is ever shown")
@@ -97,7 +115,10 @@ struct DoctorTests {
         defer { wrong.remove() }
         let refused = try await doctor(wrong, as: .sudoPassword)
         #expect(refused.code == 1)
-        #expect(line(refused.lines, "sudo BPF").hasPrefix("[FAIL] sudo BPF: sudo -S -l /usr/bin/bpftrace with root-password refused: "), "\(refused.lines)")
+        #expect(
+            line(refused.lines, "sudo BPF").hasPrefix("[FAIL] sudo BPF: sudo -S -l /usr/bin/bpftrace with root-password refused: "),
+            "\(refused.lines)"
+        )
         #expect(line(refused.lines, "uprobes").hasPrefix("[FAIL] uprobes: "), "\(refused.lines)")
         #expect(!refused.lines.joined().contains(wrongPassword))
 
@@ -117,8 +138,10 @@ struct DoctorTests {
         router.put("submit") { _, _ -> HTTPResponse.Status in .serviceUnavailable }
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) })
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }
+        )
         let server = Task { try await app.run() }
         defer { server.cancel() }
         var iterator = ports.makeAsyncIterator()
@@ -127,7 +150,10 @@ struct DoctorTests {
         defer { directory.remove() }
         let result = try await doctor(directory)
         #expect(result.code == 1)
-        #expect(line(result.lines, "platform") == "[FAIL] platform: \(url)/submit answered 503 to an empty probe message (fix: check the platform's health)")
+        #expect(
+            line(result.lines, "platform")
+                == "[FAIL] platform: \(url)/submit answered 503 to an empty probe message (fix: check the platform's health)"
+        )
     }
 
     @Test("Unprivileged: sudo and uprobes fail without a sudo rule, pass with one")
@@ -139,7 +165,10 @@ struct DoctorTests {
         let refused = try await doctor(without, as: .noSudoRule)
         #expect(refused.code == 1)
         #expect(line(refused.lines, "sudo BPF").hasPrefix("[FAIL] sudo BPF: sudo -n -l /usr/bin/bpftrace refused: "), "\(refused.lines)")
-        #expect(line(refused.lines, "uprobes").hasPrefix("[FAIL] uprobes: a 1-second bpftrace uprobe on /bin/bash:xmalloc exited 1"), "\(refused.lines)")
+        #expect(
+            line(refused.lines, "uprobes").hasPrefix("[FAIL] uprobes: a 1-second bpftrace uprobe on /bin/bash:xmalloc exited 1"),
+            "\(refused.lines)"
+        )
 
         let with = try TestConfigDirectory(lambda: ["platform-url": receiver.url])
         defer { with.remove() }
@@ -154,6 +183,9 @@ struct DoctorTests {
         let mounted = "sysfs /sys sysfs rw 0 0\nnodev /sys/kernel/tracing tracefs rw,relatime 0 0\n"
         #expect(Doctor.tracefs(mounts: mounted) == .ok("tracefs", "mounted"))
         #expect(Doctor.tracefs(mounts: "sysfs /sys sysfs rw 0 0\n").verdict == .failed)
-        #expect(Doctor.tracefs(mounts: "sysfs /sys sysfs rw 0 0\n").line == "[FAIL] tracefs: not mounted (bpftrace attaches uprobes without it, but detaching them then fails) (fix: mount -t tracefs nodev /sys/kernel/tracing (and add it to /etc/fstab))")
+        #expect(
+            Doctor.tracefs(mounts: "sysfs /sys sysfs rw 0 0\n").line
+                == "[FAIL] tracefs: not mounted (bpftrace attaches uprobes without it, but detaching them then fails) (fix: mount -t tracefs nodev /sys/kernel/tracing (and add it to /etc/fstab))"
+        )
     }
 }

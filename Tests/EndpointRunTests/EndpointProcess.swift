@@ -18,7 +18,8 @@ final class EndpointProcess: @unchecked Sendable {
         case noSudoRule = "lambda-norule"
     }
 
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .path
     static func fixture(_ name: String) -> String { repositoryRoot + "/Tests/Fixtures/" + name }
     static let sudoPasswordFile = "/var/lib/lambda-endpoint-tests/sudo-password"
 
@@ -41,8 +42,12 @@ final class EndpointProcess: @unchecked Sendable {
     /// lambda-settings.yml (platform-url is set to `receiver`); `launcher` runs before the
     /// binary (it must exec it, so the endpoint keeps the launcher's pid).
     init(
-        as user: RunAs = .root, receiver: LiveReceiver, settings: [String: String?] = [:], lambda: [String: String?] = [:],
-        environment extra: [String: String] = [:], launcher: [String] = []
+        as user: RunAs = .root,
+        receiver: LiveReceiver,
+        settings: [String: String?] = [:],
+        lambda: [String: String?] = [:],
+        environment extra: [String: String] = [:],
+        launcher: [String] = []
     ) throws {
         var lambda = lambda
         lambda["platform-url"] = lambda["platform-url"] ?? receiver.url
@@ -59,11 +64,18 @@ final class EndpointProcess: @unchecked Sendable {
         self.launcher = launcher
         if user != .root { try Self.giveDirectory(directory.path, to: user.rawValue) }
         (process, port) = try Self.launch(binary: binary, directory: directory.path, user: user, environment: environment, launcher: launcher)
-        self.authorization = TestConfigDirectory.endpointUUID
+        self.authorization =
+            TestConfigDirectory.endpointUUID
             + "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g"
     }
 
-    static func launch(binary: String, directory: String, user: RunAs, environment: [String: String], launcher: [String] = []) throws -> (SpawnedProcess, Int) {
+    static func launch(
+        binary: String,
+        directory: String,
+        user: RunAs,
+        environment: [String: String],
+        launcher: [String] = []
+    ) throws -> (SpawnedProcess, Int) {
         // In the config directory: an unprivileged endpoint owns it and can write there.
         let portFile = directory + "/port"
         unlink(portFile)  // a restart's file must be the new process's
@@ -82,13 +94,19 @@ final class EndpointProcess: @unchecked Sendable {
     /// previous process has exited or was killed).
     func restart() throws {
         process.waitForExit(timeout: 30)
-        (process, port) = try Self.launch(binary: binaryDirectory + "/lambda-endpoint", directory: directory.path, user: user, environment: environment, launcher: launcher)
+        (process, port) = try Self.launch(
+            binary: binaryDirectory + "/lambda-endpoint",
+            directory: directory.path,
+            user: user,
+            environment: environment,
+            launcher: launcher
+        )
     }
 
     /// Resident memory of the endpoint process, from /proc.
     var residentKiB: Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(process.pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
         else { return nil }
         return Int(line.split(separator: " ").dropFirst().first ?? "")
     }
@@ -125,7 +143,8 @@ final class EndpointProcess: @unchecked Sendable {
 
     static func giveDirectory(_ path: String, to user: String) throws {
         guard let entry = getpwnam(user) else { throw EndpointFailedToStart(log: "no user \(user): run scripts/prepare-test-machine.sh") }
-        let uid = entry.pointee.pw_uid, gid = entry.pointee.pw_gid
+        let uid = entry.pointee.pw_uid
+        let gid = entry.pointee.pw_gid
         chown(path, uid, gid)
         for item in FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? [] {
             chown(path + "/" + item, uid, gid)
@@ -162,7 +181,11 @@ final class EndpointProcess: @unchecked Sendable {
         }
         let (data, response) = try await session.data(for: request)
         let http = response as? HTTPURLResponse
-        return Answer(status: http?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self), contentType: http?.value(forHTTPHeaderField: "Content-Type"))
+        return Answer(
+            status: http?.statusCode ?? 0,
+            body: String(decoding: data, as: UTF8.self),
+            contentType: http?.value(forHTTPHeaderField: "Content-Type")
+        )
     }
 
     /// The body of a 200 answer as `type`; any other status throws with the body.
@@ -264,7 +287,10 @@ func descendants(of root: Int32) -> [Int32] {
 
 /// Runs bash loops that call xmalloc/xfree continuously until cancelled.
 func busyBash(seconds: Int) throws -> SpawnedProcess {
-    try SpawnedProcess(executable: "/bin/bash", arguments: ["-c", "end=$((SECONDS+\(seconds))); while [ $SECONDS -lt $end ]; do x=$(echo a b c); y=\"$x$x\"; done"])
+    try SpawnedProcess(
+        executable: "/bin/bash",
+        arguments: ["-c", "end=$((SECONDS+\(seconds))); while [ $SECONDS -lt $end ]; do x=$(echo a b c); y=\"$x$x\"; done"]
+    )
 }
 
 /// One line of a tracer's NDJSON stream: `{"type": ..., "data": ...}`. `data` is kept
@@ -310,7 +336,9 @@ func streamLines(_ data: Data) throws -> [StreamLine] {
         do {
             return try JSONDecoder().decode(StreamLine.self, from: Data(line))
         } catch {
-            throw EndpointProcess.UnexpectedAnswer(description: "stream line \(index + 1) is not a stream line (\(error)): \(String(decoding: line, as: UTF8.self))")
+            throw EndpointProcess.UnexpectedAnswer(
+                description: "stream line \(index + 1) is not a stream line (\(error)): \(String(decoding: line, as: UTF8.self))"
+            )
         }
     }
 }

@@ -1,13 +1,16 @@
 import EndpointTestSupport
 import Foundation
 import Testing
+
 @testable import Runs
 
 /// `finished.code` is the tracer's real exit status whatever signal handling the
 /// endpoint inherited from whoever started it.
 @Suite("Real exit codes")
 struct ExitStatusTests {
-    @Test("Started with SIGCHLD and SIGTERM ignored and SIGINT/SIGTERM blocked: bpftrace's code 0 is delivered, and SIGTERM still stops the endpoint with 0")
+    @Test(
+        "Started with SIGCHLD and SIGTERM ignored and SIGINT/SIGTERM blocked: bpftrace's code 0 is delivered, and SIGTERM still stops the endpoint with 0"
+    )
     func inheritedSignalHandling() async throws {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }

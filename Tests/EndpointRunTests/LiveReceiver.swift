@@ -20,7 +20,11 @@ final class LiveReceiver: Sendable {
         scheme = tls == nil ? "http" : "https"
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("lambda-receiver-\(UUID().uuidString)").path
         store = try SubmitStore(directory: directory)
-        let authenticator = RequestAuthenticator(endpointUUID: TestConfigDirectory.endpointUUID, secret: TestConfigDirectory.secret, settings: AuthSettings())
+        let authenticator = RequestAuthenticator(
+            endpointUUID: TestConfigDirectory.endpointUUID,
+            secret: TestConfigDirectory.secret,
+            settings: AuthSettings()
+        )
         var logger = Logger(label: "test-receiver")
         logger.logLevel = .warning
         let (ports, continuation) = AsyncStream<Int>.makeStream()
@@ -29,7 +33,8 @@ final class LiveReceiver: Sendable {
             server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: logger)
+            logger: logger
+        )
         task = Task { try await app.run() }
         var iterator = ports.makeAsyncIterator()
         port = await iterator.next() ?? 0

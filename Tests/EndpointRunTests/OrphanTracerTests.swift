@@ -33,7 +33,11 @@ struct OrphanTracerTests {
         endpoint.process.send(SIGKILL)
         endpoint.process.waitForExit(timeout: 5)
         // A zombie waiting for a slow reaper counts as gone (`isAlive`).
-        try await eventually("tracer processes \(tracers.filter(isAlive)) gone within 5 s of their endpoint", timeout: .seconds(5), poll: .milliseconds(100)) {
+        try await eventually(
+            "tracer processes \(tracers.filter(isAlive)) gone within 5 s of their endpoint",
+            timeout: .seconds(5),
+            poll: .milliseconds(100)
+        ) {
             tracers.allSatisfy { !isAlive($0) }
         }
     }
@@ -42,9 +46,12 @@ struct OrphanTracerTests {
     func restartStopsLeftoverTracer() async throws {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: [
-            "bpf-path": EndpointProcess.fixture("fake-tracer-silent-survivor.sh"), "kill-grace-seconds": "1",
-        ])
+        let endpoint = try EndpointProcess(
+            receiver: receiver,
+            lambda: [
+                "bpf-path": EndpointProcess.fixture("fake-tracer-silent-survivor.sh"), "kill-grace-seconds": "1",
+            ]
+        )
         let number = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#)
         let path = try await endpoint.start(traceId: number, lasting: 300)
         try await endpoint.waitForState(path, .running, timeout: .seconds(10))
@@ -56,7 +63,8 @@ struct OrphanTracerTests {
         try #require(!survivors.isEmpty, "the fake survivor should outlive its endpoint")
         defer { for pid in survivors where isAlive(pid) { kill(pid, SIGKILL) } }
         try endpoint.restart()
-        try await eventually("the restarted endpoint stops the leftover tracer of its previous life", timeout: .seconds(5), poll: .milliseconds(100)) {
+        try await eventually("the restarted endpoint stops the leftover tracer of its previous life", timeout: .seconds(5), poll: .milliseconds(100))
+        {
             survivors.allSatisfy { !isAlive($0) }
         }
         let received = try #require(await receiver.waitForFinished(path, timeout: 20))
@@ -81,9 +89,12 @@ struct TracerDescriptorTests {
     func onlyThreeDescriptors() async throws {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: [
-            "bpf-path": EndpointProcess.fixture("fake-tracer-sleeps.sh"), "kill-grace-seconds": "1",
-        ])
+        let endpoint = try EndpointProcess(
+            receiver: receiver,
+            lambda: [
+                "bpf-path": EndpointProcess.fixture("fake-tracer-sleeps.sh"), "kill-grace-seconds": "1",
+            ]
+        )
         let number = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#)
         let first = try await endpoint.start(traceId: number, lasting: 30)
         let second = try await endpoint.start(traceId: number, lasting: 30)

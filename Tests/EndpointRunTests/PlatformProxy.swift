@@ -9,7 +9,10 @@ import Synchronization
 /// - `.answer(head)`: every request is read whole and answered with `head` (a status line
 ///   and headers, e.g. a redirect), then the connection is closed.
 final class PlatformProxy: @unchecked Sendable {
-    enum Mode: Equatable { case forward, refuse, closeWithoutAnswer, answer(String) }
+    enum Mode: Equatable {
+        case forward, refuse, closeWithoutAnswer
+        case answer(String)
+    }
 
     let port: Int
     let target: Int
@@ -119,7 +122,8 @@ final class PlatformProxy: @unchecked Sendable {
             received += buffer[0..<count]
             if bodyEnd == nil, let headEnd = received.firstRange(of: Array("\r\n\r\n".utf8)) {
                 let headText = String(decoding: received[..<headEnd.lowerBound], as: UTF8.self).lowercased()
-                let length = headText.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                let length =
+                    headText.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
                     .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
                 bodyEnd = headEnd.upperBound + length
             }

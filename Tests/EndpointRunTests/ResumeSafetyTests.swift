@@ -15,7 +15,12 @@ struct ResumeSafetyTests {
 
     /// Starts `count` counter runs, lets them deliver a little, stops them with the
     /// platform answering 503, then SIGKILLs the endpoint: every run is undelivered.
-    func undeliveredRuns(_ count: Int, receiver: LiveReceiver, paused: Locked<Bool>, lambda: [String: String?] = [:]) async throws -> (EndpointProcess, [String]) {
+    func undeliveredRuns(
+        _ count: Int,
+        receiver: LiveReceiver,
+        paused: Locked<Bool>,
+        lambda: [String: String?] = [:]
+    ) async throws -> (EndpointProcess, [String]) {
         let endpoint = try EndpointProcess(receiver: receiver, lambda: Self.counter.merging(lambda) { $1 })
         let number = try await endpoint.putTemplate(Self.template)
         var paths: [String] = []
@@ -114,7 +119,8 @@ struct ResumeSafetyTests {
 /// Runs one SQL statement on a SQLite file with Python's sqlite3 (the endpoint's own
 /// database, changed behind its back as a damaged or hostile disk would).
 func sqlite(_ file: String, _ statement: String) throws {
-    let script = "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.execute(sys.argv[2])\nc.commit()\nassert c.total_changes > 0, 'no row changed'"
+    let script =
+        "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.execute(sys.argv[2])\nc.commit()\nassert c.total_changes > 0, 'no row changed'"
     let python = try SpawnedProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", script, file, statement])
     guard python.waitForExit(timeout: 30) == 0 else { throw SQLiteEditFailed(message: python.standardError) }
 }

@@ -14,9 +14,12 @@ struct RunLimitTests {
     func parallelStartsRespectTheLimit() async throws {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: [
-            "bpf-path": EndpointProcess.fixture("fake-tracer-sleeps.sh"), "max-concurrent-runs": "2", "kill-grace-seconds": "1",
-        ])
+        let endpoint = try EndpointProcess(
+            receiver: receiver,
+            lambda: [
+                "bpf-path": EndpointProcess.fixture("fake-tracer-sleeps.sh"), "max-concurrent-runs": "2", "kill-grace-seconds": "1",
+            ]
+        )
         let number = try await endpoint.putTemplate(Self.template)
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<16 {
@@ -42,14 +45,19 @@ struct RunLimitTests {
     func startRacingShutdown() async throws {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: [
-            "bpf-path": EndpointProcess.fixture("fake-tracer-sleeps.sh"), "kill-grace-seconds": "1", "shutdown-grace-seconds": "2",
-        ])
+        let endpoint = try EndpointProcess(
+            receiver: receiver,
+            lambda: [
+                "bpf-path": EndpointProcess.fixture("fake-tracer-sleeps.sh"), "kill-grace-seconds": "1", "shutdown-grace-seconds": "2",
+            ]
+        )
         let number = try await endpoint.putTemplate(Self.template)
         let earlier = Set(processes(containing: EndpointProcess.fixture("fake-tracer-sleeps.sh")))
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<8 {
-                group.addTask { _ = try? await endpoint.request("POST", "/trace/start", json: #"{"traceT":"BPF","traceId":\#(number),"lasting":60}"#) }
+                group.addTask {
+                    _ = try? await endpoint.request("POST", "/trace/start", json: #"{"traceT":"BPF","traceId":\#(number),"lasting":60}"#)
+                }
             }
             group.addTask { endpoint.process.send(SIGTERM) }
         }
@@ -63,10 +71,13 @@ struct RunLimitTests {
     func undeliveredRunsAreCapped() async throws {
         let receiver = try await LiveReceiver(fault: { _ in .serviceUnavailable })
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: [
-            "bpf-path": EndpointProcess.fixture("fake-tracer-counter.sh"), "max-undelivered-runs": "2",
-            "submit-retry-initial": "0.2", "submit-retry-max": "1", "kill-grace-seconds": "1",
-        ])
+        let endpoint = try EndpointProcess(
+            receiver: receiver,
+            lambda: [
+                "bpf-path": EndpointProcess.fixture("fake-tracer-counter.sh"), "max-undelivered-runs": "2",
+                "submit-retry-initial": "0.2", "submit-retry-max": "1", "kill-grace-seconds": "1",
+            ]
+        )
         let number = try await endpoint.putTemplate(Self.template)
         var paths: [String] = []
         for _ in 0..<2 {
@@ -85,10 +96,13 @@ struct RunLimitTests {
     func resumeOpensFewFilesAtOnce() async throws {
         let receiver = try await LiveReceiver(fault: { _ in .serviceUnavailable })
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: [
-            "bpf-path": EndpointProcess.fixture("fake-tracer-counter.sh"),
-            "submit-retry-initial": "0.2", "submit-retry-max": "1", "kill-grace-seconds": "1",
-        ])
+        let endpoint = try EndpointProcess(
+            receiver: receiver,
+            lambda: [
+                "bpf-path": EndpointProcess.fixture("fake-tracer-counter.sh"),
+                "submit-retry-initial": "0.2", "submit-retry-max": "1", "kill-grace-seconds": "1",
+            ]
+        )
         let number = try await endpoint.putTemplate(Self.template)
         var paths: [String] = []
         for _ in 0..<8 {
@@ -121,10 +135,13 @@ struct RunLimitTests {
         try #require(names.count == 1024)
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: [
-            "bpf-path": EndpointProcess.fixture("fake-tracer-counter.sh"), "stap-path": EndpointProcess.fixture("fake-tracer-counter.sh"),
-            "max-functions-per-template": "1024", "kill-grace-seconds": "1",
-        ])
+        let endpoint = try EndpointProcess(
+            receiver: receiver,
+            lambda: [
+                "bpf-path": EndpointProcess.fixture("fake-tracer-counter.sh"), "stap-path": EndpointProcess.fixture("fake-tracer-counter.sh"),
+                "max-functions-per-template": "1024", "kill-grace-seconds": "1",
+            ]
+        )
         let functions = names.map { "\"\($0)\"" }.joined(separator: ",")
         let number = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":[\#(functions)],"traceType":["BPF","STAP"]}"#)
         for tracer in ["BPF", "STAP"] {
@@ -142,8 +159,8 @@ func bashFunctionNames() throws -> [String] {
     var seen = Set<String>()
     return listing.standardOutput.split(separator: "\n").compactMap { line -> String? in
         guard let name = line.split(separator: ":").last.map(String.init),
-              let first = name.unicodeScalars.first, first == "_" || CharacterSet.letters.contains(first),
-              name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.$".unicodeScalars.contains($0)) })
+            let first = name.unicodeScalars.first, first == "_" || CharacterSet.letters.contains(first),
+            name.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.$".unicodeScalars.contains($0)) })
         else { return nil }
         return seen.insert(name).inserted ? name : nil
     }

@@ -19,7 +19,10 @@ struct TLSTests {
         defer { certificates.remove() }
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, settings: ["tls-certificate": certificates.certificateFile, "tls-key": certificates.keyFile])
+        let endpoint = try EndpointProcess(
+            receiver: receiver,
+            settings: ["tls-certificate": certificates.certificateFile, "tls-key": certificates.keyFile]
+        )
         let url = "https://127.0.0.1:\(endpoint.port)"
 
         let heartbeat = try curl(["--cacert", certificates.caFile, url + "/heartbeat"])
@@ -40,7 +43,8 @@ struct TLSTests {
         defer { certificates.remove() }
         let serverTLS = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(certificates.certificateFile).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: certificates.keyFile, format: .pem)))
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: certificates.keyFile, format: .pem))
+        )
         let receiver = try await LiveReceiver(tls: serverTLS)
         defer { receiver.stop() }
         #expect(receiver.url.hasPrefix("https://"))
@@ -48,13 +52,18 @@ struct TLSTests {
         let trusted = try EndpointProcess(receiver: receiver, lambda: DeliveryTests.fast.merging(["platform-ca-file": certificates.caFile]) { $1 })
         let number = try await trusted.putTemplate(DeliveryTests.template)
         let filePath = try await trusted.start(traceId: number, lasting: 120)
-        try await eventually("a first chunk acknowledged over https") { try await trusted.runStatus(filePath).map { $0.chunksAcknowledged > 0 } ?? false }
+        try await eventually("a first chunk acknowledged over https") {
+            try await trusted.runStatus(filePath).map { $0.chunksAcknowledged > 0 } ?? false
+        }
         _ = try await trusted.request("POST", "/trace/kill", json: #"{"killPath":"\#(filePath)"}"#)
         let received = try #require(await receiver.waitForFinished(filePath, timeout: 30))
         #expect(received.verdict == .complete && received.chunks > 0)
         #expect(try await receiver.stream(filePath) == Data(contentsOf: URL(fileURLWithPath: filePath)))
 
-        let distrusted = try EndpointProcess(receiver: receiver, lambda: DeliveryTests.fast.merging(["platform-ca-file": certificates.otherCAFile]) { $1 })
+        let distrusted = try EndpointProcess(
+            receiver: receiver,
+            lambda: DeliveryTests.fast.merging(["platform-ca-file": certificates.otherCAFile]) { $1 }
+        )
         let other = try await distrusted.start(traceId: try await distrusted.putTemplate(DeliveryTests.template), lasting: 120)
         let status = try await eventuallyValue("a delivery attempt fails and is retried", timeout: .seconds(10)) {
             try await distrusted.runStatus(other).flatMap { $0.retries > 0 ? $0 : nil }

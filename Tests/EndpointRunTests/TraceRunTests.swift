@@ -162,7 +162,10 @@ struct TraceRunTests {
         #expect(received.code == 3)
         #expect(received.verdict == .failed)
         let stream = try await receiver.stream(filePath)
-        #expect(String(decoding: stream, as: UTF8.self) == "{\"type\": \"value\", \"data\": [\"ready\",1]}\n{\"type\": \"value\", \"data\": [\"fake-line\",2]}\n")
+        #expect(
+            String(decoding: stream, as: UTF8.self)
+                == "{\"type\": \"value\", \"data\": [\"ready\",1]}\n{\"type\": \"value\", \"data\": [\"fake-line\",2]}\n"
+        )
         let stderr = try #require(received.stderr)
         #expect(stderr.contains("bytes of stderr dropped]"))
         #expect(stderr.hasSuffix("fake tracer: last stderr line\n"))
@@ -174,9 +177,13 @@ struct TraceRunTests {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
         let endpoint = try EndpointProcess(
-            receiver: receiver, lambda: ["bpf-path": EndpointProcess.fixture("fake-tracer-print-environment.sh"), "secret": "_env:LAMBDA_SECRET"],
-            environment: ["LAMBDA_SECRET": TestConfigDirectory.secret])
-        let number = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc"],"environment":["BPFTRACE_STRLEN"],"value":["100"],"options":["-k"],"traceType":["BPF"]}"#)
+            receiver: receiver,
+            lambda: ["bpf-path": EndpointProcess.fixture("fake-tracer-print-environment.sh"), "secret": "_env:LAMBDA_SECRET"],
+            environment: ["LAMBDA_SECRET": TestConfigDirectory.secret]
+        )
+        let number = try await endpoint.putTemplate(
+            #"{"process":"/bin/bash","functions":["xmalloc"],"environment":["BPFTRACE_STRLEN"],"value":["100"],"options":["-k"],"traceType":["BPF"]}"#
+        )
         let filePath = try await endpoint.start(traceId: number, lasting: 30)
         let received = try #require(await receiver.waitForFinished(filePath, timeout: 15))
         #expect(received.verdict == .complete)
@@ -211,9 +218,12 @@ struct TraceRunTests {
     func flushInterval() async throws {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: [
-            "bpf-path": EndpointProcess.fixture("fake-tracer-sleeps.sh"), "submit-flush-interval": "0.2", "kill-grace-seconds": "1",
-        ])
+        let endpoint = try EndpointProcess(
+            receiver: receiver,
+            lambda: [
+                "bpf-path": EndpointProcess.fixture("fake-tracer-sleeps.sh"), "submit-flush-interval": "0.2", "kill-grace-seconds": "1",
+            ]
+        )
         let number = try await endpoint.putTemplate(Self.bashTemplate)
         let filePath = try await endpoint.start(traceId: number, lasting: 60)
         let live = try await eventuallyValue("a first (partial) chunk reaches the platform", timeout: .seconds(10)) {
@@ -237,7 +247,10 @@ struct TraceRunTests {
         #expect(received.code == 127 && received.verdict == .failed)
         #expect(received.stderr == "lambda-endpoint: cannot start /nonexistent/bpftrace: No such file or directory\n")
         let status = try #require(try await endpoint.runStatus(filePath))
-        #expect(status.failure == "tracer exited with code 127 before its probes were live: lambda-endpoint: cannot start /nonexistent/bpftrace: No such file or directory")
+        #expect(
+            status.failure
+                == "tracer exited with code 127 before its probes were live: lambda-endpoint: cannot start /nonexistent/bpftrace: No such file or directory"
+        )
     }
 
     @Test("STAP cannot load here: the run ends with stap's error and a non-zero code")
@@ -257,11 +270,17 @@ struct TraceRunTests {
     func startRefusals() async throws {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: [
-            "bpf-path": EndpointProcess.fixture("fake-tracer-sleeps.sh"), "max-concurrent-runs": "1", "max-lasting": "100", "kill-grace-seconds": "1",
-        ])
+        let endpoint = try EndpointProcess(
+            receiver: receiver,
+            lambda: [
+                "bpf-path": EndpointProcess.fixture("fake-tracer-sleeps.sh"), "max-concurrent-runs": "1", "max-lasting": "100",
+                "kill-grace-seconds": "1",
+            ]
+        )
         let bpfOnly = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#)
-        let missing = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc","no_such_function_here","another_missing"],"traceType":["BPF"]}"#)
+        let missing = try await endpoint.putTemplate(
+            #"{"process":"/bin/bash","functions":["xmalloc","no_such_function_here","another_missing"],"traceType":["BPF"]}"#
+        )
         // Any local user can leave such a file to be traced: the ELF fuzzer's crash input
         // (a section-header offset past Int.max) once trapped the whole daemon. It is
         // refused at PUT /trace, and again at start when it replaced a good binary since.

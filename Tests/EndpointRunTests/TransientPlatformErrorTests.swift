@@ -73,10 +73,13 @@ struct TransientPlatformErrorTests {
     func acknowledgedOutputLeavesTheDisk() async throws {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: [
-            "bpf-path": EndpointProcess.fixture("fake-tracer-steady-writer.sh"), "submit-chunk-size": "1048576",
-            "keep-run-files": "false", "kill-grace-seconds": "1",
-        ])
+        let endpoint = try EndpointProcess(
+            receiver: receiver,
+            lambda: [
+                "bpf-path": EndpointProcess.fixture("fake-tracer-steady-writer.sh"), "submit-chunk-size": "1048576",
+                "keep-run-files": "false", "kill-grace-seconds": "1",
+            ]
+        )
         let number = try await endpoint.putTemplate(Self.template)
         let path = try await endpoint.start(traceId: number, lasting: 60)
         var worstExcess: Int64 = 0

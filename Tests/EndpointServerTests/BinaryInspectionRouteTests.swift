@@ -26,7 +26,8 @@ struct BinaryInspectionRouteTests {
         ]
         try await endpoint.application().test(.router) { client in
             for (path, reason) in cases {
-                try await client.execute(uri: "/trace", method: .put, headers: TestEndpoint.jsonHeaders, body: Self.template(path).buffer) { response in
+                try await client.execute(uri: "/trace", method: .put, headers: TestEndpoint.jsonHeaders, body: Self.template(path).buffer) {
+                    response in
                     #expect(response.status == .badRequest, "\(path)")
                     #expect(response.text == errorBody("process: '\(path)' \(reason)"))
                 }
@@ -56,7 +57,12 @@ struct BinaryInspectionRouteTests {
             let clock = ContinuousClock()
             let started = clock.now
             let start = Task {
-                try await client.execute(uri: "/trace/start", method: .post, headers: TestEndpoint.jsonHeaders, body: #"{"traceT":"BPF","traceId":1,"lasting":5}"#.buffer) { response in
+                try await client.execute(
+                    uri: "/trace/start",
+                    method: .post,
+                    headers: TestEndpoint.jsonHeaders,
+                    body: #"{"traceT":"BPF","traceId":1,"lasting":5}"#.buffer
+                ) { response in
                     (response.status, response.text)
                 }
             }

@@ -14,7 +14,10 @@ struct HeartbeatAndAuthRouteTests {
             try await client.execute(uri: "/heartbeat", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "application/json; charset=utf-8")
-                struct Heartbeat: Decodable { let status: String; let time: String }
+                struct Heartbeat: Decodable {
+                    let status: String
+                    let time: String
+                }
                 let beat = try JSONDecoder().decode(Heartbeat.self, from: Data(buffer: response.body))
                 #expect(beat.status == "alive")
                 #expect(beat.time.hasSuffix("Z"))
@@ -29,7 +32,8 @@ struct HeartbeatAndAuthRouteTests {
     func unauthenticated() async throws {
         let endpoint = try TestEndpoint()
         defer { endpoint.directory.remove() }
-        let wrongSecret = TestConfigDirectory.endpointUUID + "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0MQ$zGgwmYUpTi4VqU7YUyZYzc+ug4kHRYbNX2zz5PQEsMI"
+        let wrongSecret =
+            TestConfigDirectory.endpointUUID + "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0MQ$zGgwmYUpTi4VqU7YUyZYzc+ug4kHRYbNX2zz5PQEsMI"
         let wrongUUID = "00000000-0000-4000-8000-000000000000" + TestEndpoint.authorization.dropFirst(36)
         let headers: [(HTTPFields, String)] = [
             ([:], "missing Authorization header"),
@@ -44,7 +48,12 @@ struct HeartbeatAndAuthRouteTests {
                 for (header, reason) in headers {
                     var fields = header
                     fields[.contentType] = "application/json"
-                    try await client.execute(uri: uri, method: method, headers: fields, body: #"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#.buffer) { response in
+                    try await client.execute(
+                        uri: uri,
+                        method: method,
+                        headers: fields,
+                        body: #"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#.buffer
+                    ) { response in
                         #expect(response.status == .unauthorized)
                         #expect(response.text == errorBody(reason))
                     }

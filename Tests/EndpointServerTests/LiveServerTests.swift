@@ -14,7 +14,8 @@ struct LiveServerTests {
             #expect(client.port != nil && client.port != 0)
             try await client.execute(uri: "/heartbeat", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/traces", method: .get) { #expect($0.status == .unauthorized) }
-            try await client.execute(uri: "/trace", method: .put, headers: TestEndpoint.jsonHeaders, body: TemplateRouteTests.bashTemplate.buffer) { response in
+            try await client.execute(uri: "/trace", method: .put, headers: TestEndpoint.jsonHeaders, body: TemplateRouteTests.bashTemplate.buffer) {
+                response in
                 #expect(response.status == .ok)
                 #expect(response.text == TemplateRouteTests.bashStored)
             }
@@ -29,7 +30,9 @@ struct LiveServerTests {
         let endpoint = try TestEndpoint()
         defer { endpoint.directory.remove() }
         try await endpoint.application().test(.live) { client in
-            try await client.execute(uri: "/trace", method: .put, headers: TestEndpoint.jsonHeaders, body: TemplateRouteTests.bashTemplate.buffer) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/trace", method: .put, headers: TestEndpoint.jsonHeaders, body: TemplateRouteTests.bashTemplate.buffer) {
+                #expect($0.status == .ok)
+            }
         }
         #expect(FileManager.default.fileExists(atPath: endpoint.directory.databaseFile))
         let restarted = try TestEndpoint(directory: endpoint.directory)

@@ -8,7 +8,8 @@ import Testing
 @Suite("Template routes: PUT /trace, GET /traces, POST /trace/remove")
 struct TemplateRouteTests {
     static let bashTemplate = #"{"process":"/bin/bash","functions":["xmalloc","xfree"],"environment":[],"value":[],"options":[],"traceType":["BPF"]}"#
-    static let bashStored = #"{"info":{"environment":[],"functions":["xmalloc","xfree"],"options":[],"process":"/bin/bash","traceType":["BPF"],"value":[]},"traceNo":1}"#
+    static let bashStored =
+        #"{"info":{"environment":[],"functions":["xmalloc","xfree"],"options":[],"process":"/bin/bash","traceType":["BPF"],"value":[]},"traceNo":1}"#
 
     /// Runs `body` against a fresh endpoint holding one stored template, then checks
     /// that the store still holds exactly that template.
@@ -38,13 +39,24 @@ struct TemplateRouteTests {
             }
             // The seed's spelling `funtions`, missing lists, unknown fields, a charset parameter.
             let second = #"{"process":"/bin/bash","funtions":["xmalloc"],"traceType":["STAP","BPF"],"options":["-v"],"comment":"ignored"}"#
-            try await client.execute(uri: "/trace", method: .put, headers: [.authorization: TestEndpoint.authorization, .contentType: "application/json; charset=utf-8"], body: second.buffer) { response in
+            try await client.execute(
+                uri: "/trace",
+                method: .put,
+                headers: [.authorization: TestEndpoint.authorization, .contentType: "application/json; charset=utf-8"],
+                body: second.buffer
+            ) { response in
                 #expect(response.status == .ok)
-                #expect(response.text == #"{"info":{"environment":[],"functions":["xmalloc"],"options":["-v"],"process":"/bin/bash","traceType":["STAP","BPF"],"value":[]},"traceNo":2}"#)
+                #expect(
+                    response.text
+                        == #"{"info":{"environment":[],"functions":["xmalloc"],"options":["-v"],"process":"/bin/bash","traceType":["STAP","BPF"],"value":[]},"traceNo":2}"#
+                )
             }
             try await client.execute(uri: "/traces", method: .get, headers: TestEndpoint.authHeaders) { response in
                 #expect(response.status == .ok)
-                #expect(response.text == "[\(Self.bashStored),{\"info\":{\"environment\":[],\"functions\":[\"xmalloc\"],\"options\":[\"-v\"],\"process\":\"/bin/bash\",\"traceType\":[\"STAP\",\"BPF\"],\"value\":[]},\"traceNo\":2}]")
+                #expect(
+                    response.text
+                        == "[\(Self.bashStored),{\"info\":{\"environment\":[],\"functions\":[\"xmalloc\"],\"options\":[\"-v\"],\"process\":\"/bin/bash\",\"traceType\":[\"STAP\",\"BPF\"],\"value\":[]},\"traceNo\":2}]"
+                )
             }
         }
     }
@@ -60,23 +72,29 @@ struct TemplateRouteTests {
         }
     }
 
-    @Test("Malformed bodies: 400 naming the field, store unchanged", arguments: [
-        ("{\"process\"", "body is not valid JSON"),
-        ("", "body is not valid JSON"),
-        ("[]", "body: expected a JSON object"),
-        (#"{"functions":["xmalloc"],"traceType":["BPF"]}"#, "process: is required"),
-        (#"{"process":"/bin/bash","traceType":["BPF"]}"#, "functions: is required"),
-        (#"{"process":"/bin/bash","functions":["xmalloc"]}"#, "traceType: is required"),
-        (#"{"process":1,"functions":["xmalloc"],"traceType":["BPF"]}"#, "process: expected a string"),
-        (#"{"process":null,"functions":["xmalloc"],"traceType":["BPF"]}"#, "process: must not be null (expected a string)"),
-        (#"{"process":"/bin/bash","functions":"xmalloc","traceType":["BPF"]}"#, "functions: expected a list"),
-        (#"{"process":"/bin/bash","functions":["xmalloc",7],"traceType":["BPF"]}"#, "functions[1]: expected a string"),
-        (#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":"BPF"}"#, "traceType: expected a list"),
-        (#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"],"options":{"a":1}}"#, "options: expected a list"),
-        (#"{"process":"/bin/bash","functions":["a"],"funtions":["b"],"traceType":["BPF"]}"#, "functions: 'functions' and 'funtions' are both given and differ; send one of them"),
-        (#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":null}"#, "traceType: must not be null (expected a list)"),
-        (#"{"process":"/bin/bash","functions":null,"traceType":["BPF"]}"#, "functions: is required"),
-    ])
+    @Test(
+        "Malformed bodies: 400 naming the field, store unchanged",
+        arguments: [
+            ("{\"process\"", "body is not valid JSON"),
+            ("", "body is not valid JSON"),
+            ("[]", "body: expected a JSON object"),
+            (#"{"functions":["xmalloc"],"traceType":["BPF"]}"#, "process: is required"),
+            (#"{"process":"/bin/bash","traceType":["BPF"]}"#, "functions: is required"),
+            (#"{"process":"/bin/bash","functions":["xmalloc"]}"#, "traceType: is required"),
+            (#"{"process":1,"functions":["xmalloc"],"traceType":["BPF"]}"#, "process: expected a string"),
+            (#"{"process":null,"functions":["xmalloc"],"traceType":["BPF"]}"#, "process: must not be null (expected a string)"),
+            (#"{"process":"/bin/bash","functions":"xmalloc","traceType":["BPF"]}"#, "functions: expected a list"),
+            (#"{"process":"/bin/bash","functions":["xmalloc",7],"traceType":["BPF"]}"#, "functions[1]: expected a string"),
+            (#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":"BPF"}"#, "traceType: expected a list"),
+            (#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"],"options":{"a":1}}"#, "options: expected a list"),
+            (
+                #"{"process":"/bin/bash","functions":["a"],"funtions":["b"],"traceType":["BPF"]}"#,
+                "functions: 'functions' and 'funtions' are both given and differ; send one of them"
+            ),
+            (#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":null}"#, "traceType: must not be null (expected a list)"),
+            (#"{"process":"/bin/bash","functions":null,"traceType":["BPF"]}"#, "functions: is required"),
+        ]
+    )
     func malformedBody(_ body: String, _ message: String) async throws {
         try await withOneTemplate { client in
             try await client.execute(uri: "/trace", method: .put, headers: TestEndpoint.jsonHeaders, body: body.buffer) { response in
@@ -89,7 +107,9 @@ struct TemplateRouteTests {
     @Test("A body that is not declared JSON: 415, store unchanged")
     func wrongContentType() async throws {
         try await withOneTemplate { client in
-            for (contentType, shown) in [("text/plain", "'text/plain'"), ("application/x-www-form-urlencoded", "'application/x-www-form-urlencoded'"), (nil, "none")] as [(String?, String)] {
+            for (contentType, shown) in [
+                ("text/plain", "'text/plain'"), ("application/x-www-form-urlencoded", "'application/x-www-form-urlencoded'"), (nil, "none"),
+            ] as [(String?, String)] {
                 var headers = TestEndpoint.authHeaders
                 if let contentType { headers[.contentType] = contentType }
                 for (uri, method) in [("/trace", HTTPRequest.Method.put), ("/trace/remove", .post)] {
@@ -139,29 +159,42 @@ struct TemplateRouteTests {
             }
             // The same template at exactly the limit is stored (and removed again, so the
             // store ends as it began).
-            try await client.execute(uri: "/trace", method: .put, headers: TestEndpoint.jsonHeaders, body: Self.padded(Self.bashTemplate, to: 2048).buffer) { response in
+            try await client.execute(
+                uri: "/trace",
+                method: .put,
+                headers: TestEndpoint.jsonHeaders,
+                body: Self.padded(Self.bashTemplate, to: 2048).buffer
+            ) { response in
                 #expect(response.status == .ok)
                 #expect(response.text.hasSuffix(#""traceNo":2}"#))
             }
-            try await client.execute(uri: "/trace/remove", method: .post, headers: TestEndpoint.jsonHeaders, body: #"{"removeType":"BPF","removeId":2}"#.buffer) { response in
+            try await client.execute(
+                uri: "/trace/remove",
+                method: .post,
+                headers: TestEndpoint.jsonHeaders,
+                body: #"{"removeType":"BPF","removeId":2}"#.buffer
+            ) { response in
                 #expect(response.status == .ok)
             }
         }
     }
 
-    @Test("Remove requests that match nothing or are malformed change nothing", arguments: [
-        (#"{"removeType":"STAP","removeId":1}"#, HTTPResponse.Status.notFound, "no template 1 with tracer STAP"),
-        (#"{"removeType":"BPF","removeId":2}"#, .notFound, "no template 2 with tracer BPF"),
-        (#"{"removeType":"DTRACE","removeId":1}"#, .badRequest, "removeType: 'DTRACE' is not a tracer type; expected one of BPF, STAP"),
-        (#"{"removeType":"BPF","removeId":0}"#, .badRequest, "removeId: must be a template number (1 or more), got 0"),
-        (#"{"removeType":"BPF","removeId":"1"}"#, .badRequest, "removeId: expected a whole number"),
-        (#"{"removeType":"BPF","removeId":1.5}"#, .badRequest, "removeId: expected a whole number"),
-        (#"{"removeType":"BPF","removeId":1e30}"#, .badRequest, "removeId: expected a whole number"),
-        (#"{"removeType":"BPF","removeId":null}"#, .badRequest, "removeId: must not be null (expected a whole number)"),
-        (#"{"removeType":"BPF"}"#, .badRequest, "removeId: is required"),
-        (#"{"removeId":1}"#, .badRequest, "removeType: is required"),
-        ("nonsense", .badRequest, "body is not valid JSON"),
-    ])
+    @Test(
+        "Remove requests that match nothing or are malformed change nothing",
+        arguments: [
+            (#"{"removeType":"STAP","removeId":1}"#, HTTPResponse.Status.notFound, "no template 1 with tracer STAP"),
+            (#"{"removeType":"BPF","removeId":2}"#, .notFound, "no template 2 with tracer BPF"),
+            (#"{"removeType":"DTRACE","removeId":1}"#, .badRequest, "removeType: 'DTRACE' is not a tracer type; expected one of BPF, STAP"),
+            (#"{"removeType":"BPF","removeId":0}"#, .badRequest, "removeId: must be a template number (1 or more), got 0"),
+            (#"{"removeType":"BPF","removeId":"1"}"#, .badRequest, "removeId: expected a whole number"),
+            (#"{"removeType":"BPF","removeId":1.5}"#, .badRequest, "removeId: expected a whole number"),
+            (#"{"removeType":"BPF","removeId":1e30}"#, .badRequest, "removeId: expected a whole number"),
+            (#"{"removeType":"BPF","removeId":null}"#, .badRequest, "removeId: must not be null (expected a whole number)"),
+            (#"{"removeType":"BPF"}"#, .badRequest, "removeId: is required"),
+            (#"{"removeId":1}"#, .badRequest, "removeType: is required"),
+            ("nonsense", .badRequest, "body is not valid JSON"),
+        ]
+    )
     func removeRefused(_ body: String, _ status: HTTPResponse.Status, _ message: String) async throws {
         try await withOneTemplate { client in
             try await client.execute(uri: "/trace/remove", method: .post, headers: TestEndpoint.jsonHeaders, body: body.buffer) { response in
@@ -178,14 +211,27 @@ struct TemplateRouteTests {
         let both = #"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF","STAP"]}"#
         try await endpoint.application().test(.router) { client in
             try await client.execute(uri: "/trace", method: .put, headers: TestEndpoint.jsonHeaders, body: both.buffer) { #expect($0.status == .ok) }
-            try await client.execute(uri: "/trace/remove", method: .post, headers: TestEndpoint.jsonHeaders, body: #"{"removeType":"BPF","removeId":1}"#.buffer) { response in
+            try await client.execute(
+                uri: "/trace/remove",
+                method: .post,
+                headers: TestEndpoint.jsonHeaders,
+                body: #"{"removeType":"BPF","removeId":1}"#.buffer
+            ) { response in
                 #expect(response.status == .ok)
                 #expect(response.text == #"{"removeType":"BPF","status":"removed","templateDeleted":false,"traceNo":1}"#)
             }
             try await client.execute(uri: "/traces", method: .get, headers: TestEndpoint.authHeaders) { response in
-                #expect(response.text == #"[{"info":{"environment":[],"functions":["xmalloc"],"options":[],"process":"/bin/bash","traceType":["STAP"],"value":[]},"traceNo":1}]"#)
+                #expect(
+                    response.text
+                        == #"[{"info":{"environment":[],"functions":["xmalloc"],"options":[],"process":"/bin/bash","traceType":["STAP"],"value":[]},"traceNo":1}]"#
+                )
             }
-            try await client.execute(uri: "/trace/remove", method: .post, headers: TestEndpoint.jsonHeaders, body: #"{"removeType":"STAP","removeId":1}"#.buffer) { response in
+            try await client.execute(
+                uri: "/trace/remove",
+                method: .post,
+                headers: TestEndpoint.jsonHeaders,
+                body: #"{"removeType":"STAP","removeId":1}"#.buffer
+            ) { response in
                 #expect(response.status == .ok)
                 #expect(response.text == #"{"removeType":"STAP","status":"removed","templateDeleted":true,"traceNo":1}"#)
             }
@@ -207,7 +253,9 @@ struct TemplateRouteTests {
             }
             try await client.execute(uri: "/trace", method: .put, headers: TestEndpoint.jsonHeaders, body: Self.bashTemplate.buffer) { response in
                 #expect(response.status == .conflict)
-                #expect(response.text == errorBody("the endpoint already stores 1 templates (max-templates); remove some with POST /trace/remove first"))
+                #expect(
+                    response.text == errorBody("the endpoint already stores 1 templates (max-templates); remove some with POST /trace/remove first")
+                )
             }
             let three = #"{"process":"/bin/bash","functions":["xmalloc","xfree","main"],"traceType":["BPF"]}"#
             try await client.execute(uri: "/trace", method: .put, headers: TestEndpoint.jsonHeaders, body: three.buffer) { response in

@@ -24,10 +24,12 @@ struct TestEndpoint {
     }
 
     /// Header made by Debian's argon2 CLI for the test secret (argon2i).
-    static let authorization = TestConfigDirectory.endpointUUID
+    static let authorization =
+        TestConfigDirectory.endpointUUID
         + "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g"
     /// The same, argon2id with other parameters.
-    static let authorizationID = TestConfigDirectory.endpointUUID
+    static let authorizationID =
+        TestConfigDirectory.endpointUUID
         + "$argon2id$v=19$m=1024,t=2,p=2$b3RoZXJzYWx0MTIz$1gS2fkP51gcl95oSwE2BGc50OX20Z3r+AeOx1dmhpdw"
 
     static let jsonHeaders: HTTPFields = [.authorization: authorization, .contentType: "application/json"]

@@ -48,7 +48,9 @@ public enum AcceptedTemplateInvariants {
     static func invocationViolations(_ template: TraceTemplate, tracer: TracerType) -> [String] {
         var found: [String] = []
         let allow = TracerAllowList.forTracer(tracer)
-        let program = "/trace-dir/run.program", tracerPath = "/usr/bin/tracer", password = "\u{3}password\u{3}"
+        let program = "/trace-dir/run.program"
+        let tracerPath = "/usr/bin/tracer"
+        let password = "\u{3}password\u{3}"
         let prefix = tracer == .bpf ? ["-f", "json"] : []
         let root = TracerInvocation(template: template, tracer: tracer, programFile: program, tracerPath: tracerPath, privilege: .root)
         if root.arguments != prefix + template.options + [program] { found.append("\(tracer.rawValue) argv is not the fixed argv plus the options") }
@@ -57,7 +59,13 @@ public enum AcceptedTemplateInvariants {
             if allow.environment[name]?.accepts(value) != true { found.append("\(tracer.rawValue) environment has \(name) outside its allow-list") }
         }
         if root.environment.keys.contains(where: { $0.hasPrefix("LD_") }) { found.append("a loader variable reached the environment") }
-        let sudo = TracerInvocation(template: template, tracer: tracer, programFile: program, tracerPath: tracerPath, privilege: .sudoWithPassword(password))
+        let sudo = TracerInvocation(
+            template: template,
+            tracer: tracer,
+            programFile: program,
+            tracerPath: tracerPath,
+            privilege: .sudoWithPassword(password)
+        )
         if Array(sudo.arguments.prefix(6)) != ["-k", "-S", "-p", "", "--", tracerPath] || Array(sudo.arguments.dropFirst(6)) != root.arguments {
             found.append("\(tracer.rawValue) sudo argv is not sudo's fixed options, --, then the tracer's argv")
         }
@@ -65,7 +73,13 @@ public enum AcceptedTemplateInvariants {
             found.append("the sudo password reached argv or the environment")
         }
         if sudo.standardInput != Array((password + "\n").utf8) { found.append("the sudo password is not exactly the standard input") }
-        let noPassword = TracerInvocation(template: template, tracer: tracer, programFile: program, tracerPath: tracerPath, privilege: .sudoWithoutPassword)
+        let noPassword = TracerInvocation(
+            template: template,
+            tracer: tracer,
+            programFile: program,
+            tracerPath: tracerPath,
+            privilege: .sudoWithoutPassword
+        )
         if noPassword.arguments != ["-n", "--", tracerPath] + root.arguments || !noPassword.standardInput.isEmpty {
             found.append("\(tracer.rawValue) sudo -n argv is not -n, --, then the tracer's argv")
         }

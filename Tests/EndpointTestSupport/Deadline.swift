@@ -33,7 +33,12 @@ private final class FirstAnswer<T: Sendable>: Sendable {
 
     @discardableResult
     func give(_ result: Result<T?, any Error>) -> Bool {
-        guard let waiting = continuation.withLock({ value in defer { value = nil }; return value }) else { return false }
+        guard
+            let waiting = continuation.withLock({ value in
+                defer { value = nil }
+                return value
+            })
+        else { return false }
         waiting.resume(with: result)
         return true
     }

@@ -9,7 +9,9 @@ import Foundation
 ///         try await endpoint.runStatus(path)?.state == .delivered
 ///     }
 public func eventually(
-    _ what: @autoclosure () -> String, timeout: Duration = .seconds(10), poll: Duration = .milliseconds(50),
+    _ what: @autoclosure () -> String,
+    timeout: Duration = .seconds(10),
+    poll: Duration = .milliseconds(50),
     _ condition: () async throws -> Bool
 ) async throws {
     _ = try await eventuallyValue(what(), timeout: timeout, poll: poll) { try await condition() ? true : nil }
@@ -18,7 +20,9 @@ public func eventually(
 /// The first non-nil value `produce` gives, asked every `poll`; throws `NotReached`
 /// naming `what` when there is none within `timeout`.
 public func eventuallyValue<Value>(
-    _ what: @autoclosure () -> String, timeout: Duration = .seconds(10), poll: Duration = .milliseconds(50),
+    _ what: @autoclosure () -> String,
+    timeout: Duration = .seconds(10),
+    poll: Duration = .milliseconds(50),
     _ produce: () async throws -> Value?
 ) async throws -> Value {
     let clock = ContinuousClock()

@@ -46,13 +46,16 @@ public final class SpawnedProcess: @unchecked Sendable {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+            for pointer in argv + envp { free(pointer) }
         }
         var pid: pid_t = 0
         let result = Self.spawnLock.withLock { posix_spawn(&pid, executable, &actions, &attributes, argv, envp) }
         guard result == 0 else {
-            throw NSError(domain: "SpawnedProcess", code: Int(result), userInfo: [NSLocalizedDescriptionKey: "posix_spawn \(executable): \(String(cString: strerror(result)))"])
+            throw NSError(
+                domain: "SpawnedProcess",
+                code: Int(result),
+                userInfo: [NSLocalizedDescriptionKey: "posix_spawn \(executable): \(String(cString: strerror(result)))"]
+            )
         }
         self.pid = pid
     }

@@ -14,12 +14,21 @@ public struct TestCertificates: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let days = ["-days", "2"]
         for (name, subject) in [("ca", "/CN=lambda test CA"), ("other-ca", "/CN=lambda other CA")] {
-            try Self.openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(directory)/\(name).key", "-out", "\(directory)/\(name).pem", "-subj", subject] + days)
+            try Self.openssl(
+                [
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(directory)/\(name).key", "-out", "\(directory)/\(name).pem",
+                    "-subj", subject,
+                ] + days
+            )
         }
         try Self.openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", "\(directory)/server.csr", "-subj", "/CN=127.0.0.1"])
         try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(toFile: "\(directory)/san.ext", atomically: true, encoding: .utf8)
-        try Self.openssl(["x509", "-req", "-in", "\(directory)/server.csr", "-CA", caFile, "-CAkey", "\(directory)/ca.key", "-CAcreateserial",
-                          "-out", certificateFile, "-extfile", "\(directory)/san.ext"] + days)
+        try Self.openssl(
+            [
+                "x509", "-req", "-in", "\(directory)/server.csr", "-CA", caFile, "-CAkey", "\(directory)/ca.key", "-CAcreateserial",
+                "-out", certificateFile, "-extfile", "\(directory)/san.ext",
+            ] + days
+        )
         // Readable by the unprivileged test users that run the endpoint.
         chmod(directory, 0o755)
         for file in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] { chmod("\(directory)/\(file)", 0o644) }

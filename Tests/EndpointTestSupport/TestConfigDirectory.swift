@@ -35,7 +35,9 @@ public struct TestConfigDirectory: Sendable {
         let database: String
 
         enum CodingKeys: String, CodingKey {
-            case settings = "settings.yml", lambda = "lambda-settings.yml", database
+            case settings = "settings.yml"
+            case lambda = "lambda-settings.yml"
+            case database
         }
     }
 
@@ -67,9 +69,12 @@ public struct TestConfigDirectory: Sendable {
         var section = databaseSection ?? defaults.database
         while section.hasSuffix("\n") { section.removeLast() }
         let settingsLines = Self.fill(defaults.settings, with: ["database": "\n" + section])
-        let lambdaLines = Self.fill(defaults.lambda, with: [
-            "trace-dir": path + "/traces", "secret": "\"\(Self.secret)\"", "endpoint-uuid": Self.endpointUUID,
-        ])
+        let lambdaLines = Self.fill(
+            defaults.lambda,
+            with: [
+                "trace-dir": path + "/traces", "secret": "\"\(Self.secret)\"", "endpoint-uuid": Self.endpointUUID,
+            ]
+        )
         try (rawSettings ?? Self.render(settingsLines, overrides: settings)).write(toFile: settingsFile, atomically: true, encoding: .utf8)
         try (rawLambda ?? Self.render(lambdaLines, overrides: lambda)).write(toFile: lambdaSettingsFile, atomically: true, encoding: .utf8)
         // As an operator must keep it: `serve` refuses a settings file others can read.

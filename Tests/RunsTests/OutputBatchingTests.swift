@@ -1,7 +1,8 @@
 import Foundation
-@testable import Runs
 import Synchronization
 import Testing
+
+@testable import Runs
 
 /// A tracer's stdout read in batches (`ChildProcess.drain`): bash's `echo` makes one
 /// `write` per line, as bpftrace does per event, so these are real line-by-line writers.
@@ -10,7 +11,12 @@ struct OutputBatchingTests {
     /// What `onOutput` saw: the blocks' sizes and their bytes, in order.
     final class Blocks: Sendable {
         private let state = Mutex<(sizes: [Int], bytes: [UInt8])>(([], []))
-        func append(_ block: UnsafeRawBufferPointer) { state.withLock { $0.sizes.append(block.count); $0.bytes.append(contentsOf: block) } }
+        func append(_ block: UnsafeRawBufferPointer) {
+            state.withLock {
+                $0.sizes.append(block.count)
+                $0.bytes.append(contentsOf: block)
+            }
+        }
         var sizes: [Int] { state.withLock { $0.sizes } }
         var bytes: [UInt8] { state.withLock { $0.bytes } }
     }
@@ -20,8 +26,15 @@ struct OutputBatchingTests {
         let blocks = Blocks()
         let exited = Mutex<Int32?>(nil)
         _ = try ChildProcess(
-            executable: "/bin/bash", arguments: ["-c", script], environment: ["PATH": "/usr/bin:/bin"], standardInput: [],
-            outputBatchWindow: batchWindow, onOutput: { blocks.append($0) }, onError: { _ in }, onExit: { code in exited.withLock { $0 = code } })
+            executable: "/bin/bash",
+            arguments: ["-c", script],
+            environment: ["PATH": "/usr/bin:/bin"],
+            standardInput: [],
+            outputBatchWindow: batchWindow,
+            onOutput: { blocks.append($0) },
+            onError: { _ in },
+            onExit: { code in exited.withLock { $0 = code } }
+        )
         let deadline = ContinuousClock.now + done
         while exited.withLock({ $0 }) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(exited.withLock { $0 } == 0)
@@ -53,8 +66,15 @@ struct OutputBatchingTests {
     func loneLineIsNotHeld() async throws {
         let blocks = Blocks()
         let child = try ChildProcess(
-            executable: "/bin/bash", arguments: ["-c", "echo first; exec sleep 30"], environment: ["PATH": "/usr/bin:/bin"], standardInput: [],
-            outputBatchWindow: .milliseconds(2), onOutput: { blocks.append($0) }, onError: { _ in }, onExit: { _ in })
+            executable: "/bin/bash",
+            arguments: ["-c", "echo first; exec sleep 30"],
+            environment: ["PATH": "/usr/bin:/bin"],
+            standardInput: [],
+            outputBatchWindow: .milliseconds(2),
+            onOutput: { blocks.append($0) },
+            onError: { _ in },
+            onExit: { _ in }
+        )
         defer { child.sendToGroup(SIGKILL) }
         let deadline = ContinuousClock.now + .seconds(5)
         while blocks.bytes.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }

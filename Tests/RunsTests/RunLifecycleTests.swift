@@ -1,7 +1,8 @@
 import EndpointCore
-@testable import Runs
 import Submitter
 import Testing
+
+@testable import Runs
 
 /// Every transition of a run's life, and every event that must change nothing, without
 /// a process.
@@ -79,7 +80,10 @@ struct RunLifecycleTests {
         #expect(damaged.runState == .delivering && damaged.ready)
         #expect(damaged.exit?.stderr == "ok\n\n[lambda-endpoint: the run file is missing after the restart]\n")
         #expect(damaged.failure == "the run file is missing after the restart")
-        let intact = RunLifecycle(resumedWith: FinishedReport(code: TraceRun.unknownExitCode, stderr: TraceRun.unknownExitExplanation), fileProblem: nil)
+        let intact = RunLifecycle(
+            resumedWith: FinishedReport(code: TraceRun.unknownExitCode, stderr: TraceRun.unknownExitExplanation),
+            fileProblem: nil
+        )
         #expect(intact.failure?.contains("the endpoint restarted while this tracer ran") == true)
     }
 }

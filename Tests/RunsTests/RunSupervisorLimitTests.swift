@@ -2,31 +2,40 @@ import EndpointCore
 import EndpointTestSupport
 import Foundation
 import Logging
-@testable import Runs
 import Submitter
 import Testing
+
+@testable import Runs
 
 /// The supervisor's limits, driven directly: parallel starts arrive together, with no
 /// HTTP in between to spread them out.
 @Suite("Run supervisor limits")
 struct RunSupervisorLimitTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+        .path
 
     @Test("32 starts at once with max-concurrent-runs 2: exactly 2 start, 30 are refused")
     func parallelStarts() async throws {
         let directory = try TestConfigDirectory()
         defer { directory.remove() }
         var lambda = try LambdaSettings.defaults(
-            platformURL: "http://127.0.0.1:9", secret: TestConfigDirectory.secret, endpointUUID: TestConfigDirectory.endpointUUID)
+            platformURL: "http://127.0.0.1:9",
+            secret: TestConfigDirectory.secret,
+            endpointUUID: TestConfigDirectory.endpointUUID
+        )
         lambda.bpfPath = Self.fixtures + "/fake-tracer-sleeps.sh"
         lambda.traceDirectory = directory.path + "/traces"
         lambda.maxConcurrentRuns = 2
         lambda.killGraceSeconds = 1
         let supervisor = RunSupervisor(
             settings: RunSupervisor.Settings(lambda: lambda, privilege: .root),
-            client: PlatformClient(platformURL: lambda.platformURL, authorization: try OutgoingAuthorization(endpointUUID: lambda.endpointUUID, secret: lambda.secret)),
+            client: PlatformClient(
+                platformURL: lambda.platformURL,
+                authorization: try OutgoingAuthorization(endpointUUID: lambda.endpointUUID, secret: lambda.secret)
+            ),
             database: try EndpointDatabase(path: directory.databaseFile, poolSize: 4),
-            logger: Logger(label: "test"))
+            logger: Logger(label: "test")
+        )
         let template = TraceTemplate(process: "/bin/bash", functions: ["xmalloc"], traceType: ["BPF"])
         let outcomes = await withTaskGroup(of: Result<String, StartRefusal>.self) { group in
             for _ in 0..<32 {

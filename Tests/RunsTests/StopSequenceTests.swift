@@ -1,24 +1,29 @@
 import Foundation
-@testable import Runs
 import Testing
+
+@testable import Runs
 
 @Suite("Stop sequence as data")
 struct StopSequenceTests {
     @Test("As root: SIGINT, SIGTERM to the tracer's group, a grace apart, then SIGKILL to all of it")
     func root() {
-        #expect(StopSequence.forTracer(signalsWholeGroup: true, grace: .seconds(5)).steps == [
-            .init(signal: SIGINT, target: .processGroup, wait: .seconds(5)),
-            .init(signal: SIGTERM, target: .processGroup, wait: .seconds(5)),
-            .init(signal: SIGKILL, target: .childAndProcessGroup, wait: nil),
-        ])
+        #expect(
+            StopSequence.forTracer(signalsWholeGroup: true, grace: .seconds(5)).steps == [
+                .init(signal: SIGINT, target: .processGroup, wait: .seconds(5)),
+                .init(signal: SIGTERM, target: .processGroup, wait: .seconds(5)),
+                .init(signal: SIGKILL, target: .childAndProcessGroup, wait: nil),
+            ]
+        )
     }
 
     @Test("Through sudo: SIGINT and SIGTERM to sudo alone (it relays them), then SIGKILL")
     func sudo() {
-        #expect(StopSequence.forTracer(signalsWholeGroup: false, grace: .seconds(2)).steps == [
-            .init(signal: SIGINT, target: .child, wait: .seconds(2)),
-            .init(signal: SIGTERM, target: .child, wait: .seconds(2)),
-            .init(signal: SIGKILL, target: .childAndProcessGroup, wait: nil),
-        ])
+        #expect(
+            StopSequence.forTracer(signalsWholeGroup: false, grace: .seconds(2)).steps == [
+                .init(signal: SIGINT, target: .child, wait: .seconds(2)),
+                .init(signal: SIGTERM, target: .child, wait: .seconds(2)),
+                .init(signal: SIGKILL, target: .childAndProcessGroup, wait: nil),
+            ]
+        )
     }
 }

@@ -1,14 +1,16 @@
 import EndpointCore
 import Foundation
-@testable import Runs
 import Submitter
 import Testing
+
+@testable import Runs
 
 /// A stop asked for before the tracer's process is recorded (the spool cap tripping on
 /// the very first block of output, a kill racing the spawn) must still stop it.
 @Suite("Stopping a run")
 struct TraceRunStopTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+        .path
 
     func makeRun() throws -> (TraceRun, String) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString).trace").path
@@ -16,8 +18,15 @@ struct TraceRunStopTests {
         try #require(fd >= 0)
         let template = TraceTemplate(process: "/bin/bash", functions: ["xmalloc"], traceType: ["BPF"])
         let record = RunRecord(
-            filePath: path, runNumber: 1, template: template, tracer: "BPF", lastingSeconds: 60,
-            startedAt: Date(), deadline: Date().addingTimeInterval(60), privilege: TracerPrivilege.root.name)
+            filePath: path,
+            runNumber: 1,
+            template: template,
+            tracer: "BPF",
+            lastingSeconds: 60,
+            startedAt: Date(),
+            deadline: Date().addingTimeInterval(60),
+            privilege: TracerPrivilege.root.name
+        )
         return (TraceRun(record: record, tracer: .bpf, outputFD: fd, budget: SpoolBudget(capacity: 1 << 30)), path)
     }
 
@@ -27,7 +36,12 @@ struct TraceRunStopTests {
         defer { unlink(path) }
         run.stop(grace: .seconds(1))
         let invocation = TracerInvocation(
-            template: run.template, tracer: .bpf, programFile: "/dev/null", tracerPath: Self.fixtures + "/fake-tracer-sleeps.sh", privilege: .root)
+            template: run.template,
+            tracer: .bpf,
+            programFile: "/dev/null",
+            tracerPath: Self.fixtures + "/fake-tracer-sleeps.sh",
+            privilege: .root
+        )
         run.launch(invocation)
         #expect(await run.waitForExit(timeout: .seconds(5)), "the stop asked for before the spawn was lost")
         #expect(run.status.exitCode != nil)

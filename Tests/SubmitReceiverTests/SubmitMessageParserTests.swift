@@ -44,8 +44,14 @@ struct SubmitMessageParserTests {
             #expect(parts.1 == 3, "\(json)")
             #expect(parts.2 == expected, "\(json)")
         }
-        guard case .start("/tmp/t") = try Self.parse(#"{"trace":"/tmp/t","status":"start"}"#) else { Issue.record("start"); return }
-        guard case .finished("/tmp/t", "e\n", 2) = try Self.parse(#"{"status":"finished","trace":"/tmp/t","stderr":"e\n","code":2}"#) else { Issue.record("finished"); return }
+        guard case .start("/tmp/t") = try Self.parse(#"{"trace":"/tmp/t","status":"start"}"#) else {
+            Issue.record("start")
+            return
+        }
+        guard case .finished("/tmp/t", "e\n", 2) = try Self.parse(#"{"status":"finished","trace":"/tmp/t","stderr":"e\n","code":2}"#) else {
+            Issue.record("finished")
+            return
+        }
     }
 
     @Test("Bad base64 names the chunk; anything else malformed is not a submit message")
@@ -55,9 +61,11 @@ struct SubmitMessageParserTests {
                 try Self.parse(#"{"trace":"/tmp/t","no":7,"field":"\#(field)"}"#)
             }
         }
-        for json in ["", "{", "[]", #"{"trace":"/tmp/t"}"#, #"{"trace":"/tmp/t","status":"begin"}"#,
-                     #"{"trace":"/tmp/t","no":1.5,"field":""}"#, #"{"trace":"/tmp/t","no":99999999999999999999999,"field":""}"#,
-                     #"{"trace":"/tmp/t","no":1,"field":"QQ==""#, #"{"trace":"/tmp/t,"no":1,"field":"QQ=="}"#] {
+        for json in [
+            "", "{", "[]", #"{"trace":"/tmp/t"}"#, #"{"trace":"/tmp/t","status":"begin"}"#,
+            #"{"trace":"/tmp/t","no":1.5,"field":""}"#, #"{"trace":"/tmp/t","no":99999999999999999999999,"field":""}"#,
+            #"{"trace":"/tmp/t","no":1,"field":"QQ==""#, #"{"trace":"/tmp/t,"no":1,"field":"QQ=="}"#,
+        ] {
             #expect(throws: SubmitMessageParser.Failure.notASubmitMessage, "\(json)") { try Self.parse(json) }
         }
     }

@@ -69,28 +69,50 @@ struct RunDeliveryTests {
     /// Delivers `path` as a file of `written` bytes whose writer is done (`finished`
     /// given) or not; backoff pauses are recorded in `pauses`, not slept.
     func deliver(
-        _ path: String, written: Int, finished: FinishedReport? = FinishedReport(code: 0, stderr: "bye"), from cursor: DeliveryCursor = DeliveryCursor(),
-        chunkSize: Int = 1024, retryPolicy: RetryPolicy = RetryPolicy(initial: .milliseconds(1), maximum: .milliseconds(2)), pauses: PauseLog? = nil,
-        transport: RecordingTransport, unreadable: @escaping @Sendable (String) -> Void = { _ in }
+        _ path: String,
+        written: Int,
+        finished: FinishedReport? = FinishedReport(code: 0, stderr: "bye"),
+        from cursor: DeliveryCursor = DeliveryCursor(),
+        chunkSize: Int = 1024,
+        retryPolicy: RetryPolicy = RetryPolicy(initial: .milliseconds(1), maximum: .milliseconds(2)),
+        pauses: PauseLog? = nil,
+        transport: RecordingTransport,
+        unreadable: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws {
         let output = WrittenOutput(bytesWritten: Int64(written), finished: finished)
         try await Self.delivery(path, chunkSize: chunkSize, retryPolicy: retryPolicy, pauses: pauses, transport: transport)
-            .run(from: cursor, progress: ProgressSignal(), current: { output }, unreadable: unreadable, record: { cursor, durable in
-                transport.log.withLock { $0.append(.recorded(cursor, durable: durable)) }
-            })
+            .run(
+                from: cursor,
+                progress: ProgressSignal(),
+                current: { output },
+                unreadable: unreadable,
+                record: { cursor, durable in
+                    transport.log.withLock { $0.append(.recorded(cursor, durable: durable)) }
+                }
+            )
     }
 
     static func delivery(
-        _ path: String, chunkSize: Int, flushInterval: Duration? = nil, retryPolicy: RetryPolicy = RetryPolicy(initial: .milliseconds(1), maximum: .milliseconds(2)),
-        pauses: PauseLog? = nil, transport: RecordingTransport
+        _ path: String,
+        chunkSize: Int,
+        flushInterval: Duration? = nil,
+        retryPolicy: RetryPolicy = RetryPolicy(initial: .milliseconds(1), maximum: .milliseconds(2)),
+        pauses: PauseLog? = nil,
+        transport: RecordingTransport
     ) -> RunDelivery {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return RunDelivery(
-            filePath: path, chunkSize: chunkSize, flushInterval: flushInterval, client: transport, retryPolicy: retryPolicy, logger: logger,
+            filePath: path,
+            chunkSize: chunkSize,
+            flushInterval: flushInterval,
+            client: transport,
+            retryPolicy: retryPolicy,
+            logger: logger,
             pause: { pause in
                 if let pauses { pauses.recorded.withLock { $0.append(pause) } } else { try await Task.sleep(for: pause) }
-            })
+            }
+        )
     }
 
     @Test("start, chunks of exactly chunkSize but the last, finished; the bytes are the file's")
@@ -143,7 +165,10 @@ struct RunDeliveryTests {
         try await deliver(path, written: 4096, transport: transport, unreadable: { reason in reports.withLock { $0.append(reason) } })
         #expect(reports.withLock { $0.count } == 1)
         let finished = try #require(transport.sent.last)
-        #expect(finished.contains(#""status":"finished""#) && finished.contains("the 4096 bytes of output after byte 0 could not be sent"), "\(finished)")
+        #expect(
+            finished.contains(#""status":"finished""#) && finished.contains("the 4096 bytes of output after byte 0 could not be sent"),
+            "\(finished)"
+        )
         #expect(Self.chunks(transport.sent).isEmpty)
     }
 
@@ -169,7 +194,10 @@ struct RunDeliveryTests {
         try await deliver(path, written: 3072, transport: transport)
         #expect(attempts.withLock { $0 } == [0: 1, 1: 4, 2: 1])
         let last = transport.events.last { if case .recorded = $0 { true } else { false } }
-        guard case .recorded(let cursor, _) = last else { Issue.record("no cursor recorded"); return }
+        guard case .recorded(let cursor, _) = last else {
+            Issue.record("no cursor recorded")
+            return
+        }
         #expect(cursor.refusedMessages == 1 && cursor.retries == 3 && cursor.chunksAcknowledged == 3 && cursor.lastStatusCode == 200)
     }
 
@@ -188,13 +216,20 @@ struct RunDeliveryTests {
         let pauses = PauseLog()
         let started = ContinuousClock.now
         try await deliver(
-            path, written: 2048, retryPolicy: RetryPolicy(initial: .seconds(1), maximum: .seconds(4), jitter: 0), pauses: pauses, transport: transport)
+            path,
+            written: 2048,
+            retryPolicy: RetryPolicy(initial: .seconds(1), maximum: .seconds(4), jitter: 0),
+            pauses: pauses,
+            transport: transport
+        )
         #expect(pauses.recorded.withLock { $0 } == [.seconds(7), .seconds(2), .seconds(4), .seconds(4), .seconds(1)])
         #expect(Self.chunks(transport.sent).map(\.no) == [0, 0, 0, 0, 0, 1, 1])
         #expect(ContinuousClock.now - started < .seconds(5), "the pauses were slept, not recorded")
     }
 
-    @Test("Resumed from a cursor: no second start, chunks go on from the acknowledged one with the file's bytes; an acknowledged finished sends nothing")
+    @Test(
+        "Resumed from a cursor: no second start, chunks go on from the acknowledged one with the file's bytes; an acknowledged finished sends nothing"
+    )
     func resumeFromCursor() async throws {
         let (path, bytes) = try Self.runFile(count: 5000)
         defer { unlink(path) }
@@ -277,9 +312,14 @@ struct RunDeliveryTests {
         let transport = RecordingTransport()
         let delivery = Self.delivery(path, chunkSize: 1024, transport: transport)
         let running = Task {
-            try await delivery.run(from: DeliveryCursor(), progress: progress, current: { output.withLock { $0 } }, record: { cursor, durable in
-                transport.log.withLock { $0.append(.recorded(cursor, durable: durable)) }
-            })
+            try await delivery.run(
+                from: DeliveryCursor(),
+                progress: progress,
+                current: { output.withLock { $0 } },
+                record: { cursor, durable in
+                    transport.log.withLock { $0.append(.recorded(cursor, durable: durable)) }
+                }
+            )
         }
         // A chunk every 5 ms: the delivery sends each at once and waits for the next.
         for written in 1...10 {
@@ -289,7 +329,9 @@ struct RunDeliveryTests {
             try await Task.sleep(for: .milliseconds(5))
         }
         func durableChunkCounts() -> [Int] {
-            transport.events.compactMap { if case .recorded(let cursor, true) = $0, cursor.chunksAcknowledged > 0 { cursor.chunksAcknowledged } else { nil } }
+            transport.events.compactMap {
+                if case .recorded(let cursor, true) = $0, cursor.chunksAcknowledged > 0 { cursor.chunksAcknowledged } else { nil }
+            }
         }
         #expect(durableChunkCounts().count <= 3, "made durable after every chunk: \(durableChunkCounts())")
         try await Self.waitUntil("the caught-up position made durable") { durableChunkCounts().last == 10 }

@@ -39,12 +39,20 @@ public enum Argon2 {
         let code = password.withUnsafeBytes { passwordBytes in
             salt.withUnsafeBytes { saltBytes in
                 argon2_hash(
-                    timeCost, memoryKiB, parallelism,
-                    passwordBytes.baseAddress, passwordBytes.count,
-                    saltBytes.baseAddress, saltBytes.count,
-                    nil, hashLength,
-                    &encoded, encodedLength,
-                    variant.cType, UInt32(ARGON2_VERSION_13.rawValue))
+                    timeCost,
+                    memoryKiB,
+                    parallelism,
+                    passwordBytes.baseAddress,
+                    passwordBytes.count,
+                    saltBytes.baseAddress,
+                    saltBytes.count,
+                    nil,
+                    hashLength,
+                    &encoded,
+                    encodedLength,
+                    variant.cType,
+                    UInt32(ARGON2_VERSION_13.rawValue)
+                )
             }
         }
         guard code == ARGON2_OK.rawValue else { throw Argon2Error(code: code) }
@@ -64,7 +72,7 @@ public enum Argon2 {
     /// the bound on cores too.
     public static func verify(encoded: String, password: String, variant: Argon2Variant) -> Bool {
         guard let hash = Argon2EncodedHash(Substring(encoded)), hash.variant == variant,
-              let decoded = hash.decodedForVerification()
+            let decoded = hash.decodedForVerification()
         else { return false }
         var password = Array(password.utf8)
         var salt = decoded.salt
@@ -75,16 +83,25 @@ public enum Argon2 {
                 salt.withUnsafeMutableBufferPointer { saltBytes in
                     expected.withUnsafeBufferPointer { expectedBytes in
                         var context = argon2_context(
-                            out: out.baseAddress, outlen: UInt32(out.count),
-                            pwd: passwordBytes.baseAddress, pwdlen: UInt32(passwordBytes.count),
-                            salt: saltBytes.baseAddress, saltlen: UInt32(saltBytes.count),
-                            secret: nil, secretlen: 0,
-                            ad: nil, adlen: 0,
-                            t_cost: UInt32(hash.timeCost), m_cost: UInt32(hash.memoryKiB),
-                            lanes: UInt32(hash.parallelism), threads: 1,
+                            out: out.baseAddress,
+                            outlen: UInt32(out.count),
+                            pwd: passwordBytes.baseAddress,
+                            pwdlen: UInt32(passwordBytes.count),
+                            salt: saltBytes.baseAddress,
+                            saltlen: UInt32(saltBytes.count),
+                            secret: nil,
+                            secretlen: 0,
+                            ad: nil,
+                            adlen: 0,
+                            t_cost: UInt32(hash.timeCost),
+                            m_cost: UInt32(hash.memoryKiB),
+                            lanes: UInt32(hash.parallelism),
+                            threads: 1,
                             version: UInt32(hash.version ?? Int(ARGON2_VERSION_10.rawValue)),
-                            allocate_cbk: nil, free_cbk: nil,
-                            flags: 0)
+                            allocate_cbk: nil,
+                            free_cbk: nil,
+                            flags: 0
+                        )
                         return expectedBytes.withMemoryRebound(to: CChar.self) { expectedCharacters in
                             argon2_verify_ctx(&context, expectedCharacters.baseAddress, variant.cType)
                         }

@@ -27,7 +27,9 @@ public struct Argon2EncodedHash: Equatable, Sendable {
             rest = rest.dropFirst()
         }
         guard rest.count == 3, let parameters = rest.first else { return nil }
-        var memory: Int?, time: Int?, lanes: Int?
+        var memory: Int?
+        var time: Int?
+        var lanes: Int?
         for assignment in parameters.split(separator: ",", omittingEmptySubsequences: false) {
             guard assignment.count > 2, assignment.dropFirst().first == "=" else { return nil }
             let value = Self.smallNumber(assignment.dropFirst(2))
@@ -39,7 +41,8 @@ public struct Argon2EncodedHash: Equatable, Sendable {
             }
         }
         guard let memory, let time, let lanes else { return nil }
-        let salt = rest.dropFirst().first!, hash = rest.last!
+        let salt = rest.dropFirst().first!
+        let hash = rest.last!
         guard !salt.isEmpty, !hash.isEmpty, Self.isBase64(salt), Self.isBase64(hash) else { return nil }
         self.variant = variant
         self.version = version
@@ -60,7 +63,8 @@ public struct Argon2EncodedHash: Equatable, Sendable {
     public func decodedForVerification() -> (salt: [UInt8], hash: [UInt8])? {
         let limit = Int(UInt32.max)
         guard memoryKiB <= limit, timeCost <= limit, parallelism <= limit, (version ?? 0) <= limit else { return nil }
-        let canonical = "$\(variant.rawValue)" + (version.map { "$v=\($0)" } ?? "") + "$m=\(memoryKiB),t=\(timeCost),p=\(parallelism)$\(saltText)$\(hashText)"
+        let canonical =
+            "$\(variant.rawValue)" + (version.map { "$v=\($0)" } ?? "") + "$m=\(memoryKiB),t=\(timeCost),p=\(parallelism)$\(saltText)$\(hashText)"
         guard canonical == encoded, let salt = Self.decodeUnpaddedBase64(saltText), let hash = Self.decodeUnpaddedBase64(hashText) else {
             return nil
         }
@@ -71,7 +75,8 @@ public struct Argon2EncodedHash: Equatable, Sendable {
     /// unused must be zero (one text per value).
     static func decodeUnpaddedBase64(_ text: Substring) -> [UInt8]? {
         var bytes: [UInt8] = []
-        var accumulator: UInt32 = 0, bits = 0
+        var accumulator: UInt32 = 0
+        var bits = 0
         for character in text.utf8 {
             let value: UInt8
             switch character {

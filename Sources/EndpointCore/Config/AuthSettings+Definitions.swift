@@ -5,16 +5,43 @@ extension AuthSettings {
 
     public struct Definitions: SettingTable {
         public let cacheSize = Setting.wholeNumber(
-            "auth-cache-size", default: 1024, range: 0...1_000_000, unit: "entries", "Verified header values remembered; 0 disables the cache.")
+            "auth-cache-size",
+            default: 1024,
+            range: 0...1_000_000,
+            unit: "entries",
+            "Verified header values remembered; 0 disables the cache."
+        )
         public let maxConcurrentVerifications = Setting.wholeNumber(
-            "auth-max-concurrent-verifications", default: 2, range: 1...64, "argon2 verifications running at once.")
+            "auth-max-concurrent-verifications",
+            default: 2,
+            range: 1...64,
+            "argon2 verifications running at once."
+        )
         public let maxWaitingVerifications = Setting.wholeNumber(
-            "auth-max-waiting-verifications", default: 64, range: 0...100_000, "Requests waiting for a verification; beyond it the answer is 503.")
+            "auth-max-waiting-verifications",
+            default: 64,
+            range: 0...100_000,
+            "Requests waiting for a verification; beyond it the answer is 503."
+        )
         public let maxMemoryKiB = Setting.wholeNumber(
-            "auth-max-argon2-memory-kib", default: 65536, range: 8...4_194_304, unit: "KiB", "Most memory a presented hash may ask for.")
-        public let maxTimeCost = Setting.wholeNumber("auth-max-argon2-time-cost", default: 10, range: 1...1000, "Highest time cost a presented hash may ask for.")
+            "auth-max-argon2-memory-kib",
+            default: 65536,
+            range: 8...4_194_304,
+            unit: "KiB",
+            "Most memory a presented hash may ask for."
+        )
+        public let maxTimeCost = Setting.wholeNumber(
+            "auth-max-argon2-time-cost",
+            default: 10,
+            range: 1...1000,
+            "Highest time cost a presented hash may ask for."
+        )
         public let maxParallelism = Setting.wholeNumber(
-            "auth-max-argon2-parallelism", default: 8, range: 1...255, "Highest parallelism a presented hash may ask for.")
+            "auth-max-argon2-parallelism",
+            default: 8,
+            range: 1...255,
+            "Highest parallelism a presented hash may ask for."
+        )
     }
 
     init(section: ConfigSection) throws(ConfigError) {

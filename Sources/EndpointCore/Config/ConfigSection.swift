@@ -118,7 +118,10 @@ public struct ConfigSection: Sendable {
         }
         let milliseconds = Int((seconds * 1000).rounded())
         guard milliseconds == 0 || range.contains(milliseconds) else {
-            throw error(key, "must be 0 (off) or between \(Double(range.lowerBound) / 1000) and \(Double(range.upperBound) / 1000) seconds, got \(text)")
+            throw error(
+                key,
+                "must be 0 (off) or between \(Double(range.lowerBound) / 1000) and \(Double(range.upperBound) / 1000) seconds, got \(text)"
+            )
         }
         return milliseconds
     }

@@ -27,11 +27,25 @@ public struct ConnectionSettings: Sendable, Equatable {
     public struct Definitions: SettingTable {
         // 1048576 is Linux's largest possible descriptor limit (fs.nr_open's default).
         public let maxConnections = Setting.wholeNumber(
-            "max-connections", default: 512, range: 1...1_048_576, "Open HTTP connections at most; past it the least recently active idle one is closed.")
+            "max-connections",
+            default: 512,
+            range: 1...1_048_576,
+            "Open HTTP connections at most; past it the least recently active idle one is closed."
+        )
         public let idleTimeoutSeconds = Setting.wholeNumber(
-            "idle-timeout-seconds", default: 60, range: 1...3600, unit: "seconds", "How long a keep-alive connection may wait for its next request.")
+            "idle-timeout-seconds",
+            default: 60,
+            range: 1...3600,
+            unit: "seconds",
+            "How long a keep-alive connection may wait for its next request."
+        )
         public let requestReadTimeoutSeconds = Setting.wholeNumber(
-            "request-read-timeout-seconds", default: 30, range: 1...3600, unit: "seconds", "How long a request may take to arrive whole, from its first byte.")
+            "request-read-timeout-seconds",
+            default: 30,
+            range: 1...3600,
+            unit: "seconds",
+            "How long a request may take to arrive whole, from its first byte."
+        )
     }
 
     init(section: ConfigSection) throws(ConfigError) {

@@ -9,45 +9,108 @@ extension LambdaSettings {
     /// Each key's name, default, bounds and meaning, written once; in the file's order.
     public struct Definitions: SettingTable {
         public let rootPassword = Setting.optionalText(
-            "root-password", secret: true, "Password given to sudo -S; unset when sudo needs none or the endpoint runs as root.")
+            "root-password",
+            secret: true,
+            "Password given to sudo -S; unset when sudo needs none or the endpoint runs as root."
+        )
         public let bpfPath = Setting.absolutePath("bpf-path", default: "/usr/bin/bpftrace", "The bpftrace binary, run as root.")
         public let stapPath = Setting.absolutePath("stap-path", default: "/usr/bin/stap", "The SystemTap binary, run as root.")
         public let submitChunkSize = Setting.wholeNumber(
-            "submit-chunk-size", default: 51200, range: 1024...16_777_216, unit: "bytes", "Raw bytes of tracer output per chunk sent to /submit.")
+            "submit-chunk-size",
+            default: 51200,
+            range: 1024...16_777_216,
+            unit: "bytes",
+            "Raw bytes of tracer output per chunk sent to /submit."
+        )
         public let platformURL = RequiredSetting("platform-url", "Base URL of the platform: http:// or https://, no credentials.")
         public let platformCAFile = Setting.optionalText(
-            "platform-ca-file", "Trust roots (PEM, absolute path) for an https:// platform-url; unset: the system's.")
+            "platform-ca-file",
+            "Trust roots (PEM, absolute path) for an https:// platform-url; unset: the system's."
+        )
         public let secret = RequiredSetting("secret", secret: true, "Shared secret hashed (argon2) into every Authorization header.")
         public let endpointUUID = RequiredSetting("endpoint-uuid", "This endpoint's identity, a UUID: the start of every Authorization header.")
         public let traceDirectory = Setting.absolutePath("trace-dir", default: "/tmp", "Existing, writable directory of the run files.")
         public let maxLastingSeconds = Setting.wholeNumber(
-            "max-lasting", default: 86400, range: 1...31_536_000, unit: "seconds", "Longest `lasting` a trace start may ask for.")
+            "max-lasting",
+            default: 86400,
+            range: 1...31_536_000,
+            unit: "seconds",
+            "Longest `lasting` a trace start may ask for."
+        )
         public let logLevel = Setting.text("log-level", default: "info", "trace, debug, info, notice, warning, error or critical.")
         public let maxConcurrentRuns = Setting.wholeNumber(
-            "max-concurrent-runs", default: 16, range: 1...1000, "Tracers running at once; a start beyond it is answered 429.")
+            "max-concurrent-runs",
+            default: 16,
+            range: 1...1000,
+            "Tracers running at once; a start beyond it is answered 429."
+        )
         public let maxUndeliveredRuns = Setting.wholeNumber(
-            "max-undelivered-runs", default: 64, range: 1...10_000, "Exited runs whose output the platform has not taken; beyond it a start is 503.")
+            "max-undelivered-runs",
+            default: 64,
+            range: 1...10_000,
+            "Exited runs whose output the platform has not taken; beyond it a start is 503."
+        )
         public let maxTemplates = Setting.wholeNumber(
-            "max-templates", default: 1000, range: 1...1_000_000, "Templates stored; a PUT /trace beyond it is answered 409.")
+            "max-templates",
+            default: 1000,
+            range: 1...1_000_000,
+            "Templates stored; a PUT /trace beyond it is answered 409."
+        )
         public let maxFunctionsPerTemplate = Setting.wholeNumber(
-            "max-functions-per-template", default: 128, range: 1...TemplateValidator.maxFunctionsLimit, "Functions one template may list.")
+            "max-functions-per-template",
+            default: 128,
+            range: 1...TemplateValidator.maxFunctionsLimit,
+            "Functions one template may list."
+        )
         // The default, 1 MiB, holds the largest template the rules allow (1024 functions of
         // 512 bytes); bodies are collected in memory before decoding, hence 64 MiB at most.
         public let maxBodyBytes = Setting.wholeNumber(
-            "max-body-bytes", default: 1 << 20, range: 1024...(64 << 20), unit: "bytes", "Largest request body read; a larger one is answered 413.")
+            "max-body-bytes",
+            default: 1 << 20,
+            range: 1024...(64 << 20),
+            unit: "bytes",
+            "Largest request body read; a larger one is answered 413."
+        )
         public let metricsOpen = Setting.flag("metrics-open", default: false, "Serve GET /metrics without the Authorization header.")
         public let killGraceSeconds = Setting.wholeNumber(
-            "kill-grace-seconds", default: 5, range: 1...60, unit: "seconds", "Pause between SIGINT, SIGTERM and SIGKILL when a run is stopped.")
+            "kill-grace-seconds",
+            default: 5,
+            range: 1...60,
+            unit: "seconds",
+            "Pause between SIGINT, SIGTERM and SIGKILL when a run is stopped."
+        )
         public let shutdownGraceSeconds = Setting.wholeNumber(
-            "shutdown-grace-seconds", default: 10, range: 0...600, unit: "seconds", "How long a SIGTERM'd endpoint keeps delivering before it exits.")
+            "shutdown-grace-seconds",
+            default: 10,
+            range: 0...600,
+            unit: "seconds",
+            "How long a SIGTERM'd endpoint keeps delivering before it exits."
+        )
         public let submitFlushInterval = Setting.secondsInMilliseconds(
-            "submit-flush-interval", default: 0, range: 50...3_600_000, "Send a partial chunk after this long without a full one; 0: never.")
+            "submit-flush-interval",
+            default: 0,
+            range: 50...3_600_000,
+            "Send a partial chunk after this long without a full one; 0: never."
+        )
         public let submitRetryInitial = Setting.secondsInMilliseconds(
-            "submit-retry-initial", default: 500, range: 10...60_000, "First pause before a failed submit message is sent again.")
+            "submit-retry-initial",
+            default: 500,
+            range: 10...60_000,
+            "First pause before a failed submit message is sent again."
+        )
         public let submitRetryMaximum = Setting.secondsInMilliseconds(
-            "submit-retry-max", default: 30_000, range: 10...3_600_000, "Longest pause between retries (the pause doubles up to it).")
+            "submit-retry-max",
+            default: 30_000,
+            range: 10...3_600_000,
+            "Longest pause between retries (the pause doubles up to it)."
+        )
         public let maxSpoolBytes = Setting.wholeNumber(
-            "max-spool-bytes", default: 1 << 30, range: (1 << 20)...(1 << 40), unit: "bytes", "Undelivered output kept on disk before a run is stopped.")
+            "max-spool-bytes",
+            default: 1 << 30,
+            range: (1 << 20)...(1 << 40),
+            unit: "bytes",
+            "Undelivered output kept on disk before a run is stopped."
+        )
         public let keepRunFiles = Setting.flag("keep-run-files", default: false, "Keep a run's file after the platform acknowledged its finished.")
     }
 }

@@ -124,8 +124,8 @@ public struct LambdaSettings: Sendable {
         let setting = definitions.platformURL
         let text = try section.read(setting)
         guard let components = URLComponents(string: text),
-              let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              let host = components.host, !host.isEmpty
+            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = components.host, !host.isEmpty
         else {
             // The value is not quoted: a malformed URL may still carry credentials.
             throw section.error(setting, "expected an http:// or https:// URL with a host (the value is not repeated here: it may hold credentials)")

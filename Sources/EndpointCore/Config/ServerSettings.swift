@@ -19,7 +19,11 @@ public struct ServerSettings: Sendable, Equatable {
     }
 
     public init(
-        host: String, port: Int, databasePath: String, databasePoolSize: Int, tls: TLSFiles? = nil,
+        host: String,
+        port: Int,
+        databasePath: String,
+        databasePoolSize: Int,
+        tls: TLSFiles? = nil,
         connections: ConnectionSettings = ConnectionSettings()
     ) {
         self.host = host
@@ -43,8 +47,15 @@ public struct ServerSettings: Sendable, Equatable {
     public struct Definitions: SettingTable {
         public let host = Setting.text("host", default: "127.0.0.1", "Address to listen on: one address, or *4, *6 or * for every one.")
         public let port = Setting.wholeNumber("port", default: 3000, range: 0...65535, "TCP port; 0 picks a free one.")
-        public let database = MappingSetting("database", keys: ServerSettings.databaseDefinitions, "The SQLite database (Yesod's SQLite scaffold shape).")
-        public let tlsCertificate = Setting.optionalText("tls-certificate", "PEM certificate chain served over HTTPS; unset (with tls-key): plain HTTP.")
+        public let database = MappingSetting(
+            "database",
+            keys: ServerSettings.databaseDefinitions,
+            "The SQLite database (Yesod's SQLite scaffold shape)."
+        )
+        public let tlsCertificate = Setting.optionalText(
+            "tls-certificate",
+            "PEM certificate chain served over HTTPS; unset (with tls-key): plain HTTP."
+        )
         public let tlsKey = Setting.optionalText("tls-key", "PEM private key of tls-certificate.")
     }
 

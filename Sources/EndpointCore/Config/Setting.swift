@@ -70,7 +70,11 @@ extension Setting where Value == Int {
     /// A duration the file writes in seconds, read (and bounded) in milliseconds; 0 is off.
     static func secondsInMilliseconds(_ key: String, default defaultValue: Int, range: ClosedRange<Int>, _ summary: String) -> Self {
         let definition = SettingDefinition(
-            key: key, type: .seconds(milliseconds: range), defaultText: SettingDefinition.writtenSeconds(defaultValue), summary: summary)
+            key: key,
+            type: .seconds(milliseconds: range),
+            defaultText: SettingDefinition.writtenSeconds(defaultValue),
+            summary: summary
+        )
         return Self(definition: definition, defaultValue: defaultValue) {
             (section) throws(ConfigError) in try section.milliseconds(key, default: defaultValue, range: range)
         }

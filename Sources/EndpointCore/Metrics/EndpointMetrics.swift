@@ -18,21 +18,56 @@ public final class EndpointMetrics: Sendable {
     private let activeRuns: Gauge
 
     /// Request latencies from 1 ms to 30 s (argon2 verifications sit around 10-100 ms).
-    static let latencyBuckets: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)]
+    static let latencyBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+        .milliseconds(500), .seconds(1), .seconds(5), .seconds(30),
+    ]
 
     public init() {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
-        runsStarted = Dictionary(uniqueKeysWithValues: TracerType.allCases.map { tracer in
-            (tracer, registry.makeCounter(descriptor: Self.descriptor("runs_started", unit: "total", help: "Tracer runs started."), labels: [("tracer", tracer.rawValue)]))
-        })
-        outputBytes = registry.makeCounter(descriptor: Self.descriptor("output_bytes", unit: "total", help: "Bytes the tracers wrote to stdout (kept in run files)."))
-        deliveredBytes = registry.makeCounter(descriptor: Self.descriptor("delivered_bytes", unit: "total", help: "Run-file bytes the platform acknowledged (raw, before base64)."))
-        deliveredChunks = registry.makeCounter(descriptor: Self.descriptor("delivered_chunks", unit: "total", help: "Chunks the platform acknowledged."))
-        deliveryRetries = registry.makeCounter(descriptor: Self.descriptor("delivery_retries", unit: "total", help: "Submit messages sent again after a connection error, timeout, 5xx, 408 or 429."))
-        deliveryRefusals = registry.makeCounter(descriptor: Self.descriptor("delivery_refused", unit: "total", help: "Submit messages the platform refused for good (other 4xx); not sent again."))
-        authRejected = registry.makeCounter(descriptor: Self.descriptor("auth_failures", unit: "total", help: "Requests refused by authentication."), labels: [("reason", "rejected")])
-        authBusy = registry.makeCounter(descriptor: Self.descriptor("auth_failures", unit: "total", help: "Requests refused by authentication."), labels: [("reason", "busy")])
+        runsStarted = Dictionary(
+            uniqueKeysWithValues: TracerType.allCases.map { tracer in
+                (
+                    tracer,
+                    registry.makeCounter(
+                        descriptor: Self.descriptor("runs_started", unit: "total", help: "Tracer runs started."),
+                        labels: [("tracer", tracer.rawValue)]
+                    )
+                )
+            }
+        )
+        outputBytes = registry.makeCounter(
+            descriptor: Self.descriptor("output_bytes", unit: "total", help: "Bytes the tracers wrote to stdout (kept in run files).")
+        )
+        deliveredBytes = registry.makeCounter(
+            descriptor: Self.descriptor("delivered_bytes", unit: "total", help: "Run-file bytes the platform acknowledged (raw, before base64).")
+        )
+        deliveredChunks = registry.makeCounter(
+            descriptor: Self.descriptor("delivered_chunks", unit: "total", help: "Chunks the platform acknowledged.")
+        )
+        deliveryRetries = registry.makeCounter(
+            descriptor: Self.descriptor(
+                "delivery_retries",
+                unit: "total",
+                help: "Submit messages sent again after a connection error, timeout, 5xx, 408 or 429."
+            )
+        )
+        deliveryRefusals = registry.makeCounter(
+            descriptor: Self.descriptor(
+                "delivery_refused",
+                unit: "total",
+                help: "Submit messages the platform refused for good (other 4xx); not sent again."
+            )
+        )
+        authRejected = registry.makeCounter(
+            descriptor: Self.descriptor("auth_failures", unit: "total", help: "Requests refused by authentication."),
+            labels: [("reason", "rejected")]
+        )
+        authBusy = registry.makeCounter(
+            descriptor: Self.descriptor("auth_failures", unit: "total", help: "Requests refused by authentication."),
+            labels: [("reason", "busy")]
+        )
         activeRuns = registry.makeGauge(descriptor: Self.descriptor("runs_active", unit: "", help: "Runs started and not yet delivered."))
     }
 
@@ -44,7 +79,10 @@ public final class EndpointMetrics: Sendable {
     /// `outcome`: `ok` (code 0), `failed` (another code), `unknown` (the endpoint
     /// restarted while the tracer ran).
     public func runFinished(_ tracer: TracerType, outcome: String) {
-        registry.makeCounter(descriptor: Self.descriptor("runs_finished", unit: "total", help: "Runs whose finished message the platform acknowledged."), labels: [("tracer", tracer.rawValue), ("outcome", outcome)]).increment()
+        registry.makeCounter(
+            descriptor: Self.descriptor("runs_finished", unit: "total", help: "Runs whose finished message the platform acknowledged."),
+            labels: [("tracer", tracer.rawValue), ("outcome", outcome)]
+        ).increment()
         activeRuns.decrement()
     }
 
@@ -65,7 +103,11 @@ public final class EndpointMetrics: Sendable {
     public func authenticationBusy() { authBusy.increment() }
 
     public func request(method: String, status: Int, duration: Duration) {
-        registry.makeDurationHistogram(descriptor: Self.descriptor("http_request_duration", unit: "seconds", help: "HTTP requests served, by method and status."), labels: [("method", method), ("status", String(status))], buckets: Self.latencyBuckets).record(duration)
+        registry.makeDurationHistogram(
+            descriptor: Self.descriptor("http_request_duration", unit: "seconds", help: "HTTP requests served, by method and status."),
+            labels: [("method", method), ("status", String(status))],
+            buckets: Self.latencyBuckets
+        ).record(duration)
     }
 
     /// `lambda_<metric>_<unit>`, with its HELP text.

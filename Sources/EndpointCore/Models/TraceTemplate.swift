@@ -45,13 +45,17 @@ public struct TraceTemplate: Codable, Equatable, Sendable {
         switch (spelled, misspelled) {
         case let (spelled?, misspelled?) where spelled != misspelled:
             throw DecodingError.dataCorruptedError(
-                forKey: .functions, in: container,
-                debugDescription: "'functions' and 'funtions' are both given and differ; send one of them")
+                forKey: .functions,
+                in: container,
+                debugDescription: "'functions' and 'funtions' are both given and differ; send one of them"
+            )
         case let (list?, _), let (nil, list?):
             self.functions = list
         case (nil, nil):
             throw DecodingError.keyNotFound(
-                CodingKeys.functions, .init(codingPath: container.codingPath, debugDescription: "missing"))
+                CodingKeys.functions,
+                .init(codingPath: container.codingPath, debugDescription: "missing")
+            )
         }
         self.environment = try container.decodeIfPresent([String].self, forKey: .environment) ?? []
         self.value = try container.decodeIfPresent([String].self, forKey: .value) ?? []

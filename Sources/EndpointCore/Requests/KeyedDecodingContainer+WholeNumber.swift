@@ -5,7 +5,9 @@ extension KeyedDecodingContainer {
         if let number = try? decode(Int64.self, forKey: key) { return number }
         if (try? decode(Double.self, forKey: key)) != nil {
             throw DecodingError.typeMismatch(
-                Int64.self, .init(codingPath: codingPath + [key], debugDescription: "not a whole number in range"))
+                Int64.self,
+                .init(codingPath: codingPath + [key], debugDescription: "not a whole number in range")
+            )
         }
         // Absent, null or not a number: let the decoder say which.
         return try decode(Int64.self, forKey: key)

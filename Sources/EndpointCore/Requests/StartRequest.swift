@@ -37,7 +37,9 @@ public struct StartRequest: Decodable, Sendable {
             throw .invalidField(error)
         }
         guard (1...Int64(maxLastingSeconds)).contains(lasting) else {
-            throw .invalidField(FieldError(field: "lasting", reason: "must be a whole number of seconds from 1 to \(maxLastingSeconds), got \(lasting)"))
+            throw .invalidField(
+                FieldError(field: "lasting", reason: "must be a whole number of seconds from 1 to \(maxLastingSeconds), got \(lasting)")
+            )
         }
         return Checked(tracer: tracer, templateId: traceId, lastingSeconds: Int(lasting))
     }

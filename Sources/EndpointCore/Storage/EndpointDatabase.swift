@@ -92,13 +92,17 @@ public struct EndpointDatabase: Sendable {
                 table.column("lastStatusCode", .integer)
                 table.column("shortChunkLength", .integer)
             }
-            try db.execute(sql: """
-                INSERT INTO delivery (filePath, startAcknowledged, chunksAcknowledged, bytesAcknowledged, finishedAcknowledged, retries, refusedMessages, lastDeliveryError)
-                SELECT filePath, startAcknowledged, chunksAcknowledged, bytesAcknowledged, finishedAcknowledged, retries, refusedMessages, lastError FROM run
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO delivery (filePath, startAcknowledged, chunksAcknowledged, bytesAcknowledged, finishedAcknowledged, retries, refusedMessages, lastDeliveryError)
+                    SELECT filePath, startAcknowledged, chunksAcknowledged, bytesAcknowledged, finishedAcknowledged, retries, refusedMessages, lastError FROM run
+                    """
+            )
             try db.drop(index: "run_by_delivery")
             try db.alter(table: "run") { table in
-                for column in ["startAcknowledged", "chunksAcknowledged", "bytesAcknowledged", "finishedAcknowledged", "retries", "refusedMessages", "lastError"] {
+                for column in [
+                    "startAcknowledged", "chunksAcknowledged", "bytesAcknowledged", "finishedAcknowledged", "retries", "refusedMessages", "lastError",
+                ] {
                     table.drop(column: column)
                 }
             }
@@ -141,7 +145,8 @@ public struct EndpointDatabase: Sendable {
         try await writer.write { db in
             try db.execute(
                 sql: "UPDATE run SET exitCode = ?, stderr = ?, bytesWritten = ?, failure = ? WHERE filePath = ?",
-                arguments: [code, stderr, bytesWritten, failure, filePath])
+                arguments: [code, stderr, bytesWritten, failure, filePath]
+            )
         }
     }
 
@@ -156,21 +161,28 @@ public struct EndpointDatabase: Sendable {
                     DELETE FROM run WHERE finishedAt IS NOT NULL AND filePath NOT IN
                     (SELECT filePath FROM run WHERE finishedAt IS NOT NULL ORDER BY finishedAt DESC LIMIT ?)
                     """,
-                arguments: [keepFinished])
+                arguments: [keepFinished]
+            )
         }
     }
 
     /// Runs whose `finished` the platform has not acknowledged, oldest first.
     public func undeliveredRuns() async throws -> [StoredRun] {
         try await writer.read { db in
-            try Self.withDelivery(RunRecord.filter(RunRecord.Columns.finishedAt == nil).order(RunRecord.Columns.startedAt, RunRecord.Columns.runNumber).fetchAll(db), db)
+            try Self.withDelivery(
+                RunRecord.filter(RunRecord.Columns.finishedAt == nil).order(RunRecord.Columns.startedAt, RunRecord.Columns.runNumber).fetchAll(db),
+                db
+            )
         }
     }
 
     /// The newest finished runs, oldest first.
     public func finishedRuns(limit: Int) async throws -> [StoredRun] {
         try await writer.read { db in
-            try Self.withDelivery(RunRecord.filter(RunRecord.Columns.finishedAt != nil).order(RunRecord.Columns.finishedAt.desc).limit(limit).fetchAll(db).reversed(), db)
+            try Self.withDelivery(
+                RunRecord.filter(RunRecord.Columns.finishedAt != nil).order(RunRecord.Columns.finishedAt.desc).limit(limit).fetchAll(db).reversed(),
+                db
+            )
         }
     }
 
@@ -236,7 +248,7 @@ public struct EndpointDatabase: Sendable {
     public func removeTracer(_ tracer: TracerType, fromTemplate templateId: Int64) async throws -> Removal {
         try await writer.write { db in
             guard var record = try TemplateRecord.fetchOne(db, key: templateId),
-                  record.traceType.contains(tracer.rawValue)
+                record.traceType.contains(tracer.rawValue)
             else { return .notFound }
             record.traceType.removeAll { $0 == tracer.rawValue }
             if record.traceType.isEmpty {

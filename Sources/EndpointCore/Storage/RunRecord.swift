@@ -38,7 +38,14 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
     public var tracerStartTime: Int64?
 
     public init(
-        filePath: String, runNumber: Int, template: TraceTemplate, tracer: String, lastingSeconds: Int, startedAt: Date, deadline: Date, privilege: String,
+        filePath: String,
+        runNumber: Int,
+        template: TraceTemplate,
+        tracer: String,
+        lastingSeconds: Int,
+        startedAt: Date,
+        deadline: Date,
+        privilege: String,
         chunkSize: Int? = nil
     ) {
         self.filePath = filePath

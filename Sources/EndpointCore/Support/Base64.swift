@@ -62,7 +62,8 @@ public enum Base64 {
     /// little-endian UInt16; 0xFFFF when either is outside the alphabet. Halves the
     /// lookups of decoding, as `pairs` does for encoding.
     static let pairValues: [UInt16] = (0..<65536).map { pair in
-        let first = values[pair & 0xFF], second = values[pair >> 8]
+        let first = values[pair & 0xFF]
+        let second = values[pair >> 8]
         return (first | second) & 0x80 != 0 ? 0xFFFF : UInt16(first) << 6 | UInt16(second)
     }
 
@@ -75,7 +76,8 @@ public enum Base64 {
         precondition(destination.count >= maxDecodedLength(of: source.count), "base64 destination too small")
         let input = source.baseAddress!
         let output = destination.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        let last = input.load(fromByteOffset: source.count - 1, as: UInt8.self), beforeLast = input.load(fromByteOffset: source.count - 2, as: UInt8.self)
+        let last = input.load(fromByteOffset: source.count - 1, as: UInt8.self)
+        let beforeLast = input.load(fromByteOffset: source.count - 2, as: UInt8.self)
         let padding = last == UInt8(ascii: "=") ? (beforeLast == UInt8(ascii: "=") ? 2 : 1) : 0
         let whole = padding > 0 ? source.count - 4 : source.count
         let decodedWhole = pairValues.withUnsafeBufferPointer { pairs -> Int? in
@@ -84,7 +86,8 @@ public enum Base64 {
             var invalid: UInt16 = 0
             while i < whole {
                 let four = UInt32(littleEndian: input.loadUnaligned(fromByteOffset: i, as: UInt32.self))
-                let high = pairs[Int(four & 0xFFFF)], low = pairs[Int(four >> 16)]
+                let high = pairs[Int(four & 0xFFFF)]
+                let low = pairs[Int(four >> 16)]
                 // An invalid pair sets the top bits: one test at the end, not one per group.
                 invalid |= high | low
                 let group = UInt32(high) << 12 | UInt32(low)
@@ -99,7 +102,8 @@ public enum Base64 {
         guard let o = decodedWhole else { return nil }
         guard padding > 0 else { return o }
         let bytes = UnsafeRawBufferPointer(rebasing: source[whole...])
-        let a = values[Int(bytes[0])], b = values[Int(bytes[1])]
+        let a = values[Int(bytes[0])]
+        let b = values[Int(bytes[1])]
         let c = padding == 2 ? 0 : values[Int(bytes[2])]
         guard (a | b | c) & 0x80 == 0 else { return nil }
         let group = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6

@@ -54,10 +54,13 @@ public enum TracerProgram {
                 let probe = "process(\"\(process)\").function(\"\(function)\").\(suffix)"
                 let probeJSON = probe.replacingOccurrences(of: "\"", with: "\\\\\\\"")
                 lines.append(
-                    "probe \(probe) { printf(\"{\\\"type\\\": \\\"value\\\", \\\"data\\\": [\\\"\(kind)\\\",\\\"\(function)\\\",\\\"\(probeJSON)\\\",%d,%d,%s,%d,%d\(extra)]}\\n\", pid(), tid(), string_quoted(execname()), cpu(), gettimeofday_ns()\(extraValue)) }")
+                    "probe \(probe) { printf(\"{\\\"type\\\": \\\"value\\\", \\\"data\\\": [\\\"\(kind)\\\",\\\"\(function)\\\",\\\"\(probeJSON)\\\",%d,%d,%s,%d,%d\(extra)]}\\n\", pid(), tid(), string_quoted(execname()), cpu(), gettimeofday_ns()\(extraValue)) }"
+                )
             }
         }
-        lines.append("probe timer.s(\(aliveIntervalSeconds)) { printf(\"{\\\"type\\\": \\\"value\\\", \\\"data\\\": [\\\"alive\\\",%d]}\\n\", gettimeofday_ns()) }")
+        lines.append(
+            "probe timer.s(\(aliveIntervalSeconds)) { printf(\"{\\\"type\\\": \\\"value\\\", \\\"data\\\": [\\\"alive\\\",%d]}\\n\", gettimeofday_ns()) }"
+        )
         lines.append("probe timer.s(\(lastingSeconds)) { exit() }")
         return lines.joined(separator: "\n") + "\n"
     }

@@ -55,7 +55,10 @@ public struct TemplateValidator: Sendable {
         var tracers: [TracerType] = []
         for (index, name) in names.enumerated() {
             guard let tracer = TracerType(rawValue: name) else {
-                throw TemplateValidationError(field: "traceType[\(index)]", reason: "\(quoted(name)) is not a tracer type; expected one of \(TracerType.namesForMessages)")
+                throw TemplateValidationError(
+                    field: "traceType[\(index)]",
+                    reason: "\(quoted(name)) is not a tracer type; expected one of \(TracerType.namesForMessages)"
+                )
             }
             guard !tracers.contains(tracer) else {
                 throw TemplateValidationError(field: "traceType[\(index)]", reason: "\(quoted(name)) is listed twice")
@@ -103,7 +106,11 @@ public struct TemplateValidator: Sendable {
                 throw TemplateValidationError(field: field, reason: "is longer than \(Self.maxFunctionNameBytes) bytes")
             }
             guard Self.isSymbolName(name) else {
-                throw TemplateValidationError(field: field, reason: "\(quoted(name)) is not a symbol name: it must start with a letter or '_' and contain only letters, digits, '_', '.' and '$'")
+                throw TemplateValidationError(
+                    field: field,
+                    reason:
+                        "\(quoted(name)) is not a symbol name: it must start with a letter or '_' and contain only letters, digits, '_', '.' and '$'"
+                )
             }
             guard seen.insert(name).inserted else {
                 throw TemplateValidationError(field: field, reason: "\(quoted(name)) is listed twice")
@@ -113,25 +120,40 @@ public struct TemplateValidator: Sendable {
 
     func validateEnvironment(names: [String], values: [String], tracers: [TracerType]) throws(TemplateValidationError) {
         guard names.count == values.count else {
-            throw TemplateValidationError(field: "value", reason: "has \(values.count) entries but environment has \(names.count); they pair up one to one")
+            throw TemplateValidationError(
+                field: "value",
+                reason: "has \(values.count) entries but environment has \(names.count); they pair up one to one"
+            )
         }
         guard names.count <= Self.maxEnvironmentPairs else {
-            throw TemplateValidationError(field: "environment", reason: "lists \(names.count) variables; at most \(Self.maxEnvironmentPairs) are allowed")
+            throw TemplateValidationError(
+                field: "environment",
+                reason: "lists \(names.count) variables; at most \(Self.maxEnvironmentPairs) are allowed"
+            )
         }
         var seen = Set<String>()
         for (index, (name, value)) in zip(names, values).enumerated() {
             let field = "environment[\(index)]"
             if name.hasPrefix("LD_") {
-                throw TemplateValidationError(field: field, reason: "\(quoted(name)) is a dynamic loader variable; those are never passed to a tracer")
+                throw TemplateValidationError(
+                    field: field,
+                    reason: "\(quoted(name)) is a dynamic loader variable; those are never passed to a tracer"
+                )
             }
             for tracer in tracers {
                 let allowList = TracerAllowList.forTracer(tracer)
                 guard let rule = allowList.environment[name] else {
                     let allowed = allowList.environment.keys.sorted().joined(separator: ", ")
-                    throw TemplateValidationError(field: field, reason: "\(quoted(name)) is not allowed for \(tracer.rawValue) (allowed: \(allowed.isEmpty ? "none" : allowed))")
+                    throw TemplateValidationError(
+                        field: field,
+                        reason: "\(quoted(name)) is not allowed for \(tracer.rawValue) (allowed: \(allowed.isEmpty ? "none" : allowed))"
+                    )
                 }
                 guard rule.accepts(value) else {
-                    throw TemplateValidationError(field: "value[\(index)]", reason: "\(quoted(value)) is not valid for \(name): expected \(rule.expectation)")
+                    throw TemplateValidationError(
+                        field: "value[\(index)]",
+                        reason: "\(quoted(value)) is not valid for \(name): expected \(rule.expectation)"
+                    )
                 }
             }
             guard seen.insert(name).inserted else {
@@ -150,7 +172,10 @@ public struct TemplateValidator: Sendable {
             for tracer in tracers {
                 let allowed = TracerAllowList.forTracer(tracer).options
                 guard allowed.contains(option) else {
-                    throw TemplateValidationError(field: field, reason: "\(quoted(option)) is not allowed for \(tracer.rawValue) (allowed: \(allowed.joined(separator: " ")))")
+                    throw TemplateValidationError(
+                        field: field,
+                        reason: "\(quoted(option)) is not allowed for \(tracer.rawValue) (allowed: \(allowed.joined(separator: " ")))"
+                    )
                 }
             }
             guard seen.insert(option).inserted else {
@@ -178,7 +203,8 @@ public struct TemplateValidator: Sendable {
         }
         guard isLetter(first) || first == UInt8(ascii: "_") else { return false }
         while let byte = bytes.next() {
-            let ok = isLetter(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            let ok =
+                isLetter(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                 || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "$")
             guard ok else { return false }
         }

@@ -77,7 +77,7 @@ public enum EnvironmentValueRule: Sendable, Equatable {
             return value == "0" || value == "1"
         case .number(let range):
             guard !value.isEmpty, value.count <= 10, value.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
-                  let number = Int(value)
+                let number = Int(value)
             else { return false }
             return range.contains(number)
         }

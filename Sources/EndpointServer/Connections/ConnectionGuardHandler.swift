@@ -93,7 +93,10 @@ final class ConnectionGuardHandler: ChannelInboundHandler {
         case .admitted:
             break
         case .admittedClosing(let victim):
-            logger.debug("Closing the least recently active connection to make room", metadata: ["http.peer": "\(victim.channel.remoteAddress.map { "\($0)" } ?? "?")"])
+            logger.debug(
+                "Closing the least recently active connection to make room",
+                metadata: ["http.peer": "\(victim.channel.remoteAddress.map { "\($0)" } ?? "?")"]
+            )
             victim.channel.close(promise: nil)
         case .refused:
             tracked = nil
@@ -114,7 +117,10 @@ final class ConnectionGuardHandler: ChannelInboundHandler {
             readDeadline = nil
             logger.debug(
                 "Closing a connection whose request did not arrive in time",
-                metadata: ["http.peer": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")", "http.request-read-timeout": "\(requestReadTimeout)"])
+                metadata: [
+                    "http.peer": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")", "http.request-read-timeout": "\(requestReadTimeout)",
+                ]
+            )
             context.close(promise: nil)
         }
     }

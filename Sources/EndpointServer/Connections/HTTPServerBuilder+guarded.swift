@@ -9,7 +9,8 @@ extension HTTPServerBuilder {
     static func guardedHTTP1(_ settings: ConnectionSettings, tls: TLSConfiguration?, registry: ConnectionRegistry) -> HTTPServerBuilder {
         let http1 = HTTP1Channel.Configuration(
             additionalChannelHandlers: [RequestBoundaryHandler()],
-            idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))
+            idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds))
+        )
         let readTimeout = TimeAmount.seconds(Int64(settings.requestReadTimeoutSeconds))
         return HTTPServerBuilder { responder in
             let plain = HTTP1Channel(responder: responder, configuration: http1)

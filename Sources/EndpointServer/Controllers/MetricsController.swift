@@ -11,7 +11,8 @@ struct MetricsController<Context: RequestContext> {
             Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: metrics.text())))
+                body: .init(byteBuffer: ByteBuffer(string: metrics.text()))
+            )
         }
     }
 }

@@ -39,7 +39,10 @@ struct TemplateController<Context: RequestContext> {
             throw APIError.badRequest(error.message)
         }
         guard let stored = try await database.storeTemplate(template, limit: maxTemplates) else {
-            throw APIError(.conflict, "the endpoint already stores \(maxTemplates) templates (max-templates); remove some with POST /trace/remove first")
+            throw APIError(
+                .conflict,
+                "the endpoint already stores \(maxTemplates) templates (max-templates); remove some with POST /trace/remove first"
+            )
         }
         context.logger.info("Template stored", metadata: ["template.no": "\(stored.templateId)", "template.process": "\(template.process)"])
         return stored
@@ -65,7 +68,10 @@ struct TemplateController<Context: RequestContext> {
         case .notFound:
             throw APIError.notFound("no template \(body.templateId) with tracer \(tracer.rawValue)")
         case .tracerRemoved:
-            context.logger.info("Tracer removed from template", metadata: ["template.no": "\(body.templateId)", "template.tracer": "\(tracer.rawValue)"])
+            context.logger.info(
+                "Tracer removed from template",
+                metadata: ["template.no": "\(body.templateId)", "template.tracer": "\(tracer.rawValue)"]
+            )
             return RemoveResponse(status: "removed", traceNo: body.templateId, removeType: tracer.rawValue, templateDeleted: false)
         case .templateDeleted:
             context.logger.info("Template removed", metadata: ["template.no": "\(body.templateId)"])

@@ -17,9 +17,12 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             throw APIError(error.status, Self.defaultMessage(for: error.status, request: request))
         } catch {
-            context.logger.error("Unexpected error while answering a request", metadata: [
-                "http.path": "\(request.uri.path)", "error.type": "\(type(of: error))",
-            ])
+            context.logger.error(
+                "Unexpected error while answering a request",
+                metadata: [
+                    "http.path": "\(request.uri.path)", "error.type": "\(type(of: error))",
+                ]
+            )
             throw APIError(.internalServerError, "internal error; see the endpoint's log")
         }
     }

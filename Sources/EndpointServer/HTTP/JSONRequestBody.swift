@@ -9,7 +9,7 @@ import Hummingbird
 enum JSONRequestBody {
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, maxBytes: Int) async throws -> T {
         guard let contentType = request.headers[.contentType], let mediaType = MediaType(from: contentType),
-              mediaType.isType(.applicationJson)
+            mediaType.isType(.applicationJson)
         else {
             let given = request.headers[.contentType].map { "'\($0.prefix(100))'" } ?? "none"
             throw APIError(.unsupportedMediaType, "Content-Type must be application/json (got \(given))")
