@@ -42,7 +42,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The platform-facing side: outgoing authorization and the /submit wire format.
+        // The platform-facing side: outgoing authorization, the /submit wire format and the
+        // delivery of a file to the platform; knows nothing of tracers (usable on its own).
         .target(
             name: "Submitter",
             dependencies: [
@@ -152,8 +153,9 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
             ]
         ),
-        // The run machinery in process, without HTTP: stop sequences, races with a real
-        // child process, the wake-up signal between reader threads and deliveries.
+        // The run machinery in process, without HTTP: the lifecycle and the stop sequence as
+        // values, a tracer's output read in batches, races with a real child process,
+        // parallel starts against the supervisor.
         .testTarget(
             name: "RunsTests",
             dependencies: ["Runs", "EndpointCore", "Submitter", "EndpointTestSupport"]
