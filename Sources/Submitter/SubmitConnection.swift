@@ -183,6 +183,11 @@ final class SubmitExchangeHandler: ChannelInboundHandler, NIOScheduledCallbackHa
         var status: Int?
         var retryAfter: String?
         var keepAlive = true
+        /// The request's last byte went to the socket. A platform may answer before it
+        /// has read the whole body (a 413, say); reusing the connection then would put
+        /// the rest of this body ahead of the next request, where the platform would
+        /// parse it as one.
+        var requestWritten = false
     }
 
     private var context: ChannelHandlerContext?
@@ -215,7 +220,11 @@ final class SubmitExchangeHandler: ChannelInboundHandler, NIOScheduledCallbackHa
         pending?.timeout = try? context.eventLoop.assumeIsolated().scheduleCallback(at: deadline, handler: self)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+        written.futureResult.assumeIsolated().whenSuccess { [self] in
+            if pending?.cancellation === cancellation { pending?.requestWritten = true }
+        }
     }
 
     func cancel(_ cancellation: SubmitCancellation) {
@@ -238,7 +247,8 @@ final class SubmitExchangeHandler: ChannelInboundHandler, NIOScheduledCallbackHa
         case .head(let head):
             pending?.status = Int(head.status.code)
             pending?.retryAfter = head.headers.first(name: "Retry-After")
-            pending?.keepAlive = head.isKeepAlive
+            // 101 like AsyncHTTPClient: whatever follows is not HTTP/1.1 any more.
+            pending?.keepAlive = head.isKeepAlive && head.status != .switchingProtocols
         case .body:
             // Dropped: the platform's answer body means nothing to the endpoint.
             break
@@ -246,12 +256,13 @@ final class SubmitExchangeHandler: ChannelInboundHandler, NIOScheduledCallbackHa
             guard let finished = pending, let status = finished.status else { return }
             pending = nil
             finished.timeout?.cancel()
-            if !finished.keepAlive {
+            let reusable = finished.keepAlive && finished.requestWritten
+            if !reusable {
                 unusableBecause = PlatformClientError.closedBeforeAnswer
                 context.close(promise: nil)
             }
             finished.continuation.resume(returning: SubmitExchangeResult(
-                answer: SubmitAnswer(status: status, retryAfter: finished.retryAfter), reusable: finished.keepAlive))
+                answer: SubmitAnswer(status: status, retryAfter: finished.retryAfter), reusable: reusable))
         }
     }
 

@@ -98,6 +98,21 @@ struct PlatformClientTests {
         await platform.stop()
     }
 
+    @Test("An answer before the whole body was sent (a 413 to a large message): that connection is not used again")
+    func answerBeforeTheWholeBody() async throws {
+        let platform = try await ScriptedPlatform { index in
+            index == 0 ? .answerBeforeBody(status: 413, pause: .milliseconds(300)) : .answer(status: 200)
+        }
+        let client = client(platform)
+        // Far more than the loopback socket buffers hold while the platform reads nothing.
+        #expect(try await client.send(ByteBuffer(repeating: UInt8(ascii: "x"), count: 16 << 20)).status == 413)
+        #expect(try await client.send(ByteBuffer(string: "{}")).status == 200)
+        #expect(platform.connectionsAccepted == 2)
+        // Sizes, not bodies: a failure must not print 16 MiB.
+        #expect(platform.received.map(\.body.count) == [2], "the rest of the first body never came ahead of the next request")
+        await platform.stop()
+    }
+
     @Test("A platform that never answers: the send fails after timeoutSeconds, the connection is closed")
     func timeout() async throws {
         let platform = try await ScriptedPlatform { _ in .silence }
@@ -214,6 +229,9 @@ final class ScriptedPlatform: Sendable {
         case silence
         /// Read the request, then reset the connection (RST, not FIN).
         case reset
+        /// Answer as soon as the request's head is read, keep the connection, and read
+        /// nothing more for `pause` (the client's body write stays unfinished meanwhile).
+        case answerBeforeBody(status: Int, pause: TimeAmount)
     }
 
     struct Received: Sendable {
@@ -282,6 +300,7 @@ final class ScriptedConnection: ChannelInboundHandler {
     let script: @Sendable (Int) -> ScriptedPlatform.Reply
     let answerDelay: TimeAmount
     private var head: HTTPRequestHead?
+    private var reply: ScriptedPlatform.Reply?
     private var body = ""
     /// A request read and not yet answered in full.
     private var answering = false
@@ -302,17 +321,26 @@ final class ScriptedConnection: ChannelInboundHandler {
             if answering { recorder.state.withLock { $0.overlapping += 1 } }
             self.head = head
             body = ""
-        case .body(let bytes):
-            body += String(buffer: bytes)
-        case .end:
-            guard let head else { return }
-            answering = true
             let index = recorder.state.withLock { log in
-                log.received.append(ScriptedPlatform.Received(connection: number, head: head, body: body))
                 log.requests += 1
                 return log.requests - 1
             }
-            let reply = script(index)
+            reply = script(index)
+            if case .answerBeforeBody(let status, let pause) = reply {
+                answering = true
+                perform(.answer(status: status), context: context)
+                try? context.channel.syncOptions?.setOption(.autoRead, value: false)
+                context.eventLoop.assumeIsolated().scheduleTask(in: pause) {
+                    try? context.channel.syncOptions?.setOption(.autoRead, value: true)
+                }
+            }
+        case .body(let bytes):
+            body += String(buffer: bytes)
+        case .end:
+            guard let head, let reply else { return }
+            recorder.state.withLock { $0.received.append(ScriptedPlatform.Received(connection: number, head: head, body: body)) }
+            if case .answerBeforeBody = reply { return }
+            answering = true
             if answerDelay == .zero {
                 perform(reply, context: context)
             } else {
@@ -323,7 +351,7 @@ final class ScriptedConnection: ChannelInboundHandler {
 
     private func perform(_ reply: ScriptedPlatform.Reply, context: ChannelHandlerContext) {
         switch reply {
-        case .silence:
+        case .silence, .answerBeforeBody:
             break
         case .reset:
             // On the event loop the option is set at once; closing then sends RST.
