@@ -1,6 +1,14 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+/// What the platform client is built on (Submitter), and its tests' loopback servers.
+let nioHTTPClient: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
+    .product(name: "NIOSSL", package: "swift-nio-ssl"),
+]
+
 let package = Package(
     name: "lambda-endpoint",
     platforms: [.macOS(.v15)],
@@ -15,7 +23,6 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
@@ -42,17 +49,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The platform-facing side: outgoing authorization, the /submit wire format and the
-        // delivery of a file to the platform; knows nothing of tracers (usable on its own).
+        // The platform-facing side: outgoing authorization, the /submit wire format, its
+        // HTTP client (SwiftNIO's HTTP/1.1 pipeline, NIOSSL for https) and the delivery of a
+        // file to the platform; knows nothing of tracers (usable on its own).
         .target(
             name: "Submitter",
             dependencies: [
                 "CLinux",
                 "EndpointCore",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ] + nioHTTPClient
         ),
         // Trace runs: spawning tracers, draining their output, stopping them, the registry.
         .target(
@@ -161,10 +167,12 @@ let package = Package(
             dependencies: ["Runs", "EndpointCore", "Submitter", "EndpointTestSupport"]
         ),
         // A run's delivery against a recording transport: chunk boundaries, resume,
-        // refusals, retries, a file that goes away. No HTTP, no processes.
+        // refusals, retries, a file that goes away; and the platform client against
+        // loopback servers in this process (NIO's server codec, scripted answers). No
+        // processes but openssl for the test certificates.
         .testTarget(
             name: "SubmitterTests",
-            dependencies: ["Submitter", "EndpointCore"]
+            dependencies: ["Submitter", "EndpointCore", "EndpointTestSupport"] + nioHTTPClient
         ),
         // The reference receiver's parsing and reassembly, without a network.
         .testTarget(
