@@ -8,7 +8,7 @@ import Glibc
 /// The two files a run starts with, in trace-dir: its output file, open for the
 /// tracer's stdout, and the tracer's program. Made before the run is recorded; a start
 /// that cannot go on after that `abandon`s them.
-struct RunFiles {
+struct RunFiles: Sendable {
     let outputPath: String
     let outputFD: Int32
     let program: TracerProgramFile

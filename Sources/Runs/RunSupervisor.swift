@@ -106,11 +106,12 @@ public actor RunSupervisor: Service {
         try reserveSlot()
         defer { reservedStarts -= 1 }
         await resumeIfNeeded()
-        let files = try RunFiles(
-            traceDirectory: settings.traceDirectory,
-            programText: TracerProgram.text(for: request.template, tracer: request.tracer, lastingSeconds: request.lastingSeconds),
-            tracer: request.tracer
+        let (traceDirectory, programText) = (
+            settings.traceDirectory, TracerProgram.text(for: request.template, tracer: request.tracer, lastingSeconds: request.lastingSeconds)
         )
+        let files = try await StartThread.run {
+            Result { () throws(StartRefusal) in try RunFiles(traceDirectory: traceDirectory, programText: programText, tracer: request.tracer) }
+        }.get()
         let record = try await recordNewRun(request, files: files)
         let run = TraceRun(record: record, tracer: request.tracer, outputFD: files.outputFD, budget: budget, metrics: metrics)
         runs[record.filePath] = run
@@ -162,11 +163,11 @@ public actor RunSupervisor: Service {
         do {
             try await database.recordRunStarted(record)
         } catch {
-            files.abandon()
+            await StartThread.run { files.abandon() }
             throw .database("\(error)")
         }
         guard acceptingRuns else {
-            files.abandon()
+            await StartThread.run { files.abandon() }
             try? await database.forgetRun(filePath: files.outputPath)
             throw .shuttingDown
         }
@@ -177,16 +178,15 @@ public actor RunSupervisor: Service {
     /// next life of the endpoint recognises a tracer left running.
     private func launch(_ run: TraceRun, program: TracerProgramFile) async {
         let tracerPath = run.tracer == .bpf ? settings.bpfPath : settings.stapPath
-        run.launch(
-            TracerInvocation(
-                template: run.template,
-                tracer: run.tracer,
-                programFile: program.path,
-                tracerPath: tracerPath,
-                privilege: settings.privilege
-            ),
-            outputBatchWindow: settings.outputBatchWindow
+        let invocation = TracerInvocation(
+            template: run.template,
+            tracer: run.tracer,
+            programFile: program.path,
+            tracerPath: tracerPath,
+            privilege: settings.privilege
         )
+        let outputBatchWindow = settings.outputBatchWindow
+        await StartThread.run { run.launch(invocation, outputBatchWindow: outputBatchWindow) }
         guard let pid = run.childPID else { return }
         do {
             try await database.recordTracerLaunched(filePath: run.filePath, pid: pid, startTime: ProcessIdentity.startTime(of: pid))
