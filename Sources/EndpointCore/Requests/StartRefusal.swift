@@ -19,20 +19,10 @@ public enum StartRefusal: Error, Equatable, Sendable {
     case cannotCreateFile(String)
     case database(String)
 
-    /// How the API answers a refusal, without HTTP types (EndpointCore has none).
-    public enum Answer: Equatable, Sendable {
-        case badRequest
-        case notFound
-        case tooManyRequests
-        case unavailable(retryAfterSeconds: Int?)
-        /// The endpoint's own failure: logged with `logDetail`, answered with `message`.
-        case internalError
-    }
-
-    public var answer: Answer {
+    public var answer: RefusalAnswer {
         switch self {
         case .invalidField, .tracerNotAllowed, .templateNoLongerValid, .binaryUnreadable, .functionsMissing: .badRequest
-        case .binaryInspection(let failure): failure.retryAfterSeconds.map { .unavailable(retryAfterSeconds: $0) } ?? .badRequest
+        case .binaryInspection(let failure): failure.answer
         case .noTemplate: .notFound
         case .tooManyRuns: .tooManyRequests
         // 30 s: a platform that stopped taking output needs a while; sooner is a wasted retry.

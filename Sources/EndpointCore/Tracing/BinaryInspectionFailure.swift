@@ -15,11 +15,12 @@ public enum BinaryInspectionFailure: Error, Equatable, Sendable {
         }
     }
 
-    /// Seconds a client should wait before retrying; nil when a retry would not help.
-    public var retryAfterSeconds: Int? {
+    /// A stuck read is the binary's fault (400 naming `process`); a busy pool is the
+    /// endpoint's state, worth a retry after 5 s.
+    public var answer: RefusalAnswer {
         switch self {
-        case .timedOut: nil
-        case .busy: 5
+        case .timedOut: .badRequest
+        case .busy: .unavailable(retryAfterSeconds: 5)
         }
     }
 }

@@ -33,24 +33,24 @@ public struct APIError: HTTPResponseError, Equatable {
 }
 
 extension APIError {
-    /// A refused start, answered with the status its kind asks for.
-    init(_ refusal: StartRefusal) {
-        switch refusal.answer {
-        case .badRequest: self.init(.badRequest, refusal.message)
-        case .notFound: self.init(.notFound, refusal.message)
-        case .tooManyRequests: self.init(.tooManyRequests, refusal.message)
-        case .unavailable(let retryAfter): self.init(.serviceUnavailable, refusal.message, headers: retryAfter.map { [.retryAfter: "\($0)"] } ?? [:])
-        case .internalError: self.init(.internalServerError, refusal.message)
-        }
+    /// A refusal spelled in EndpointCore, answered with the status its kind asks for.
+    /// (Labelled: unlabelled, `.badRequest` below would name the answer, not the status,
+    /// and the initialiser would call itself.)
+    init(answer: RefusalAnswer, message: String) {
+        let status: HTTPResponse.Status =
+            switch answer {
+            case .badRequest: .badRequest
+            case .notFound: .notFound
+            case .tooManyRequests: .tooManyRequests
+            case .unavailable: .serviceUnavailable
+            case .internalError: .internalServerError
+            }
+        var headers: HTTPFields = [:]
+        if case .unavailable(let retryAfter?) = answer { headers[.retryAfter] = "\(retryAfter)" }
+        self.init(status, message, headers: headers)
     }
 
-    /// A binary that could not be inspected: 400 for a stuck read, 503 when every
-    /// inspection thread is busy.
-    init(_ failure: BinaryInspectionFailure) {
-        if let retryAfter = failure.retryAfterSeconds {
-            self.init(.serviceUnavailable, failure.message, headers: [.retryAfter: "\(retryAfter)"])
-        } else {
-            self.init(.badRequest, failure.message)
-        }
-    }
+    init(_ refusal: StartRefusal) { self.init(answer: refusal.answer, message: refusal.message) }
+
+    init(_ failure: BinaryInspectionFailure) { self.init(answer: failure.answer, message: failure.message) }
 }
