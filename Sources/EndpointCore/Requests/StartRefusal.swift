@@ -17,6 +17,9 @@ public enum StartRefusal: Error, Equatable, Sendable {
     case tooManyUndelivered(limit: Int)
     case shuttingDown
     case cannotCreateFile(String)
+    /// The template could not be read (the database failed, not the request).
+    case cannotReadTemplate(String)
+    /// The run could not be recorded.
     case database(String)
 
     public var answer: RefusalAnswer {
@@ -28,7 +31,7 @@ public enum StartRefusal: Error, Equatable, Sendable {
         // 30 s: a platform that stopped taking output needs a while; sooner is a wasted retry.
         case .tooManyUndelivered: .unavailable(retryAfterSeconds: 30)
         case .shuttingDown: .unavailable(retryAfterSeconds: nil)
-        case .cannotCreateFile, .database: .internalError
+        case .cannotCreateFile, .cannotReadTemplate, .database: .internalError
         }
     }
 
@@ -56,6 +59,9 @@ public enum StartRefusal: Error, Equatable, Sendable {
             "the endpoint is shutting down; no new traces"
         case .cannotCreateFile(let reason):
             "cannot create the run file in trace-dir: \(reason)"
+        case .cannotReadTemplate:
+            // As every unexpected failure of a route is answered (`JSONErrorMiddleware`).
+            "internal error; see the endpoint's log"
         case .database:
             // The database's own error stays in the log: it can name paths and SQL.
             "cannot record the run in the database; see the endpoint's log"
@@ -66,6 +72,7 @@ public enum StartRefusal: Error, Equatable, Sendable {
     public var logDetail: (message: String, error: String)? {
         switch self {
         case .cannotCreateFile(let reason): ("Cannot create a run file", reason)
+        case .cannotReadTemplate(let reason): ("Cannot read a template", reason)
         case .database(let reason): ("Cannot record a run", reason)
         default: nil
         }

@@ -52,7 +52,7 @@ struct RunController<Context: RequestContext> {
         do {
             stored = try await database.template(id: templateId)
         } catch {
-            throw .database("\(error)")
+            throw .cannotReadTemplate("\(error)")
         }
         guard let template = stored?.info else { throw .noTemplate(templateId: templateId) }
         guard template.tracerTypes.contains(checked.tracer) else {
