@@ -279,12 +279,12 @@ class Bench:
         reported lost, and the same program run by bpftrace straight into a file
         (the lost events it reports then)."""
         self.start_endpoint("real-tracer", bpf_path="/usr/bin/bpftrace", max_spool_bytes=4 * GIB)
-        template = self.request("PUT", "/trace", {"process": "/bin/bash", "functions": ["xmalloc", "xfree"], "traceType": ["BPF"]})
+        self.trace_id = self.request("PUT", "/trace", {"process": "/bin/bash", "functions": ["xmalloc", "xfree"], "traceType": ["BPF"]})["traceNo"]
         hot = [subprocess.Popen(["/bin/bash", "-c", 'while :; do s=abc; s="${s}def$s"; done']) for _ in range(loops)]
         try:
             time.sleep(0.5)
             endpoint_cpu_before = proc_cpu_seconds(self.endpoint.pid)
-            file_path = self.request("POST", "/trace/start", {"traceT": "BPF", "traceId": template["traceNo"], "lasting": seconds})["filePath"]
+            file_path = self.start_run(lasting=seconds)
             program_copy = os.path.join(self.work, "real-tracer.bt")
             tracer, tracer_cpu, began = None, 0.0, time.monotonic()
             while True:

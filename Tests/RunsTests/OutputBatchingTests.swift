@@ -1,3 +1,4 @@
+import EndpointTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -35,8 +36,7 @@ struct OutputBatchingTests {
             onError: { _ in },
             onExit: { code in exited.withLock { $0 = code } }
         )
-        let deadline = ContinuousClock.now + done
-        while exited.withLock({ $0 }) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try await eventually("bash to exit", timeout: done, poll: .milliseconds(10)) { exited.withLock { $0 } != nil }
         #expect(exited.withLock { $0 } == 0)
         return blocks
     }
@@ -76,8 +76,7 @@ struct OutputBatchingTests {
             onExit: { _ in }
         )
         defer { child.sendToGroup(SIGKILL) }
-        let deadline = ContinuousClock.now + .seconds(5)
-        while blocks.bytes.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try await eventually("the lone line handed on", timeout: .seconds(5), poll: .milliseconds(5)) { !blocks.bytes.isEmpty }
         #expect(blocks.bytes == Array("first\n".utf8))
     }
 }

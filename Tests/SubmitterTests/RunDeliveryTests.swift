@@ -1,4 +1,5 @@
 import EndpointCore
+import EndpointTestSupport
 import Foundation
 import Logging
 import NIOCore
@@ -31,16 +32,10 @@ struct RunDeliveryTests {
         var sent: [String] { events.compactMap { if case .sent(let text) = $0 { text } else { nil } } }
     }
 
-    /// Polls `condition` every 10 ms for up to 10 s; fails naming what it waited for.
+    /// `eventually`, polled every 10 ms: these waits pace a delivery against the 200 ms
+    /// durable-cursor interval, which the default 50 ms poll would eat most of.
     static func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("gave up waiting 10 s for \(what)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await eventually(what, poll: .milliseconds(10)) { condition() }
     }
 
     /// The backoff pauses a delivery asked for, recorded instead of slept.
