@@ -152,7 +152,7 @@ public final class TraceRun: Sendable {
             let (action, child) = state.withLock { ($0.lifecycle.outputFailed("cannot write the run file: \(failure)"), $0.child) }
             carryOut(action, child: child)
         }
-        state.withLock { state in
+        let bytesWritten = state.withLock { state in
             state.bytesWritten += Int64(written)
             if !state.lifecycle.ready, state.readyProbe.count < Self.readySearchLimit {
                 state.readyProbe.append(contentsOf: bytes.prefix(Self.readySearchLimit - state.readyProbe.count))
@@ -161,6 +161,7 @@ public final class TraceRun: Sendable {
                     state.readyProbe = []
                 }
             }
+            return state.bytesWritten
         }
         metrics?.outputWritten(bytes: written)
         if budget.add(Int64(written)) {
@@ -170,7 +171,7 @@ public final class TraceRun: Sendable {
                     "stopped: max-spool-bytes (\(budget.capacity) bytes of undelivered output) reached; the platform is not taking output fast enough"
             )
         }
-        progress.signal()
+        progress.signal(level: bytesWritten)
     }
 
     func exited(code: Int32) {

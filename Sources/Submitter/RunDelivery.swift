@@ -61,19 +61,36 @@ public struct RunDelivery: Sendable {
     }
 
     /// Runs from `cursor` until `finished` is acknowledged (or refused for good).
-    /// `progress` is signalled whenever the file grew or its writer finished; `current`
-    /// reads the latest state. `record` gets the cursor after every change, awaited before
-    /// the next message; `durable` asks the caller to persist it too: always for start,
-    /// finished, retries, refusals and short chunks, and for chunk acknowledgements at
-    /// least every `durableCursorInterval`, also while the delivery waits for more output
-    /// (then once the position is that old). `unreadable` hears once that the file cannot give the bytes its writer
-    /// wrote (removed, truncated): the caller stops the writer, and `finished` goes out
-    /// as soon as `current` reports it, its stderr saying what could not be sent.
+    /// `progress` is signalled whenever the file grew (its level: the bytes written) or its
+    /// writer finished; `current` reads the latest state. `record` gets the cursor after
+    /// every change, awaited before the next message; `durable` asks the caller to persist
+    /// it too: always for start, finished, retries, refusals and short chunks, and for
+    /// chunk acknowledgements at least every `durableCursorInterval`, also while the
+    /// delivery waits for more output (then once the position is that old). `unreadable`
+    /// hears once that the file cannot give the bytes its writer wrote (removed,
+    /// truncated): the caller stops the writer, and `finished` goes out as soon as
+    /// `current` reports it, its stderr saying what could not be sent.
+    ///
+    /// On the delivery thread (`DeliveryExecutor`), whoever calls it: with the platform's
+    /// connections there, a chunk is sent, acknowledged and the next one read without a
+    /// thread switch.
     public func run(
         from cursor: DeliveryCursor,
         progress: ProgressSignal,
         current: @Sendable () -> WrittenOutput,
         unreadable: @Sendable (String) -> Void = { _ in },
+        record: @Sendable (_ cursor: DeliveryCursor, _ durable: Bool) async -> Void
+    ) async throws {
+        try await withTaskExecutorPreference(DeliveryExecutor.shared) {
+            try await stream(from: cursor, progress: progress, current: current, unreadable: unreadable, record: record)
+        }
+    }
+
+    func stream(
+        from cursor: DeliveryCursor,
+        progress: ProgressSignal,
+        current: @Sendable () -> WrittenOutput,
+        unreadable: @Sendable (String) -> Void,
         record: @Sendable (_ cursor: DeliveryCursor, _ durable: Bool) async -> Void
     ) async throws {
         var cursor = cursor
@@ -139,6 +156,9 @@ public struct RunDelivery: Sendable {
                 let before = cursor
                 async let acknowledged = deliver(chunk.body, cursor: before, record: record, metadata: ["chunk.no": "\(chunk.no)"])
                 if rest >= Int64(chunkSize) || (rest > 0 && now.finished != nil) {
+                    // The send runs on this same thread: let it write its request first,
+                    // so the reading overlaps the platform's work on it.
+                    await Task.yield()
                     prepared = try? prepare(no: chunk.no + 1, offset: chunk.offset + Int64(length), length: Int(min(rest, Int64(chunkSize))))
                 }
                 cursor = try await acknowledged
@@ -190,7 +210,10 @@ public struct RunDelivery: Sendable {
             // is due to be made durable, whichever is first.
             let flushDeadline = flushInterval.flatMap { available > 0 ? $0 - (ContinuousClock.now - lastSend) : nil }
             let timeout = [flushDeadline, durableDeadline].compactMap { $0 }.min()
-            await progress.wait(after: seen, timeout: timeout.map { max($0, .milliseconds(1)) })
+            // Woken by the tracer's exit, or once a whole chunk is written: not by every
+            // block its reader writes before that.
+            let wholeChunk = cursor.bytesAcknowledged + Int64(chunkSize)
+            await progress.wait(after: seen, until: wholeChunk, timeout: timeout.map { max($0, .milliseconds(1)) })
             try Task.checkCancellation()
         }
     }

@@ -95,7 +95,8 @@ struct SubmitConnection: Sendable {
         let attempts = ConnectAttempts()
         do {
             let connection = try await withTaskCancellationHandler {
-                try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                // On the delivery thread: the delivery that awaits the answer runs there too.
+                try await ClientBootstrap(group: DeliveryExecutor.shared.eventLoop)
                     .connectTimeout(connectTimeout)
                     .connect(host: target.host, port: target.port) { channel in
                         channel.eventLoop.makeCompletedFuture {
@@ -140,10 +141,11 @@ struct SubmitConnection: Sendable {
         }
     }
 
-    /// Sends one request and waits for its whole answer. Two thread hops in all: one onto
-    /// the event loop to write, one back when the handler has read the answer's end (an
-    /// `EventLoopFuture.get()` here would add a third: it registers its callback on the
-    /// loop with another `execute`).
+    /// Sends one request and waits for its whole answer. From a delivery (on the
+    /// connection's own loop, `DeliveryExecutor`) no thread hop at all; from elsewhere two:
+    /// one onto the event loop to write, one back when the handler has read the answer's
+    /// end (an `EventLoopFuture.get()` here would add a third: it registers its callback
+    /// on the loop with another `execute`).
     func exchange(_ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, timeoutSeconds: Int64) async throws -> SubmitExchangeResult {
         let cancellation = SubmitCancellation()
         let exchanges = self.exchanges
@@ -153,7 +155,7 @@ struct SubmitConnection: Sendable {
             // holds it only while the exchange is pending, and drops it as it resumes); the
             // checked variant allocates its checking object per message.
             try await withUnsafeThrowingContinuation { continuation in
-                eventLoop.execute {
+                let start = {
                     exchanges.value.start(
                         head,
                         body: body,
@@ -163,6 +165,7 @@ struct SubmitConnection: Sendable {
                         continuation: continuation
                     )
                 }
+                if eventLoop.inEventLoop { start() } else { eventLoop.execute(start) }
             }
         } onCancel: {
             cancellation.request()

@@ -268,6 +268,60 @@ struct RunDeliveryTests {
         #expect(readBeforeTheChange, "chunk 1 was read after chunk 0 was acknowledged")
     }
 
+    @Test("A delivery runs on the delivery thread, its sends and records included, wherever it was started")
+    func runsOnTheDeliveryThread() async throws {
+        let (path, _) = try Self.runFile(count: 3000)
+        defer { unlink(path) }
+        let elsewhere = Mutex<[String]>([])
+        let onDeliveryThread = { @Sendable (what: String) in
+            if !DeliveryExecutor.shared.eventLoop.inEventLoop { elsewhere.withLock { $0.append(what) } }
+        }
+        let transport = RecordingTransport(answer: { _ in
+            onDeliveryThread("send")
+            return nil
+        })
+        let output = WrittenOutput(bytesWritten: 3000, finished: FinishedReport(code: 0, stderr: ""))
+        try await Self.delivery(path, chunkSize: 1024, transport: transport)
+            .run(from: DeliveryCursor(), progress: ProgressSignal(), current: { output }, record: { _, _ in onDeliveryThread("record") })
+        #expect(transport.sent.count == 5)
+        #expect(elsewhere.withLock { $0 }.isEmpty, "ran off the delivery thread: \(elsewhere.withLock { $0 })")
+    }
+
+    @Test("A delivery waiting for a whole chunk wakes once it is written, not at every block written before")
+    func wakesPerWholeChunk() async throws {
+        let (path, bytes) = try Self.runFile(count: 2048)
+        defer { unlink(path) }
+        let output = Mutex(WrittenOutput(bytesWritten: 0, finished: nil))
+        let looks = Atomic<Int>(0)
+        let progress = ProgressSignal()
+        let transport = RecordingTransport()
+        let delivery = Self.delivery(path, chunkSize: 1024, transport: transport)
+        let running = Task {
+            try await delivery.run(
+                from: DeliveryCursor(),
+                progress: progress,
+                current: {
+                    looks.add(1, ordering: .relaxed)
+                    return output.withLock { $0 }
+                },
+                record: { _, _ in }
+            )
+        }
+        try await Self.waitUntil("the delivery waits") { looks.load(ordering: .relaxed) >= 1 }
+        // The tracer's reader hands on 16-byte blocks, as a line-buffered tracer does.
+        for written in stride(from: 16, through: 2048, by: 16) {
+            output.withLock { $0.bytesWritten = Int64(written) }
+            progress.signal(level: Int64(written))
+            if written % 64 == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        }
+        try await Self.waitUntil("both chunks sent") { Self.chunks(transport.sent).count >= 2 }
+        #expect(looks.load(ordering: .relaxed) <= 6, "the delivery looked at the output \(looks.load(ordering: .relaxed)) times for 128 blocks")
+        output.withLock { $0.finished = FinishedReport(code: 0, stderr: "") }
+        progress.signal()
+        try await running.value
+        #expect(Self.chunks(transport.sent).flatMap(\.bytes) == bytes)
+    }
+
     @Test("A partial chunk waits for the writer without a flush interval, and goes out once the interval passed with one")
     func flushInterval() async throws {
         let (path, bytes) = try Self.runFile(count: 1500)
