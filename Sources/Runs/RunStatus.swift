@@ -35,9 +35,16 @@ public struct RunStatus: Encodable, Sendable, Equatable {
     public var privilege: String
     /// True when the run was picked up again after the endpoint restarted.
     public var resumed: Bool
+    /// The probes of the run's program and how many the tracer said it attached (bpftrace
+    /// only; nil until it said so, and for SystemTap).
+    public var probesExpected: Int?
+    public var probesAttached: Int?
+    /// Events the tracer reported lost so far (its ring buffer overflowed).
+    public var eventsLost: Int64 = 0
 
     enum CodingKeys: String, CodingKey {
         case filePath, thread, traceT, startedAt, deadline, state, bytesRead, exitCode, failure, privilege, resumed
+        case probesExpected, probesAttached, eventsLost
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -56,6 +63,9 @@ public struct RunStatus: Encodable, Sendable, Equatable {
         try container.encodeIfPresent(failure, forKey: .failure)
         try container.encode(privilege, forKey: .privilege)
         try container.encode(resumed, forKey: .resumed)
+        try container.encodeIfPresent(probesExpected, forKey: .probesExpected)
+        try container.encodeIfPresent(probesAttached, forKey: .probesAttached)
+        try container.encode(eventsLost, forKey: .eventsLost)
         try delivery.encode(to: encoder)
     }
 }

@@ -113,7 +113,15 @@ public actor RunSupervisor: Service {
             Result { () throws(StartRefusal) in try RunFiles(traceDirectory: traceDirectory, programText: programText, tracer: request.tracer) }
         }.get()
         let record = try await recordNewRun(request, files: files)
-        let run = TraceRun(record: record, tracer: request.tracer, outputFD: files.outputFD, budget: budget, metrics: metrics)
+        let run = TraceRun(
+            record: record,
+            tracer: request.tracer,
+            outputFD: files.outputFD,
+            budget: budget,
+            metrics: metrics,
+            expectedProbes: TracerProgram.probes(for: request.template, tracer: request.tracer, lastingSeconds: request.lastingSeconds),
+            logger: logger
+        )
         runs[record.filePath] = run
         order.append(record.filePath)
         metrics.runStarted(request.tracer)

@@ -39,6 +39,10 @@ public final class TraceRun: Sendable {
     /// sent or removed.
     let ownsFile: Bool
     let metrics: EndpointMetrics?
+    /// The probes of the run's program, as bpftrace counts them (nil: not known, or a
+    /// tracer that does not report them).
+    let expectedProbes: [String]?
+    let logger: Logger?
 
     /// `finished.code` when the endpoint restarted while the tracer ran: the real exit
     /// status cannot be known (the tracer was not our child any more).
@@ -50,6 +54,7 @@ public final class TraceRun: Sendable {
         var lifecycle: RunLifecycle
         var bytesWritten: Int64 = 0
         var readyProbe: [UInt8] = []
+        var notices = TracerNoticeScanner()
         var stderr = StderrCapture()
         var cursor = DeliveryCursor()
         var child: ChildProcess?
@@ -64,8 +69,18 @@ public final class TraceRun: Sendable {
     /// How far into the output to look for the marker.
     static let readySearchLimit = 16 * 1024
 
-    init(record: RunRecord, tracer: TracerType, outputFD: Int32, budget: SpoolBudget, metrics: EndpointMetrics? = nil) {
+    init(
+        record: RunRecord,
+        tracer: TracerType,
+        outputFD: Int32,
+        budget: SpoolBudget,
+        metrics: EndpointMetrics? = nil,
+        expectedProbes: [String]? = nil,
+        logger: Logger? = nil
+    ) {
         self.metrics = metrics
+        self.expectedProbes = expectedProbes
+        self.logger = logger
         self.runNumber = record.runNumber
         self.filePath = record.filePath
         self.outputFD = outputFD
@@ -99,6 +114,8 @@ public final class TraceRun: Sendable {
         self.resumed = true
         self.ownsFile = ownsFile
         self.metrics = nil
+        self.expectedProbes = nil
+        self.logger = nil
         let exit =
             record.exitCode.map { FinishedReport(code: $0, stderr: record.stderr ?? "") }
             ?? FinishedReport(code: Self.unknownExitCode, stderr: Self.unknownExitExplanation)
@@ -152,8 +169,11 @@ public final class TraceRun: Sendable {
             let (action, child) = state.withLock { ($0.lifecycle.outputFailed("cannot write the run file: \(failure)"), $0.child) }
             carryOut(action, child: child)
         }
-        let bytesWritten = state.withLock { state in
+        let (bytesWritten, lost, attached) = state.withLock { state in
             state.bytesWritten += Int64(written)
+            let attachedBefore = state.notices.probesAttached
+            let lost = state.notices.scan(bytes)
+            let attached = attachedBefore == nil ? state.notices.probesAttached : nil
             if !state.lifecycle.ready, state.readyProbe.count < Self.readySearchLimit {
                 state.readyProbe.append(contentsOf: bytes.prefix(Self.readySearchLimit - state.readyProbe.count))
                 if state.readyProbe.firstRange(of: Self.readyMarker) != nil {
@@ -161,9 +181,22 @@ public final class TraceRun: Sendable {
                     state.readyProbe = []
                 }
             }
-            return state.bytesWritten
+            return (state.bytesWritten, (now: lost, total: state.notices.eventsLost), attached)
         }
         metrics?.outputWritten(bytes: written)
+        if lost.now > 0 {
+            metrics?.tracerLostEvents(lost.now)
+            if lost.total == lost.now {
+                logger?.warning("The tracer lost events", metadata: ["trace.path": "\(filePath)", "trace.events_lost": "\(lost.now)"])
+            }
+        }
+        if let attached, let expectedProbes, attached < expectedProbes.count {
+            stop(
+                grace: .seconds(1),
+                reason:
+                    "stopped: bpftrace attached \(attached) of the \(expectedProbes.count) probes of its program; one or more of these did not attach: \(expectedProbes.joined(separator: ", "))"
+            )
+        }
         if budget.add(Int64(written)) {
             stop(
                 grace: .seconds(1),
@@ -265,7 +298,10 @@ public final class TraceRun: Sendable {
                 exitCode: state.lifecycle.exit?.code,
                 failure: state.lifecycle.failure,
                 privilege: privilegeName,
-                resumed: resumed
+                resumed: resumed,
+                probesExpected: expectedProbes?.count,
+                probesAttached: state.notices.probesAttached,
+                eventsLost: state.notices.eventsLost
             )
         }
     }

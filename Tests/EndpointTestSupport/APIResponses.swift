@@ -78,6 +78,9 @@ public struct RunStatusAnswer: Decodable, Sendable {
         public let failure: String?
         public let privilege: String
         public let resumed: Bool
+        public let probesExpected: Int?
+        public let probesAttached: Int?
+        public let eventsLost: Int64
         // The delivery cursor's.
         public let startAcknowledged: Bool
         public let chunksAcknowledged: Int

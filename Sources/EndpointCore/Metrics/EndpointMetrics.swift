@@ -15,6 +15,7 @@ public final class EndpointMetrics: Sendable {
     private let deliveryRefusals: Counter
     private let authRejected: Counter
     private let authBusy: Counter
+    private let eventsLost: Counter
     private let activeRuns: Gauge
 
     /// Request latencies from 1 ms to 30 s (argon2 verifications sit around 10-100 ms).
@@ -39,6 +40,13 @@ public final class EndpointMetrics: Sendable {
         )
         outputBytes = registry.makeCounter(
             descriptor: Self.descriptor("output_bytes", unit: "total", help: "Bytes the tracers wrote to stdout (kept in run files).")
+        )
+        eventsLost = registry.makeCounter(
+            descriptor: Self.descriptor(
+                "tracer_events_lost",
+                unit: "total",
+                help: "Events the tracers reported lost (bpftrace's lost_events notices): probes fired but their events were dropped."
+            )
         )
         deliveredBytes = registry.makeCounter(
             descriptor: Self.descriptor("delivered_bytes", unit: "total", help: "Run-file bytes the platform acknowledged (raw, before base64).")
@@ -90,6 +98,8 @@ public final class EndpointMetrics: Sendable {
     public func runResumed() { activeRuns.increment() }
 
     public func outputWritten(bytes: Int) { outputBytes.increment(by: Int64(bytes)) }
+
+    public func tracerLostEvents(_ count: Int64) { if count > 0 { eventsLost.increment(by: count) } }
 
     public func delivered(bytes: Int64, chunks: Int) {
         if bytes > 0 { deliveredBytes.increment(by: bytes) }

@@ -34,14 +34,28 @@ public enum TracerProgram {
     }
 
     public static func bpftrace(process: String, functions: [String], lastingSeconds: Int) -> String {
-        var lines = ["BEGIN { print((\"ready\", nsecs)); }"]
+        bpftraceProbes(process: process, functions: functions, lastingSeconds: lastingSeconds)
+            .map { "\($0.probe) { \($0.action) }" }.joined(separator: "\n") + "\n"
+    }
+
+    /// The probes of a run's program, as bpftrace counts them in its `attached_probes`
+    /// notice (every block, BEGIN and the intervals included); nil for SystemTap, which
+    /// reports no count. bpftrace drops a uprobe it cannot attach without failing, when
+    /// others do attach: fewer attached than these is how the endpoint notices.
+    public static func probes(for template: TraceTemplate, tracer: TracerType, lastingSeconds: Int) -> [String]? {
+        guard tracer == .bpf else { return nil }
+        return bpftraceProbes(process: template.process, functions: template.functions, lastingSeconds: lastingSeconds).map(\.probe)
+    }
+
+    static func bpftraceProbes(process: String, functions: [String], lastingSeconds: Int) -> [(probe: String, action: String)] {
+        var probes = [(probe: "BEGIN", action: "print((\"ready\", nsecs));")]
         for function in functions {
-            lines.append("uprobe:\(process):\(function) { print((\"entry\", \"\(function)\", probe, pid, tid, comm, cpu, nsecs)); }")
-            lines.append("uretprobe:\(process):\(function) { print((\"return\", \"\(function)\", probe, pid, tid, comm, cpu, nsecs, retval)); }")
+            probes.append(("uprobe:\(process):\(function)", "print((\"entry\", \"\(function)\", probe, pid, tid, comm, cpu, nsecs));"))
+            probes.append(("uretprobe:\(process):\(function)", "print((\"return\", \"\(function)\", probe, pid, tid, comm, cpu, nsecs, retval));"))
         }
-        lines.append("interval:s:\(aliveIntervalSeconds) { print((\"alive\", nsecs)); }")
-        lines.append("interval:s:\(lastingSeconds) { exit(); }")
-        return lines.joined(separator: "\n") + "\n"
+        probes.append(("interval:s:\(aliveIntervalSeconds)", "print((\"alive\", nsecs));"))
+        probes.append(("interval:s:\(lastingSeconds)", "exit();"))
+        return probes
     }
 
     /// SystemTap has no JSON mode: the program prints the same shape as bpftrace's

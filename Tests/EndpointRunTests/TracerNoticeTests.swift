@@ -1,0 +1,71 @@
+import EndpointTestSupport
+import Foundation
+import Testing
+
+/// bpftrace's own notices in a run's stream: how many probes it attached, how many
+/// events it lost. Real bpftrace where it can be made to say so on demand.
+@Suite("Probes attached and events lost", .serialized)
+struct TracerNoticeTests {
+    @Test("A flooded bpftrace (three hot loops, a one-page ring buffer) loses events: eventsLost and the metric equal its lost_events lines")
+    func lostEventsCounted() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(receiver: receiver)
+        let number = try await endpoint.putTemplate(
+            #"{"process":"/bin/bash","functions":["xmalloc","xfree"],"environment":["BPFTRACE_PERF_RB_PAGES"],"value":["1"],"traceType":["BPF"]}"#
+        )
+        let loops = try (0..<3).map { _ in try busyBash(seconds: 10) }
+        defer { for loop in loops { loop.send(SIGKILL) } }
+        let filePath = try await endpoint.start(traceId: number, lasting: 3)
+        let running = try await endpoint.waitForState(filePath, .running, timeout: .seconds(10))
+        // BEGIN, an entry and a return probe per function, the alive and lasting intervals.
+        #expect(running.probesExpected == 7)
+        #expect(running.probesAttached == 7)
+        let received = try #require(await receiver.waitForFinished(filePath, timeout: 30))
+        #expect(received.verdict == .complete && received.code == 0)
+        let stream = try await receiver.stream(filePath)
+        let reported = try streamLines(stream).filter { $0.type == "lost_events" }.count
+        #expect(reported > 0, "bpftrace lost nothing: the flood was too weak to test the count")
+        let lostInStream = Self.lostEvents(in: stream)
+        let finished = try #require(try await endpoint.runStatus(filePath))
+        #expect(finished.eventsLost == lostInStream)
+        #expect(finished.probesAttached == 7)
+        let page = try await endpoint.request("GET", "/metrics").body
+        #expect(prometheusSample(page, "lambda_tracer_events_lost_total") == String(lostInStream))
+        #expect(endpoint.process.standardError.contains("The tracer lost events"))
+    }
+
+    @Test("A run whose tracer attached fewer probes than its program has is stopped, and finished says which probes")
+    func tooFewProbes() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(receiver: receiver, lambda: ["bpf-path": EndpointProcess.fixture("fake-tracer-attaches-too-few.sh")])
+        let number = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#)
+        let filePath = try await endpoint.start(traceId: number, lasting: 30)
+        let received = try #require(await receiver.waitForFinished(filePath, timeout: 15))
+        #expect(received.verdict == .complete)
+        let stderr = try #require(received.stderr)
+        #expect(
+            stderr.contains(
+                "stopped: bpftrace attached 1 of the 5 probes of its program; one or more of these did not attach: BEGIN, uprobe:/bin/bash:xmalloc, uretprobe:/bin/bash:xmalloc, interval:s:2, interval:s:30"
+            ),
+            "\(stderr)"
+        )
+        let finished = try #require(try await endpoint.runStatus(filePath))
+        #expect(finished.probesExpected == 5 && finished.probesAttached == 1)
+        #expect(finished.failure?.hasPrefix("stopped: bpftrace attached 1 of the 5 probes") == true)
+    }
+
+    /// The sum of the stream's `{"type": "lost_events", "data": {"events": N}}` lines.
+    static func lostEvents(in stream: Data) -> Int64 {
+        struct Notice: Decodable {
+            struct Count: Decodable { let events: Int64 }
+            let type: String
+            let data: Count?
+        }
+        return String(decoding: stream, as: UTF8.self).split(separator: "\n").reduce(0) { sum, line in
+            guard let notice = try? JSONDecoder().decode(Notice.self, from: Data(line.utf8)), notice.type == "lost_events" else { return sum }
+            return sum + (notice.data?.events ?? 0)
+        }
+    }
+}
