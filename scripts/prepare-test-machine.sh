@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Prepares this machine for the real-tracer tests, idempotently (run as root or with sudo):
 # - tracefs mounted (uprobes attach without it, but detach errors appear on exit);
+# - no home-made test container left behind (Tests/EndpointTestSupport/HomeMadeContainer.swift)
+#   by a test process that was killed before it could remove them;
 # - three unprivileged users that run the endpoint in tests:
 #     lambda-nopw    NOPASSWD sudo rule for the tracers only   (the `sudo -n` path)
 #     lambda-pw      password sudo rule for the tracers only   (the `sudo -S` path)
@@ -49,3 +51,28 @@ if ! as_root cmp -s "$rules" "$sudoers" 2>/dev/null; then
     as_root install -m 0440 "$rules" "$sudoers"
 fi
 rm -f "$rules"
+
+# Home-made test containers: cgroups <cgroup2 mount>/lambda-test-<pid>-<random>.slice and
+# root directories $TMPDIR/lambda-test-<pid>-<random>.root, <pid> being the test process
+# that made them. Each test removes its own; what a test process killed outright left is
+# removed here, once that pid is gone (another checkout's tests may be running now: their
+# containers belong to live pids and are left alone).
+owner_gone() {
+    local name=${1##*/lambda-test-}
+    ! kill -0 "${name%%-*}" 2>/dev/null
+}
+cgroup2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+if [ -n "$cgroup2" ]; then
+    for slice in "$cgroup2"/lambda-test-*.slice; do
+        [ -d "$slice" ] && owner_gone "$slice" || continue
+        echo 1 | as_root tee "$slice/cgroup.kill" >/dev/null 2>&1 || true
+        for _ in $(seq 50); do grep -q '^populated 0' "$slice/cgroup.events" 2>/dev/null && break; sleep 0.1; done
+        as_root find "$slice" -depth -type d -exec rmdir {} + 2>/dev/null || echo "prepare-test-machine: could not remove $slice" >&2
+    done
+else
+    echo "prepare-test-machine: no cgroup2 mount in /proc/mounts; the container tests will fail" >&2
+fi
+for root in "${TMPDIR:-/tmp}"/lambda-test-*.root; do
+    [ -d "$root" ] && owner_gone "$root" || continue
+    as_root rm -rf -- "$root"
+done

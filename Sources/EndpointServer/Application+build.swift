@@ -14,6 +14,8 @@ public struct EndpointDependencies: Sendable {
     public let authenticator: RequestAuthenticator
     public let outgoingAuthorization: OutgoingAuthorization
     public let supervisor: RunSupervisor
+    /// What runs in containers here (`GET /containers`, and what a start's target names).
+    public let containerInventory: ContainerInventory
     public let metrics = EndpointMetrics()
     /// The server's TLS setup when settings.yml names a certificate and key.
     public let serverTLS: TLSConfiguration?
@@ -34,6 +36,7 @@ public struct EndpointDependencies: Sendable {
         let lambda = configuration.lambda
         self.authenticator = RequestAuthenticator(endpointUUID: lambda.endpointUUID, secret: lambda.secret, settings: lambda.auth)
         self.outgoingAuthorization = try OutgoingAuthorization(endpointUUID: lambda.endpointUUID, secret: lambda.secret)
+        self.containerInventory = ContainerInventory(locations: ContainerInventory.Locations(settings: lambda))
         let privilege = TracerPrivilege.forCurrentUser(rootPassword: lambda.rootPassword)
         self.supervisor = RunSupervisor(
             settings: RunSupervisor.Settings(lambda: lambda, privilege: privilege),
@@ -104,6 +107,7 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
         maxLastingSeconds: lambda.maxLastingSeconds,
         maxBodyBytes: lambda.maxBodyBytes
     ).addRoutes(to: authenticated)
+    ContainerController(inventory: dependencies.containerInventory).addRoutes(to: authenticated)
     addMethodNotAllowedRoutes(to: router)
     return router
 }

@@ -55,6 +55,15 @@ struct ConfigTests {
         #expect(lambda.submitRetryMaximum == .seconds(30))
         #expect(lambda.auth == AuthSettings())
         #expect(lambda.logLevel == .info)
+        #expect(
+            ContainerInventory.Locations(settings: lambda)
+                == ContainerInventory.Locations(
+                    procRoot: "/proc",
+                    cgroupMount: nil,
+                    containerLogDirectory: "/var/log/containers",
+                    dockerDataRoot: "/var/lib/docker"
+                )
+        )
         #expect(configuration.warnings.count == 1)
         #expect(configuration.warnings.first?.contains("key 'secret' is still the shipped example") == true)
     }
@@ -287,6 +296,13 @@ struct ConfigTests {
         BadCase("bpf-path relative", lambda: ["bpf-path": "bpftrace"], key: "bpf-path", problem: "must be an absolute path, got \"bpftrace\""),
         BadCase("stap-path relative", lambda: ["stap-path": "bin/stap"], key: "stap-path", problem: "must be an absolute path, got \"bin/stap\""),
         BadCase("trace-dir relative", lambda: ["trace-dir": "tmp"], key: "trace-dir", problem: "must be an absolute path, got \"tmp\""),
+        BadCase("proc-root relative", lambda: ["proc-root": "proc"], key: "proc-root", problem: "must be an absolute path, got \"proc\""),
+        BadCase(
+            "cgroup-v2-mount relative",
+            lambda: ["cgroup-v2-mount": "sys/fs/cgroup"],
+            key: "cgroup-v2-mount",
+            problem: "must be an absolute path, got \"sys/fs/cgroup\""
+        ),
         BadCase(
             "trace-dir missing on disk",
             lambda: ["trace-dir": "/nonexistent/lambda"],

@@ -100,3 +100,58 @@ public struct RunStatusAnswer: Decodable, Sendable {
 
     public subscript<T>(dynamicMember keyPath: KeyPath<Run, T>) -> T { run[keyPath: keyPath] }
 }
+
+/// An element of `GET /containers`. Every key is always sent, `null` where the host does
+/// not say: a missing key fails the decoding even where `null` would be accepted.
+public struct ContainerAnswer: Decodable, Sendable, Equatable {
+    public struct Pod: Decodable, Sendable, Equatable {
+        public let name: String?
+        public let namespace: String?
+        public let uid: String?
+        public let qosClass: String?
+
+        enum CodingKeys: CodingKey { case name, namespace, uid, qosClass }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decodePresent(String.self, forKey: .name)
+            namespace = try container.decodePresent(String.self, forKey: .namespace)
+            uid = try container.decodePresent(String.self, forKey: .uid)
+            qosClass = try container.decodePresent(String.self, forKey: .qosClass)
+        }
+    }
+
+    public let id: String
+    public let runtime: String?
+    public let name: String?
+    public let pod: Pod?
+    public let cgroup: String
+    public let cgroupId: UInt64?
+    public let pids: [Int32]
+
+    enum CodingKeys: CodingKey { case id, runtime, name, pod, cgroup, cgroupId, pids }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        runtime = try container.decodePresent(String.self, forKey: .runtime)
+        name = try container.decodePresent(String.self, forKey: .name)
+        pod = try container.decodePresent(Pod.self, forKey: .pod)
+        cgroup = try container.decode(String.self, forKey: .cgroup)
+        cgroupId = try container.decodePresent(UInt64.self, forKey: .cgroupId)
+        pids = try container.decode([Int32].self, forKey: .pids)
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// A key that must be there, with a value or `null`.
+    func decodePresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard contains(key) else {
+            throw DecodingError.keyNotFound(
+                key,
+                .init(codingPath: codingPath, debugDescription: "\(key.stringValue) must be present (null when unknown)")
+            )
+        }
+        return try decodeIfPresent(type, forKey: key)
+    }
+}

@@ -127,7 +127,15 @@ public struct ConfigSection: Sendable {
     }
 
     public func absolutePath(_ key: String, default defaultValue: String) throws(ConfigError) -> String {
-        let path = try string(key, default: defaultValue)
+        try checkedAbsolutePath(key, try string(key, default: defaultValue))
+    }
+
+    public func optionalAbsolutePath(_ key: String) throws(ConfigError) -> String? {
+        guard let path = try optionalString(key) else { return nil }
+        return try checkedAbsolutePath(key, path)
+    }
+
+    private func checkedAbsolutePath(_ key: String, _ path: String) throws(ConfigError) -> String {
         guard path.hasPrefix("/") else {
             throw error(key, "must be an absolute path, got \"\(path)\"")
         }

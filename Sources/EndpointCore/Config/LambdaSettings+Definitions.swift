@@ -112,5 +112,24 @@ extension LambdaSettings {
             "Undelivered output kept on disk before a run is stopped."
         )
         public let keepRunFiles = Setting.flag("keep-run-files", default: false, "Keep a run's file after the platform acknowledged its finished.")
+        public let procRoot = Setting.absolutePath(
+            "proc-root",
+            default: "/proc",
+            "The host's procfs: <pid>/cgroup of every process and mounts, read by GET /containers."
+        )
+        public let cgroupV2Mount = Setting.optionalAbsolutePath(
+            "cgroup-v2-mount",
+            "Where cgroup v2 is mounted; unset: the cgroup2 line of <proc-root>/mounts."
+        )
+        public let containerLogDirectory = Setting.absolutePath(
+            "container-log-dir",
+            default: "/var/log/containers",
+            "The kubelet's <pod>_<namespace>_<container>-<id>.log links: pod and container names."
+        )
+        public let dockerDataRoot = Setting.absolutePath(
+            "docker-data-root",
+            default: "/var/lib/docker",
+            "Docker's data root: containers/<id>/config.v2.json names Docker's containers."
+        )
     }
 }

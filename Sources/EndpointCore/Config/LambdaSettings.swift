@@ -42,6 +42,12 @@ public struct LambdaSettings: Sendable {
     public var maxSpoolBytes: Int64
     /// Keep run files after their `finished` was acknowledged.
     public var keepRunFiles: Bool
+    /// What `GET /containers` reads (`ContainerInventory.Locations`): procfs, the cgroup v2
+    /// mount (nil: from procfs's mount table), the kubelet's log links, Docker's data root.
+    public var procRoot: String
+    public var cgroupV2Mount: String?
+    public var containerLogDirectory: String
+    public var dockerDataRoot: String
     /// First and longest pause between retries of a submit message.
     public var submitRetryInitial: Duration
     public var submitRetryMaximum: Duration
@@ -101,6 +107,10 @@ public struct LambdaSettings: Sendable {
         self.submitFlushInterval = flushMilliseconds == 0 ? nil : .milliseconds(flushMilliseconds)
         self.maxSpoolBytes = Int64(try section.read(table.maxSpoolBytes))
         self.keepRunFiles = try section.read(table.keepRunFiles)
+        self.procRoot = try section.read(table.procRoot)
+        self.cgroupV2Mount = try section.read(table.cgroupV2Mount)
+        self.containerLogDirectory = try section.read(table.containerLogDirectory)
+        self.dockerDataRoot = try section.read(table.dockerDataRoot)
         let retryInitial = try section.read(table.submitRetryInitial)
         let retryMaximum = try section.read(table.submitRetryMaximum)
         guard retryInitial > 0, retryMaximum > 0 else {

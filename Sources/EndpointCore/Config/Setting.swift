@@ -42,6 +42,13 @@ extension Setting where Value == String? {
             (section) throws(ConfigError) in try section.optionalString(key)
         }
     }
+
+    /// An absolute path that may be left out (or empty): nil then.
+    static func optionalAbsolutePath(_ key: String, _ summary: String) -> Self {
+        Self(definition: SettingDefinition(key: key, type: .absolutePath, defaultText: nil, summary: summary), defaultValue: nil) {
+            (section) throws(ConfigError) in try section.optionalAbsolutePath(key)
+        }
+    }
 }
 
 extension Setting where Value == String {

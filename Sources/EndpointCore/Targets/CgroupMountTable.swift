@@ -1,0 +1,37 @@
+/// Where cgroup v2 is mounted, from the mount table (`/proc/mounts`): not always
+/// `/sys/fs/cgroup` (hybrid hosts mount it at `/sys/fs/cgroup/unified`).
+public enum CgroupMountTable {
+    /// The mount point of the first `cgroup2` file system in `mounts` (fstab format:
+    /// `<device> <mount point> <type> <options> 0 0`); nil when there is none.
+    public static func cgroup2MountPoint(in mounts: String) -> String? {
+        for line in mounts.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 3, fields[2] == "cgroup2" else { continue }
+            return unescaped(fields[1])
+        }
+        return nil
+    }
+
+    /// The kernel writes a space, tab, newline and backslash in a mount point as the
+    /// octal escapes `\040`, `\011`, `\012` and `\134`.
+    static func unescaped(_ field: Substring) -> String {
+        var bytes: [UInt8] = []
+        let input = Array(field.utf8)
+        var index = 0
+        while index < input.count {
+            if input[index] == UInt8(ascii: "\\"), index + 3 < input.count {
+                let digits = input[(index + 1)...(index + 3)]
+                if digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "7")).contains($0) }),
+                    let value = UInt8(String(decoding: digits, as: UTF8.self), radix: 8)
+                {
+                    bytes.append(value)
+                    index += 4
+                    continue
+                }
+            }
+            bytes.append(input[index])
+            index += 1
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
