@@ -94,8 +94,15 @@ public final class HomeMadeContainer: @unchecked Sendable {
             initPid = child
             // Ready once the child is the root's bash (chroot has exec'd it).
             let bash = rootDirectory + "/bin/bash"
-            try Self.waitUntil("pid \(child) runs \(bash)") {
-                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(child)/exe")) == bash
+            do {
+                try Self.waitUntil("pid \(child) runs \(bash)") {
+                    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(child)/exe")) == bash
+                }
+            } catch {
+                let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(child)/exe")) ?? "gone"
+                let state = (try? String(contentsOfFile: "/proc/\(child)/status", encoding: .utf8))?.split(separator: "\n").prefix(3) ?? []
+                let launcherStderr = lock.withLock { launchers.last?.standardError ?? "" }
+                throw Failure("\(error); it runs \(exe) (\(state.joined(separator: ", "))); the launcher's stderr: \(launcherStderr)")
             }
         } catch {
             remove()
@@ -168,10 +175,15 @@ public final class HomeMadeContainer: @unchecked Sendable {
         let launcher = try SpawnedProcess(executable: "/bin/bash", arguments: ["-c", script, "lambda-container"] + arguments)
         lock.withLock { launchers.append(launcher) }
         var child: Int32 = 0
-        try Self.waitUntil("the launcher \(launcher.pid) to fork the container's process") {
-            guard let found = Self.children(of: launcher.pid).first else { return false }
-            child = found
-            return true
+        do {
+            try Self.waitUntil("the launcher \(launcher.pid) to fork the container's process") {
+                guard let found = Self.children(of: launcher.pid).first else { return false }
+                child = found
+                return true
+            }
+        } catch {
+            let state = (try? String(contentsOfFile: "/proc/\(launcher.pid)/status", encoding: .utf8))?.split(separator: "\n").prefix(3) ?? []
+            throw Failure("\(error); launcher \(state.joined(separator: ", ")); its stderr: \(launcher.standardError)")
         }
         try "\(launcher.pid)".write(toFile: sliceDirectory + "/cgroup.procs", atomically: false, encoding: .utf8)
         return (launcher, child)
@@ -197,13 +209,27 @@ public final class HomeMadeContainer: @unchecked Sendable {
                 withIntermediateDirectories: true
             )
             // The bytes of what the path names (links followed), as a file of the root's own.
-            try Data(contentsOf: URL(fileURLWithPath: file).resolvingSymlinksInPath()).write(to: URL(fileURLWithPath: copy))
-            chmod(copy, 0o755)
+            try Self.writeExecutable(Data(contentsOf: URL(fileURLWithPath: file).resolvingSymlinksInPath()), to: copy)
         }
         guard mkfifo(rootDirectory + "/hold", 0o600) == 0 else { throw Failure("mkfifo: \(String(cString: strerror(errno)))") }
     }
 
     // MARK: - Helpers
+
+    /// Written through a close-on-exec descriptor, under the spawn lock: a child spawned
+    /// meanwhile by a test running in parallel (an `ldd`, an endpoint) that inherited the
+    /// descriptor open for writing would make the container's exec of the copy fail with
+    /// ETXTBSY ("Text file busy") for as long as it lives. It did, one run in three.
+    static func writeExecutable(_ bytes: Data, to path: String) throws {
+        try SpawnedProcess.spawnLock.withLock {
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+            guard fd >= 0 else { throw Failure("cannot create \(path): \(String(cString: strerror(errno)))") }
+            defer { close(fd) }
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard written == bytes.count else { throw Failure("cannot write \(path): \(String(cString: strerror(errno)))") }
+            fchmod(fd, 0o755)
+        }
+    }
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
