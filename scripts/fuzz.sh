@@ -34,6 +34,8 @@ request_sources=(
     Sources/EndpointCore/Tracing/TracerProgram.swift
     Sources/EndpointCore/Tracing/TracerInvocation.swift
     Sources/EndpointCore/Tracing/ELFFunctionSymbols.swift
+    Sources/EndpointCore/Tracing/ELFReadWindow.swift
+    Sources/EndpointCore/Tracing/ELFBuildID.swift
     Sources/EndpointCore/Tracing/ELFByteSource.swift
     Sources/EndpointCore/Tracing/BinaryFile.swift
     Sources/EndpointCore/Tracing/BinaryInspectionFailure.swift
@@ -43,6 +45,8 @@ request_sources=(
 )
 elf_sources=(
     Sources/EndpointCore/Tracing/ELFFunctionSymbols.swift
+    Sources/EndpointCore/Tracing/ELFReadWindow.swift
+    Sources/EndpointCore/Tracing/ELFBuildID.swift
     Sources/EndpointCore/Tracing/ELFByteSource.swift
     Sources/EndpointCore/Tracing/BinaryFile.swift
     Fuzz/elf/ELFSymbolsFuzzer.swift

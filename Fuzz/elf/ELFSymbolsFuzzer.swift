@@ -7,7 +7,7 @@ import Foundation
 // never trap (a trap is the whole daemon gone), and stay within its budget: no single
 // read over `maxReadBytes`, and bytes read at most linear in the file's size. Built by
 // `scripts/fuzz.sh` together with the Tracing sources it needs (ELFFunctionSymbols.swift,
-// ELFByteSource.swift, BinaryFile.swift) only.
+// ELFReadWindow.swift, ELFBuildID.swift, ELFByteSource.swift, BinaryFile.swift) only.
 
 /// Names of the seeds (Fuzz/elf/corpus/functions.so defines the first four), one that
 /// no file defines, and the longest name that may be requested.
@@ -22,6 +22,12 @@ let bytesReadPerFileByte = 48
 public func lambdaFuzzOneInput(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let source = ELFBytes(Data(bytes: start, count: count))
     do {
+        // The build-id is read from the same untrusted bytes: hex of 1 to 64 bytes or none.
+        if let buildID = try? ELFFunctionSymbols(source: source).buildID(),
+            buildID.isEmpty || buildID.count > 128 || buildID.count % 2 != 0 || !buildID.allSatisfy(\.isHexDigit)
+        {
+            propertyFailed("build-id \(buildID) is not hex of 1 to 64 bytes")
+        }
         let missing = try ELFFunctionSymbols(source: source).missing(requested)
         // The answer is the requested names not found, in request order.
         var unmatched = missing[...]

@@ -1,4 +1,5 @@
 import EndpointCore
+import Foundation
 
 /// What a start asks the supervisor to run, every check that needs no run already
 /// passed (`StartRefusal` lists the ones that did not): a template, the tracer to run
@@ -7,11 +8,47 @@ public struct RunRequest: Sendable, Equatable {
     public var template: TraceTemplate
     public var tracer: TracerType
     public var lastingSeconds: Int
+    /// The binary the run probes, as read at the start (nil: not read, as in tests of
+    /// the supervisor alone).
+    public var binary: TracedBinary?
 
-    public init(template: TraceTemplate, tracer: TracerType, lastingSeconds: Int) {
+    public init(template: TraceTemplate, tracer: TracerType, lastingSeconds: Int, binary: TracedBinary? = nil) {
         self.template = template
         self.tracer = tracer
         self.lastingSeconds = lastingSeconds
+        self.binary = binary
+    }
+}
+
+/// A file a run probes and which build it was at the start.
+public struct TracedBinary: Sendable, Equatable {
+    public var path: String
+    public var identity: BinaryIdentity
+    /// The template recorded another build when it was stored (and pins none, else the
+    /// start was refused).
+    public var changedSinceStored: Bool
+
+    public init(path: String, identity: BinaryIdentity, changedSinceStored: Bool) {
+        self.path = path
+        self.identity = identity
+        self.changedSinceStored = changedSinceStored
+    }
+
+    /// `{"type": "value", "data": ["binary", path, buildId, sha256]}` and a newline, as
+    /// bpftrace's `-f json` prints a tuple (the build-id `null` when there is none):
+    /// the line the endpoint writes into the stream right after `ready`. Written by the
+    /// endpoint, not printed by the program: bpftrace 0.17 refuses string literals over
+    /// 64 bytes, and a path can be longer. The path is a validated template path and the
+    /// ids are hex, but all three are JSON-encoded all the same.
+    public var streamLine: [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        let fields = [path, identity.buildId, identity.sha256].map { value -> String in
+            guard let value else { return "null" }
+            let data = (try? encoder.encode(value)) ?? Data("null".utf8)
+            return String(decoding: data, as: UTF8.self)
+        }
+        return Array(#"{"type": "value", "data": ["binary",\#(fields.joined(separator: ","))]}"#.utf8) + [0x0A]
     }
 }
 

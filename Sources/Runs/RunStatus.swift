@@ -41,10 +41,12 @@ public struct RunStatus: Encodable, Sendable, Equatable {
     public var probesAttached: Int?
     /// Events the tracer reported lost so far (its ring buffer overflowed).
     public var eventsLost: Int64 = 0
+    /// The binary probed is another build than the one recorded with the template.
+    public var binaryChanged = false
 
     enum CodingKeys: String, CodingKey {
         case filePath, thread, traceT, startedAt, deadline, state, bytesRead, exitCode, failure, privilege, resumed
-        case probesExpected, probesAttached, eventsLost
+        case probesExpected, probesAttached, eventsLost, binaryChanged
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -66,6 +68,7 @@ public struct RunStatus: Encodable, Sendable, Equatable {
         try container.encodeIfPresent(probesExpected, forKey: .probesExpected)
         try container.encodeIfPresent(probesAttached, forKey: .probesAttached)
         try container.encode(eventsLost, forKey: .eventsLost)
+        try container.encode(binaryChanged, forKey: .binaryChanged)
         try delivery.encode(to: encoder)
     }
 }

@@ -120,6 +120,7 @@ public actor RunSupervisor: Service {
             budget: budget,
             metrics: metrics,
             expectedProbes: TracerProgram.probes(for: request.template, tracer: request.tracer, lastingSeconds: request.lastingSeconds),
+            binary: request.binary,
             logger: logger
         )
         runs[record.filePath] = run

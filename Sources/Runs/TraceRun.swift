@@ -43,6 +43,8 @@ public final class TraceRun: Sendable {
     /// tracer that does not report them).
     let expectedProbes: [String]?
     let logger: Logger?
+    /// The run's binary is another build than the one recorded with its template.
+    let binaryChanged: Bool
 
     /// `finished.code` when the endpoint restarted while the tracer ran: the real exit
     /// status cannot be known (the tracer was not our child any more).
@@ -55,6 +57,12 @@ public final class TraceRun: Sendable {
         var bytesWritten: Int64 = 0
         var readyProbe: [UInt8] = []
         var notices = TracerNoticeScanner()
+        /// The endpoint's own lines for the stream, written once right after the ready
+        /// line (`TracedBinary.streamLine`); empty once written.
+        var linesAfterReady: [UInt8] = []
+        /// Set once the ready marker was seen: where in the next block to look for the
+        /// end of its line.
+        var readyLineFrom: Int?
         var stderr = StderrCapture()
         var cursor = DeliveryCursor()
         var child: ChildProcess?
@@ -76,11 +84,13 @@ public final class TraceRun: Sendable {
         budget: SpoolBudget,
         metrics: EndpointMetrics? = nil,
         expectedProbes: [String]? = nil,
+        binary: TracedBinary? = nil,
         logger: Logger? = nil
     ) {
         self.metrics = metrics
         self.expectedProbes = expectedProbes
         self.logger = logger
+        self.binaryChanged = binary?.changedSinceStored ?? false
         self.runNumber = record.runNumber
         self.filePath = record.filePath
         self.outputFD = outputFD
@@ -93,7 +103,9 @@ public final class TraceRun: Sendable {
         self.budget = budget
         self.resumed = false
         self.ownsFile = true
-        self.state = Mutex(State(lifecycle: RunLifecycle()))
+        var state = State(lifecycle: RunLifecycle())
+        state.linesAfterReady = binary?.streamLine ?? []
+        self.state = Mutex(state)
     }
 
     /// A run found undelivered in the database at start-up. `fileProblem` says why its
@@ -116,6 +128,7 @@ public final class TraceRun: Sendable {
         self.metrics = nil
         self.expectedProbes = nil
         self.logger = nil
+        self.binaryChanged = false
         let exit =
             record.exitCode.map { FinishedReport(code: $0, stderr: record.stderr ?? "") }
             ?? FinishedReport(code: Self.unknownExitCode, stderr: Self.unknownExitExplanation)
@@ -161,9 +174,43 @@ public final class TraceRun: Sendable {
     /// The spawned child's pid, once recorded.
     var childPID: Int32? { state.withLock { $0.child?.pid } }
 
-    /// Writes a block of the tracer's stdout to the run file, whole.
+    /// Writes a block of the tracer's stdout to the run file, whole, with the endpoint's
+    /// own lines (`linesAfterReady`) after the ready line.
     func appendOutput(_ bytes: UnsafeRawBufferPointer) {
-        let (written, failure) = writeAll(outputFD, bytes)
+        let (split, inserted) = state.withLock { state -> (Int?, [UInt8]) in
+            let before = state.readyProbe.count
+            if !state.lifecycle.ready, before < Self.readySearchLimit {
+                state.readyProbe.append(contentsOf: bytes.prefix(Self.readySearchLimit - before))
+                if let marker = state.readyProbe.firstRange(of: Self.readyMarker) {
+                    state.lifecycle.readySeen()
+                    state.readyProbe = []
+                    if !state.linesAfterReady.isEmpty { state.readyLineFrom = max(0, marker.upperBound - before) }
+                }
+            }
+            guard let from = state.readyLineFrom else { return (nil, []) }
+            guard let newline = bytes[from...].firstIndex(of: 0x0A) else {
+                state.readyLineFrom = 0
+                return (nil, [])
+            }
+            state.readyLineFrom = nil
+            defer { state.linesAfterReady = [] }
+            return (newline + 1, state.linesAfterReady)
+        }
+        var written = 0
+        var failure: String?
+        func put(_ part: UnsafeRawBufferPointer) {
+            guard failure == nil else { return }
+            let result = writeAll(outputFD, part)
+            written += result.written
+            failure = result.failure
+        }
+        if let split {
+            put(UnsafeRawBufferPointer(rebasing: bytes[..<split]))
+            inserted.withUnsafeBytes { put($0) }
+            put(UnsafeRawBufferPointer(rebasing: bytes[split...]))
+        } else {
+            put(bytes)
+        }
         if let failure {
             // Disk full or similar: the bytes cannot be kept (the lifecycle stops the run).
             let (action, child) = state.withLock { ($0.lifecycle.outputFailed("cannot write the run file: \(failure)"), $0.child) }
@@ -174,13 +221,6 @@ public final class TraceRun: Sendable {
             let attachedBefore = state.notices.probesAttached
             let lost = state.notices.scan(bytes)
             let attached = attachedBefore == nil ? state.notices.probesAttached : nil
-            if !state.lifecycle.ready, state.readyProbe.count < Self.readySearchLimit {
-                state.readyProbe.append(contentsOf: bytes.prefix(Self.readySearchLimit - state.readyProbe.count))
-                if state.readyProbe.firstRange(of: Self.readyMarker) != nil {
-                    state.lifecycle.readySeen()
-                    state.readyProbe = []
-                }
-            }
             return (state.bytesWritten, (now: lost, total: state.notices.eventsLost), attached)
         }
         metrics?.outputWritten(bytes: written)
@@ -301,7 +341,8 @@ public final class TraceRun: Sendable {
                 resumed: resumed,
                 probesExpected: expectedProbes?.count,
                 probesAttached: state.notices.probesAttached,
-                eventsLost: state.notices.eventsLost
+                eventsLost: state.notices.eventsLost,
+                binaryChanged: binaryChanged
             )
         }
     }

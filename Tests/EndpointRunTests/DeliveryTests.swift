@@ -17,8 +17,8 @@ struct DeliveryTests {
         "submit-retry-initial": "0.1", "submit-retry-max": "1", "kill-grace-seconds": "2",
     ]
 
-    /// The stream of a fake counter: the ready line, then count lines 0, 1, 2, ... with no
-    /// hole and nothing out of order.
+    /// The stream of a fake counter: the ready line, the endpoint's binary line, then count
+    /// lines 0, 1, 2, ... with no hole and nothing out of order.
     func expectCounterStream(_ stream: Data) {
         let lines: [StreamLine]
         do {
@@ -28,8 +28,9 @@ struct DeliveryTests {
             return
         }
         #expect(lines.first?.event == "ready", "the stream starts with the ready line")
+        #expect(lines.dropFirst().first?.event == "binary", "the binary line follows it")
         let countLines = lines.filter { $0.event == "count" }
-        #expect(countLines.count == lines.count - 1, "only count lines follow the ready line")
+        #expect(countLines.count == lines.count - 2, "only count lines follow the ready and binary lines")
         let counts = countLines.map { $0.data?.dropFirst().first?.number }
         #expect(!counts.isEmpty)
         #expect(counts == (0..<Int64(counts.count)).map { $0 }, "a hole or a reordering in the stream")

@@ -7,6 +7,8 @@ import Testing
 @Suite("Trace runs with real tracers", .serialized)
 struct TraceRunTests {
     static let bashTemplate = #"{"process":"/bin/bash","functions":["xmalloc","xfree"],"traceType":["BPF","STAP"]}"#
+    /// The endpoint's line after `ready` for a run on /bin/bash.
+    static let bashLine = BinaryIdentityRunTests.binaryLine("/bin/bash", BinaryFacts.bash)
 
     /// Checks what every successful run must give the platform.
     func expectCompleteStream(_ received: ReceivedTrace?, receiver: LiveReceiver, filePath: String, chunkSize: Int) async throws {
@@ -164,7 +166,7 @@ struct TraceRunTests {
         let stream = try await receiver.stream(filePath)
         #expect(
             String(decoding: stream, as: UTF8.self)
-                == "{\"type\": \"value\", \"data\": [\"ready\",1]}\n{\"type\": \"value\", \"data\": [\"fake-line\",2]}\n"
+                == "{\"type\": \"value\", \"data\": [\"ready\",1]}\n\(Self.bashLine)\n{\"type\": \"value\", \"data\": [\"fake-line\",2]}\n"
         )
         let stderr = try #require(received.stderr)
         #expect(stderr.contains("bytes of stderr dropped]"))
@@ -230,7 +232,10 @@ struct TraceRunTests {
             await receiver.store.trace(filePath).flatMap { $0.chunks > 0 ? $0 : nil }
         }
         #expect(live.chunks == 1 && live.verdict == .receiving)
-        #expect(String(decoding: try await receiver.stream(filePath), as: UTF8.self) == "{\"type\": \"value\", \"data\": [\"ready\",1]}\n")
+        #expect(
+            String(decoding: try await receiver.stream(filePath), as: UTF8.self)
+                == "{\"type\": \"value\", \"data\": [\"ready\",1]}\n\(Self.bashLine)\n"
+        )
         try await endpoint.kill(filePath)
         let received = try #require(await receiver.waitForFinished(filePath, timeout: 10))
         #expect(received.verdict == .complete && received.chunks == 1)

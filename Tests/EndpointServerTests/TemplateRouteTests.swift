@@ -9,7 +9,7 @@ import Testing
 struct TemplateRouteTests {
     static let bashTemplate = #"{"process":"/bin/bash","functions":["xmalloc","xfree"],"environment":[],"value":[],"options":[],"traceType":["BPF"]}"#
     static let bashStored =
-        #"{"info":{"environment":[],"functions":["xmalloc","xfree"],"options":[],"process":"/bin/bash","traceType":["BPF"],"value":[]},"traceNo":1}"#
+        #"{"binary":\#(BinaryFacts.bash.json),"info":{"environment":[],"functions":["xmalloc","xfree"],"options":[],"process":"/bin/bash","traceType":["BPF"],"value":[]},"traceNo":1}"#
 
     /// Runs `body` against a fresh endpoint holding one stored template, then checks
     /// that the store still holds exactly that template.
@@ -48,14 +48,14 @@ struct TemplateRouteTests {
                 #expect(response.status == .ok)
                 #expect(
                     response.text
-                        == #"{"info":{"environment":[],"functions":["xmalloc"],"options":["-v"],"process":"/bin/bash","traceType":["STAP","BPF"],"value":[]},"traceNo":2}"#
+                        == #"{"binary":\#(BinaryFacts.bash.json),"info":{"environment":[],"functions":["xmalloc"],"options":["-v"],"process":"/bin/bash","traceType":["STAP","BPF"],"value":[]},"traceNo":2}"#
                 )
             }
             try await client.execute(uri: "/traces", method: .get, headers: TestEndpoint.authHeaders) { response in
                 #expect(response.status == .ok)
                 #expect(
                     response.text
-                        == "[\(Self.bashStored),{\"info\":{\"environment\":[],\"functions\":[\"xmalloc\"],\"options\":[\"-v\"],\"process\":\"/bin/bash\",\"traceType\":[\"STAP\",\"BPF\"],\"value\":[]},\"traceNo\":2}]"
+                        == "[\(Self.bashStored),{\"binary\":\(BinaryFacts.bash.json),\"info\":{\"environment\":[],\"functions\":[\"xmalloc\"],\"options\":[\"-v\"],\"process\":\"/bin/bash\",\"traceType\":[\"STAP\",\"BPF\"],\"value\":[]},\"traceNo\":2}]"
                 )
             }
         }
@@ -223,7 +223,7 @@ struct TemplateRouteTests {
             try await client.execute(uri: "/traces", method: .get, headers: TestEndpoint.authHeaders) { response in
                 #expect(
                     response.text
-                        == #"[{"info":{"environment":[],"functions":["xmalloc"],"options":[],"process":"/bin/bash","traceType":["STAP"],"value":[]},"traceNo":1}]"#
+                        == #"[{"binary":\#(BinaryFacts.bash.json),"info":{"environment":[],"functions":["xmalloc"],"options":[],"process":"/bin/bash","traceType":["STAP"],"value":[]},"traceNo":1}]"#
                 )
             }
             try await client.execute(

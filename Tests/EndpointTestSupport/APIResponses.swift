@@ -81,6 +81,7 @@ public struct RunStatusAnswer: Decodable, Sendable {
         public let probesExpected: Int?
         public let probesAttached: Int?
         public let eventsLost: Int64
+        public let binaryChanged: Bool
         // The delivery cursor's.
         public let startAcknowledged: Bool
         public let chunksAcknowledged: Int

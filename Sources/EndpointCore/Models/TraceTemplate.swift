@@ -1,7 +1,9 @@
 /// What the platform stores on an endpoint: a program, the functions to probe in it,
 /// and how a tracer may be run over it.
 ///
-/// Wire form: `{"process", "functions", "environment", "value", "options", "traceType"}`.
+/// Wire form: `{"process", "functions", "environment", "value", "options", "traceType"}`,
+/// and optionally `buildId` or `sha256`, pinning the build of `process` a start may trace
+/// (a start on another build is refused; absent, the keys are not written).
 /// The seed README spells `functions` as `funtions`; both are accepted on input and
 /// `functions` is always written. Missing `environment`, `value` or `options` mean [].
 /// Values are taken as given here; `TemplateValidator` decides whether they may be stored.
@@ -13,6 +15,10 @@ public struct TraceTemplate: Codable, Equatable, Sendable {
     public var options: [String]
     /// Tracer names as given; `TemplateValidator` only lets `BPF` and `STAP` through.
     public var traceType: [String]
+    /// The ELF build-id (lowercase hex) `process` must have for a start to go ahead.
+    public var buildId: String?
+    /// The SHA-256 (lowercase hex) `process` must have for a start to go ahead.
+    public var sha256: String?
 
     public init(
         process: String,
@@ -20,7 +26,9 @@ public struct TraceTemplate: Codable, Equatable, Sendable {
         environment: [String] = [],
         value: [String] = [],
         options: [String] = [],
-        traceType: [String]
+        traceType: [String],
+        buildId: String? = nil,
+        sha256: String? = nil
     ) {
         self.process = process
         self.functions = functions
@@ -28,13 +36,18 @@ public struct TraceTemplate: Codable, Equatable, Sendable {
         self.value = value
         self.options = options
         self.traceType = traceType
+        self.buildId = buildId
+        self.sha256 = sha256
     }
+
+    /// True when a start must check the binary against a pin.
+    public var isPinned: Bool { buildId != nil || sha256 != nil }
 
     /// The tracer types of a validated template.
     public var tracerTypes: [TracerType] { traceType.compactMap(TracerType.init(rawValue:)) }
 
     enum CodingKeys: String, CodingKey {
-        case process, functions, funtions, environment, value, options, traceType
+        case process, functions, funtions, environment, value, options, traceType, buildId, sha256
     }
 
     public init(from decoder: any Decoder) throws {
@@ -61,6 +74,8 @@ public struct TraceTemplate: Codable, Equatable, Sendable {
         self.value = try container.decodeIfPresent([String].self, forKey: .value) ?? []
         self.options = try container.decodeIfPresent([String].self, forKey: .options) ?? []
         self.traceType = try container.decode([String].self, forKey: .traceType)
+        self.buildId = try container.decodeIfPresent(String.self, forKey: .buildId)
+        self.sha256 = try container.decodeIfPresent(String.self, forKey: .sha256)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -71,6 +86,8 @@ public struct TraceTemplate: Codable, Equatable, Sendable {
         try container.encode(value, forKey: .value)
         try container.encode(options, forKey: .options)
         try container.encode(traceType, forKey: .traceType)
+        try container.encodeIfPresent(buildId, forKey: .buildId)
+        try container.encodeIfPresent(sha256, forKey: .sha256)
     }
 }
 
@@ -79,14 +96,18 @@ public struct TraceTemplate: Codable, Equatable, Sendable {
 public struct StoredTemplate: Codable, Equatable, Sendable {
     public var templateId: Int64
     public var info: TraceTemplate
+    /// `process` as it was when the template was stored (nil for templates stored before
+    /// the endpoint recorded it).
+    public var binary: BinaryIdentity?
 
     enum CodingKeys: String, CodingKey {
         case templateId = "traceNo"
-        case info
+        case info, binary
     }
 
-    public init(templateId: Int64, info: TraceTemplate) {
+    public init(templateId: Int64, info: TraceTemplate, binary: BinaryIdentity? = nil) {
         self.templateId = templateId
         self.info = info
+        self.binary = binary
     }
 }

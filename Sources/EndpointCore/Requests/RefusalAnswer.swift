@@ -6,6 +6,8 @@ public enum RefusalAnswer: Equatable, Sendable {
     case notFound
     case tooManyRequests
     case unavailable(retryAfterSeconds: Int?)
+    /// The request is well formed but the host's state contradicts it (a pinned binary).
+    case conflict
     /// The endpoint's own failure: logged with its detail, answered with the message.
     case internalError
 }

@@ -13,6 +13,8 @@ public enum StartRefusal: Error, Equatable, Sendable {
     case binaryUnreadable(process: String, reason: String)
     case binaryInspection(BinaryInspectionFailure)
     case functionsMissing(process: String, missing: [String])
+    /// The template pins a build of its binary and the file is another one.
+    case binaryDiffersFromPin(templateId: Int64, process: String, pinned: BinaryPin, found: BinaryIdentity)
     case tooManyRuns(limit: Int)
     case tooManyUndelivered(limit: Int)
     case shuttingDown
@@ -27,6 +29,7 @@ public enum StartRefusal: Error, Equatable, Sendable {
         case .invalidField, .tracerNotAllowed, .templateNoLongerValid, .binaryUnreadable, .functionsMissing: .badRequest
         case .binaryInspection(let failure): failure.answer
         case .noTemplate: .notFound
+        case .binaryDiffersFromPin: .conflict
         case .tooManyRuns: .tooManyRequests
         // 30 s: a platform that stopped taking output needs a while; sooner is a wasted retry.
         case .tooManyUndelivered: .unavailable(retryAfterSeconds: 30)
@@ -51,6 +54,8 @@ public enum StartRefusal: Error, Equatable, Sendable {
             failure.message
         case .functionsMissing(let process, let missing):
             "functions: not in \(process): \(missing.joined(separator: ", "))"
+        case .binaryDiffersFromPin(let templateId, let process, let pinned, let found):
+            "process: '\(process)' is not the build template \(templateId) pins: pinned \(pinned.description), found buildId \(found.buildId ?? "none") sha256 \(found.sha256)"
         case .tooManyRuns(let limit):
             "\(limit) traces are already running (max-concurrent-runs); stop one or retry later"
         case .tooManyUndelivered(let limit):

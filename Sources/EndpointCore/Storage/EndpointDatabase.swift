@@ -112,6 +112,13 @@ public struct EndpointDatabase: Sendable {
             // `thread` is the API's name for it; inside, one name per concept (SQLite 3.25+).
             try db.alter(table: "run") { table in table.rename(column: "thread", to: "runNumber") }
         }
+        migrator.registerMigration("v5: a template's pins and the binary it was stored with") { db in
+            try db.alter(table: "template") { table in
+                table.add(column: "buildId", .text)
+                table.add(column: "sha256", .text)
+                table.add(column: "binary", .text)
+            }
+        }
         return migrator
     }
 
@@ -201,10 +208,10 @@ public struct EndpointDatabase: Sendable {
 
     /// Stores a validated template under a new number; nil, storing nothing, when `limit`
     /// templates are already stored (counted in the same transaction).
-    public func storeTemplate(_ template: TraceTemplate, limit: Int = .max) async throws -> StoredTemplate? {
+    public func storeTemplate(_ template: TraceTemplate, binary: BinaryIdentity? = nil, limit: Int = .max) async throws -> StoredTemplate? {
         try await writer.write { db in
             guard try TemplateRecord.fetchCount(db) < limit else { return nil }
-            var record = TemplateRecord(template)
+            var record = TemplateRecord(template, binary: binary)
             try record.insert(db)
             try refreshTemplateListOnCommit(db)
             return record.stored

@@ -13,9 +13,13 @@ struct TemplateRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var value: [String]
     var options: [String]
     var traceType: [String]
+    var buildId: String?
+    var sha256: String?
+    /// JSON: `process` when the template was stored.
+    var binary: BinaryIdentity?
     var createdAt: Date
 
-    init(_ template: TraceTemplate, createdAt: Date = Date()) {
+    init(_ template: TraceTemplate, binary: BinaryIdentity?, createdAt: Date = Date()) {
         self.id = nil
         self.process = template.process
         self.functions = template.functions
@@ -23,6 +27,9 @@ struct TemplateRecord: Codable, FetchableRecord, MutablePersistableRecord {
         self.value = template.value
         self.options = template.options
         self.traceType = template.traceType
+        self.buildId = template.buildId
+        self.sha256 = template.sha256
+        self.binary = binary
         self.createdAt = createdAt
     }
 
@@ -31,8 +38,17 @@ struct TemplateRecord: Codable, FetchableRecord, MutablePersistableRecord {
     }
 
     var template: TraceTemplate {
-        TraceTemplate(process: process, functions: functions, environment: environment, value: value, options: options, traceType: traceType)
+        TraceTemplate(
+            process: process,
+            functions: functions,
+            environment: environment,
+            value: value,
+            options: options,
+            traceType: traceType,
+            buildId: buildId,
+            sha256: sha256
+        )
     }
 
-    var stored: StoredTemplate { StoredTemplate(templateId: id ?? 0, info: template) }
+    var stored: StoredTemplate { StoredTemplate(templateId: id ?? 0, info: template, binary: binary) }
 }

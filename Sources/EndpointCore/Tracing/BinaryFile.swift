@@ -23,7 +23,19 @@ public final class BinaryFile: ELFByteSource {
     public static let kernelDirectories = ["/proc", "/sys", "/dev"]
 
     public let size: Int
+    /// Which file this is and which version of it: what `BinaryIdentity`'s cache keys on.
+    public let version: FileVersion
     private let descriptor: Int32
+
+    /// Device, inode, size and modification time of an open file: a binary replaced
+    /// (new inode) or rewritten in place (new mtime or size) is another version.
+    public struct FileVersion: Hashable, Sendable {
+        public let device: UInt64
+        public let inode: UInt64
+        public let size: Int64
+        public let modifiedSeconds: Int64
+        public let modifiedNanoseconds: Int64
+    }
 
     public init(path: String) throws(ELFFunctionSymbols.ReadError) {
         guard !Self.isKernelPath(path) else { throw .kernelInterface }
@@ -52,6 +64,13 @@ public final class BinaryFile: ELFByteSource {
         }
         self.descriptor = descriptor
         self.size = Int(info.st_size)
+        self.version = FileVersion(
+            device: UInt64(info.st_dev),
+            inode: UInt64(info.st_ino),
+            size: Int64(info.st_size),
+            modifiedSeconds: Int64(info.st_mtim.tv_sec),
+            modifiedNanoseconds: Int64(info.st_mtim.tv_nsec)
+        )
     }
 
     deinit {

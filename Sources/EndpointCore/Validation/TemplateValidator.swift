@@ -46,6 +46,25 @@ public struct TemplateValidator: Sendable {
         try validateFunctions(template.functions)
         try validateEnvironment(names: template.environment, values: template.value, tracers: tracers)
         try validateOptions(template.options, tracers: tracers)
+        try validatePins(buildId: template.buildId, sha256: template.sha256)
+    }
+
+    /// Lowercase hex as `readelf -n` and `sha256sum` print them: a build-id of 1 to 64
+    /// bytes, a SHA-256 of exactly 32.
+    func validatePins(buildId: String?, sha256: String?) throws(TemplateValidationError) {
+        if let buildId, buildId.utf8.count % 2 != 0 || !(2...128).contains(buildId.utf8.count) || !buildId.utf8.allSatisfy(Self.isLowercaseHex) {
+            throw TemplateValidationError(
+                field: "buildId",
+                reason: "must be an ELF build-id in lowercase hex (2 to 128 digits, even), got \(quoted(buildId))"
+            )
+        }
+        if let sha256, sha256.utf8.count != 64 || !sha256.utf8.allSatisfy(Self.isLowercaseHex) {
+            throw TemplateValidationError(field: "sha256", reason: "must be a SHA-256 in lowercase hex (64 digits), got \(quoted(sha256))")
+        }
+    }
+
+    static func isLowercaseHex(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
     }
 
     func validateTraceTypes(_ names: [String]) throws(TemplateValidationError) -> [TracerType] {

@@ -54,14 +54,14 @@ struct RunController<Context: RequestContext> {
         } catch {
             throw .cannotReadTemplate("\(error)")
         }
-        guard let template = stored?.info else { throw .noTemplate(templateId: templateId) }
+        guard let stored, case let template = stored.info else { throw .noTemplate(templateId: templateId) }
         guard template.tracerTypes.contains(checked.tracer) else {
             throw .tracerNotAllowed(templateId: templateId, allowed: template.traceType, asked: checked.tracer)
         }
         let validator = self.validator
-        let inspection: Result<Void, StartRefusal>
+        let inspection: Result<BinaryIdentity, StartRefusal>
         do {
-            inspection = try await BinaryInspection.run { () -> Result<Void, StartRefusal> in
+            inspection = try await BinaryInspection.run { () -> Result<BinaryIdentity, StartRefusal> in
                 do throws(TemplateValidationError) {
                     try validator.validate(template)
                 } catch {
@@ -69,7 +69,12 @@ struct RunController<Context: RequestContext> {
                 }
                 do throws(ELFFunctionSymbols.ReadError) {
                     let missing = try ELFFunctionSymbols(path: template.process).missing(template.functions)
-                    return missing.isEmpty ? .success(()) : .failure(.functionsMissing(process: template.process, missing: missing))
+                    guard missing.isEmpty else { return .failure(.functionsMissing(process: template.process, missing: missing)) }
+                    let identity = try BinaryIdentityCache.shared.identity(ofBinaryAt: template.process)
+                    if let pin = BinaryPin(template), !pin.matches(identity) {
+                        return .failure(.binaryDiffersFromPin(templateId: templateId, process: template.process, pinned: pin, found: identity))
+                    }
+                    return .success(identity)
                 } catch {
                     return .failure(.binaryUnreadable(process: template.process, reason: error.description))
                 }
@@ -77,8 +82,13 @@ struct RunController<Context: RequestContext> {
         } catch {
             throw .binaryInspection(error)
         }
-        try inspection.get()
-        return RunRequest(template: template, tracer: checked.tracer, lastingSeconds: checked.lastingSeconds)
+        let binary = try inspection.get()
+        return RunRequest(
+            template: template,
+            tracer: checked.tracer,
+            lastingSeconds: checked.lastingSeconds,
+            binary: TracedBinary(path: template.process, identity: binary, changedSinceStored: stored.binary.map { $0 != binary } ?? false)
+        )
     }
 
     @Sendable func running(_ request: Request, context: Context) async throws -> RunStatus {

@@ -25,20 +25,28 @@ struct TemplateController<Context: RequestContext> {
     @Sendable func store(_ request: Request, context: Context) async throws -> StoredTemplate {
         let template = try await JSONRequestBody.decode(TraceTemplate.self, from: request, maxBytes: maxBodyBytes)
         let validator = self.validator
-        let verdict: Result<Void, TemplateValidationError>
+        // The binary as it is now is recorded with the template (`binary` in GET /traces):
+        // a pin that does not match it is stored all the same (a fleet's platform stores
+        // one template on every host; the pin is there to refuse the hosts whose build
+        // differs), and refused at start.
+        let verdict: Result<BinaryIdentity?, TemplateValidationError>
         do {
             verdict = try await BinaryInspection.run {
-                Result { () throws(TemplateValidationError) in try validator.validate(template) }
+                Result { () throws(TemplateValidationError) -> BinaryIdentity? in
+                    try validator.validate(template)
+                    return try? BinaryIdentityCache.shared.identity(ofBinaryAt: template.process)
+                }
             }
         } catch {
             throw APIError(error)
         }
+        let binary: BinaryIdentity?
         do {
-            try verdict.get()
+            binary = try verdict.get()
         } catch {
             throw APIError.badRequest(error.message)
         }
-        guard let stored = try await database.storeTemplate(template, limit: maxTemplates) else {
+        guard let stored = try await database.storeTemplate(template, binary: binary, limit: maxTemplates) else {
             throw APIError(
                 .conflict,
                 "the endpoint already stores \(maxTemplates) templates (max-templates); remove some with POST /trace/remove first"

@@ -43,6 +43,7 @@ extension APIError {
             case .notFound: .notFound
             case .tooManyRequests: .tooManyRequests
             case .unavailable: .serviceUnavailable
+            case .conflict: .conflict
             case .internalError: .internalServerError
             }
         var headers: HTTPFields = [:]
