@@ -41,6 +41,7 @@ extension APIError {
             switch answer {
             case .badRequest: .badRequest
             case .notFound: .notFound
+            case .conflict: .conflict
             case .tooManyRequests: .tooManyRequests
             case .unavailable: .serviceUnavailable
             case .internalError: .internalServerError
@@ -53,4 +54,6 @@ extension APIError {
     init(_ refusal: StartRefusal) { self.init(answer: refusal.answer, message: refusal.message) }
 
     init(_ failure: BinaryInspectionFailure) { self.init(answer: failure.answer, message: failure.message) }
+
+    init(_ refusal: AnalysisRefusal) { self.init(answer: refusal.answer, message: refusal.message) }
 }
