@@ -104,6 +104,7 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
         maxLastingSeconds: lambda.maxLastingSeconds,
         maxBodyBytes: lambda.maxBodyBytes
     ).addRoutes(to: authenticated)
+    AnalysisController(host: TracingHost(settings: lambda)).addRoutes(to: authenticated)
     addMethodNotAllowedRoutes(to: router)
     return router
 }
