@@ -6,7 +6,7 @@ import Foundation
 /// `kprobe_events`/`uprobe_events`, its fallback), perf events that sample (a cpu-clock
 /// event actually opened, `PerfEventSampling`) and the kernel's BTF.
 ///
-/// Every check is a `stat` or one system call (all nine analyses: about 20 `stat`s and one
+/// Every check is a `stat` or one system call (all nine analyses: about 15 `stat`s and one
 /// `perf_event_open`, well under a millisecond), so availability is read afresh for each
 /// question: a host that mounts tracefs later is seen at once. The reads are blocking
 /// file work on paths a setting names: the server runs `availability(of:)` on a
