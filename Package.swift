@@ -40,11 +40,13 @@ let package = Package(
         ),
         // Linux calls that Swift's Glibc module does not expose (they need _GNU_SOURCE).
         .target(name: "CLinux"),
-        // Models, configuration, validation, authentication and storage: no HTTP here.
+        // Models, configuration, validation, authentication, storage and the analysis
+        // catalogue: no HTTP here.
         .target(
             name: "EndpointCore",
             dependencies: [
                 "CArgon2",
+                "CLinux",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the fuzzers and runs each for SECONDS (default 300, `make fuzz`; `make test`
 # runs them briefly): libFuzzer with AddressSanitizer over
-# - requests: JSON decoding of every request body, the request and template rules, and
-#   for an accepted template its tracer programs, argv and environment
-#   (Fuzz/requests/RequestFuzzer.swift);
+# - requests: JSON decoding of every request body, the request, template and analysis
+#   parameter rules, for an accepted template its tracer programs, argv and environment,
+#   and for an accepted analysis start its program (Fuzz/requests/RequestFuzzer.swift);
 # - elf: the ELF symbol reader that `POST /trace/start` runs over the template's binary,
 #   driven from bytes in memory (Fuzz/elf/ELFSymbolsFuzzer.swift);
 # - auth: the Authorization header's parser, the argon2 parameter caps and libargon2's
@@ -39,6 +39,10 @@ request_sources=(
     Sources/EndpointCore/Tracing/ELFByteSource.swift
     Sources/EndpointCore/Tracing/BinaryFile.swift
     Sources/EndpointCore/Tracing/BinaryInspectionFailure.swift
+    Sources/EndpointCore/Analyses/*.swift
+    Sources/EndpointCore/Analyses/Catalogue/*.swift
+    Sources/EndpointCore/Analyses/Availability/AnalysisAvailability.swift
+    Sources/EndpointCore/Analyses/Availability/UnmetRequirement.swift
     Tests/EndpointTestSupport/AcceptedTemplateInvariants.swift
     Fuzz/requests/RequestFuzzer.swift
     Fuzz/PropertyFailure.swift

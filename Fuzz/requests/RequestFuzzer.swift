@@ -1,8 +1,8 @@
 import Foundation
 
 // libFuzzer harness over what a request body goes through before anything runs: JSON
-// decoding of every body the API takes, the rules of each, and for an accepted template
-// its tracer programs, argv and environment. Built by `scripts/fuzz.sh` with
+// decoding of every body the API takes, the rules of each, for an accepted template its
+// tracer programs, argv and environment, and for an accepted analysis start its program. Built by `scripts/fuzz.sh` with
 // `swiftc -sanitize=fuzzer,address` together with EndpointCore's request, model,
 // validation and program sources (one module, so no package dependency is rebuilt
 // with instrumentation). A property that fails is a crash, which libFuzzer saves.
@@ -25,6 +25,7 @@ enum RequestFuzzing {
         if let start: StartRequest = decode(body) { checkStart(start) }
         if let remove: RemoveRequest = decode(body) { checkRemove(remove) }
         if let _: KillRequest = decode(body) {}
+        if let analysis: AnalysisStartRequest = decode(body) { checkAnalysisStart(analysis) }
     }
 
     /// Decodes as the routes do; a refusal must be a sentence a client can be shown.
@@ -68,6 +69,44 @@ enum RequestFuzzing {
             else { propertyFailed("remove request \(request) accepted as \(checked)") }
         } catch {
             requireSafe(error.message, "remove refusal")
+        }
+    }
+
+    /// An accepted analysis start: its values round-trip through the views' `parameters`
+    /// object, and its program keeps the guarantees (ready first, the lasting bound, END
+    /// last) with no request text in it but checked names.
+    static func checkAnalysisStart(_ request: AnalysisStartRequest) {
+        let checked: AnalysisStartRequest.Checked
+        do {
+            checked = try request.checked(maxLastingSeconds: maxLastingSeconds)
+        } catch {
+            requireSafe(error.message, "analysis start refusal")
+            return
+        }
+        let analysis = checked.analysis
+        guard analysis.name == request.analysis, Int64(checked.lastingSeconds) == request.lasting else {
+            propertyFailed("analysis start \(request) accepted as \(analysis.name) for \(checked.lastingSeconds) s")
+        }
+        do {
+            let encoded = try JSONEncoder().encode(analysis.parameters)
+            let again = try AnalysisCatalogue.validated(
+                name: analysis.name,
+                parameters: try JSONDecoder().decode([String: AnalysisParameterInput].self, from: encoded)
+            )
+            guard again == analysis else {
+                propertyFailed("\(analysis.name): parameters do not round-trip: \(String(decoding: encoded, as: UTF8.self))")
+            }
+        } catch {
+            propertyFailed("\(analysis.name): parameters do not round-trip: \(error)")
+        }
+        let lines = analysis.programText(lastingSeconds: checked.lastingSeconds).split(separator: "\n")
+        guard lines.first?.hasPrefix(#"BEGIN { print(("ready", nsecs));"#) == true, lines.last?.hasPrefix("END {") == true,
+            lines.contains("interval:s:\(checked.lastingSeconds) { exit(); }")
+        else { propertyFailed("\(analysis.name): program lost its guarantees: \(lines)") }
+        for case .text(let value) in analysis.parameters.entries.map(\.value) {
+            guard value.utf8.allSatisfy({ TemplateValidator.isPathByte($0) || $0 == UInt8(ascii: "$") }) else {
+                propertyFailed("\(analysis.name): unchecked text reached the program: \(value.debugDescription)")
+            }
         }
     }
 

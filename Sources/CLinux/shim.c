@@ -1,7 +1,11 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <linux/perf_event.h>
 #include <spawn.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "CLinux.h"
 
 int clinux_punch_hole(int fd, off_t offset, off_t length) {
@@ -10,4 +14,16 @@ int clinux_punch_hole(int fd, off_t offset, off_t length) {
 
 int clinux_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
     return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}
+
+int clinux_open_cpu_clock_sampling_event(int pid, int cpu) {
+    struct perf_event_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.size = sizeof attr;
+    attr.config = PERF_COUNT_SW_CPU_CLOCK;
+    attr.freq = 1;
+    attr.sample_freq = 49;
+    attr.disabled = 1;
+    return (int)syscall(SYS_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 }

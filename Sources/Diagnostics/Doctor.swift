@@ -28,6 +28,7 @@ public struct Doctor: Sendable {
         }
         checks.append(Self.tracefs(mounts: (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""))
         checks.append(uprobes(privilege: privilege))
+        checks += Self.analyses(on: TracingHost(settings: lambda))
         checks.append(await platform())
         return checks
     }
@@ -173,6 +174,31 @@ public struct Doctor: Sendable {
             )
         }
         return .ok("uprobes", "a 1-second bpftrace uprobe on /bin/bash:xmalloc attached and ended cleanly")
+    }
+
+    /// Which analyses this host can run (checked as `GET /analyses` checks them), and for
+    /// each of the others why not and what would fix it. An analysis the kernel cannot
+    /// support is a warning, not a failure: the endpoint serves everything else.
+    public static func analyses(on host: TracingHost) -> [DoctorCheck] {
+        let availabilities = host.availability(of: AnalysisCatalogue.all)
+        let available = availabilities.filter(\.isAvailable).map(\.name)
+        var checks: [DoctorCheck] = []
+        let summary = "\(available.count) of \(availabilities.count) available"
+        if available.isEmpty {
+            checks.append(.warning("analyses", summary, fix: "see the lines below"))
+        } else {
+            checks.append(.ok("analyses", "\(summary): \(available.joined(separator: ", "))"))
+        }
+        for availability in availabilities where !availability.isAvailable {
+            checks.append(
+                .warning(
+                    "analysis \(availability.name)",
+                    "unavailable: \(availability.unavailableReason ?? "")",
+                    fix: availability.unmet.map(\.fix).joined(separator: "; ")
+                )
+            )
+        }
+        return checks
     }
 
     /// PUT <platform-url>/submit with `{}` and our Authorization: a platform that checks

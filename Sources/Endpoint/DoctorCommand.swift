@@ -6,7 +6,7 @@ import Foundation
 struct DoctorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Check this host for running the endpoint: config, database, tracers, sudo, tracefs, uprobes, platform.",
+        abstract: "Check this host for running the endpoint: config, database, tracers, sudo, tracefs, uprobes, analyses, platform.",
         discussion: "One line per check, with a fix for each problem. Exit status 1 when a check failed. Changes nothing on the host."
     )
 

@@ -5,7 +5,7 @@ struct LambdaEndpoint: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lambda-endpoint",
         abstract: "Runs bpftrace and SystemTap traces for a central platform and streams their output to it.",
-        subcommands: [Serve.self, AuthHeader.self, DoctorCommand.self]
+        subcommands: [Serve.self, AuthHeader.self, DoctorCommand.self, AnalysesCommand.self]
     )
 
     /// Puts inherited signal handling right before anything else runs, so before any

@@ -108,6 +108,7 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
         maxBodyBytes: lambda.maxBodyBytes
     ).addRoutes(to: authenticated)
     ContainerController(inventory: dependencies.containerInventory).addRoutes(to: authenticated)
+    AnalysisController(host: TracingHost(settings: lambda)).addRoutes(to: authenticated)
     addMethodNotAllowedRoutes(to: router)
     return router
 }

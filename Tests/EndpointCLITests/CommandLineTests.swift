@@ -28,7 +28,7 @@ struct CommandLineTests {
 
     @Test("--help is available on every command; the subcommands name --config")
     func help() throws {
-        for arguments in [["serve", "--help"], ["auth-header", "--help"], ["doctor", "--help"]] {
+        for arguments in [["serve", "--help"], ["auth-header", "--help"], ["doctor", "--help"], ["analyses", "--help"]] {
             let result = try run(arguments)
             #expect(result.code == 0)
             #expect(result.output.contains("--config <config>"), "\(arguments)")
@@ -36,6 +36,40 @@ struct CommandLineTests {
         let top = try run(["--help"])
         #expect(top.code == 0)
         #expect(top.output.contains("serve") && top.output.contains("auth-header"))
+    }
+
+    @Test("analyses prints the catalogue for a person: a table of name, availability and description, then why not")
+    func analysesTable() throws {
+        let tracefs = FileManager.default.temporaryDirectory.appendingPathComponent("tracefs-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: tracefs) }
+        // Every tracepoint but the one tcp needs.
+        for tracepoint in [
+            "raw_syscalls/sys_enter", "sched/sched_process_exec", "syscalls/sys_enter_openat", "syscalls/sys_exit_openat",
+            "block/block_rq_issue", "block/block_rq_complete", "sched/sched_switch",
+        ] {
+            try FileManager.default.createDirectory(atPath: "\(tracefs)/events/\(tracepoint)", withIntermediateDirectories: true)
+        }
+        let directory = try TestConfigDirectory(lambda: ["tracefs-path": tracefs])
+        defer { directory.remove() }
+        let result = try run(["analyses", "--config", directory.path])
+        #expect(result.code == 0, "\(result.error)")
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.first == "NAME              AVAILABLE  DESCRIPTION")
+        #expect(lines.contains("syscalls          yes        System calls counted by process and system call, printed every interval."))
+        #expect(lines.contains("tcp               no         TCP state changes: addresses, ports, old and new state."))
+        #expect(lines.contains("function-latency  yes        Latency histogram of one function of a binary, printed every interval."))
+        #expect(
+            lines.contains(
+                "tcp is not available: this kernel has no tracepoint sock:inet_sock_set_state (no \(tracefs)/events/sock/inet_sock_set_state)"
+            )
+        )
+        #expect(result.error.isEmpty)
+
+        let broken = try TestConfigDirectory(lambda: ["tracefs-path": "relative/path"])
+        defer { broken.remove() }
+        let refused = try run(["analyses", "--config", broken.path])
+        #expect(refused.code == 1)
+        #expect(refused.error.hasPrefix("lambda-endpoint: \(broken.lambdaSettingsFile): key 'tracefs-path': "), "\(refused.error)")
     }
 
     @Test("A bad configuration stops serve with exit 1 and one line naming file and key, never the secret")
@@ -212,15 +246,8 @@ struct CommandLineTests {
 
     /// A port that was free a moment ago (bind to 0, read it, close).
     static func freePort() throws -> Int {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socketFD) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketFD, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
+        let socket = try LoopbackSocket(listening: false)
+        defer { socket.close() }
+        return socket.port
     }
 }

@@ -44,8 +44,17 @@ struct DoctorTests {
         #expect(
             result.lines.map { String($0.prefix { $0 != ":" }) } == [
                 "[ok] config", "[ok] settings file", "[ok] database", "[ok] tracer BPF", "[ok] sudo BPF",
-                "[ok] tracer STAP", "[ok] sudo STAP", "[ok] tracefs", "[ok] uprobes", "[ok] platform",
+                "[ok] tracer STAP", "[ok] sudo STAP", "[ok] tracefs", "[ok] uprobes", "[ok] analyses", "[WARN] analysis vfs-latency",
+                "[ok] platform",
             ]
+        )
+        #expect(
+            line(result.lines, "analyses")
+                == "[ok] analyses: 8 of 9 available: syscalls, exec, open, tcp, block-io, cpu-profile, off-cpu, function-latency"
+        )
+        #expect(
+            line(result.lines, "analysis vfs-latency")
+                == "[WARN] analysis vfs-latency: unavailable: this kernel has no kprobes (neither /sys/kernel/tracing/kprobe_events nor /sys/bus/event_source/devices/kprobe exists) (fix: a kernel built with CONFIG_KPROBES and CONFIG_KPROBE_EVENTS)"
         )
         #expect(line(result.lines, "tracer BPF").hasPrefix("[ok] tracer BPF: /usr/bin/bpftrace: bpftrace v"))
         #expect(
@@ -77,6 +86,11 @@ struct DoctorTests {
         #expect(line(result.lines, "uprobes") == "[FAIL] uprobes: not tried: /nonexistent/bpftrace is missing (fix: see the tracer BPF line)")
         #expect(line(result.lines, "platform").hasPrefix("[FAIL] platform: http://127.0.0.1:9/submit unreachable: "))
         #expect(line(result.lines, "tracer STAP").hasPrefix("[ok] "), "one bad tracer does not hide the other")
+        #expect(line(result.lines, "analyses") == "[WARN] analyses: 0 of 9 available (fix: see the lines below)")
+        #expect(
+            line(result.lines, "analysis exec")
+                == "[WARN] analysis exec: unavailable: the tracer /nonexistent/bpftrace (bpf-path) is not an executable file (fix: install bpftrace or set bpf-path)"
+        )
     }
 
     @Test("A platform that does not know our secret: FAIL platform, 401")
@@ -176,6 +190,8 @@ struct DoctorTests {
         #expect(allowed.code == 0, "\(allowed.lines)")
         #expect(line(allowed.lines, "sudo BPF") == "[ok] sudo BPF: sudo -n may run /usr/bin/bpftrace")
         #expect(line(allowed.lines, "uprobes").hasPrefix("[ok] uprobes"))
+        // An unprivileged endpoint may not open a CPU-wide perf event itself; the root tracer may.
+        #expect(line(allowed.lines, "analyses").contains("cpu-profile"), "\(allowed.lines)")
     }
 
     @Test("tracefs: mounted or not, read from /proc/mounts text")

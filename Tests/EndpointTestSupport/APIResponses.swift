@@ -156,3 +156,58 @@ extension KeyedDecodingContainer {
         return try decodeIfPresent(type, forKey: key)
     }
 }
+
+/// An element of `GET /analyses`. `unavailable` is present only when `available` is
+/// false; a parameter's `default` only when it has one, `minimum`/`maximum` only for
+/// integers, `values` only for enums.
+public struct AnalysisAnswer: Decodable, Sendable {
+    public let name: String
+    public let description: String
+    public let tracer: String
+    public let parameters: [Parameter]
+    public let output: String
+    public let requires: Requires
+    public let available: Bool
+    public let unavailable: String?
+
+    public struct Parameter: Decodable, Sendable {
+        public enum Kind: String, Decodable, Sendable {
+            case integer, string, `enum`, boolean
+        }
+
+        public let name: String
+        public let type: Kind
+        public let required: Bool
+        public let `default`: DefaultValue?
+        public let minimum: Int?
+        public let maximum: Int?
+        public let values: [String]?
+        public let description: String
+    }
+
+    /// A default of the parameter's own type.
+    public enum DefaultValue: Decodable, Sendable, Equatable {
+        case integer(Int)
+        case boolean(Bool)
+        case text(String)
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let flag = try? container.decode(Bool.self) {
+                self = .boolean(flag)
+            } else if let number = try? container.decode(Int.self) {
+                self = .integer(number)
+            } else {
+                self = .text(try container.decode(String.self))
+            }
+        }
+    }
+
+    public struct Requires: Decodable, Sendable {
+        public let tracepoints: [String]
+        public let perfEvents: Bool
+        public let uprobes: Bool
+        public let kprobes: Bool
+        public let kernelBTF: Bool
+    }
+}

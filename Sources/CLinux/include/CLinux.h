@@ -15,4 +15,10 @@ int clinux_punch_hole(int fd, off_t offset, off_t length);
 /// declared only under _GNU_SOURCE). 0 on success, an error number otherwise.
 int clinux_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
 
+/// Opens a cpu-clock software perf event that samples at 49 Hz (disabled, so it never
+/// fires), as bpftrace's `profile:hz` opens one per CPU: `pid` -1 and `cpu` N for a
+/// CPU-wide event. perf_event_open has no glibc wrapper and syscall() is variadic, which
+/// Swift does not import. The descriptor (close-on-exec), or -1 with errno set.
+int clinux_open_cpu_clock_sampling_event(int pid, int cpu);
+
 #endif

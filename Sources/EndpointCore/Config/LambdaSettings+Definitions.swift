@@ -30,6 +30,11 @@ extension LambdaSettings {
         public let secret = RequiredSetting("secret", secret: true, "Shared secret hashed (argon2) into every Authorization header.")
         public let endpointUUID = RequiredSetting("endpoint-uuid", "This endpoint's identity, a UUID: the start of every Authorization header.")
         public let traceDirectory = Setting.absolutePath("trace-dir", default: "/tmp", "Existing, writable directory of the run files.")
+        public let tracefsPath = Setting.absolutePath(
+            "tracefs-path",
+            default: "/sys/kernel/tracing",
+            "Where tracefs is mounted: analyses are available when their tracepoints are in its events/."
+        )
         public let maxLastingSeconds = Setting.wholeNumber(
             "max-lasting",
             default: 86400,

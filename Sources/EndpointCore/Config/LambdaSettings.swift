@@ -16,6 +16,9 @@ public struct LambdaSettings: Sendable {
     public var secret: String
     public var endpointUUID: String
     public var traceDirectory: String
+    /// Where tracefs is mounted; an analysis is available when its tracepoints are in its
+    /// `events/` directory (`TracingHost`).
+    public var tracefsPath: String
     public var maxLastingSeconds: Int
     /// Tracers allowed to run at once; more starts are answered 429.
     public var maxConcurrentRuns: Int
@@ -85,6 +88,7 @@ public struct LambdaSettings: Sendable {
         guard access(traceDirectory, W_OK) == 0 else {
             throw section.error(table.traceDirectory, "\"\(traceDirectory)\" is not writable by this user")
         }
+        self.tracefsPath = try section.read(table.tracefsPath)
         self.maxLastingSeconds = try section.read(table.maxLastingSeconds)
         self.maxConcurrentRuns = try section.read(table.maxConcurrentRuns)
         self.maxUndeliveredRuns = try section.read(table.maxUndeliveredRuns)

@@ -36,11 +36,21 @@ public struct StartRequest: Decodable, Sendable {
         } catch {
             throw .invalidField(error)
         }
-        guard (1...Int64(maxLastingSeconds)).contains(lasting) else {
-            throw .invalidField(
-                FieldError(field: "lasting", reason: "must be a whole number of seconds from 1 to \(maxLastingSeconds), got \(lasting)")
-            )
+        let lastingSeconds: Int
+        do throws(FieldError) {
+            lastingSeconds = try Self.checkedLasting(lasting, maxLastingSeconds: maxLastingSeconds)
+        } catch {
+            throw .invalidField(error)
         }
-        return Checked(tracer: tracer, templateId: traceId, lastingSeconds: Int(lasting))
+        return Checked(tracer: tracer, templateId: traceId, lastingSeconds: lastingSeconds)
+    }
+
+    /// The rule of `lasting` in every start (of a template or an analysis): a whole number
+    /// of seconds from 1 to `maxLastingSeconds`.
+    public static func checkedLasting(_ lasting: Int64, maxLastingSeconds: Int) throws(FieldError) -> Int {
+        guard (1...Int64(maxLastingSeconds)).contains(lasting) else {
+            throw FieldError(field: "lasting", reason: "must be a whole number of seconds from 1 to \(maxLastingSeconds), got \(lasting)")
+        }
+        return Int(lasting)
     }
 }

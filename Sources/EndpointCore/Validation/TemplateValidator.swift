@@ -88,7 +88,24 @@ public struct TemplateValidator: Sendable {
     }
 
     func validateProcess(_ path: String) throws(TemplateValidationError) {
-        let field = "process"
+        try Self.checkProcessPath(path, field: "process")
+        _ = try Self.openProcessBinary(path, field: "process")
+    }
+
+    /// The rule of `process` that reads the file: a non-empty regular ELF file the reader
+    /// accepts (see `BinaryFile`). Blocking file work: run it on a `BlockingWorkPool`.
+    public static func openProcessBinary(_ path: String, field: String) throws(FieldError) -> ELFFunctionSymbols {
+        do {
+            return try ELFFunctionSymbols(path: path)
+        } catch {
+            throw TemplateValidationError(field: field, reason: "\(quoted(path)) \(error.description)")
+        }
+    }
+
+    /// The rules of `process` that need no file: the path's length, bytes and components.
+    /// Shared with every other request value that names a binary to probe (an analysis's
+    /// `process` parameter); `field` is how the request names it.
+    public static func checkProcessPath(_ path: String, field: String) throws(FieldError) {
         guard !path.isEmpty else { throw TemplateValidationError(field: field, reason: "must not be empty") }
         guard path.utf8.count <= Self.maxProcessPathBytes else {
             throw TemplateValidationError(field: field, reason: "is longer than \(Self.maxProcessPathBytes) bytes")
@@ -103,11 +120,6 @@ public struct TemplateValidator: Sendable {
         guard !components.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else {
             throw TemplateValidationError(field: field, reason: "must be a plain path without '.', '..' or '//' components, got \(quoted(path))")
         }
-        do {
-            _ = try ELFFunctionSymbols(path: path)
-        } catch {
-            throw TemplateValidationError(field: field, reason: "\(quoted(path)) \(error.description)")
-        }
     }
 
     func validateFunctions(_ functions: [String]) throws(TemplateValidationError) {
@@ -120,20 +132,26 @@ public struct TemplateValidator: Sendable {
         var seen = Set<String>()
         for (index, name) in functions.enumerated() {
             let field = "functions[\(index)]"
-            guard !name.isEmpty else { throw TemplateValidationError(field: field, reason: "must not be empty") }
-            guard name.utf8.count <= Self.maxFunctionNameBytes else {
-                throw TemplateValidationError(field: field, reason: "is longer than \(Self.maxFunctionNameBytes) bytes")
-            }
-            guard Self.isSymbolName(name) else {
-                throw TemplateValidationError(
-                    field: field,
-                    reason:
-                        "\(quoted(name)) is not a symbol name: it must start with a letter or '_' and contain only letters, digits, '_', '.' and '$'"
-                )
-            }
+            try Self.checkFunctionName(name, field: field)
             guard seen.insert(name).inserted else {
                 throw TemplateValidationError(field: field, reason: "\(quoted(name)) is listed twice")
             }
+        }
+    }
+
+    /// The rules of one function name, shared with every other request value that names a
+    /// function to probe (an analysis's `function` parameter); `field` is how the request
+    /// names it.
+    public static func checkFunctionName(_ name: String, field: String) throws(FieldError) {
+        guard !name.isEmpty else { throw TemplateValidationError(field: field, reason: "must not be empty") }
+        guard name.utf8.count <= maxFunctionNameBytes else {
+            throw TemplateValidationError(field: field, reason: "is longer than \(maxFunctionNameBytes) bytes")
+        }
+        guard isSymbolName(name) else {
+            throw TemplateValidationError(
+                field: field,
+                reason: "\(quoted(name)) is not a symbol name: it must start with a letter or '_' and contain only letters, digits, '_', '.' and '$'"
+            )
         }
     }
 

@@ -41,9 +41,9 @@ extension APIError {
             switch answer {
             case .badRequest: .badRequest
             case .notFound: .notFound
+            case .conflict: .conflict
             case .tooManyRequests: .tooManyRequests
             case .unavailable: .serviceUnavailable
-            case .conflict: .conflict
             case .internalError: .internalServerError
             }
         var headers: HTTPFields = [:]
@@ -54,4 +54,6 @@ extension APIError {
     init(_ refusal: StartRefusal) { self.init(answer: refusal.answer, message: refusal.message) }
 
     init(_ failure: BinaryInspectionFailure) { self.init(answer: failure.answer, message: failure.message) }
+
+    init(_ refusal: AnalysisRefusal) { self.init(answer: refusal.answer, message: refusal.message) }
 }

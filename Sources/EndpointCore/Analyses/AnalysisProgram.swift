@@ -1,0 +1,91 @@
+/// The parts of an analysis's bpftrace program, and the one place they are put together,
+/// so that every analysis keeps the guarantees of a template's program
+/// (`TracerProgram`): `["ready", nsecs]` first, from BEGIN, once the probes are live;
+/// `["alive", nsecs]` every `TracerProgram.aliveIntervalSeconds`, so a tracer whose
+/// endpoint died meets the closed pipe; `interval:s:<lasting> { exit(); }`, so it never
+/// outlives its time.
+///
+/// Analyses that aggregate print their maps every `interval` seconds and at the end:
+/// `["interval", nsecs]` (or `["end", nsecs]` from END), then each map that has entries
+/// as bpftrace's `-f json` prints it (`{"type": "map"|"hist", "data": {"@name": ...}}`;
+/// an empty map prints nothing), then clear it, so each print holds one interval. Every
+/// program prints `["end", nsecs]` from END, after which bpftrace writes two empty lines
+/// (as for any `-f json` program). Maps used only inside the program are cleared
+/// unprinted in END; otherwise bpftrace would print them at exit.
+///
+/// Only validated values reach the text: numbers from the parameters' ranges, enumeration
+/// values, names that passed the template rules (`[A-Za-z0-9/._+-]` paths,
+/// `[A-Za-z_][A-Za-z0-9_.$]*` functions), the scope's numeric ids. No request string is
+/// ever written as a bpftrace string literal (they are limited to 63 bytes in 0.17).
+public struct AnalysisProgram: Sendable, Equatable {
+    /// One probe: where it attaches, its own condition, and its statements.
+    public struct Probe: Sendable, Equatable {
+        public var attachTo: String
+        public var condition: String?
+        /// Whether the scope's filter applies: true for probes that observe a task or
+        /// start a measurement, false for those that finish one a filtered probe began.
+        public var scoped: Bool
+        public var action: String
+
+        public init(_ attachTo: String, when condition: String? = nil, scoped: Bool = true, _ action: String) {
+            self.attachTo = attachTo
+            self.condition = condition
+            self.scoped = scoped
+            self.action = action
+        }
+    }
+
+    /// A map printed every interval and at the end; `top` > 0 prints only that many
+    /// entries, the largest first (bpftrace's `print(@map, top)`; histograms print whole).
+    public struct Report: Sendable, Equatable {
+        public var map: String
+        public var top: Int
+
+        public init(_ map: String, top: Int = 0) {
+            self.map = map
+            self.top = top
+        }
+    }
+
+    /// Statements in BEGIN after the ready line (tables such as TCP state names).
+    public var setup: [String]
+    public var probes: [Probe]
+    public var reports: [Report]
+    /// Seconds between two prints of `reports`; nil for analyses that only print events.
+    public var intervalSeconds: Int?
+    /// Maps the probes use for their own bookkeeping, cleared unprinted at the end.
+    public var scratchMaps: [String]
+
+    public init(setup: [String] = [], probes: [Probe], reports: [Report] = [], intervalSeconds: Int? = nil, scratchMaps: [String] = []) {
+        self.setup = setup
+        self.probes = probes
+        self.reports = reports
+        self.intervalSeconds = intervalSeconds
+        self.scratchMaps = scratchMaps
+    }
+
+    public func text(lastingSeconds: Int, scope: AnalysisScope) -> String {
+        var lines = ["BEGIN { " + (["print((\"ready\", nsecs));"] + setup).joined(separator: " ") + " }"]
+        for probe in probes {
+            let conditions = [probe.scoped ? scope.predicate : nil, probe.condition.map { "(\($0))" }].compactMap { $0 }
+            let predicate = conditions.isEmpty ? "" : " /" + conditions.joined(separator: " && ") + "/"
+            lines.append("\(probe.attachTo)\(predicate) { \(probe.action) }")
+        }
+        if let intervalSeconds, !reports.isEmpty {
+            lines.append(
+                "interval:s:\(intervalSeconds) { " + (["print((\"interval\", nsecs));"] + printAndClearReports).joined(separator: " ") + " }"
+            )
+        }
+        lines.append("interval:s:\(TracerProgram.aliveIntervalSeconds) { print((\"alive\", nsecs)); }")
+        lines.append("interval:s:\(lastingSeconds) { exit(); }")
+        let end = ["print((\"end\", nsecs));"] + printAndClearReports + scratchMaps.map { "clear(\($0));" }
+        lines.append("END { " + end.joined(separator: " ") + " }")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    var printAndClearReports: [String] {
+        reports.flatMap { report in
+            [report.top > 0 ? "print(\(report.map), \(report.top));" : "print(\(report.map));", "clear(\(report.map));"]
+        }
+    }
+}

@@ -1,0 +1,43 @@
+/// The body of `POST /analysis/start`: `{"analysis": NAME, "parameters": {...},
+/// "lasting": SECONDS}` (and `target`, which the targets work decodes). Decoding checks
+/// the shape (`parameters` absent or `null` means `{}`; a value of any JSON type is
+/// taken here and judged by its parameter); `checked(maxLastingSeconds:)` the values.
+public struct AnalysisStartRequest: Decodable, Sendable {
+    public let analysis: String
+    public let parameters: [String: AnalysisParameterInput]
+    public let lasting: Int64
+
+    /// What an analysis start asks for once its values passed their rules.
+    public struct Checked: Equatable, Sendable {
+        public let analysis: ValidatedAnalysis
+        public let lastingSeconds: Int
+    }
+
+    enum CodingKeys: String, CodingKey { case analysis, parameters, lasting }
+
+    public init(analysis: String, parameters: [String: AnalysisParameterInput] = [:], lasting: Int64) {
+        self.analysis = analysis
+        self.parameters = parameters
+        self.lasting = lasting
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.analysis = try container.decode(String.self, forKey: .analysis)
+        self.parameters = try container.decodeIfPresent([String: AnalysisParameterInput].self, forKey: .parameters) ?? [:]
+        self.lasting = try container.decodeWholeNumber(forKey: .lasting)
+    }
+
+    /// The analysis must exist (404), its parameters pass their rules and `lasting` be
+    /// 1...`maxLastingSeconds` (400 naming the field). Whether this host can run it
+    /// (409) and whether a probed binary holds its functions are checked by the start,
+    /// which reads the host (`TracingHost`, `ValidatedAnalysis.inspectBinary()`).
+    public func checked(maxLastingSeconds: Int) throws(AnalysisRefusal) -> Checked {
+        let validated = try AnalysisCatalogue.validated(name: analysis, parameters: parameters)
+        do throws(FieldError) {
+            return Checked(analysis: validated, lastingSeconds: try StartRequest.checkedLasting(lasting, maxLastingSeconds: maxLastingSeconds))
+        } catch {
+            throw .invalidField(error)
+        }
+    }
+}

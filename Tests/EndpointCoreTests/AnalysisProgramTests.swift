@@ -1,0 +1,119 @@
+import EndpointCore
+import EndpointTestSupport
+import Foundation
+import Testing
+
+@Suite("Analysis programs from validated parameters")
+struct AnalysisProgramTests {
+    /// Every analysis with the parameters it needs (only function-latency has required ones).
+    static func validated(_ name: String, _ parameters: [String: AnalysisParameterInput] = [:]) throws -> ValidatedAnalysis {
+        var all = parameters
+        if name == "function-latency", all.isEmpty { all = ["process": .string("/bin/bash"), "function": .string("xmalloc")] }
+        return try AnalysisCatalogue.validated(name: name, parameters: all)
+    }
+
+    static let syscallsGolden = """
+        BEGIN { print(("ready", nsecs)); print(("architecture", "x86_64")); }
+        tracepoint:raw_syscalls:sys_enter { @syscalls[pid, args->id, comm] = count(); }
+        interval:s:5 { print(("interval", nsecs)); print(@syscalls); clear(@syscalls); }
+        interval:s:2 { print(("alive", nsecs)); }
+        interval:s:30 { exit(); }
+        END { print(("end", nsecs)); print(@syscalls); clear(@syscalls); }
+
+        """
+
+    static let functionLatencyGolden = """
+        BEGIN { print(("ready", nsecs)); }
+        uprobe:/bin/bash:xmalloc /(cgroup == 7 || cgroup == 9)/ { @latency_start[tid] = nsecs; }
+        uretprobe:/bin/bash:xmalloc /(@latency_start[tid] != 0)/ { @latency_ns[pid, comm] = hist(nsecs - @latency_start[tid]); delete(@latency_start[tid]); }
+        interval:s:10 { print(("interval", nsecs)); print(@latency_ns); clear(@latency_ns); }
+        interval:s:2 { print(("alive", nsecs)); }
+        interval:s:60 { exit(); }
+        END { print(("end", nsecs)); print(@latency_ns); clear(@latency_ns); clear(@latency_start); }
+
+        """
+
+    @Test("syscalls with its defaults: golden text")
+    func syscallsGoldenText() throws {
+        #if arch(x86_64)
+        #expect(try Self.validated("syscalls").programText(lastingSeconds: 30) == Self.syscallsGolden)
+        #endif
+    }
+
+    @Test("function-latency, targeted and per process: golden text (the filter on the entry only, no string literal of the name)")
+    func functionLatencyGoldenText() throws {
+        let analysis = try Self.validated(
+            "function-latency",
+            ["process": .string("/bin/bash"), "function": .string("xmalloc"), "interval": .integer(10), "per-process": .boolean(true)]
+        )
+        #expect(analysis.programText(lastingSeconds: 60, scope: .cgroups([7, 9])) == Self.functionLatencyGolden)
+    }
+
+    @Test(
+        "Every program keeps a template program's guarantees: ready first from BEGIN, alive, the lasting bound, END",
+        arguments: AnalysisCatalogue.names
+    )
+    func guarantees(name: String) throws {
+        let lines = try Self.validated(name).programText(lastingSeconds: 17).split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix(#"BEGIN { print(("ready", nsecs));"#) == true)
+        #expect(lines.contains(#"interval:s:2 { print(("alive", nsecs)); }"#))
+        #expect(lines.contains("interval:s:17 { exit(); }"))
+        #expect(lines.last?.hasPrefix(#"END { print(("end", nsecs));"#) == true)
+        #expect(lines.filter { $0.hasPrefix("BEGIN") || $0.hasPrefix("END") }.count == 2)
+    }
+
+    @Test("Every map a probe fills is printed or cleared at END, so bpftrace prints nothing unasked at exit", arguments: AnalysisCatalogue.names)
+    func everyMapEnds(name: String) throws {
+        let text = try Self.validated(name).programText(lastingSeconds: 5)
+        let maps = Set(text.matches(of: /@[a-z_]+/).map { String($0.output) })
+        let end = try #require(text.split(separator: "\n").last)
+        for map in maps { #expect(end.contains("clear(\(map));"), "\(name): \(map)") }
+    }
+
+    @Test("bpftrace compiles every program, for the host and for a target (`-d` dry run: no probe attached)", arguments: AnalysisCatalogue.names)
+    func bpftraceCompiles(name: String) throws {
+        let analysis = try Self.validated(name)
+        for scope in [AnalysisScope.host, .cgroups([1, 42])] {
+            let (code, output) = try runCommand("/usr/bin/bpftrace", ["-d", "-e", analysis.programText(lastingSeconds: 5, scope: scope)])
+            #expect(code == 0, "\(name) \(scope): \(output.suffix(1500))")
+        }
+    }
+
+    @Test("A target filters the probes that start a measurement and ends each event tuple with the cgroup id")
+    func targetedEvents() throws {
+        let exec = try Self.validated("exec").programText(lastingSeconds: 5, scope: .processes([12, 34]))
+        #expect(
+            exec.contains(
+                #"tracepoint:sched:sched_process_exec /(pid == 12 || pid == 34)/ { print(("exec", nsecs, pid, curtask->real_parent->tgid, comm, str(args->filename), cgroup)); }"#
+            )
+        )
+        let open = try Self.validated("open").programText(lastingSeconds: 5, scope: .cgroups([3]))
+        #expect(open.contains("tracepoint:syscalls:sys_enter_openat /(cgroup == 3)/ {"))
+        #expect(open.contains("tracepoint:syscalls:sys_exit_openat /(@open_path[tid] != 0)/ {"), "the exit looks the entry up")
+        #expect(open.contains("args->ret, cgroup));"))
+        let offCPU = try Self.validated("off-cpu").programText(lastingSeconds: 5, scope: .cgroups([3]))
+        #expect(offCPU.contains("tracepoint:sched:sched_switch /(cgroup == 3) && (args->prev_pid != 0 && (args->prev_state & 0xff) != 0)/"))
+        #expect(!(try Self.validated("syscalls").programText(lastingSeconds: 5).contains("cgroup")), "the host needs no filter")
+    }
+
+    @Test("Parameters change the programs as documented")
+    func parametersChangePrograms() throws {
+        let ipv4 = try Self.validated("tcp", ["family": .string("ipv4")]).programText(lastingSeconds: 5)
+        #expect(ipv4.components(separatedBy: "tracepoint:sock:inet_sock_set_state").count == 2)
+        #expect(ipv4.contains("args->family == 2") && !ipv4.contains("args->family == 10"))
+        let both = try Self.validated("tcp").programText(lastingSeconds: 5)
+        #expect(both.components(separatedBy: "tracepoint:sock:inet_sock_set_state").count == 3)
+        #expect(
+            try Self.validated("open", ["failed-only": .boolean(true)]).programText(lastingSeconds: 5).contains(
+                "if (args->ret < 0) { print((\"open\""
+            )
+        )
+        #expect(!(try Self.validated("open").programText(lastingSeconds: 5).contains("if (args->ret < 0)")))
+        let profile = try Self.validated("cpu-profile", ["frequency": .integer(99), "interval": .integer(2), "top": .integer(10)])
+        let profileText = profile.programText(lastingSeconds: 5)
+        #expect(profileText.contains("profile:hz:99 /(pid != 0)/ {"))
+        #expect(profileText.contains(#"interval:s:2 { print(("interval", nsecs)); print(@cpu_samples, 10); clear(@cpu_samples); }"#))
+        #expect(try Self.validated("off-cpu", ["min-microseconds": .integer(250)]).programText(lastingSeconds: 5).contains("if ($blocked >= 250)"))
+        #expect(try Self.validated("function-latency").programText(lastingSeconds: 5).contains("@latency_ns = hist("))
+    }
+}

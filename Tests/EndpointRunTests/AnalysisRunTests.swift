@@ -1,0 +1,292 @@
+import EndpointCore
+import EndpointTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every analysis this host offers, run by the real bpftrace for 2 to 3 seconds (as
+/// root: these tests run as root here and in CI) while the test makes the workload the
+/// analysis must see, so each expected line must appear: the probes attach, `ready`
+/// comes first, and the tuples and maps have the documented shapes.
+@Suite("Analyses run by real bpftrace over real workloads", .serialized)
+struct AnalysisRunTests {
+    /// One finished run: its stdout as JSON objects (NDJSON, checked line by line), stderr.
+    struct Output {
+        let objects: [[String: Any]]
+        let standardError: String
+
+        /// The `data` of every `{"type": "value"}` tuple whose first element is `tag`.
+        func tuples(_ tag: String) -> [[Any]] {
+            objects.compactMap { object in
+                guard object["type"] as? String == "value", let data = object["data"] as? [Any], data.first as? String == tag else { return nil }
+                return data
+            }
+        }
+
+        /// Every print of map `name` (`{"type": "map"|"hist", "data": {name: value}}`), in order.
+        func prints(of name: String) -> [Any] {
+            objects.compactMap { ($0["data"] as? [String: Any])?[name] }
+        }
+
+        /// Every entry of every print of a keyed map, its key split at its first
+        /// `numericKeys` commas (the documented parse: strings come last).
+        func entries(of name: String) -> [(key: String, value: Any)] {
+            prints(of: name).flatMap { ($0 as? [String: Any]).map { $0.map { ($0.key, $0.value) } } ?? [] }
+        }
+    }
+
+    /// Runs `analysis` as a run would (`bpftrace -f json FILE`), calls `workload` once
+    /// the ready line is out, and returns the output once the in-program lasting bound ended it.
+    func run(_ analysis: ValidatedAnalysis, lasting: Int = 2, scope: AnalysisScope = .host, workload: () throws -> Void) throws -> Output {
+        let program = FileManager.default.temporaryDirectory.appendingPathComponent("analysis-\(UUID().uuidString).bt").path
+        try analysis.programText(lastingSeconds: lasting, scope: scope).write(toFile: program, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: program) }
+        let tracer = try SpawnedProcess(executable: "/usr/bin/bpftrace", arguments: ["-f", "json", program])
+        let ready = tracer.waitWhileRunning(timeout: 30) { tracer.standardOutput.contains(#"["ready","#) ? true : nil }
+        #expect(ready == true, "no ready line: \(tracer.standardError.suffix(1500))")
+        try workload()
+        let code = tracer.waitForExit(timeout: Double(lasting) + 20)
+        #expect(code == 0, "\(analysis.name) exited \(code.map(String.init) ?? "late"): \(tracer.standardError.suffix(1500))")
+        var objects: [[String: Any]] = []
+        for line in tracer.standardOutput.split(separator: "\n", omittingEmptySubsequences: true) {
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object != nil, "not one JSON object: \(line.prefix(300))")
+            if let object { objects.append(object) }
+        }
+        let output = Output(objects: objects, standardError: tracer.standardError)
+        let values = objects.filter { $0["type"] as? String == "value" }
+        #expect((values.first?["data"] as? [Any])?.first as? String == "ready", "ready is the first tuple")
+        #expect(output.tuples("end").count == 1, "END ran once")
+        #expect(objects.first?["type"] as? String == "attached_probes")
+        // Only the sandbox's RLIMIT_MEMLOCK notice: no warning, no "Struct offset mismatch".
+        let stderrLines = output.standardError.split(separator: "\n").filter { !$0.contains("RLIMIT_MEMLOCK") }
+        #expect(stderrLines.isEmpty, "\(analysis.name) stderr: \(stderrLines.prefix(5))")
+        return output
+    }
+
+    static func validated(_ name: String, _ parameters: [String: AnalysisParameterInput] = [:]) throws -> ValidatedAnalysis {
+        try AnalysisCatalogue.validated(name: name, parameters: parameters)
+    }
+
+    /// Waits for a child without leaving it a zombie; the code, or nil after `timeout`.
+    @discardableResult
+    func finish(_ process: SpawnedProcess, timeout: Double = 10) -> Int32? { process.waitForExit(timeout: timeout) }
+
+    @Test("Every analysis the catalogue lists is available on this test machine but those needing kprobes, which it lacks")
+    func availableHere() {
+        let host = TracingHost(tracerPath: "/usr/bin/bpftrace", tracefsPath: "/sys/kernel/tracing")
+        for availability in host.availability(of: AnalysisCatalogue.all) where availability.name != "vfs-latency" {
+            #expect(availability.isAvailable, "\(availability.name): \(availability.unavailableReason ?? "")")
+        }
+    }
+
+    @Test("syscalls counts a burst of getppid() the test makes, keyed PID,NR,COMM")
+    func syscalls() throws {
+        let burst = 20_000
+        let output = try run(try Self.validated("syscalls", ["interval": .integer(1)])) {
+            // glibc's getppid() is the system call every time (glibc caches no pids).
+            for _ in 0..<burst { _ = getppid() }
+        }
+        #expect(output.tuples("architecture").first?.last as? String == Self.machine)
+        let ours = output.entries(of: "@syscalls").filter { $0.key.hasPrefix("\(getpid()),\(Self.getppidNumber),") }
+        let calls = ours.compactMap { $0.value as? Int }.reduce(0, +)
+        #expect(calls >= burst, "\(ours.prefix(5))")
+        #expect(output.tuples("interval").count >= 1)
+    }
+
+    @Test("exec sees a /bin/true the test spawns, by its pid and parent")
+    func exec() throws {
+        var child: pid_t = 0
+        let output = try run(try Self.validated("exec")) {
+            let process = try SpawnedProcess(executable: "/bin/true", arguments: [])
+            child = process.pid
+            finish(process)
+        }
+        let seen = output.tuples("exec").filter { ($0[2] as? Int) == Int(child) }
+        #expect(seen.count == 1, "\(output.tuples("exec").prefix(10))")
+        if let tuple = seen.first {
+            #expect(tuple.count == 6)
+            #expect(tuple[3] as? Int == Int(getpid()), "ppid")
+            #expect(tuple[4] as? String == "true")
+            #expect(tuple[5] as? String == "/bin/true")
+            #expect((tuple[1] as? Int ?? 0) > 0, "nsecs")
+        }
+    }
+
+    @Test("open sees the test's opens by their unique names; failed-only leaves out the one that succeeded")
+    func open() throws {
+        // Short names: bpftrace reads at most 63 bytes of a path (BPFTRACE_STRLEN 64).
+        let unique = UUID().uuidString.prefix(8).lowercased()
+        let missing = "/tmp/lambda-open-missing-\(unique)"
+        let present = "/tmp/lambda-open-present-\(unique)"
+        FileManager.default.createFile(atPath: present, contents: Data("x".utf8))
+        defer { try? FileManager.default.removeItem(atPath: present) }
+        for failedOnly in [false, true] {
+            let output = try run(try Self.validated("open", ["failed-only": .boolean(failedOnly)])) {
+                for path in [missing, present] {
+                    let descriptor = Glibc.open(path, O_RDONLY)
+                    if descriptor >= 0 { close(descriptor) }
+                }
+            }
+            let opens = output.tuples("open")
+            let failed = opens.filter { $0[5] as? String == missing }
+            #expect(failed.count == 1, "\(opens.suffix(10))")
+            if let tuple = failed.first {
+                #expect(tuple.count == 8)
+                #expect(tuple[2] as? Int == Int(getpid()))
+                #expect(tuple[7] as? Int == -Int(ENOENT), "result")
+                #expect((tuple[6] as? Int).map { $0 & Int(O_ACCMODE) } == Int(O_RDONLY), "flags")
+            }
+            let succeeded = opens.filter { $0[5] as? String == present }
+            #expect(succeeded.count == (failedOnly ? 0 : 1))
+            if let tuple = succeeded.first { #expect((tuple[7] as? Int ?? -1) >= 0, "a descriptor") }
+        }
+    }
+
+    @Test("tcp sees a connection the test makes to its own loopback listener: ports, addresses, states")
+    func tcp() throws {
+        var port = 0
+        let output = try run(try Self.validated("tcp", ["family": .string("ipv4")])) {
+            port = try Self.connectOnce()
+        }
+        let changes = output.tuples("tcp").filter { ($0[6] as? Int) == port || ($0[8] as? Int) == port }
+        #expect(changes.allSatisfy { $0.count == 11 && $0[4] as? Int == 4 })
+        let listen = changes.first { $0[6] as? Int == port && $0[10] as? String == "LISTEN" }
+        #expect(listen?[5] as? String == "127.0.0.1" && listen?[9] as? String == "CLOSE", "\(changes)")
+        let connected = changes.first { $0[8] as? Int == port && $0[9] as? String == "SYN_SENT" && $0[10] as? String == "ESTABLISHED" }
+        #expect(connected?[5] as? String == "127.0.0.1" && connected?[7] as? String == "127.0.0.1", "\(changes)")
+        #expect(changes.contains { $0[10] as? String == "CLOSE" && $0[9] as? String != "LISTEN" }, "the close is seen")
+    }
+
+    /// A file on a block device that takes O_DIRECT writes (tmpfs and overlay do not).
+    static let directIOFile: String? = {
+        for directory in [FileManager.default.temporaryDirectory.path, EndpointProcess.repositoryRoot + "/.build"] {
+            let path = directory + "/lambda-analysis-direct-\(UUID().uuidString)"
+            let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | directIO, 0o600)
+            guard descriptor >= 0 else { continue }
+            close(descriptor)
+            unlink(path)
+            var status = stat()
+            guard stat(directory, &status) == 0 else { continue }
+            // glibc's major(): tmpfs, overlay and other block-less file systems have major 0.
+            if (status.st_dev >> 8) & 0xfff | (status.st_dev >> 32) & ~0xfff != 0 { return path }
+        }
+        return nil
+    }()
+
+    @Test(
+        "block-io shows a write histogram for the test's own O_DIRECT writes (targeted to its pid: only its I/O)",
+        .enabled(if: directIOFile != nil, "no directory on a block device takes O_DIRECT writes here (tmpfs or overlay only): block-io not run")
+    )
+    func blockIO() throws {
+        let path = try #require(Self.directIOFile)
+        defer { unlink(path) }
+        let output = try run(try Self.validated("block-io", ["interval": .integer(1)]), scope: .processes([getpid()])) {
+            try Self.writeDirect(path, megabytes: 8)
+        }
+        let histograms = output.entries(of: "@block_io_us")
+        let writes = histograms.filter { $0.key.split(separator: ",").count == 3 && $0.key.split(separator: ",")[2].contains("W") }
+        let requests = writes.flatMap { ($0.value as? [[String: Any]]) ?? [] }.compactMap { $0["count"] as? Int }.reduce(0, +)
+        #expect(requests >= 1, "\(histograms)")
+        #expect(output.objects.contains { $0["type"] as? String == "hist" })
+    }
+
+    @Test("cpu-profile finds the stacks of a busy loop, keyed PID,USTACK,KSTACK,COMM (targeted to its pid)")
+    func cpuProfile() throws {
+        // Targeted: host-wide, this busy build machine's hundreds of processes would each
+        // cost bpftrace a symbol lookup at every print (see `user-stacks`).
+        let busy = try SpawnedProcess(executable: "/bin/bash", arguments: ["-c", "while :; do :; done"])
+        defer { busy.send(SIGKILL) }
+        let analysis = try Self.validated("cpu-profile", ["frequency": .integer(99), "interval": .integer(1)])
+        let output = try run(analysis, scope: .processes([busy.pid])) {}
+        let samples = output.entries(of: "@cpu_samples")
+        #expect(samples.allSatisfy { $0.key.hasPrefix("\(busy.pid),") && $0.key.hasSuffix(",bash") }, "only the target")
+        #expect(samples.compactMap { $0.value as? Int }.reduce(0, +) >= 20, "2 s at 99 Hz: \(samples.count) stacks")
+        #expect(samples.contains { $0.key.hasPrefix("\(busy.pid),\n    ") }, "a user stack: \(samples.map(\.key).prefix(3))")
+        let withoutUser = try run(try Self.validated("cpu-profile", ["user-stacks": .boolean(false)]), scope: .processes([busy.pid])) {}
+        let keys = withoutUser.entries(of: "@cpu_samples").map(\.key)
+        #expect(!keys.isEmpty && keys.allSatisfy { $0.hasPrefix("\(busy.pid),,") }, "empty user stacks: \(keys.prefix(3))")
+    }
+
+    @Test("off-cpu sees a process that sleeps, blocked in nanosleep for its second (targeted to its pid)")
+    func offCPU() throws {
+        // The sleeper waits on a FIFO until the probes are live, then execs sleep (same pid).
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("offcpu-\(UUID().uuidString)").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo) }
+        let sleeper = try SpawnedProcess(executable: "/bin/bash", arguments: ["-c", "read -r go < \(fifo); exec /bin/sleep 1"])
+        defer { sleeper.send(SIGKILL) }
+        let output = try run(try Self.validated("off-cpu", ["interval": .integer(1)]), lasting: 3, scope: .processes([sleeper.pid])) {
+            let writer = Glibc.open(fifo, O_WRONLY)
+            #expect(writer >= 0)
+            _ = write(writer, "go\n", 3)
+            close(writer)
+        }
+        #expect(finish(sleeper) == 0)
+        let blocked = output.entries(of: "@offcpu_us")
+        #expect(blocked.allSatisfy { $0.key.hasPrefix("\(sleeper.pid),\(sleeper.pid),") }, "only the target")
+        let sleeping = blocked.filter { $0.key.contains("nanosleep") && $0.key.hasSuffix(",sleep") }
+        #expect(sleeping.compactMap { $0.value as? Int }.reduce(0, +) >= 900_000, "\(blocked.map { ($0.key.prefix(400), $0.value) })")
+    }
+
+    @Test("function-latency gives a histogram of /bin/bash xmalloc under the test's busy bash")
+    func functionLatency() throws {
+        let analysis = try Self.validated(
+            "function-latency",
+            ["process": .string("/bin/bash"), "function": .string("xmalloc"), "interval": .integer(1)]
+        )
+        try analysis.inspectBinary()
+        let output = try run(analysis) {
+            let loop = try SpawnedProcess(executable: "/bin/bash", arguments: ["-c", "for i in $(seq 200); do x=$(echo $i); done"])
+            finish(loop, timeout: 30)
+        }
+        let histograms = output.prints(of: "@latency_ns").compactMap { $0 as? [[String: Any]] }
+        let calls = histograms.flatMap { $0 }.compactMap { $0["count"] as? Int }.reduce(0, +)
+        #expect(calls >= 200, "\(histograms.count) prints")
+        #expect(histograms.flatMap { $0 }.allSatisfy { $0["min"] is Int && $0["max"] is Int })
+    }
+
+    // O_DIRECT and the SYS_ numbers are hidden behind _GNU_SOURCE in Swift's Glibc module.
+    #if arch(x86_64)
+    static let directIO: Int32 = 0o40000
+    static let getppidNumber = 110
+    #elseif arch(arm64)
+    static let directIO: Int32 = 0o200000
+    static let getppidNumber = 173
+    #endif
+
+    static let machine: String = {
+        var names = utsname()
+        uname(&names)
+        return withUnsafeBytes(of: &names.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }()
+
+    /// Listens on a loopback port, connects to it, accepts and closes both: the port.
+    static func connectOnce() throws -> Int {
+        let listener = try LoopbackSocket(listening: true)
+        defer { listener.close() }
+        let client = try listener.connect()
+        let accepted = accept(listener.descriptor, nil, nil)
+        close(client)
+        if accepted >= 0 { close(accepted) }
+        return listener.port
+    }
+
+    /// Writes `megabytes` MiB to `path` with O_DIRECT (each write a block request).
+    static func writeDirect(_ path: String, megabytes: Int) throws {
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | directIO, 0o600)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(descriptor) }
+        let size = 1 << 20
+        var buffer: UnsafeMutableRawPointer?
+        guard posix_memalign(&buffer, 4096, size) == 0, let buffer else { throw POSIXError(.ENOMEM) }
+        defer { free(buffer) }
+        memset(buffer, 0x5a, size)
+        for _ in 0..<megabytes {
+            guard write(descriptor, buffer, size) == size else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        }
+    }
+}
