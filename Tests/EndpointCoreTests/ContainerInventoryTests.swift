@@ -1,6 +1,7 @@
 import EndpointCore
 import EndpointTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// The inventory against a host made of files (`FakeHostTree`): which processes make
@@ -158,15 +159,20 @@ struct ContainerInventoryTests {
         let inventory = ContainerInventory(locations: tree.locations, pool: pool)
         #expect(try await inventory.snapshot().containers == [])
         let release = DispatchSemaphore(value: 0)
-        let stuck = Task { try? await pool.run { release.wait() } }
-        defer { release.signal() }
-        try await eventually("the stuck work holds the pool's thread") {
-            do throws(BlockingWorkPool.Failure) {
-                _ = try await inventory.snapshot()
-                return false
-            } catch {
-                return error == .saturated
+        let holding = Atomic<Bool>(false)
+        let stuck = Task {
+            try? await pool.run {
+                holding.store(true, ordering: .releasing)
+                release.wait()
             }
+        }
+        defer { release.signal() }
+        try await eventually("the stuck work holds the pool's thread") { holding.load(ordering: .acquiring) }
+        do throws(BlockingWorkPool.Failure) {
+            _ = try await inventory.snapshot()
+            Issue.record("a listing was read while the pool's only thread was stuck")
+        } catch {
+            #expect(error == .saturated, "refused in time, never having started")
         }
         release.signal()
         _ = await stuck.value

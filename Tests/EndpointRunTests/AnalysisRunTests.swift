@@ -59,7 +59,7 @@ struct AnalysisRunTests {
         let output = Output(objects: objects, standardError: tracer.standardError)
         let values = objects.filter { $0["type"] as? String == "value" }
         #expect((values.first?["data"] as? [Any])?.first as? String == "ready", "ready is the first tuple")
-        #expect(output.tuples("end").count == 1, "END ran once")
+        #expect(output.tuples("end").count == 1, "END ran once; the output ends: \(tracer.standardOutput.suffix(600))")
         #expect(objects.first?["type"] as? String == "attached_probes")
         // Only the sandbox's RLIMIT_MEMLOCK notice: no warning, no "Struct offset mismatch".
         let stderrLines = output.standardError.split(separator: "\n").filter { !$0.contains("RLIMIT_MEMLOCK") }
