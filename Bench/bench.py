@@ -12,6 +12,7 @@ Usage: bench.py --bin DIR_WITH_RELEASE_BINARIES
 """
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -36,7 +37,22 @@ TEST_CONFIG = os.path.join(ROOT, "scripts/test-config.py")
 # What the fast writer prints: its ready line, then exactly 1 GiB.
 READY_LINE = b'{"type": "value", "data": ["ready",1]}\n'
 GIB = 1 << 30
-DELIVERED_BYTES = len(READY_LINE) + GIB
+
+
+def binary_line(path):
+    """The line the endpoint writes after `ready`: `["binary", path, buildId, sha256]`."""
+    notes = subprocess.run(["readelf", "-n", path], capture_output=True, text=True).stdout
+    build_id = next((line.split(":")[-1].strip() for line in notes.splitlines() if "Build ID:" in line), None)
+    with open(path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    build = f'"{build_id}"' if build_id else "null"
+    return f'{{"type": "value", "data": ["binary","{path}",{build},"{digest}"]}}\n'.encode()
+
+
+# What the fast writer prints, and what a delivery of it carries: the template is on
+# /bin/bash, so every stream also has the endpoint's binary line.
+WRITTEN_BYTES = len(READY_LINE) + GIB
+DELIVERED_BYTES = WRITTEN_BYTES + len(binary_line("/bin/bash"))
 # The template every run uses; the fake tracers ignore the program they are given.
 TEMPLATE = {"process": "/bin/bash", "functions": ["xmalloc"], "traceType": ["BPF"]}
 UUID = "0b6d3f1e-5a2c-4e8b-9f7d-2c1a8e4b6d90"
@@ -269,9 +285,9 @@ class Bench:
         size = os.path.getsize(out_file)
         os.unlink(run_file)
         os.unlink(out_file)
-        if not same or size != DELIVERED_BYTES:
+        if not same or size != WRITTEN_BYTES:
             raise SystemExit(f"bench: the baseline pipeline did not copy the bytes ({size} bytes, identical: {same})")
-        return DELIVERED_BYTES / seconds / MB, cpu * GIB / DELIVERED_BYTES
+        return WRITTEN_BYTES / seconds / MB, cpu * GIB / WRITTEN_BYTES
 
     def real_tracer(self, seconds=10, loops=3):
         """bpftrace at saturation: `loops` hot bash loops under uprobes on `xmalloc` and
