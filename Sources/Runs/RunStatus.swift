@@ -43,10 +43,12 @@ public struct RunStatus: Encodable, Sendable, Equatable {
     public var eventsLost: Int64 = 0
     /// The binary probed is another build than the one recorded with the template.
     public var binaryChanged = false
+    /// bpftrace's limits the run was started with, by variable (nil for SystemTap).
+    public var tracerLimits: [String: Int]?
 
     enum CodingKeys: String, CodingKey {
         case filePath, thread, traceT, startedAt, deadline, state, bytesRead, exitCode, failure, privilege, resumed
-        case probesExpected, probesAttached, eventsLost, binaryChanged
+        case probesExpected, probesAttached, eventsLost, binaryChanged, tracerLimits
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -69,6 +71,7 @@ public struct RunStatus: Encodable, Sendable, Equatable {
         try container.encodeIfPresent(probesAttached, forKey: .probesAttached)
         try container.encode(eventsLost, forKey: .eventsLost)
         try container.encode(binaryChanged, forKey: .binaryChanged)
+        try container.encodeIfPresent(tracerLimits, forKey: .tracerLimits)
         try delivery.encode(to: encoder)
     }
 }

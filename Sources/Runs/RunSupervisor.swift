@@ -35,6 +35,7 @@ public actor RunSupervisor: Service {
         public var keepRunFiles: Bool
         public var retryPolicy: RetryPolicy
         public var privilege: TracerPrivilege
+        public var bpfLimits: TracerLimits = .bpftraceDefaults
 
         /// 2 ms: at 13 MB/s of bpftrace lines that is 26 KB per batch, well inside the 64 KiB
         /// pipe a tracer run through sudo gets, and small beside the 2.85 ms an event takes
@@ -58,6 +59,7 @@ public actor RunSupervisor: Service {
             self.keepRunFiles = lambda.keepRunFiles
             self.retryPolicy = RetryPolicy(initial: lambda.submitRetryInitial, maximum: lambda.submitRetryMaximum)
             self.privilege = privilege
+            self.bpfLimits = lambda.bpfLimits
         }
     }
 
@@ -121,6 +123,7 @@ public actor RunSupervisor: Service {
             metrics: metrics,
             expectedProbes: TracerProgram.probes(for: request.template, tracer: request.tracer, lastingSeconds: request.lastingSeconds),
             binary: request.binary,
+            tracerLimits: request.tracer == .bpf ? settings.bpfLimits.applied(to: request.template) : nil,
             logger: logger
         )
         runs[record.filePath] = run
@@ -192,7 +195,8 @@ public actor RunSupervisor: Service {
             tracer: run.tracer,
             programFile: program.path,
             tracerPath: tracerPath,
-            privilege: settings.privilege
+            privilege: settings.privilege,
+            limits: run.tracerLimits
         )
         let outputBatchWindow = settings.outputBatchWindow
         await StartThread.run { run.launch(invocation, outputBatchWindow: outputBatchWindow) }

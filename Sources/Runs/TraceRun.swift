@@ -45,6 +45,8 @@ public final class TraceRun: Sendable {
     let logger: Logger?
     /// The run's binary is another build than the one recorded with its template.
     let binaryChanged: Bool
+    /// bpftrace's limits for this run (nil: SystemTap, or a resumed run).
+    let tracerLimits: TracerLimits?
 
     /// `finished.code` when the endpoint restarted while the tracer ran: the real exit
     /// status cannot be known (the tracer was not our child any more).
@@ -85,8 +87,10 @@ public final class TraceRun: Sendable {
         metrics: EndpointMetrics? = nil,
         expectedProbes: [String]? = nil,
         binary: TracedBinary? = nil,
+        tracerLimits: TracerLimits? = nil,
         logger: Logger? = nil
     ) {
+        self.tracerLimits = tracerLimits
         self.metrics = metrics
         self.expectedProbes = expectedProbes
         self.logger = logger
@@ -129,6 +133,7 @@ public final class TraceRun: Sendable {
         self.expectedProbes = nil
         self.logger = nil
         self.binaryChanged = false
+        self.tracerLimits = nil
         let exit =
             record.exitCode.map { FinishedReport(code: $0, stderr: record.stderr ?? "") }
             ?? FinishedReport(code: Self.unknownExitCode, stderr: Self.unknownExitExplanation)
@@ -342,7 +347,8 @@ public final class TraceRun: Sendable {
                 probesExpected: expectedProbes?.count,
                 probesAttached: state.notices.probesAttached,
                 eventsLost: state.notices.eventsLost,
-                binaryChanged: binaryChanged
+                binaryChanged: binaryChanged,
+                tracerLimits: tracerLimits?.byVariable
             )
         }
     }

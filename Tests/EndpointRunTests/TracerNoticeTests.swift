@@ -56,6 +56,40 @@ struct TracerNoticeTests {
         #expect(finished.failure?.hasPrefix("stopped: bpftrace attached 1 of the 5 probes") == true)
     }
 
+    @Test("bpftrace's limits come from the settings unless the template sets them, reach the tracer and show in the status")
+    func limitsReachTheTracer() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(
+            receiver: receiver,
+            lambda: ["bpf-path": EndpointProcess.fixture("fake-tracer-print-environment.sh"), "bpf-map-keys-max": "1000"]
+        )
+        let number = try await endpoint.putTemplate(
+            #"{"process":"/bin/bash","functions":["xmalloc"],"environment":["BPFTRACE_STRLEN"],"value":["100"],"traceType":["BPF"]}"#
+        )
+        let filePath = try await endpoint.start(traceId: number, lasting: 30)
+        let received = try #require(await receiver.waitForFinished(filePath, timeout: 15))
+        #expect(received.verdict == .complete)
+        let text = String(decoding: try await receiver.stream(filePath), as: UTF8.self)
+        for line in [#"{"env": "BPFTRACE_MAP_KEYS_MAX=1000"}"#, #"{"env": "BPFTRACE_MAX_PROBES=512"}"#, #"{"env": "BPFTRACE_STRLEN=100"}"#] {
+            #expect(text.contains(line), "\(line) not in the tracer's environment")
+        }
+        let finished = try #require(try await endpoint.runStatus(filePath))
+        #expect(finished.tracerLimits == ["BPFTRACE_MAP_KEYS_MAX": 1000, "BPFTRACE_MAX_PROBES": 512, "BPFTRACE_STRLEN": 100])
+    }
+
+    @Test("Real bpftrace obeys bpf-max-probes: a program over it is refused by bpftrace and the run says why")
+    func maxProbesObeyed() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(receiver: receiver, lambda: ["bpf-max-probes": "2"])
+        let number = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#)
+        let filePath = try await endpoint.start(traceId: number, lasting: 5)
+        let received = try #require(await receiver.waitForFinished(filePath, timeout: 20))
+        #expect(received.code != 0)
+        #expect(received.stderr?.contains("exceeds the current limit of 2 probes") == true, "\(received.stderr ?? "")")
+    }
+
     /// The sum of the stream's `{"type": "lost_events", "data": {"events": N}}` lines.
     static func lostEvents(in stream: Data) -> Int64 {
         struct Notice: Decodable {

@@ -82,6 +82,7 @@ public struct RunStatusAnswer: Decodable, Sendable {
         public let probesAttached: Int?
         public let eventsLost: Int64
         public let binaryChanged: Bool
+        public let tracerLimits: [String: Int]?
         // The delivery cursor's.
         public let startAcknowledged: Bool
         public let chunksAcknowledged: Int

@@ -116,6 +116,27 @@ extension LambdaSettings {
             unit: "bytes",
             "Undelivered output kept on disk before a run is stopped."
         )
+        public let bpfMapKeysMax = Setting.wholeNumber(
+            "bpf-map-keys-max",
+            default: TracerLimits.bpftraceDefaults.mapKeysMax,
+            range: 1...65536,
+            unit: "keys",
+            "BPFTRACE_MAP_KEYS_MAX of every bpftrace run (a template's own value wins)."
+        )
+        public let bpfMaxProbes = Setting.wholeNumber(
+            "bpf-max-probes",
+            default: TracerLimits.bpftraceDefaults.maxProbes,
+            range: 1...4096,
+            unit: "probes",
+            "BPFTRACE_MAX_PROBES of every bpftrace run (a template's own value wins)."
+        )
+        public let bpfStringLength = Setting.wholeNumber(
+            "bpf-strlen",
+            default: TracerLimits.bpftraceDefaults.stringLength,
+            range: 1...200,
+            unit: "bytes",
+            "BPFTRACE_STRLEN of every bpftrace run (a template's own value wins)."
+        )
         public let keepRunFiles = Setting.flag("keep-run-files", default: false, "Keep a run's file after the platform acknowledged its finished.")
         public let procRoot = Setting.absolutePath(
             "proc-root",

@@ -45,6 +45,8 @@ public struct LambdaSettings: Sendable {
     public var maxSpoolBytes: Int64
     /// Keep run files after their `finished` was acknowledged.
     public var keepRunFiles: Bool
+    /// bpftrace's limits for every run (a template's own values win).
+    public var bpfLimits: TracerLimits
     /// What `GET /containers` reads (`ContainerInventory.Locations`): procfs, the cgroup v2
     /// mount (nil: from procfs's mount table), the kubelet's log links, Docker's data root.
     public var procRoot: String
@@ -111,6 +113,11 @@ public struct LambdaSettings: Sendable {
         self.submitFlushInterval = flushMilliseconds == 0 ? nil : .milliseconds(flushMilliseconds)
         self.maxSpoolBytes = Int64(try section.read(table.maxSpoolBytes))
         self.keepRunFiles = try section.read(table.keepRunFiles)
+        self.bpfLimits = TracerLimits(
+            mapKeysMax: try section.read(table.bpfMapKeysMax),
+            maxProbes: try section.read(table.bpfMaxProbes),
+            stringLength: try section.read(table.bpfStringLength)
+        )
         self.procRoot = try section.read(table.procRoot)
         self.cgroupV2Mount = try section.read(table.cgroupV2Mount)
         self.containerLogDirectory = try section.read(table.containerLogDirectory)

@@ -43,13 +43,24 @@ public struct TracerInvocation: Sendable {
     /// TEXT`: Linux caps one argument at 128 KiB, and a template the rules accept (1024
     /// functions, long names) makes a program of megabytes; as `-e` its run would end at
     /// once with code 127 ("Argument list too long").
-    public init(template: TraceTemplate, tracer: TracerType, programFile: String, tracerPath: String, privilege: TracerPrivilege) {
+    ///
+    /// `limits`: bpftrace's limits for this run (`TracerLimits`, the template's own values
+    /// already applied); nil leaves bpftrace's defaults, and SystemTap has none.
+    public init(
+        template: TraceTemplate,
+        tracer: TracerType,
+        programFile: String,
+        tracerPath: String,
+        privilege: TracerPrivilege,
+        limits: TracerLimits? = nil
+    ) {
         var tracerArguments: [String]
         switch tracer {
         case .bpf: tracerArguments = ["-f", "json"] + template.options + [programFile]
         case .stap: tracerArguments = template.options + [programFile]
         }
         var environment = Self.baseEnvironment
+        if tracer == .bpf, let limits { environment.merge(limits.environment) { $1 } }
         // Only variables the allow-list permits for this tracer (validation already
         // required every one of them to be allowed for every tracer of the template).
         let allowed = TracerAllowList.forTracer(tracer).environment
