@@ -3,7 +3,8 @@
 # runs them briefly): libFuzzer with AddressSanitizer over
 # - requests: JSON decoding of every request body, the request, template and analysis
 #   parameter rules, for an accepted template its tracer programs, argv and environment,
-#   and for an accepted analysis start its program (Fuzz/requests/RequestFuzzer.swift);
+#   for an accepted analysis start its program, and the same bytes read as a tracer's
+#   output by the notice scanner, whole and cut (Fuzz/requests/RequestFuzzer.swift);
 # - elf: the ELF symbol reader that `POST /trace/start` runs over the template's binary,
 #   driven from bytes in memory (Fuzz/elf/ELFSymbolsFuzzer.swift);
 # - auth: the Authorization header's parser, the argon2 parameter caps and libargon2's
@@ -39,6 +40,8 @@ request_sources=(
     Sources/EndpointCore/Tracing/ELFByteSource.swift
     Sources/EndpointCore/Tracing/BinaryFile.swift
     Sources/EndpointCore/Tracing/BinaryInspectionFailure.swift
+    Sources/EndpointCore/Tracing/TracerNoticeScanner.swift
+    Sources/EndpointCore/Tracing/TracerLimits.swift
     Sources/EndpointCore/Analyses/*.swift
     Sources/EndpointCore/Analyses/Catalogue/*.swift
     Sources/EndpointCore/Analyses/Availability/AnalysisAvailability.swift

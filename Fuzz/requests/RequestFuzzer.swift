@@ -21,11 +21,33 @@ enum RequestFuzzing {
     static let maxMessageBytes = 1024
 
     static func check(_ body: Data) {
+        checkNoticeScanner(body)
         if let template: TraceTemplate = decode(body) { checkTemplate(template) }
         if let start: StartRequest = decode(body) { checkStart(start) }
         if let remove: RemoveRequest = decode(body) { checkRemove(remove) }
         if let _: KillRequest = decode(body) {}
         if let analysis: AnalysisStartRequest = decode(body) { checkAnalysisStart(analysis) }
+    }
+
+    /// The same bytes as a tracer's output (a traced process shapes part of it): read
+    /// whole and read cut at a point the bytes choose, the notices found must be the same,
+    /// and the events reported must add up to the total.
+    static func checkNoticeScanner(_ output: Data) {
+        let bytes = Array(output)
+        var whole = TracerNoticeScanner()
+        let reported = bytes.withUnsafeBytes { whole.scan($0) }
+        guard reported == whole.eventsLost, reported >= 0 else { propertyFailed("a whole scan reported \(reported) of \(whole.eventsLost)") }
+        let cut = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
+        var split = TracerNoticeScanner()
+        var splitReported: Int64 = 0
+        for part in [bytes[..<cut], bytes[cut...]] {
+            splitReported = TracerNoticeScanner.saturating(splitReported, Array(part).withUnsafeBytes { split.scan($0) })
+        }
+        guard split.eventsLost == whole.eventsLost, split.probesAttached == whole.probesAttached, splitReported == reported else {
+            propertyFailed(
+                "cut at \(cut): \(split.eventsLost)/\(String(describing: split.probesAttached)) against \(whole.eventsLost)/\(String(describing: whole.probesAttached))"
+            )
+        }
     }
 
     /// Decodes as the routes do; a refusal must be a sentence a client can be shown.
