@@ -1,12 +1,13 @@
 import EndpointCore
 import Foundation
 import NIOCore
+import Runs
 import Submitter
 
 /// `lambda-endpoint doctor`: what an operator checks on a host before trusting the
 /// endpoint with a trace. Each check gives one line; a failed one makes the exit
-/// status non-zero. Nothing here changes the host (the database is not created, no
-/// trace reaches the platform).
+/// status non-zero. Nothing here changes the host for good (the database is not created,
+/// no trace reaches the platform; the uprobe and tracer-cgroup checks undo what they try).
 public struct Doctor: Sendable {
     public let configuration: EndpointConfiguration
     public let directory: String
@@ -28,6 +29,9 @@ public struct Doctor: Sendable {
         }
         checks.append(Self.tracefs(mounts: (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""))
         checks.append(uprobes(privilege: privilege))
+        checks.append(
+            Self.tracerCaps(privilege: privilege, caps: TracerCgroup.Caps(cpuPercent: lambda.tracerCPUPercent, memoryMiB: lambda.tracerMemoryMiB))
+        )
         checks += Self.analyses(on: TracingHost(settings: lambda))
         checks.append(await platform())
         return checks
@@ -122,6 +126,34 @@ public struct Doctor: Sendable {
     }
 
     /// From the text of /proc/mounts.
+    /// Whether each tracer will run in a cgroup of its own under the caps: tried for real
+    /// as root (a cgroup made with the caps and removed); through sudo they are not applied.
+    static func tracerCaps(privilege: TracerPrivilege, caps: TracerCgroup.Caps) -> DoctorCheck {
+        let name = "tracer caps"
+        guard privilege == .root else {
+            return .warning(
+                name,
+                "not applied: through sudo the endpoint cannot write the host's cgroups, so tracers run without tracer-cpu-percent and tracer-memory-mib",
+                fix: "run the endpoint as root to cap each tracer's CPU and memory"
+            )
+        }
+        let mounts = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""
+        do throws(TracerCgroup.Failure) {
+            let cgroup = try TracerCgroup.make(name: "doctor-\(getpid())", caps: caps, mounts: mounts)
+            cgroup.remove()
+            return .ok(
+                name,
+                "each tracer runs in a cgroup of its own: \(caps.cpuPercent)% of a core, \(caps.memoryMiB) MiB (\(cgroup.directories.joined(separator: ", ")))"
+            )
+        } catch {
+            return .failed(
+                name,
+                "cannot make a tracer's cgroup: \(error.description); tracers would run uncapped",
+                fix: "check the cgroup mounts (cpu and memory controllers)"
+            )
+        }
+    }
+
     public static func tracefs(mounts: String) -> DoctorCheck {
         let mounted = mounts.split(separator: "\n").contains { line in
             let fields = line.split(separator: " ")

@@ -45,10 +45,34 @@ public struct RunStatus: Encodable, Sendable, Equatable {
     public var binaryChanged = false
     /// bpftrace's limits the run was started with, by variable (nil for SystemTap).
     public var tracerLimits: [String: Int]?
+    /// Whether the tracer runs in a cgroup of its own under `tracer-cpu-percent` and
+    /// `tracer-memory-mib`, and if not why (nil for a resumed run).
+    public var resourceCaps: ResourceCaps?
+
+    public struct ResourceCaps: Encodable, Sendable, Equatable {
+        public var applied: Bool
+        public var cpuPercent: Int?
+        public var memoryMiB: Int?
+        public var cgroups: [String]?
+        public var reason: String?
+
+        init(_ outcome: TracerCgroup.Outcome) {
+            switch outcome {
+            case .applied(let caps, let directories):
+                self.applied = true
+                self.cpuPercent = caps.cpuPercent
+                self.memoryMiB = caps.memoryMiB
+                self.cgroups = directories
+            case .notApplied(let reason):
+                self.applied = false
+                self.reason = reason
+            }
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case filePath, thread, traceT, startedAt, deadline, state, bytesRead, exitCode, failure, privilege, resumed
-        case probesExpected, probesAttached, eventsLost, binaryChanged, tracerLimits
+        case probesExpected, probesAttached, eventsLost, binaryChanged, tracerLimits, resourceCaps
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -72,6 +96,7 @@ public struct RunStatus: Encodable, Sendable, Equatable {
         try container.encode(eventsLost, forKey: .eventsLost)
         try container.encode(binaryChanged, forKey: .binaryChanged)
         try container.encodeIfPresent(tracerLimits, forKey: .tracerLimits)
+        try container.encodeIfPresent(resourceCaps, forKey: .resourceCaps)
         try delivery.encode(to: encoder)
     }
 }

@@ -36,6 +36,7 @@ public actor RunSupervisor: Service {
         public var retryPolicy: RetryPolicy
         public var privilege: TracerPrivilege
         public var bpfLimits: TracerLimits = .bpftraceDefaults
+        var tracerCaps = TracerCgroup.Caps(cpuPercent: 100, memoryMiB: 1024)
 
         /// 2 ms: at 13 MB/s of bpftrace lines that is 26 KB per batch, well inside the 64 KiB
         /// pipe a tracer run through sudo gets, and small beside the 2.85 ms an event takes
@@ -60,6 +61,7 @@ public actor RunSupervisor: Service {
             self.retryPolicy = RetryPolicy(initial: lambda.submitRetryInitial, maximum: lambda.submitRetryMaximum)
             self.privilege = privilege
             self.bpfLimits = lambda.bpfLimits
+            self.tracerCaps = TracerCgroup.Caps(cpuPercent: lambda.tracerCPUPercent, memoryMiB: lambda.tracerMemoryMiB)
         }
     }
 
@@ -199,7 +201,32 @@ public actor RunSupervisor: Service {
             limits: run.tracerLimits
         )
         let outputBatchWindow = settings.outputBatchWindow
-        await StartThread.run { run.launch(invocation, outputBatchWindow: outputBatchWindow) }
+        let (privilege, caps, name) = (settings.privilege, settings.tracerCaps, "run-\(run.runNumber)")
+        await StartThread.run {
+            var cgroup: TracerCgroup?
+            if privilege == .root {
+                let mounts = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""
+                do throws(TracerCgroup.Failure) {
+                    cgroup = try TracerCgroup.make(name: name, caps: caps, mounts: mounts)
+                } catch {
+                    run.resourceCaps = .notApplied(reason: error.description)
+                }
+            } else {
+                run.resourceCaps = .notApplied(reason: "the endpoint runs the tracer through sudo and cannot write the host's cgroups")
+            }
+            run.launch(invocation, outputBatchWindow: outputBatchWindow)
+            guard let cgroup else { return }
+            do throws(TracerCgroup.Failure) {
+                guard let pid = run.childPID else { throw TracerCgroup.Failure(description: "the tracer did not start") }
+                try cgroup.adopt(pid)
+                run.resourceCaps = .applied(caps, directories: cgroup.directories)
+                run.cgroup = cgroup
+            } catch {
+                // Exited already, or the move was refused: the run goes on uncapped, and says so.
+                run.resourceCaps = .notApplied(reason: error.description)
+                cgroup.remove()
+            }
+        }
         guard let pid = run.childPID else { return }
         do {
             try await database.recordTracerLaunched(filePath: run.filePath, pid: pid, startTime: ProcessIdentity.startTime(of: pid))
@@ -232,6 +259,7 @@ public actor RunSupervisor: Service {
         exitHandlers[run.filePath] = Task {
             await run.waitForExit()
             program?.remove()
+            if let cgroup = run.cgroup { await StartThread.run { cgroup.remove() } }
             guard !alreadyRecorded, let exit = run.exit else { return }
             do {
                 try await database.recordTracerExit(

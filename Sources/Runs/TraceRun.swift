@@ -68,6 +68,8 @@ public final class TraceRun: Sendable {
         var stderr = StderrCapture()
         var cursor = DeliveryCursor()
         var child: ChildProcess?
+        var resourceCaps: TracerCgroup.Outcome?
+        var cgroup: TracerCgroup?
     }
 
     private let state: Mutex<State>
@@ -174,6 +176,18 @@ public final class TraceRun: Sendable {
             return state.lifecycle.childRecorded()
         }
         carryOut(action, child: child)
+    }
+
+    /// Whether the tracer runs under its cgroup caps (nil: not started yet, or resumed).
+    var resourceCaps: TracerCgroup.Outcome? {
+        get { state.withLock { $0.resourceCaps } }
+        set { state.withLock { $0.resourceCaps = newValue } }
+    }
+
+    /// The tracer's own cgroup, removed once it exited.
+    var cgroup: TracerCgroup? {
+        get { state.withLock { $0.cgroup } }
+        set { state.withLock { $0.cgroup = newValue } }
     }
 
     /// The spawned child's pid, once recorded.
@@ -348,7 +362,8 @@ public final class TraceRun: Sendable {
                 probesAttached: state.notices.probesAttached,
                 eventsLost: state.notices.eventsLost,
                 binaryChanged: binaryChanged,
-                tracerLimits: tracerLimits?.byVariable
+                tracerLimits: tracerLimits?.byVariable,
+                resourceCaps: state.resourceCaps.map(RunStatus.ResourceCaps.init)
             )
         }
     }

@@ -44,7 +44,8 @@ struct DoctorTests {
         #expect(
             result.lines.map { String($0.prefix { $0 != ":" }) } == [
                 "[ok] config", "[ok] settings file", "[ok] database", "[ok] tracer BPF", "[ok] sudo BPF",
-                "[ok] tracer STAP", "[ok] sudo STAP", "[ok] tracefs", "[ok] uprobes", "[ok] analyses", "[WARN] analysis vfs-latency",
+                "[ok] tracer STAP", "[ok] sudo STAP", "[ok] tracefs", "[ok] uprobes", "[ok] tracer caps", "[ok] analyses",
+                "[WARN] analysis vfs-latency",
                 "[ok] platform",
             ]
         )

@@ -83,6 +83,7 @@ public struct RunStatusAnswer: Decodable, Sendable {
         public let eventsLost: Int64
         public let binaryChanged: Bool
         public let tracerLimits: [String: Int]?
+        public let resourceCaps: ResourceCaps?
         // The delivery cursor's.
         public let startAcknowledged: Bool
         public let chunksAcknowledged: Int
@@ -93,6 +94,14 @@ public struct RunStatusAnswer: Decodable, Sendable {
         public let lastDeliveryError: String?
         public let lastStatusCode: Int?
         public let shortChunkLength: Int?
+    }
+
+    public struct ResourceCaps: Decodable, Sendable, Equatable {
+        public let applied: Bool
+        public let cpuPercent: Int?
+        public let memoryMiB: Int?
+        public let cgroups: [String]?
+        public let reason: String?
     }
 
     public init(from decoder: any Decoder) throws {

@@ -137,6 +137,20 @@ extension LambdaSettings {
             unit: "bytes",
             "BPFTRACE_STRLEN of every bpftrace run (a template's own value wins)."
         )
+        public let tracerCPUPercent = Setting.wholeNumber(
+            "tracer-cpu-percent",
+            default: 100,
+            range: 1...6400,
+            unit: "percent of one core",
+            "CPU cap of each tracer's own cgroup (as root; through sudo the caps are reported as not applied)."
+        )
+        public let tracerMemoryMiB = Setting.wholeNumber(
+            "tracer-memory-mib",
+            default: 1024,
+            range: 16...1_048_576,
+            unit: "MiB",
+            "Memory cap of each tracer's own cgroup (as root; through sudo the caps are reported as not applied)."
+        )
         public let keepRunFiles = Setting.flag("keep-run-files", default: false, "Keep a run's file after the platform acknowledged its finished.")
         public let procRoot = Setting.absolutePath(
             "proc-root",

@@ -47,6 +47,9 @@ public struct LambdaSettings: Sendable {
     public var keepRunFiles: Bool
     /// bpftrace's limits for every run (a template's own values win).
     public var bpfLimits: TracerLimits
+    /// Caps of each tracer's own cgroup: percent of one core, MiB.
+    public var tracerCPUPercent: Int
+    public var tracerMemoryMiB: Int
     /// What `GET /containers` reads (`ContainerInventory.Locations`): procfs, the cgroup v2
     /// mount (nil: from procfs's mount table), the kubelet's log links, Docker's data root.
     public var procRoot: String
@@ -113,6 +116,8 @@ public struct LambdaSettings: Sendable {
         self.submitFlushInterval = flushMilliseconds == 0 ? nil : .milliseconds(flushMilliseconds)
         self.maxSpoolBytes = Int64(try section.read(table.maxSpoolBytes))
         self.keepRunFiles = try section.read(table.keepRunFiles)
+        self.tracerCPUPercent = try section.read(table.tracerCPUPercent)
+        self.tracerMemoryMiB = try section.read(table.tracerMemoryMiB)
         self.bpfLimits = TracerLimits(
             mapKeysMax: try section.read(table.bpfMapKeysMax),
             maxProbes: try section.read(table.bpfMaxProbes),
