@@ -41,10 +41,13 @@ public struct RunStatus: Encodable, Sendable, Equatable {
     public var probesAttached: Int?
     /// Events the tracer reported lost so far (its ring buffer overflowed).
     public var eventsLost: Int64 = 0
+    /// A targeted run's target, as asked (`target`) and as resolved at start (`resolved`);
+    /// nil for an untargeted run, and for a run picked up after a restart (not recorded).
+    public var target: RunTarget?
 
     enum CodingKeys: String, CodingKey {
         case filePath, thread, traceT, startedAt, deadline, state, bytesRead, exitCode, failure, privilege, resumed
-        case probesExpected, probesAttached, eventsLost
+        case probesExpected, probesAttached, eventsLost, target, resolved
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -66,6 +69,8 @@ public struct RunStatus: Encodable, Sendable, Equatable {
         try container.encodeIfPresent(probesExpected, forKey: .probesExpected)
         try container.encodeIfPresent(probesAttached, forKey: .probesAttached)
         try container.encode(eventsLost, forKey: .eventsLost)
+        try container.encodeIfPresent(target?.asked, forKey: .target)
+        try container.encodeIfPresent(target?.resolved, forKey: .resolved)
         try delivery.encode(to: encoder)
     }
 }

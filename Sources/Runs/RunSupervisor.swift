@@ -107,7 +107,13 @@ public actor RunSupervisor: Service {
         defer { reservedStarts -= 1 }
         await resumeIfNeeded()
         let (traceDirectory, programText) = (
-            settings.traceDirectory, TracerProgram.text(for: request.template, tracer: request.tracer, lastingSeconds: request.lastingSeconds)
+            settings.traceDirectory,
+            TracerProgram.text(
+                for: request.template,
+                tracer: request.tracer,
+                lastingSeconds: request.lastingSeconds,
+                target: request.target?.resolved
+            )
         )
         let files = try await StartThread.run {
             Result { () throws(StartRefusal) in try RunFiles(traceDirectory: traceDirectory, programText: programText, tracer: request.tracer) }
@@ -119,7 +125,13 @@ public actor RunSupervisor: Service {
             outputFD: files.outputFD,
             budget: budget,
             metrics: metrics,
-            expectedProbes: TracerProgram.probes(for: request.template, tracer: request.tracer, lastingSeconds: request.lastingSeconds),
+            expectedProbes: TracerProgram.probes(
+                for: request.template,
+                tracer: request.tracer,
+                lastingSeconds: request.lastingSeconds,
+                target: request.target?.resolved
+            ),
+            target: request.target,
             logger: logger
         )
         runs[record.filePath] = run

@@ -42,6 +42,9 @@ public final class TraceRun: Sendable {
     /// The probes of the run's program, as bpftrace counts them (nil: not known, or a
     /// tracer that does not report them).
     let expectedProbes: [String]?
+    /// A targeted run's target; its stream lines go right after the tracer's `ready` line.
+    let target: RunTarget?
+    private let linesAfterReady: [UInt8]
     let logger: Logger?
 
     /// `finished.code` when the endpoint restarted while the tracer ran: the real exit
@@ -58,6 +61,9 @@ public final class TraceRun: Sendable {
         var stderr = StderrCapture()
         var cursor = DeliveryCursor()
         var child: ChildProcess?
+        /// Where the search for the end of the `ready` line is, while `linesAfterReady`
+        /// still wait (`ReadyLineEnd`).
+        var readyLineEnd = ReadyLineEnd()
     }
 
     private let state: Mutex<State>
@@ -76,10 +82,13 @@ public final class TraceRun: Sendable {
         budget: SpoolBudget,
         metrics: EndpointMetrics? = nil,
         expectedProbes: [String]? = nil,
+        target: RunTarget? = nil,
         logger: Logger? = nil
     ) {
         self.metrics = metrics
         self.expectedProbes = expectedProbes
+        self.target = target
+        self.linesAfterReady = target.map { TargetStreamLines.bytes(for: $0.resolved) } ?? []
         self.logger = logger
         self.runNumber = record.runNumber
         self.filePath = record.filePath
@@ -115,6 +124,8 @@ public final class TraceRun: Sendable {
         self.ownsFile = ownsFile
         self.metrics = nil
         self.expectedProbes = nil
+        self.target = nil
+        self.linesAfterReady = []
         self.logger = nil
         let exit =
             record.exitCode.map { FinishedReport(code: $0, stderr: record.stderr ?? "") }
@@ -161,8 +172,20 @@ public final class TraceRun: Sendable {
     /// The spawned child's pid, once recorded.
     var childPID: Int32? { state.withLock { $0.child?.pid } }
 
-    /// Writes a block of the tracer's stdout to the run file, whole.
+    /// Writes a block of the tracer's stdout to the run file, whole; a targeted run's
+    /// target lines go in right after the `ready` line (the one exception SPEC makes to
+    /// the stream being the tracer's stdout byte for byte).
     func appendOutput(_ bytes: UnsafeRawBufferPointer) {
+        guard !linesAfterReady.isEmpty, let cut = state.withLock({ $0.readyLineEnd.scan(bytes) }) else {
+            appendTracerOutput(bytes)
+            return
+        }
+        appendTracerOutput(UnsafeRawBufferPointer(rebasing: bytes[..<cut]))
+        linesAfterReady.withUnsafeBytes { appendTracerOutput($0) }
+        appendTracerOutput(UnsafeRawBufferPointer(rebasing: bytes[cut...]))
+    }
+
+    private func appendTracerOutput(_ bytes: UnsafeRawBufferPointer) {
         let (written, failure) = writeAll(outputFD, bytes)
         if let failure {
             // Disk full or similar: the bytes cannot be kept (the lifecycle stops the run).
@@ -209,7 +232,11 @@ public final class TraceRun: Sendable {
 
     func exited(code: Int32) {
         if outputFD >= 0 { close(outputFD) }
-        state.withLock { state in _ = state.lifecycle.childExited(code: code, stderr: state.stderr.text) }
+        let note = targetGoneNote(code: code)
+        state.withLock { state in
+            if let note { Array(note.utf8).withUnsafeBytes { state.stderr.append($0) } }
+            _ = state.lifecycle.childExited(code: code, stderr: state.stderr.text)
+        }
         progress.signal()
         exitSignal.signal()
     }
@@ -227,6 +254,18 @@ public final class TraceRun: Sendable {
             if cursor.finishedAcknowledged { state.lifecycle.finishedAcknowledged() }
             return state.cursor
         }
+    }
+
+    /// A targeted tracer that failed before its probes were live, whose probed file went
+    /// through the root of a process that is gone now: bpftrace's own error only says the
+    /// file does not exist.
+    private func targetGoneNote(code: Int32) -> String? {
+        guard code != 0, let target, !state.withLock({ $0.lifecycle.ready }) else { return nil }
+        let gone = target.resolved.files.filter { kill($0.pid, 0) != 0 && errno == ESRCH }
+        guard !gone.isEmpty else { return nil }
+        let which = gone.map { "process \($0.pid) (of \($0.matches.joined(separator: ", ")))" }.joined(separator: "; ")
+        return
+            "[lambda-endpoint: the target's \(which) exited between the start's resolution and the tracer's attach, so its /proc/<pid>/root path was gone; start the run again]\n"
     }
 
     public var hasExited: Bool { exit != nil }
@@ -301,7 +340,8 @@ public final class TraceRun: Sendable {
                 resumed: resumed,
                 probesExpected: expectedProbes?.count,
                 probesAttached: state.notices.probesAttached,
-                eventsLost: state.notices.eventsLost
+                eventsLost: state.notices.eventsLost,
+                target: target
             )
         }
     }

@@ -21,10 +21,24 @@ public enum StartRefusal: Error, Equatable, Sendable {
     case cannotReadTemplate(String)
     /// The run could not be recorded.
     case database(String)
+    /// The target matched nothing on the host: what it asked, as `TargetRequest.description`.
+    case targetNotFound(String)
+    case tooManyTargets(target: String, matched: Int, limit: Int)
+    /// Too many cgroup ids or pids for one program's filter.
+    case targetFilterTooLarge(target: String, values: Int, limit: Int)
+    /// SystemTap runs take no target (see README, "Targets").
+    case targetNotSupported(TracerType)
+    /// The template's process cannot be opened inside a matched target.
+    case processNotInTarget(process: String, target: String, reason: String)
+    /// The host's processes could not be read in time (`ContainerInventory`'s pool).
+    case hostUnreadable(BlockingWorkPool.Failure)
 
     public var answer: RefusalAnswer {
         switch self {
         case .invalidField, .tracerNotAllowed, .templateNoLongerValid, .binaryUnreadable, .functionsMissing: .badRequest
+        case .tooManyTargets, .targetFilterTooLarge, .targetNotSupported, .processNotInTarget: .badRequest
+        case .targetNotFound: .notFound
+        case .hostUnreadable: .unavailable(retryAfterSeconds: 1)
         case .binaryInspection(let failure): failure.answer
         case .noTemplate: .notFound
         case .tooManyRuns: .tooManyRequests
@@ -65,6 +79,20 @@ public enum StartRefusal: Error, Equatable, Sendable {
         case .database:
             // The database's own error stays in the log: it can name paths and SQL.
             "cannot record the run in the database; see the endpoint's log"
+        case .targetNotFound(let target):
+            "target: no \(target) on this host"
+        case .tooManyTargets(let target, let matched, let limit):
+            "target: \(target) matches \(matched) containers, more than max-targets-per-run (\(limit)); narrow it"
+        case .targetFilterTooLarge(let target, let values, let limit):
+            "target: \(target) has \(values) cgroups or processes to filter by, more than one program holds (\(limit)); narrow it"
+        case .targetNotSupported(let tracer):
+            "target: \(tracer.rawValue) runs cannot be targeted (traceT); start the run with BPF"
+        case .processNotInTarget(let process, let target, let reason):
+            "process: '\(process)' \(reason) in \(target)"
+        case .hostUnreadable(let failure):
+            failure == .timedOut
+                ? "target: reading the host's processes took too long; try again later"
+                : "target: too many starts reading the host's processes at once; try again later"
         }
     }
 

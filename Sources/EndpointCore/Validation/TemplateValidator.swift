@@ -40,9 +40,11 @@ public struct TemplateValidator: Sendable {
         self.maxFunctions = maxFunctions
     }
 
-    public func validate(_ template: TraceTemplate) throws(TemplateValidationError) {
+    /// `openingProcess`: whether `process` is opened on the host too. A targeted start
+    /// passes false: its `process` is a path inside the target, opened there instead.
+    public func validate(_ template: TraceTemplate, openingProcess: Bool = true) throws(TemplateValidationError) {
         let tracers = try validateTraceTypes(template.traceType)
-        try validateProcess(template.process)
+        try validateProcess(template.process, opening: openingProcess)
         try validateFunctions(template.functions)
         try validateEnvironment(names: template.environment, values: template.value, tracers: tracers)
         try validateOptions(template.options, tracers: tracers)
@@ -68,7 +70,7 @@ public struct TemplateValidator: Sendable {
         return tracers
     }
 
-    func validateProcess(_ path: String) throws(TemplateValidationError) {
+    func validateProcess(_ path: String, opening: Bool = true) throws(TemplateValidationError) {
         let field = "process"
         guard !path.isEmpty else { throw TemplateValidationError(field: field, reason: "must not be empty") }
         guard path.utf8.count <= Self.maxProcessPathBytes else {
@@ -84,6 +86,7 @@ public struct TemplateValidator: Sendable {
         guard !components.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) else {
             throw TemplateValidationError(field: field, reason: "must be a plain path without '.', '..' or '//' components, got \(quoted(path))")
         }
+        guard opening else { return }
         do {
             _ = try ELFFunctionSymbols(path: path)
         } catch {
