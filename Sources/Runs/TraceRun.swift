@@ -256,12 +256,16 @@ public final class TraceRun: Sendable {
         }
     }
 
-    /// A targeted tracer that failed before its probes were live, whose probed file went
-    /// through the root of a process that is gone now: bpftrace's own error only says the
-    /// file does not exist.
+    /// A targeted tracer that failed before its probes were live, a probed path of which
+    /// (through `/proc/<pid>/root` of a target's process) no longer resolves: that process
+    /// is gone, and bpftrace's own error only says the file does not exist. (`stat` on the
+    /// child's reader thread, where `exited` runs: not the concurrency pool.)
     private func targetGoneNote(code: Int32) -> String? {
         guard code != 0, let target, !state.withLock({ $0.lifecycle.ready }) else { return nil }
-        let gone = target.resolved.files.filter { kill($0.pid, 0) != 0 && errno == ESRCH }
+        let gone = target.resolved.files.filter { file in
+            var info = stat()
+            return stat(file.path, &info) != 0
+        }
         guard !gone.isEmpty else { return nil }
         let which = gone.map { "process \($0.pid) (of \($0.matches.joined(separator: ", ")))" }.joined(separator: "; ")
         return
