@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the fuzzers and runs each for SECONDS (default 300, `make fuzz`; `make test`
 # runs them briefly): libFuzzer with AddressSanitizer over
-# - requests: JSON decoding of every request body, the request and template rules, and
+# - requests: JSON decoding of every request body (a start's target included), the
+#   request and template rules, and
 #   for an accepted template its tracer programs, argv and environment
 #   (Fuzz/requests/RequestFuzzer.swift);
 # - elf: the ELF symbol reader that `POST /trace/start` runs over the template's binary,
@@ -31,6 +32,11 @@ request_sources=(
     Sources/EndpointCore/Models/*.swift
     Sources/EndpointCore/Requests/*.swift
     Sources/EndpointCore/Validation/*.swift
+    Sources/EndpointCore/Targets/TargetObject.swift
+    Sources/EndpointCore/Targets/TargetRequest.swift
+    Sources/EndpointCore/Targets/NameGlob.swift
+    Sources/EndpointCore/Targets/ContainerID.swift
+    Sources/EndpointCore/Targets/ResolvedTarget.swift
     Sources/EndpointCore/Tracing/TracerProgram.swift
     Sources/EndpointCore/Tracing/TracerInvocation.swift
     Sources/EndpointCore/Tracing/ELFFunctionSymbols.swift

@@ -30,8 +30,9 @@ public enum StartRefusal: Error, Equatable, Sendable {
     case targetNotSupported(TracerType)
     /// The template's process cannot be opened inside a matched target.
     case processNotInTarget(process: String, target: String, reason: String)
-    /// The host's processes could not be read in time (`ContainerInventory`'s pool).
-    case hostUnreadable(BlockingWorkPool.Failure)
+    /// The host's processes could not be read (`ContainerInventory`'s pool): in time
+    /// (`timedOut`), or at all because its line of waiting reads was full.
+    case hostUnreadable(timedOut: Bool)
 
     public var answer: RefusalAnswer {
         switch self {
@@ -89,8 +90,8 @@ public enum StartRefusal: Error, Equatable, Sendable {
             "target: \(tracer.rawValue) runs cannot be targeted (traceT); start the run with BPF"
         case .processNotInTarget(let process, let target, let reason):
             "process: '\(process)' \(reason) in \(target)"
-        case .hostUnreadable(let failure):
-            failure == .timedOut
+        case .hostUnreadable(let timedOut):
+            timedOut
                 ? "target: reading the host's processes took too long; try again later"
                 : "target: too many starts reading the host's processes at once; try again later"
         }

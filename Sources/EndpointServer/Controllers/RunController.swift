@@ -100,20 +100,18 @@ struct RunController<Context: RequestContext> {
     ) async throws(StartRefusal) -> RunTarget {
         guard tracer == .bpf else { throw .targetNotSupported(tracer) }
         let (inventory, maxTargets) = (self.inventory, maxTargetsPerRun)
-        var resolved: ResolvedTarget
+        let resolution: Result<ResolvedTarget, StartRefusal>
         do {
-            resolved = try await inventory.pool.run { () -> Result<ResolvedTarget, StartRefusal> in
+            resolution = try await inventory.pool.run { () -> Result<ResolvedTarget, StartRefusal> in
                 Result { () throws(StartRefusal) in
                     try TargetResolver(snapshot: inventory.readSnapshot(), maxTargets: maxTargets).resolve(target)
                 }
-            }.get()
-        } catch let failure as BlockingWorkPool.Failure {
-            throw .hostUnreadable(failure)
-        } catch let refusal as StartRefusal {
-            throw refusal
+            }
         } catch {
-            throw .hostUnreadable(.saturated)
+            // The host's state, not the request's (a hung /proc, many starts at once).
+            throw .hostUnreadable(timedOut: error == .timedOut)
         }
+        var resolved = try resolution.get()
         let (validator, found, procRoot) = (self.validator, resolved, inventory.locations.procRoot)
         let inspection: Result<[ResolvedTarget.ProbedFile], StartRefusal>
         do {
