@@ -111,7 +111,7 @@ struct TargetResolverTests {
         let ambiguous = refusal(tree, .container(idOrPrefix: "605439acbd4f"))
         #expect(
             ambiguous?.message
-                == "target.container: 605439acbd4f begins the ids of 2 containers (605439acbd4fb18c, 605439acbd4fb18c); give more digits"
+                == "target.container: 605439acbd4f begins the ids of 2 containers (\(Self.apiId), \(Self.webId)); give more digits"
         )
         #expect(ambiguous?.answer == .badRequest)
         let many = refusal(tree, .pod(pod: NameGlob("*"), namespace: nil, container: nil), maxTargets: 1)
@@ -178,5 +178,24 @@ struct TargetResolverTests {
         var copy = stat()
         #expect(stat(root + "/usr/local/bin/bash", &copy) == 0)
         #expect(files.first?.inode == UInt64(copy.st_ino), "the root's copy, not the host's /usr/local/bin/bash or /bin/bash")
+    }
+
+    @Test("A symlink of the target's that resolves to a path a probe cannot name is refused, not written into the program")
+    func hostileSymlink() throws {
+        let tree = try Self.host()
+        try Self.copyBash(tree, pid: 501, to: "/opt/a:b { system(1) }/bash")
+        let root = "\(tree.procRoot)/501/root"
+        try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root + "/bin/bash", withDestinationPath: "/opt/a:b { system(1) }/bash")
+        let resolved = try resolve(tree, .container(idOrPrefix: Self.apiId))
+        do {
+            _ = try TargetResolver.probedFiles(process: "/bin/bash", functions: ["xmalloc"], for: resolved, procRoot: tree.procRoot)
+            Issue.record("the path is refused")
+        } catch {
+            #expect(
+                error.message
+                    == "process: '/bin/bash' resolves (through symlinks) to a path with characters a probe cannot name in container \(Self.apiId)"
+            )
+        }
     }
 }

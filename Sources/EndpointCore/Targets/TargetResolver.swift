@@ -40,7 +40,8 @@ public struct TargetResolver: Sendable {
             case .found(let container): matches = [Self.match(container)]
             case .notFound, .notAnId: throw .targetNotFound(request.description)
             case .ambiguous(let containers):
-                let shown = containers.prefix(3).map { String($0.id.prefix(16)) }.joined(separator: ", ")
+                // Whole ids: shortened ones could all look alike (they share the prefix).
+                let shown = containers.prefix(3).map(\.id).joined(separator: ", ")
                 throw .invalidField(
                     FieldError(
                         field: "target.container",
