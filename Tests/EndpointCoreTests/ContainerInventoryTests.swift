@@ -158,8 +158,23 @@ struct ContainerInventoryTests {
         let inventory = ContainerInventory(locations: tree.locations, pool: pool)
         #expect(try await inventory.snapshot().containers == [])
         let release = DispatchSemaphore(value: 0)
-        let stuck = Task { try? await pool.run { release.wait() } }
+        let started = DispatchSemaphore(value: 0)
         defer { release.signal() }
+        // The stuck work must get the thread: on a busy machine it can wait out the
+        // pool's 300 ms in line behind the listing above and be dropped unstarted, and
+        // then nothing holds the thread. So it is offered again until it runs.
+        var stuck: [Task<Void, Never>] = []
+        try await eventually("the stuck work starts on the pool's thread") {
+            stuck.append(
+                Task {
+                    try? await pool.run {
+                        started.signal()
+                        release.wait()
+                    }
+                }
+            )
+            return started.wait(timeout: .now() + .milliseconds(400)) == .success
+        }
         try await eventually("the stuck work holds the pool's thread") {
             do throws(BlockingWorkPool.Failure) {
                 _ = try await inventory.snapshot()
@@ -169,7 +184,7 @@ struct ContainerInventoryTests {
             }
         }
         release.signal()
-        _ = await stuck.value
+        for task in stuck { _ = await task.value }
     }
 
     @Test("The real host: every listed container's processes are in its cgroup")
