@@ -100,6 +100,14 @@ struct TargetRequestTests {
         }
     }
 
+    @Test("A long cgroup path is shortened in refusals: their messages stay one short sentence")
+    func longCgroupShortened() throws {
+        let path = "/" + String(repeating: "a", count: 4000)
+        let target = try #require(try target(#"{"cgroup": "\#(path)"}"#))
+        #expect(target.description == "cgroup /" + String(repeating: "a", count: 255) + "... (4001 bytes)")
+        #expect(StartRefusal.targetNotFound("process in \(target.description)").message.utf8.count < 400)
+    }
+
     @Test("As asked: a run view shows the keys the start gave")
     func encodedAsAsked() throws {
         let encoder = JSONEncoder()

@@ -130,8 +130,18 @@ public enum TargetRequest: Sendable, Equatable {
         case .container(let id): "container \(id)"
         case .pod(let pod, let namespace, let container):
             "pod \"\(pod?.pattern ?? "*")\" in namespace \"\(namespace?.pattern ?? "*")\", container \"\(container?.pattern ?? "*")\""
-        case .cgroup(let path): "cgroup \(path)"
+        case .cgroup(let path): "cgroup \(Self.shortened(path))"
         }
+    }
+
+    /// A refusal is one short sentence: a cgroup path may be 4096 bytes, so a long one is
+    /// shown by its start and its length (globs are at most 253 characters).
+    static let maxShownPathBytes = 256
+
+    static func shortened(_ path: String) -> String {
+        guard path.utf8.count > maxShownPathBytes else { return path }
+        // The path's bytes are ASCII (`isCgroupPath`): cutting them keeps whole characters.
+        return String(decoding: path.utf8.prefix(maxShownPathBytes), as: UTF8.self) + "... (\(path.utf8.count) bytes)"
     }
 }
 
