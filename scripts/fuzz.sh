@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the fuzzers and runs each for SECONDS (default 300, `make fuzz`; `make test`
 # runs them briefly): libFuzzer with AddressSanitizer over
-# - requests: JSON decoding of every request body, the request, template and analysis
-#   parameter rules, for an accepted template its tracer programs, argv and environment,
-#   for an accepted analysis start its program, and the same bytes read as a tracer's
-#   output by the notice scanner, whole and cut (Fuzz/requests/RequestFuzzer.swift);
+# - requests: JSON decoding of every request body (a start's target included), the
+#   request, template and analysis parameter rules, for an accepted template its tracer
+#   programs, argv and environment, for an accepted analysis start its program, and the
+#   same bytes read as a tracer's output by the notice scanner, whole and cut
+#   (Fuzz/requests/RequestFuzzer.swift);
 # - elf: the ELF symbol reader that `POST /trace/start` runs over the template's binary,
 #   driven from bytes in memory (Fuzz/elf/ELFSymbolsFuzzer.swift);
 # - auth: the Authorization header's parser, the argon2 parameter caps and libargon2's
@@ -32,6 +33,11 @@ request_sources=(
     Sources/EndpointCore/Models/*.swift
     Sources/EndpointCore/Requests/*.swift
     Sources/EndpointCore/Validation/*.swift
+    Sources/EndpointCore/Targets/TargetObject.swift
+    Sources/EndpointCore/Targets/TargetRequest.swift
+    Sources/EndpointCore/Targets/NameGlob.swift
+    Sources/EndpointCore/Targets/ContainerID.swift
+    Sources/EndpointCore/Targets/ResolvedTarget.swift
     Sources/EndpointCore/Tracing/TracerProgram.swift
     Sources/EndpointCore/Tracing/TracerInvocation.swift
     Sources/EndpointCore/Tracing/ELFFunctionSymbols.swift

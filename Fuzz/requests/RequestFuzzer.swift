@@ -79,9 +79,39 @@ enum RequestFuzzing {
             guard checked.tracer.rawValue == request.traceT, (1...maxLastingSeconds).contains(checked.lastingSeconds),
                 Int64(checked.lastingSeconds) == request.lasting, checked.templateId == request.traceId
             else { propertyFailed("start request \(request) accepted as \(checked)") }
+            guard (checked.target == nil) == (request.target == nil) else {
+                propertyFailed("start request \(request): target \(String(describing: checked.target))")
+            }
+            if let target = checked.target { checkTarget(target) }
         } catch {
             requireSafe(error.message, "start refusal")
         }
+    }
+
+    /// An accepted target holds only what its rules let through: its values reach run
+    /// views, refusals and the program's comments of what was asked.
+    static func checkTarget(_ target: TargetRequest) {
+        func safe(_ text: String, _ extra: String) -> Bool {
+            text.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || extra.unicodeScalars.contains($0)) }
+        }
+        switch target {
+        case .pid(let pid):
+            guard pid >= 1 else { propertyFailed("target pid \(pid) accepted") }
+        case .container(let id):
+            guard (12...64).contains(id.utf8.count), safe(id, ""), id == id.lowercased() else { propertyFailed("target container \(id) accepted") }
+        case .pod(let pod, let namespace, let container):
+            guard pod != nil || namespace != nil else { propertyFailed("a pod target with neither pod nor namespace accepted") }
+            for glob in [pod, namespace, container].compactMap({ $0 })
+            where !(1...253).contains(glob.pattern.utf8.count) || !safe(glob.pattern, ".-_*?") {
+                propertyFailed("target glob \(glob.pattern.debugDescription) accepted")
+            }
+        case .cgroup(let path):
+            let components = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+            guard path.hasPrefix("/"), path.utf8.count <= 4096, safe(path, "/._-@:+=,\\"),
+                path == "/" || !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
+            else { propertyFailed("target cgroup \(path.debugDescription) accepted") }
+        }
+        requireSafe(target.description, "target description")
     }
 
     static func checkRemove(_ request: RemoveRequest) {

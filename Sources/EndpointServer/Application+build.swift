@@ -105,7 +105,9 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
         supervisor: dependencies.supervisor,
         validator: validator,
         maxLastingSeconds: lambda.maxLastingSeconds,
-        maxBodyBytes: lambda.maxBodyBytes
+        maxBodyBytes: lambda.maxBodyBytes,
+        inventory: dependencies.containerInventory,
+        maxTargetsPerRun: lambda.maxTargetsPerRun
     ).addRoutes(to: authenticated)
     ContainerController(inventory: dependencies.containerInventory).addRoutes(to: authenticated)
     AnalysisController(host: TracingHost(settings: lambda)).addRoutes(to: authenticated)

@@ -3,7 +3,7 @@ import Foundation
 
 /// What a start asks the supervisor to run, every check that needs no run already
 /// passed (`StartRefusal` lists the ones that did not): a template, the tracer to run
-/// it with, for how long. Every run kind is one of these into the one run machinery.
+/// it with, for how long, and on what target. Every run kind is one of these into the one run machinery.
 public struct RunRequest: Sendable, Equatable {
     public var template: TraceTemplate
     public var tracer: TracerType
@@ -11,12 +11,15 @@ public struct RunRequest: Sendable, Equatable {
     /// The binary the run probes, as read at the start (nil: not read, as in tests of
     /// the supervisor alone).
     public var binary: TracedBinary?
+    /// nil: the template's process on the host, as before targets.
+    public var target: RunTarget?
 
-    public init(template: TraceTemplate, tracer: TracerType, lastingSeconds: Int, binary: TracedBinary? = nil) {
+    public init(template: TraceTemplate, tracer: TracerType, lastingSeconds: Int, binary: TracedBinary? = nil, target: RunTarget? = nil) {
         self.template = template
         self.tracer = tracer
         self.lastingSeconds = lastingSeconds
         self.binary = binary
+        self.target = target
     }
 }
 

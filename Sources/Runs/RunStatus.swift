@@ -41,6 +41,10 @@ public struct RunStatus: Encodable, Sendable, Equatable {
     public var probesAttached: Int?
     /// Events the tracer reported lost so far (its ring buffer overflowed).
     public var eventsLost: Int64 = 0
+    /// A targeted run's target, as asked (`target`) and as resolved at start (`resolved`);
+    /// nil for an untargeted run, and for a run picked up after a restart (not recorded).
+    public var target: RunTarget?
+
     /// The binary probed is another build than the one recorded with the template.
     public var binaryChanged = false
     /// bpftrace's limits the run was started with, by variable (nil for SystemTap).
@@ -72,7 +76,7 @@ public struct RunStatus: Encodable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case filePath, thread, traceT, startedAt, deadline, state, bytesRead, exitCode, failure, privilege, resumed
-        case probesExpected, probesAttached, eventsLost, binaryChanged, tracerLimits, resourceCaps
+        case probesExpected, probesAttached, eventsLost, binaryChanged, tracerLimits, resourceCaps, target, resolved
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -97,6 +101,8 @@ public struct RunStatus: Encodable, Sendable, Equatable {
         try container.encode(binaryChanged, forKey: .binaryChanged)
         try container.encodeIfPresent(tracerLimits, forKey: .tracerLimits)
         try container.encodeIfPresent(resourceCaps, forKey: .resourceCaps)
+        try container.encodeIfPresent(target?.asked, forKey: .target)
+        try container.encodeIfPresent(target?.resolved, forKey: .resolved)
         try delivery.encode(to: encoder)
     }
 }

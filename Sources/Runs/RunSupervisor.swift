@@ -111,7 +111,13 @@ public actor RunSupervisor: Service {
         defer { reservedStarts -= 1 }
         await resumeIfNeeded()
         let (traceDirectory, programText) = (
-            settings.traceDirectory, TracerProgram.text(for: request.template, tracer: request.tracer, lastingSeconds: request.lastingSeconds)
+            settings.traceDirectory,
+            TracerProgram.text(
+                for: request.template,
+                tracer: request.tracer,
+                lastingSeconds: request.lastingSeconds,
+                target: request.target?.resolved
+            )
         )
         let files = try await StartThread.run {
             Result { () throws(StartRefusal) in try RunFiles(traceDirectory: traceDirectory, programText: programText, tracer: request.tracer) }
@@ -123,9 +129,15 @@ public actor RunSupervisor: Service {
             outputFD: files.outputFD,
             budget: budget,
             metrics: metrics,
-            expectedProbes: TracerProgram.probes(for: request.template, tracer: request.tracer, lastingSeconds: request.lastingSeconds),
+            expectedProbes: TracerProgram.probes(
+                for: request.template,
+                tracer: request.tracer,
+                lastingSeconds: request.lastingSeconds,
+                target: request.target?.resolved
+            ),
             binary: request.binary,
             tracerLimits: request.tracer == .bpf ? settings.bpfLimits.applied(to: request.template) : nil,
+            target: request.target,
             logger: logger
         )
         runs[record.filePath] = run
@@ -201,7 +213,10 @@ public actor RunSupervisor: Service {
             limits: run.tracerLimits
         )
         let outputBatchWindow = settings.outputBatchWindow
-        let (privilege, caps, name) = (settings.privilege, settings.tracerCaps, "run-\(run.runNumber)")
+        // Named by the run file's name (a uuid): run numbers restart with every database,
+        // and two endpoints on a host must never share a tracer's cgroup.
+        let name = URL(fileURLWithPath: run.filePath).deletingPathExtension().lastPathComponent
+        let (privilege, caps) = (settings.privilege, settings.tracerCaps)
         await StartThread.run {
             var cgroup: TracerCgroup?
             if privilege == .root {

@@ -42,6 +42,9 @@ public final class TraceRun: Sendable {
     /// The probes of the run's program, as bpftrace counts them (nil: not known, or a
     /// tracer that does not report them).
     let expectedProbes: [String]?
+    /// A targeted run's target; its stream lines go right after the tracer's `ready` line.
+    let target: RunTarget?
+    private let linesAfterReady: [UInt8]
     let logger: Logger?
     /// The run's binary is another build than the one recorded with its template.
     let binaryChanged: Bool
@@ -59,17 +62,14 @@ public final class TraceRun: Sendable {
         var bytesWritten: Int64 = 0
         var readyProbe: [UInt8] = []
         var notices = TracerNoticeScanner()
-        /// The endpoint's own lines for the stream, written once right after the ready
-        /// line (`TracedBinary.streamLine`); empty once written.
-        var linesAfterReady: [UInt8] = []
-        /// Set once the ready marker was seen: where in the next block to look for the
-        /// end of its line.
-        var readyLineFrom: Int?
         var stderr = StderrCapture()
         var cursor = DeliveryCursor()
         var child: ChildProcess?
         var resourceCaps: TracerCgroup.Outcome?
         var cgroup: TracerCgroup?
+        /// Where the search for the end of the `ready` line is, while `linesAfterReady`
+        /// still wait (`ReadyLineEnd`).
+        var readyLineEnd = ReadyLineEnd()
     }
 
     private let state: Mutex<State>
@@ -90,11 +90,17 @@ public final class TraceRun: Sendable {
         expectedProbes: [String]? = nil,
         binary: TracedBinary? = nil,
         tracerLimits: TracerLimits? = nil,
+        target: RunTarget? = nil,
         logger: Logger? = nil
     ) {
         self.tracerLimits = tracerLimits
         self.metrics = metrics
         self.expectedProbes = expectedProbes
+        self.target = target
+        // The endpoint's own lines: the targets (SPEC: the stream begins with them after
+        // `ready`), then the binary traced (untargeted runs; a targeted run's files are
+        // in its `resolved`).
+        self.linesAfterReady = (target.map { TargetStreamLines.bytes(for: $0.resolved) } ?? []) + (binary?.streamLine ?? [])
         self.logger = logger
         self.binaryChanged = binary?.changedSinceStored ?? false
         self.runNumber = record.runNumber
@@ -109,9 +115,7 @@ public final class TraceRun: Sendable {
         self.budget = budget
         self.resumed = false
         self.ownsFile = true
-        var state = State(lifecycle: RunLifecycle())
-        state.linesAfterReady = binary?.streamLine ?? []
-        self.state = Mutex(state)
+        self.state = Mutex(State(lifecycle: RunLifecycle()))
     }
 
     /// A run found undelivered in the database at start-up. `fileProblem` says why its
@@ -133,6 +137,8 @@ public final class TraceRun: Sendable {
         self.ownsFile = ownsFile
         self.metrics = nil
         self.expectedProbes = nil
+        self.target = nil
+        self.linesAfterReady = []
         self.logger = nil
         self.binaryChanged = false
         self.tracerLimits = nil
@@ -193,43 +199,21 @@ public final class TraceRun: Sendable {
     /// The spawned child's pid, once recorded.
     var childPID: Int32? { state.withLock { $0.child?.pid } }
 
-    /// Writes a block of the tracer's stdout to the run file, whole, with the endpoint's
-    /// own lines (`linesAfterReady`) after the ready line.
+    /// Writes a block of the tracer's stdout to the run file, whole; a targeted run's
+    /// target lines go in right after the `ready` line (the one exception SPEC makes to
+    /// the stream being the tracer's stdout byte for byte).
     func appendOutput(_ bytes: UnsafeRawBufferPointer) {
-        let (split, inserted) = state.withLock { state -> (Int?, [UInt8]) in
-            let before = state.readyProbe.count
-            if !state.lifecycle.ready, before < Self.readySearchLimit {
-                state.readyProbe.append(contentsOf: bytes.prefix(Self.readySearchLimit - before))
-                if let marker = state.readyProbe.firstRange(of: Self.readyMarker) {
-                    state.lifecycle.readySeen()
-                    state.readyProbe = []
-                    if !state.linesAfterReady.isEmpty { state.readyLineFrom = max(0, marker.upperBound - before) }
-                }
-            }
-            guard let from = state.readyLineFrom else { return (nil, []) }
-            guard let newline = bytes[from...].firstIndex(of: 0x0A) else {
-                state.readyLineFrom = 0
-                return (nil, [])
-            }
-            state.readyLineFrom = nil
-            defer { state.linesAfterReady = [] }
-            return (newline + 1, state.linesAfterReady)
+        guard !linesAfterReady.isEmpty, let cut = state.withLock({ $0.readyLineEnd.scan(bytes) }) else {
+            appendTracerOutput(bytes)
+            return
         }
-        var written = 0
-        var failure: String?
-        func put(_ part: UnsafeRawBufferPointer) {
-            guard failure == nil else { return }
-            let result = writeAll(outputFD, part)
-            written += result.written
-            failure = result.failure
-        }
-        if let split {
-            put(UnsafeRawBufferPointer(rebasing: bytes[..<split]))
-            inserted.withUnsafeBytes { put($0) }
-            put(UnsafeRawBufferPointer(rebasing: bytes[split...]))
-        } else {
-            put(bytes)
-        }
+        appendTracerOutput(UnsafeRawBufferPointer(rebasing: bytes[..<cut]))
+        linesAfterReady.withUnsafeBytes { appendTracerOutput($0) }
+        appendTracerOutput(UnsafeRawBufferPointer(rebasing: bytes[cut...]))
+    }
+
+    private func appendTracerOutput(_ bytes: UnsafeRawBufferPointer) {
+        let (written, failure) = writeAll(outputFD, bytes)
         if let failure {
             // Disk full or similar: the bytes cannot be kept (the lifecycle stops the run).
             let (action, child) = state.withLock { ($0.lifecycle.outputFailed("cannot write the run file: \(failure)"), $0.child) }
@@ -240,6 +224,13 @@ public final class TraceRun: Sendable {
             let attachedBefore = state.notices.probesAttached
             let lost = state.notices.scan(bytes)
             let attached = attachedBefore == nil ? state.notices.probesAttached : nil
+            if !state.lifecycle.ready, state.readyProbe.count < Self.readySearchLimit {
+                state.readyProbe.append(contentsOf: bytes.prefix(Self.readySearchLimit - state.readyProbe.count))
+                if state.readyProbe.firstRange(of: Self.readyMarker) != nil {
+                    state.lifecycle.readySeen()
+                    state.readyProbe = []
+                }
+            }
             return (state.bytesWritten, (now: lost, total: state.notices.eventsLost), attached)
         }
         metrics?.outputWritten(bytes: written)
@@ -268,7 +259,11 @@ public final class TraceRun: Sendable {
 
     func exited(code: Int32) {
         if outputFD >= 0 { close(outputFD) }
-        state.withLock { state in _ = state.lifecycle.childExited(code: code, stderr: state.stderr.text) }
+        let note = targetGoneNote(code: code)
+        state.withLock { state in
+            if let note { Array(note.utf8).withUnsafeBytes { state.stderr.append($0) } }
+            _ = state.lifecycle.childExited(code: code, stderr: state.stderr.text)
+        }
         progress.signal()
         exitSignal.signal()
     }
@@ -286,6 +281,22 @@ public final class TraceRun: Sendable {
             if cursor.finishedAcknowledged { state.lifecycle.finishedAcknowledged() }
             return state.cursor
         }
+    }
+
+    /// A targeted tracer that failed before its probes were live, a probed path of which
+    /// (through `/proc/<pid>/root` of a target's process) no longer resolves: that process
+    /// is gone, and bpftrace's own error only says the file does not exist. (`stat` on the
+    /// child's reader thread, where `exited` runs: not the concurrency pool.)
+    private func targetGoneNote(code: Int32) -> String? {
+        guard code != 0, let target, !state.withLock({ $0.lifecycle.ready }) else { return nil }
+        let gone = target.resolved.files.filter { file in
+            var info = stat()
+            return stat(file.path, &info) != 0
+        }
+        guard !gone.isEmpty else { return nil }
+        let which = gone.map { "process \($0.pid) (of \($0.matches.joined(separator: ", ")))" }.joined(separator: "; ")
+        return
+            "[lambda-endpoint: the target's \(which) exited between the start's resolution and the tracer's attach, so its /proc/<pid>/root path was gone; start the run again]\n"
     }
 
     public var hasExited: Bool { exit != nil }
@@ -361,6 +372,7 @@ public final class TraceRun: Sendable {
                 probesExpected: expectedProbes?.count,
                 probesAttached: state.notices.probesAttached,
                 eventsLost: state.notices.eventsLost,
+                target: target,
                 binaryChanged: binaryChanged,
                 tracerLimits: tracerLimits?.byVariable,
                 resourceCaps: state.resourceCaps.map(RunStatus.ResourceCaps.init)

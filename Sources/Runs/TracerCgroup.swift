@@ -55,7 +55,7 @@ public struct TracerCgroup: Sendable {
             try? write("+cpu +memory", to: unified + "/cgroup.subtree_control")
             try write("+cpu +memory", to: parent + "/cgroup.subtree_control")
             let directory = parent + "/" + name
-            try makeDirectory(directory)
+            try makeDirectory(directory, new: true, under: parent)
             let cgroup = TracerCgroup(directories: [directory])
             do throws(Failure) {
                 try write("\(quota) \(period)", to: directory + "/cpu.max")
@@ -77,7 +77,7 @@ public struct TracerCgroup: Sendable {
             for root in [cpu, memoryRoot] {
                 try makeDirectory(root + "/lambda-endpoint")
                 let directory = root + "/lambda-endpoint/" + name
-                try makeDirectory(directory)
+                try makeDirectory(directory, new: true, under: root + "/lambda-endpoint")
                 made.append(directory)
             }
             try write("\(period)", to: made[0] + "/cpu.cfs_period_us")
@@ -96,18 +96,28 @@ public struct TracerCgroup: Sendable {
     }
 
     /// Removes the directories; a cgroup whose last task is still exiting is busy for a
-    /// moment, so each is tried for up to a second.
+    /// moment, so each is tried for up to a second. The `lambda-endpoint` parents go too
+    /// once no run is left in them (another run's still there keeps them), so a host
+    /// keeps nothing of the endpoint's when no tracer runs.
     public func remove() {
         for directory in directories.reversed() {
             for _ in 0..<100 {
                 if rmdir(directory) == 0 || errno == ENOENT { break }
                 usleep(10_000)
             }
+            _ = rmdir(URL(fileURLWithPath: directory).deletingLastPathComponent().path)
         }
     }
 
-    private static func makeDirectory(_ path: String) throws(Failure) {
-        guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+    /// `new`: the directory must not exist yet (a run's own, never shared). `under`: its
+    /// parent, made again if the last run's removal took it away meanwhile.
+    private static func makeDirectory(_ path: String, new: Bool = false, under parent: String? = nil) throws(Failure) {
+        var made = mkdir(path, 0o755) == 0
+        if !made, errno == ENOENT, let parent {
+            try makeDirectory(parent)
+            made = mkdir(path, 0o755) == 0
+        }
+        guard made || (!new && errno == EEXIST) else {
             throw Failure(description: "cannot create \(path): \(String(cString: strerror(errno)))")
         }
     }

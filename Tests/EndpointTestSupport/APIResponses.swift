@@ -94,6 +94,9 @@ public struct RunStatusAnswer: Decodable, Sendable {
         public let lastDeliveryError: String?
         public let lastStatusCode: Int?
         public let shortChunkLength: Int?
+        /// A targeted run's: as asked and as resolved at start.
+        public let target: TargetAnswer?
+        public let resolved: ResolvedTargetAnswer?
     }
 
     public struct ResourceCaps: Decodable, Sendable, Equatable {
@@ -220,4 +223,56 @@ public struct AnalysisAnswer: Decodable, Sendable {
         public let kprobes: Bool
         public let kernelBTF: Bool
     }
+}
+
+/// A run's `target`, as the start asked it: the keys it gave.
+public struct TargetAnswer: Decodable, Sendable, Equatable {
+    public let pid: Int32?
+    public let container: String?
+    public let pod: String?
+    public let namespace: String?
+    public let cgroup: String?
+}
+
+/// A targeted run's `resolved`: what the target matched at start, how the tracer filters,
+/// which files it probes.
+public struct ResolvedTargetAnswer: Decodable, Sendable, Equatable {
+    public struct Match: Decodable, Sendable, Equatable {
+        public let kind: String
+        public let id: String
+        public let name: String?
+        public let pod: String?
+        public let namespace: String?
+        public let cgroup: String?
+        public let cgroupId: UInt64?
+        public let cgroupIds: [UInt64]
+        public let pids: [Int32]
+
+        enum CodingKeys: CodingKey { case kind, id, name, pod, namespace, cgroup, cgroupId, cgroupIds, pids }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            kind = try container.decode(String.self, forKey: .kind)
+            id = try container.decode(String.self, forKey: .id)
+            name = try container.decodePresent(String.self, forKey: .name)
+            pod = try container.decodePresent(String.self, forKey: .pod)
+            namespace = try container.decodePresent(String.self, forKey: .namespace)
+            cgroup = try container.decodePresent(String.self, forKey: .cgroup)
+            cgroupId = try container.decodePresent(UInt64.self, forKey: .cgroupId)
+            cgroupIds = try container.decode([UInt64].self, forKey: .cgroupIds)
+            pids = try container.decode([Int32].self, forKey: .pids)
+        }
+    }
+
+    public struct File: Decodable, Sendable, Equatable {
+        public let path: String
+        public let device: UInt64
+        public let inode: UInt64
+        public let pid: Int32
+        public let matches: [String]
+    }
+
+    public let filter: String
+    public let matches: [Match]
+    public let files: [File]
 }

@@ -171,5 +171,11 @@ extension LambdaSettings {
             default: "/var/lib/docker",
             "Docker's data root: containers/<id>/config.v2.json names Docker's containers."
         )
+        public let maxTargetsPerRun = Setting.wholeNumber(
+            "max-targets-per-run",
+            default: 64,
+            range: 1...1024,
+            "Containers (or other targets) one start's target may match; more is answered 400."
+        )
     }
 }

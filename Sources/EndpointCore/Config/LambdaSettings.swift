@@ -56,6 +56,8 @@ public struct LambdaSettings: Sendable {
     public var cgroupV2Mount: String?
     public var containerLogDirectory: String
     public var dockerDataRoot: String
+    /// Targets (containers, a pid, a cgroup) one start may match; beyond it the start is 400.
+    public var maxTargetsPerRun: Int
     /// First and longest pause between retries of a submit message.
     public var submitRetryInitial: Duration
     public var submitRetryMaximum: Duration
@@ -127,6 +129,7 @@ public struct LambdaSettings: Sendable {
         self.cgroupV2Mount = try section.read(table.cgroupV2Mount)
         self.containerLogDirectory = try section.read(table.containerLogDirectory)
         self.dockerDataRoot = try section.read(table.dockerDataRoot)
+        self.maxTargetsPerRun = try section.read(table.maxTargetsPerRun)
         let retryInitial = try section.read(table.submitRetryInitial)
         let retryMaximum = try section.read(table.submitRetryMaximum)
         guard retryInitial > 0, retryMaximum > 0 else {

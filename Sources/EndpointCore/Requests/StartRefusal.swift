@@ -23,10 +23,28 @@ public enum StartRefusal: Error, Equatable, Sendable {
     case cannotReadTemplate(String)
     /// The run could not be recorded.
     case database(String)
+    /// The target matched nothing on the host: what it asked, as `TargetRequest.description`.
+    case targetNotFound(String)
+    case tooManyTargets(target: String, matched: Int, limit: Int)
+    /// Too many cgroup ids or pids for one program's filter.
+    case targetFilterTooLarge(target: String, values: Int, limit: Int)
+    /// SystemTap runs take no target (see README, "Targets").
+    case targetNotSupported(TracerType)
+    /// A template pinned to a build of its binary cannot be targeted yet: the build of
+    /// each file inside the targets is not checked, and a pin must never be bypassed.
+    case pinnedTemplateTargeted(templateId: Int64)
+    /// The template's process cannot be opened inside a matched target.
+    case processNotInTarget(process: String, target: String, reason: String)
+    /// The host's processes could not be read (`ContainerInventory`'s pool): in time
+    /// (`timedOut`), or at all because its line of waiting reads was full.
+    case hostUnreadable(timedOut: Bool)
 
     public var answer: RefusalAnswer {
         switch self {
         case .invalidField, .tracerNotAllowed, .templateNoLongerValid, .binaryUnreadable, .functionsMissing: .badRequest
+        case .tooManyTargets, .targetFilterTooLarge, .targetNotSupported, .processNotInTarget, .pinnedTemplateTargeted: .badRequest
+        case .targetNotFound: .notFound
+        case .hostUnreadable: .unavailable(retryAfterSeconds: 1)
         case .binaryInspection(let failure): failure.answer
         case .noTemplate: .notFound
         case .binaryDiffersFromPin: .conflict
@@ -70,6 +88,22 @@ public enum StartRefusal: Error, Equatable, Sendable {
         case .database:
             // The database's own error stays in the log: it can name paths and SQL.
             "cannot record the run in the database; see the endpoint's log"
+        case .targetNotFound(let target):
+            "target: no \(target) on this host"
+        case .tooManyTargets(let target, let matched, let limit):
+            "target: \(target) matches \(matched) containers, more than max-targets-per-run (\(limit)); narrow it"
+        case .targetFilterTooLarge(let target, let values, let limit):
+            "target: \(target) has \(values) cgroups or processes to filter by, more than one program holds (\(limit)); narrow it"
+        case .targetNotSupported(let tracer):
+            "target: \(tracer.rawValue) runs cannot be targeted (traceT); start the run with BPF"
+        case .pinnedTemplateTargeted(let templateId):
+            "target: template \(templateId) pins the build of its binary (buildId, sha256), which a targeted run does not check yet; start it without a target"
+        case .processNotInTarget(let process, let target, let reason):
+            "process: '\(process)' \(reason) in \(target)"
+        case .hostUnreadable(let timedOut):
+            timedOut
+                ? "target: reading the host's processes took too long; try again later"
+                : "target: too many starts reading the host's processes at once; try again later"
         }
     }
 

@@ -23,6 +23,9 @@ public final class BinaryFile: ELFByteSource {
     public static let kernelDirectories = ["/proc", "/sys", "/dev"]
 
     public let size: Int
+    /// The file's identity: two paths name the same file when both are equal.
+    public let device: UInt64
+    public let inode: UInt64
     /// Which file this is and which version of it: what `BinaryIdentity`'s cache keys on.
     public let version: FileVersion
     private let descriptor: Int32
@@ -37,7 +40,7 @@ public final class BinaryFile: ELFByteSource {
         public let modifiedNanoseconds: Int64
     }
 
-    public init(path: String) throws(ELFFunctionSymbols.ReadError) {
+    public convenience init(path: String) throws(ELFFunctionSymbols.ReadError) {
         guard !Self.isKernelPath(path) else { throw .kernelInterface }
         guard let resolvedPointer = realpath(path, nil) else {
             let code = errno
@@ -54,6 +57,15 @@ public final class BinaryFile: ELFByteSource {
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw .notRegularFile }
         let descriptor = open(resolved, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW)
         guard descriptor >= 0 else { throw .unreadable(Self.describe(errno)) }
+        try self.init(openedDescriptor: descriptor)
+    }
+
+    /// A descriptor opened with the care above (here or by `PathInRoot`), checked again
+    /// (the path may have been replaced in between: a FIFO renamed over the file must
+    /// not block a read) to be a non-empty regular file, and owned (closed) from now on,
+    /// also when refused.
+    init(openedDescriptor descriptor: Int32) throws(ELFFunctionSymbols.ReadError) {
+        var info = stat()
         do throws(ELFFunctionSymbols.ReadError) {
             guard fstat(descriptor, &info) == 0 else { throw .unreadable(Self.describe(errno)) }
             guard (info.st_mode & S_IFMT) == S_IFREG else { throw .notRegularFile }
@@ -64,6 +76,8 @@ public final class BinaryFile: ELFByteSource {
         }
         self.descriptor = descriptor
         self.size = Int(info.st_size)
+        self.device = UInt64(info.st_dev)
+        self.inode = UInt64(info.st_ino)
         self.version = FileVersion(
             device: UInt64(info.st_dev),
             inode: UInt64(info.st_ino),

@@ -10,6 +10,9 @@
 /// - `["ready", nsecs]`: the probes are attached and live (printed by BEGIN).
 /// - `["entry", function, probe, pid, tid, comm, cpu, nsecs]`
 /// - `["return", function, probe, pid, tid, comm, cpu, nsecs, retval]`
+/// - A targeted run's `entry` and `return` tuples end with one more element: `cgroup`,
+///   the cgroup v2 id of the process's own cgroup. The endpoint inserts
+///   `["target", kind, id, name, cgroupId]` lines after `ready` (`TargetStreamLines`).
 /// - `["alive", nsecs]`: every `aliveIntervalSeconds`, whatever the probes do. A tracer
 ///   whose endpoint died (SIGKILL, the OOM killer) has nobody reading its stdout: its
 ///   next write ends it with SIGPIPE, as root and through sudo alike. Without the line
@@ -26,36 +29,62 @@ public enum TracerProgram {
     /// Seconds between two `alive` lines: how long a tracer may outlive its endpoint.
     public static let aliveIntervalSeconds = 2
 
-    public static func text(for template: TraceTemplate, tracer: TracerType, lastingSeconds: Int) -> String {
+    /// `target`: a targeted run (BPF only: a start refuses STAP with a target). Its probes
+    /// name each distinct file of the target (`/proc/<pid>/root/...`), each probe keeps to
+    /// the target's cgroup ids or pids, and every event tuple ends with `cgroup`.
+    public static func text(for template: TraceTemplate, tracer: TracerType, lastingSeconds: Int, target: ResolvedTarget? = nil) -> String {
         switch tracer {
-        case .bpf: return bpftrace(process: template.process, functions: template.functions, lastingSeconds: lastingSeconds)
+        case .bpf: return bpftrace(process: template.process, functions: template.functions, lastingSeconds: lastingSeconds, target: target)
         case .stap: return systemTap(process: template.process, functions: template.functions, lastingSeconds: lastingSeconds)
         }
     }
 
-    public static func bpftrace(process: String, functions: [String], lastingSeconds: Int) -> String {
-        bpftraceProbes(process: process, functions: functions, lastingSeconds: lastingSeconds)
-            .map { "\($0.probe) { \($0.action) }" }.joined(separator: "\n") + "\n"
+    public static func bpftrace(process: String, functions: [String], lastingSeconds: Int, target: ResolvedTarget? = nil) -> String {
+        bpftraceProbes(process: process, functions: functions, lastingSeconds: lastingSeconds, target: target)
+            .map { "\($0.probe) \($0.predicate.map { "/\($0)/ " } ?? ""){ \($0.action) }" }.joined(separator: "\n") + "\n"
     }
 
     /// The probes of a run's program, as bpftrace counts them in its `attached_probes`
     /// notice (every block, BEGIN and the intervals included); nil for SystemTap, which
     /// reports no count. bpftrace drops a uprobe it cannot attach without failing, when
     /// others do attach: fewer attached than these is how the endpoint notices.
-    public static func probes(for template: TraceTemplate, tracer: TracerType, lastingSeconds: Int) -> [String]? {
+    public static func probes(for template: TraceTemplate, tracer: TracerType, lastingSeconds: Int, target: ResolvedTarget? = nil) -> [String]? {
         guard tracer == .bpf else { return nil }
-        return bpftraceProbes(process: template.process, functions: template.functions, lastingSeconds: lastingSeconds).map(\.probe)
+        return bpftraceProbes(process: template.process, functions: template.functions, lastingSeconds: lastingSeconds, target: target).map(\.probe)
     }
 
-    static func bpftraceProbes(process: String, functions: [String], lastingSeconds: Int) -> [(probe: String, action: String)] {
-        var probes = [(probe: "BEGIN", action: "print((\"ready\", nsecs));")]
-        for function in functions {
-            probes.append(("uprobe:\(process):\(function)", "print((\"entry\", \"\(function)\", probe, pid, tid, comm, cpu, nsecs));"))
-            probes.append(("uretprobe:\(process):\(function)", "print((\"return\", \"\(function)\", probe, pid, tid, comm, cpu, nsecs, retval));"))
+    typealias Probe = (probe: String, predicate: String?, action: String)
+
+    static func bpftraceProbes(process: String, functions: [String], lastingSeconds: Int, target: ResolvedTarget? = nil) -> [Probe] {
+        var probes: [Probe] = [("BEGIN", nil, "print((\"ready\", nsecs));")]
+        // Untargeted: the template's path on the host, no predicate, tuples as they always were.
+        let files = target.map { $0.files.map(\.path) } ?? [process]
+        let predicate = target.map(predicate(for:))
+        let cgroup = target == nil ? "" : ", cgroup"
+        for file in files {
+            for function in functions {
+                probes.append(
+                    ("uprobe:\(file):\(function)", predicate, "print((\"entry\", \"\(function)\", probe, pid, tid, comm, cpu, nsecs\(cgroup)));")
+                )
+                probes.append(
+                    (
+                        "uretprobe:\(file):\(function)", predicate,
+                        "print((\"return\", \"\(function)\", probe, pid, tid, comm, cpu, nsecs, retval\(cgroup)));"
+                    )
+                )
+            }
         }
-        probes.append(("interval:s:\(aliveIntervalSeconds)", "print((\"alive\", nsecs));"))
-        probes.append(("interval:s:\(lastingSeconds)", "exit();"))
+        probes.append(("interval:s:\(aliveIntervalSeconds)", nil, "print((\"alive\", nsecs));"))
+        probes.append(("interval:s:\(lastingSeconds)", nil, "exit();"))
         return probes
+    }
+
+    /// `cgroup == 82 || cgroup == 101`, or `pid == 1234 || ...`: the target's processes.
+    /// bpftrace's `cgroup` is the id of a process's own cgroup, not of an ancestor, so a
+    /// container is every id of its subtree.
+    static func predicate(for target: ResolvedTarget) -> String {
+        let variable = target.filter == .cgroup ? "cgroup" : "pid"
+        return target.filterValues.map { "\(variable) == \($0)" }.joined(separator: " || ")
     }
 
     /// SystemTap has no JSON mode: the program prints the same shape as bpftrace's

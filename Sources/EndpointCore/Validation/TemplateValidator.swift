@@ -40,9 +40,11 @@ public struct TemplateValidator: Sendable {
         self.maxFunctions = maxFunctions
     }
 
-    public func validate(_ template: TraceTemplate) throws(TemplateValidationError) {
+    /// `openingProcess`: whether `process` is opened on the host too. A targeted start
+    /// passes false: its `process` is a path inside the target, opened there instead.
+    public func validate(_ template: TraceTemplate, openingProcess: Bool = true) throws(TemplateValidationError) {
         let tracers = try validateTraceTypes(template.traceType)
-        try validateProcess(template.process)
+        try validateProcess(template.process, opening: openingProcess)
         try validateFunctions(template.functions)
         try validateEnvironment(names: template.environment, values: template.value, tracers: tracers)
         try validateOptions(template.options, tracers: tracers)
@@ -87,8 +89,9 @@ public struct TemplateValidator: Sendable {
         return tracers
     }
 
-    func validateProcess(_ path: String) throws(TemplateValidationError) {
+    func validateProcess(_ path: String, opening: Bool = true) throws(TemplateValidationError) {
         try Self.checkProcessPath(path, field: "process")
+        guard opening else { return }
         _ = try Self.openProcessBinary(path, field: "process")
     }
 

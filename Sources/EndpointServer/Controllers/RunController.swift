@@ -14,6 +14,9 @@ struct RunController<Context: RequestContext> {
     let validator: TemplateValidator
     let maxLastingSeconds: Int
     let maxBodyBytes: Int
+    /// Where a start's target is looked for, and how many matches it may have.
+    let inventory: ContainerInventory
+    let maxTargetsPerRun: Int
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.post("trace/start", use: start)
@@ -44,7 +47,8 @@ struct RunController<Context: RequestContext> {
     /// The checks that need no run: tracer type and lasting, the template (still valid:
     /// its binary may have changed since it was stored) and that every function exists
     /// in the binary (both read on `BinaryInspection`'s threads, with its deadline; a
-    /// busy or stuck pool answers as it does for templates).
+    /// busy or stuck pool answers as it does for templates). A targeted start checks the
+    /// binary inside its target instead (`approveTarget`).
     func approve(_ body: StartRequest) async throws(StartRefusal) -> RunRequest {
         let checked = try body.checked(maxLastingSeconds: maxLastingSeconds)
         let templateId = checked.templateId
@@ -57,6 +61,11 @@ struct RunController<Context: RequestContext> {
         guard let stored, case let template = stored.info else { throw .noTemplate(templateId: templateId) }
         guard template.tracerTypes.contains(checked.tracer) else {
             throw .tracerNotAllowed(templateId: templateId, allowed: template.traceType, asked: checked.tracer)
+        }
+        if let target = checked.target {
+            guard !template.isPinned else { throw .pinnedTemplateTargeted(templateId: templateId) }
+            let runTarget = try await approveTarget(target, template: template, templateId: templateId, tracer: checked.tracer)
+            return RunRequest(template: template, tracer: checked.tracer, lastingSeconds: checked.lastingSeconds, target: runTarget)
         }
         let validator = self.validator
         let inspection: Result<BinaryIdentity, StartRefusal>
@@ -89,6 +98,49 @@ struct RunController<Context: RequestContext> {
             lastingSeconds: checked.lastingSeconds,
             binary: TracedBinary(path: template.process, identity: binary, changedSinceStored: stored.binary.map { $0 != binary } ?? false)
         )
+    }
+
+    /// Resolves the target on a fresh reading of the host (the inventory's threads), then
+    /// checks the template's rules but for its host file, and its functions in each
+    /// distinct file of the target (`BinaryInspection`'s threads).
+    func approveTarget(
+        _ target: TargetRequest,
+        template: TraceTemplate,
+        templateId: Int64,
+        tracer: TracerType
+    ) async throws(StartRefusal) -> RunTarget {
+        guard tracer == .bpf else { throw .targetNotSupported(tracer) }
+        let (inventory, maxTargets) = (self.inventory, maxTargetsPerRun)
+        let resolution: Result<ResolvedTarget, StartRefusal>
+        do {
+            resolution = try await inventory.pool.run { () -> Result<ResolvedTarget, StartRefusal> in
+                Result { () throws(StartRefusal) in
+                    try TargetResolver(snapshot: inventory.readSnapshot(), maxTargets: maxTargets).resolve(target)
+                }
+            }
+        } catch {
+            // The host's state, not the request's (a hung /proc, many starts at once).
+            throw .hostUnreadable(timedOut: error == .timedOut)
+        }
+        var resolved = try resolution.get()
+        let (validator, found, procRoot) = (self.validator, resolved, inventory.locations.procRoot)
+        let inspection: Result<[ResolvedTarget.ProbedFile], StartRefusal>
+        do {
+            inspection = try await BinaryInspection.run { () -> Result<[ResolvedTarget.ProbedFile], StartRefusal> in
+                do throws(TemplateValidationError) {
+                    try validator.validate(template, openingProcess: false)
+                } catch {
+                    return .failure(.templateNoLongerValid(templateId: templateId, reason: error.message))
+                }
+                return Result { () throws(StartRefusal) in
+                    try TargetResolver.probedFiles(process: template.process, functions: template.functions, for: found, procRoot: procRoot)
+                }
+            }
+        } catch {
+            throw .binaryInspection(error)
+        }
+        resolved.files = try inspection.get()
+        return RunTarget(asked: target, resolved: resolved)
     }
 
     @Sendable func running(_ request: Request, context: Context) async throws -> RunStatus {
