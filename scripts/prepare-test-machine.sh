@@ -76,3 +76,14 @@ for root in "${TMPDIR:-/tmp}"/lambda-test-*.root; do
     [ -d "$root" ] && owner_gone "$root" || continue
     as_root rm -rf -- "$root"
 done
+
+# Tracers' cgroups (<hierarchy>/lambda-endpoint/<run>) that an endpoint killed in a test
+# could not remove: the empty ones go (a cgroup still holding a process is left alone),
+# then the parents once empty.
+for parent in /sys/fs/cgroup/*/lambda-endpoint "${cgroup2:-/nonexistent}"/lambda-endpoint; do
+    [ -d "$parent" ] || continue
+    for run in "$parent"/*/; do
+        [ -d "$run" ] && as_root rmdir "$run" 2>/dev/null || true
+    done
+    as_root rmdir "$parent" 2>/dev/null || true
+done

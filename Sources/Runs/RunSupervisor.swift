@@ -381,6 +381,10 @@ public actor RunSupervisor: Service {
     func resumeIfNeeded() async {
         guard !resumedFromDatabase else { return }
         resumedFromDatabase = true
+        if settings.privilege == .root {
+            // The cgroups of tracers whose endpoint died before it could remove them.
+            await StartThread.run { TracerCgroup.sweep(mounts: (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? "") }
+        }
         var resumed: [(TraceRun, chunkSize: Int)] = []
         do {
             nextRunNumber = max(nextRunNumber, try await database.highestRunNumber() + 1)

@@ -90,6 +90,25 @@ public struct TracerCgroup: Sendable {
         return TracerCgroup(directories: made)
     }
 
+    /// Removes the run cgroups left empty under every hierarchy's `lambda-endpoint` (an
+    /// endpoint killed before it removed its tracers' cgroups; a tracer that outlived it
+    /// keeps its own, which is not empty), and the parents once empty. Another endpoint on
+    /// the host could lose a cgroup it made a moment before moving its tracer in: that
+    /// run then reports its caps as not applied.
+    public static func sweep(mounts: String) {
+        let roots = mounts.split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: " ")
+            return fields.count > 2 && (fields[2] == "cgroup" || fields[2] == "cgroup2") ? String(fields[1]) : nil
+        }
+        for root in roots {
+            let parent = root + "/lambda-endpoint"
+            for entry in DirectoryListing.entries(of: parent, limit: 4096) ?? [] where entry.isDirectory {
+                _ = rmdir(parent + "/" + entry.name)
+            }
+            _ = rmdir(parent)
+        }
+    }
+
     /// Moves `pid` (all of its threads) into every directory.
     func adopt(_ pid: Int32) throws(Failure) {
         for directory in directories { try Self.write("\(pid)", to: directory + "/cgroup.procs") }

@@ -38,9 +38,6 @@ struct TracerCapsTests {
         try await endpoint.kill(filePath)
         #expect(await receiver.waitForFinished(filePath, timeout: 15)?.verdict == .complete)
         try await eventually("the tracer's cgroups are removed") { cgroups.allSatisfy { !FileManager.default.fileExists(atPath: $0) } }
-        // With no other run, nothing of the endpoint's is left in the hierarchies.
-        let parents = Set(cgroups.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path })
-        #expect(parents.allSatisfy { !FileManager.default.fileExists(atPath: $0) }, "\(parents) left behind")
     }
 
     @Test("Through sudo: the caps are reported as not applied, with the reason; the run goes on")

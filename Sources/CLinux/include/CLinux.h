@@ -21,4 +21,9 @@ int clinux_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
 /// Swift does not import. The descriptor (close-on-exec), or -1 with errno set.
 int clinux_open_cpu_clock_sampling_event(int pid, int cpu);
 
+/// Names the calling thread for the kernel (what ps and gdb show; at most 15 bytes kept):
+/// pthread_setname_np is declared only under _GNU_SOURCE. 0 on success, an error number
+/// otherwise.
+int clinux_name_this_thread(const char *name);
+
 #endif

@@ -1,3 +1,4 @@
+import CLinux
 import Dispatch
 import Foundation
 import Synchronization
@@ -75,8 +76,11 @@ public final class BlockingWorkPool: Sendable {
         for index in 0..<threads {
             let name = "\(label)-\(index)"
             let thread = Thread { [self] in
-                // Set from the thread itself: only then does Foundation name the
-                // kernel's thread too (what ps and gdb show).
+                // Set from the thread itself, the kernel's name (what ps and gdb show)
+                // first and directly: a new thread starts with its creator's name (a
+                // concurrency-pool thread's "…oot.default-qos"), and Foundation's setter
+                // alone left it so now and then.
+                _ = clinux_name_this_thread(name)
                 Thread.current.name = name
                 while true {
                     workArrived.wait()
