@@ -62,7 +62,12 @@ struct AnalysisRunTests {
         #expect(output.tuples("end").count == 1, "END ran once; the output ends: \(tracer.standardOutput.suffix(600))")
         #expect(objects.first?["type"] as? String == "attached_probes")
         // Only the sandbox's RLIMIT_MEMLOCK notice: no warning, no "Struct offset mismatch".
-        let stderrLines = output.standardError.split(separator: "\n").filter { !$0.contains("RLIMIT_MEMLOCK") }
+        // bpftrace's own runtime notice when two stacks collide in its stack map
+        // ("failed to look up stack id -17": EEXIST) is the tracer's, not the program's:
+        // seen once in a make test run on a busy host, that sample's stack is dropped.
+        let stderrLines = output.standardError.split(separator: "\n").filter {
+            !$0.contains("RLIMIT_MEMLOCK") && !$0.contains("failed to look up stack id")
+        }
         #expect(stderrLines.isEmpty, "\(analysis.name) stderr: \(stderrLines.prefix(5))")
         return output
     }
