@@ -37,21 +37,11 @@ public struct TracedBinary: Sendable, Equatable {
         self.changedSinceStored = changedSinceStored
     }
 
-    /// `{"type": "value", "data": ["binary", path, buildId, sha256]}` and a newline, as
-    /// bpftrace's `-f json` prints a tuple (the build-id `null` when there is none):
-    /// the line the endpoint writes into the stream right after `ready`. Written by the
-    /// endpoint, not printed by the program: bpftrace 0.17 refuses string literals over
-    /// 64 bytes, and a path can be longer. The path is a validated template path and the
-    /// ids are hex, but all three are JSON-encoded all the same.
+    /// `["binary", path, buildId, sha256]` (`StreamValueLine`, the build-id `null` when
+    /// there is none): the line the endpoint writes into the stream right after `ready`.
     public var streamLine: [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .withoutEscapingSlashes
-        let fields = [path, identity.buildId, identity.sha256].map { value -> String in
-            guard let value else { return "null" }
-            let data = (try? encoder.encode(value)) ?? Data("null".utf8)
-            return String(decoding: data, as: UTF8.self)
-        }
-        return Array(#"{"type": "value", "data": ["binary",\#(fields.joined(separator: ","))]}"#.utf8) + [0x0A]
+        let quoted = StreamValueLine.quoted
+        return Array(StreamValueLine.text(["\"binary\"", quoted(path), quoted(identity.buildId), quoted(identity.sha256)]).utf8)
     }
 }
 

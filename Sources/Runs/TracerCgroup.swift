@@ -43,10 +43,10 @@ public struct TracerCgroup: Sendable {
     /// Makes `<hierarchy>/lambda-endpoint/<name>` with the caps written, from the mounts in
     /// `mounts` (`/proc/mounts`' text).
     public static func make(name: String, caps: Caps, mounts: String) throws(Failure) -> TracerCgroup {
-        let table = mounts.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        let table = CgroupMountTable.cgroupMounts(in: mounts)
         let quota = caps.cpuPercent * period / 100
         let memory = caps.memoryMiB << 20
-        if let unified = table.first(where: { $0.count > 2 && $0[2] == "cgroup2" })?[1],
+        if let unified = table.first(where: \.isUnified)?.point,
             let controllers = try? String(contentsOfFile: unified + "/cgroup.controllers", encoding: .utf8),
             Set(controllers.split(whereSeparator: \.isWhitespace)).isSuperset(of: ["cpu", "memory"])
         {
@@ -66,9 +66,7 @@ public struct TracerCgroup: Sendable {
             }
             return cgroup
         }
-        func v1(_ controller: String) -> String? {
-            table.first { $0.count > 3 && $0[2] == "cgroup" && $0[3].split(separator: ",").contains(Substring(controller)) }?[1]
-        }
+        func v1(_ controller: String) -> String? { table.first { $0.hasV1Controller(controller) }?.point }
         guard let cpu = v1("cpu"), let memoryRoot = v1("memory") else {
             throw Failure(description: "no cgroup hierarchy with the cpu and memory controllers")
         }
@@ -96,11 +94,7 @@ public struct TracerCgroup: Sendable {
     /// the host could lose a cgroup it made a moment before moving its tracer in: that
     /// run then reports its caps as not applied.
     public static func sweep(mounts: String) {
-        let roots = mounts.split(separator: "\n").compactMap { line -> String? in
-            let fields = line.split(separator: " ")
-            return fields.count > 2 && (fields[2] == "cgroup" || fields[2] == "cgroup2") ? String(fields[1]) : nil
-        }
-        for root in roots {
+        for root in CgroupMountTable.cgroupMounts(in: mounts).map(\.point) {
             let parent = root + "/lambda-endpoint"
             for entry in DirectoryListing.entries(of: parent, limit: 4096) ?? [] where entry.isDirectory {
                 _ = rmdir(parent + "/" + entry.name)
@@ -145,9 +139,8 @@ public struct TracerCgroup: Sendable {
         let fd = open(path, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        let bytes = Array(text.utf8)
-        guard bytes.withUnsafeBytes({ Glibc.write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
-            throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+        if let failure = Array(text.utf8).withUnsafeBytes({ writeAll(fd, $0).failure }) {
+            throw Failure(description: "cannot write \(path): \(failure)")
         }
     }
 }
