@@ -235,7 +235,6 @@ public actor RunSupervisor: Service {
                 guard let pid = run.childPID else { throw TracerCgroup.Failure(description: "the tracer did not start") }
                 try cgroup.adopt(pid)
                 run.resourceCaps = .applied(caps, directories: cgroup.directories)
-                run.cgroup = cgroup
             } catch {
                 // Exited already, or the move was refused: the run goes on uncapped, and says so.
                 run.resourceCaps = .notApplied(reason: error.description)
@@ -274,7 +273,7 @@ public actor RunSupervisor: Service {
         exitHandlers[run.filePath] = Task {
             await run.waitForExit()
             program?.remove()
-            if let cgroup = run.cgroup { await StartThread.run { cgroup.remove() } }
+            if case .applied(_, let directories) = run.resourceCaps { await StartThread.run { TracerCgroup(directories: directories).remove() } }
             guard !alreadyRecorded, let exit = run.exit else { return }
             do {
                 try await database.recordTracerExit(

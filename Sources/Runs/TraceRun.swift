@@ -66,7 +66,6 @@ public final class TraceRun: Sendable {
         var cursor = DeliveryCursor()
         var child: ChildProcess?
         var resourceCaps: TracerCgroup.Outcome?
-        var cgroup: TracerCgroup?
         /// Where the search for the end of the `ready` line is, while `linesAfterReady`
         /// still wait (`ReadyLineEnd`).
         var readyLineEnd = ReadyLineEnd()
@@ -184,16 +183,11 @@ public final class TraceRun: Sendable {
         carryOut(action, child: child)
     }
 
-    /// Whether the tracer runs under its cgroup caps (nil: not started yet, or resumed).
+    /// Whether the tracer runs under its cgroup caps (nil: not started yet, or resumed);
+    /// when applied, the cgroup to remove once it exited.
     var resourceCaps: TracerCgroup.Outcome? {
         get { state.withLock { $0.resourceCaps } }
         set { state.withLock { $0.resourceCaps = newValue } }
-    }
-
-    /// The tracer's own cgroup, removed once it exited.
-    var cgroup: TracerCgroup? {
-        get { state.withLock { $0.cgroup } }
-        set { state.withLock { $0.cgroup = newValue } }
     }
 
     /// The spawned child's pid, once recorded.
