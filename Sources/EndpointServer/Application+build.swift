@@ -100,6 +100,7 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
         maxTemplates: lambda.maxTemplates,
         maxBodyBytes: lambda.maxBodyBytes
     ).addRoutes(to: authenticated)
+    let tracingHost = TracingHost(settings: lambda)
     RunController(
         database: dependencies.database,
         supervisor: dependencies.supervisor,
@@ -107,10 +108,11 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
         maxLastingSeconds: lambda.maxLastingSeconds,
         maxBodyBytes: lambda.maxBodyBytes,
         inventory: dependencies.containerInventory,
-        maxTargetsPerRun: lambda.maxTargetsPerRun
+        maxTargetsPerRun: lambda.maxTargetsPerRun,
+        tracingHost: tracingHost
     ).addRoutes(to: authenticated)
     ContainerController(inventory: dependencies.containerInventory).addRoutes(to: authenticated)
-    AnalysisController(host: TracingHost(settings: lambda)).addRoutes(to: authenticated)
+    AnalysisController(host: tracingHost).addRoutes(to: authenticated)
     addMethodNotAllowedRoutes(to: router)
     return router
 }

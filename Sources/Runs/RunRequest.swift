@@ -2,24 +2,67 @@ import EndpointCore
 import Foundation
 
 /// What a start asks the supervisor to run, every check that needs no run already
-/// passed (`StartRefusal` lists the ones that did not): a template, the tracer to run
-/// it with, for how long, and on what target. Every run kind is one of these into the one run machinery.
+/// passed (`StartRefusal` lists the ones that did not): a template's functions or an
+/// analysis, the tracer to run it with, for how long, and on what target. Every run kind
+/// is one of these into the one run machinery; the program and its probes are made
+/// here, once for each kind.
 public struct RunRequest: Sendable, Equatable {
+    /// The TEMPLATE keys of the run's views; for an analysis, `ValidatedAnalysis.template`.
     public var template: TraceTemplate
     public var tracer: TracerType
     public var lastingSeconds: Int
     /// The binary the run probes, as read at the start (nil: not read, as in tests of
-    /// the supervisor alone).
+    /// the supervisor alone, or an analysis that probes none).
     public var binary: TracedBinary?
-    /// nil: the template's process on the host, as before targets.
+    /// nil: the host (the template's process on the host, as before targets).
     public var target: RunTarget?
+    /// nil: the run probes the template's functions; else it runs this analysis's program.
+    public var analysis: ValidatedAnalysis?
 
-    public init(template: TraceTemplate, tracer: TracerType, lastingSeconds: Int, binary: TracedBinary? = nil, target: RunTarget? = nil) {
+    public init(
+        template: TraceTemplate,
+        tracer: TracerType,
+        lastingSeconds: Int,
+        binary: TracedBinary? = nil,
+        target: RunTarget? = nil,
+        analysis: ValidatedAnalysis? = nil
+    ) {
         self.template = template
         self.tracer = tracer
         self.lastingSeconds = lastingSeconds
         self.binary = binary
         self.target = target
+        self.analysis = analysis
+    }
+
+    /// An analysis's run: its TEMPLATE view and bpftrace, the tracer of every analysis.
+    public init(analysis: ValidatedAnalysis, lastingSeconds: Int, binary: TracedBinary? = nil, target: RunTarget? = nil) {
+        self.init(
+            template: analysis.template,
+            tracer: analysis.analysis.tracer,
+            lastingSeconds: lastingSeconds,
+            binary: binary,
+            target: target,
+            analysis: analysis
+        )
+    }
+
+    /// The analysis's program for the run's target: filtered to it, and probing the
+    /// target's own copies of a binary it probes.
+    private var analysisProgram: AnalysisProgram? {
+        analysis?.program(scope: AnalysisScope(target?.resolved), probedFiles: target.map { $0.resolved.files.map(\.path) })
+    }
+
+    /// The tracer program's text.
+    public var programText: String {
+        if let analysisProgram { return analysisProgram.text(lastingSeconds: lastingSeconds, scope: AnalysisScope(target?.resolved)) }
+        return TracerProgram.text(for: template, tracer: tracer, lastingSeconds: lastingSeconds, target: target?.resolved)
+    }
+
+    /// The program's probes as bpftrace counts them (nil for SystemTap).
+    public var expectedProbes: [String]? {
+        if let analysisProgram { return analysisProgram.attachPoints(lastingSeconds: lastingSeconds, scope: AnalysisScope(target?.resolved)) }
+        return TracerProgram.probes(for: template, tracer: tracer, lastingSeconds: lastingSeconds, target: target?.resolved)
     }
 }
 

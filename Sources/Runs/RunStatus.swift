@@ -20,6 +20,9 @@ public enum RunState: String, Codable, Sendable {
 /// counter added there shows here with no edit).
 public struct RunStatus: Encodable, Sendable, Equatable {
     public var template: TraceTemplate
+    /// An analysis's run: shown as `analysis` (its name) and `parameters` (every value,
+    /// defaults included) beside the TEMPLATE keys.
+    public var analysis: RunAnalysis?
     public var filePath: String
     public var runNumber: Int
     public var tracer: TracerType
@@ -77,6 +80,7 @@ public struct RunStatus: Encodable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case filePath, thread, traceT, startedAt, deadline, state, bytesRead, exitCode, failure, privilege, resumed
         case probesExpected, probesAttached, eventsLost, binaryChanged, tracerLimits, resourceCaps, target, resolved
+        case analysis, parameters
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -84,6 +88,8 @@ public struct RunStatus: Encodable, Sendable, Equatable {
         // stays the template's list, and the tracer of this run is `traceT`.
         try template.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(analysis?.name, forKey: .analysis)
+        try container.encodeIfPresent(analysis?.parameters, forKey: .parameters)
         try container.encode(filePath, forKey: .filePath)
         try container.encode(runNumber, forKey: .thread)
         try container.encode(tracer, forKey: .traceT)
@@ -114,6 +120,7 @@ extension RunStatus {
         guard let tracer = TracerType(rawValue: record.tracer) else { return nil }
         self.init(
             template: record.template,
+            analysis: record.analysis,
             filePath: record.filePath,
             runNumber: record.runNumber,
             tracer: tracer,

@@ -110,15 +110,7 @@ public actor RunSupervisor: Service {
         try reserveSlot()
         defer { reservedStarts -= 1 }
         await resumeIfNeeded()
-        let (traceDirectory, programText) = (
-            settings.traceDirectory,
-            TracerProgram.text(
-                for: request.template,
-                tracer: request.tracer,
-                lastingSeconds: request.lastingSeconds,
-                target: request.target?.resolved
-            )
-        )
+        let (traceDirectory, programText) = (settings.traceDirectory, request.programText)
         let files = try await StartThread.run {
             Result { () throws(StartRefusal) in try RunFiles(traceDirectory: traceDirectory, programText: programText, tracer: request.tracer) }
         }.get()
@@ -129,12 +121,7 @@ public actor RunSupervisor: Service {
             outputFD: files.outputFD,
             budget: budget,
             metrics: metrics,
-            expectedProbes: TracerProgram.probes(
-                for: request.template,
-                tracer: request.tracer,
-                lastingSeconds: request.lastingSeconds,
-                target: request.target?.resolved
-            ),
+            expectedProbes: request.expectedProbes,
             binary: request.binary,
             tracerLimits: request.tracer == .bpf ? settings.bpfLimits.applied(to: request.template) : nil,
             target: request.target,
@@ -143,13 +130,12 @@ public actor RunSupervisor: Service {
         runs[record.filePath] = run
         order.append(record.filePath)
         metrics.runStarted(request.tracer)
-        logger(for: record.filePath).info(
-            "Trace started",
-            metadata: [
-                "trace.thread": "\(record.runNumber)", "trace.tracer": "\(request.tracer.rawValue)", "trace.lasting": "\(request.lastingSeconds)",
-                "trace.privilege": "\(settings.privilege.name)",
-            ]
-        )
+        var startMetadata: Logger.Metadata = [
+            "trace.thread": "\(record.runNumber)", "trace.tracer": "\(request.tracer.rawValue)", "trace.lasting": "\(request.lastingSeconds)",
+            "trace.privilege": "\(settings.privilege.name)",
+        ]
+        if let analysis = request.analysis { startMetadata["trace.analysis"] = "\(analysis.name)" }
+        logger(for: record.filePath).info("Trace started", metadata: startMetadata)
         await launch(run, program: files.program)
         handleExit(of: run, program: files.program, alreadyRecorded: false)
         boundLasting(of: run, seconds: request.lastingSeconds)
@@ -184,7 +170,8 @@ public actor RunSupervisor: Service {
             startedAt: startedAt,
             deadline: startedAt.addingTimeInterval(TimeInterval(request.lastingSeconds)),
             privilege: settings.privilege.name,
-            chunkSize: settings.chunkSize
+            chunkSize: settings.chunkSize,
+            analysis: request.analysis.map(RunAnalysis.init)
         )
         do {
             try await database.recordRunStarted(record)

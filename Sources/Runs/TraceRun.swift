@@ -18,6 +18,8 @@ public final class TraceRun: Sendable {
     public let runNumber: Int
     public let filePath: String
     public let template: TraceTemplate
+    /// The analysis the run runs (nil: the template's functions).
+    public let analysis: RunAnalysis?
     public let tracer: TracerType
     public let startedAt: Date
     public let deadline: Date
@@ -106,6 +108,7 @@ public final class TraceRun: Sendable {
         self.filePath = record.filePath
         self.outputFD = outputFD
         self.template = record.template
+        self.analysis = record.analysis
         self.tracer = tracer
         self.startedAt = record.startedAt
         self.deadline = record.deadline
@@ -126,6 +129,7 @@ public final class TraceRun: Sendable {
         self.filePath = record.filePath
         self.outputFD = -1
         self.template = record.template
+        self.analysis = record.analysis
         self.tracer = tracer
         self.startedAt = record.startedAt
         self.deadline = record.deadline
@@ -351,6 +355,7 @@ public final class TraceRun: Sendable {
         state.withLock { state in
             RunStatus(
                 template: template,
+                analysis: analysis,
                 filePath: filePath,
                 runNumber: runNumber,
                 tracer: tracer,

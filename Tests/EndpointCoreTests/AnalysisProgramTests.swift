@@ -50,6 +50,31 @@ struct AnalysisProgramTests {
     }
 
     @Test(
+        "A targeted run's copies of the probed binary replace its host path in both probes; the probes as bpftrace counts them, one per file"
+    )
+    func probedFilesAndAttachPoints() throws {
+        let analysis = try Self.validated("function-latency", ["process": .string("/bin/bash"), "function": .string("xmalloc")])
+        let files = ["/proc/12/root/bin/bash", "/proc/34/root/usr/bin/bash"]
+        let program = analysis.program(scope: .cgroups([7]), probedFiles: files)
+        let text = program.text(lastingSeconds: 9, scope: .cgroups([7]))
+        #expect(text.contains("\nuprobe:/proc/12/root/bin/bash:xmalloc, uprobe:/proc/34/root/usr/bin/bash:xmalloc /(cgroup == 7)/ {"))
+        #expect(
+            text.contains("\nuretprobe:/proc/12/root/bin/bash:xmalloc, uretprobe:/proc/34/root/usr/bin/bash:xmalloc /(@latency_start[tid] != 0)/ {")
+        )
+        #expect(!text.contains("probe:/bin/bash:"), "the host path is gone")
+        #expect(
+            program.attachPoints(lastingSeconds: 9, scope: .cgroups([7])) == [
+                "BEGIN", "uprobe:/proc/12/root/bin/bash:xmalloc", "uprobe:/proc/34/root/usr/bin/bash:xmalloc",
+                "uretprobe:/proc/12/root/bin/bash:xmalloc", "uretprobe:/proc/34/root/usr/bin/bash:xmalloc",
+                "interval:s:5", "interval:s:2", "interval:s:9", "END",
+            ]
+        )
+        // Untargeted: the text is the one `programText` gives.
+        #expect(analysis.program(scope: .host).text(lastingSeconds: 9, scope: .host) == analysis.programText(lastingSeconds: 9))
+        #expect(try Self.validated("syscalls").program(scope: .host, probedFiles: files) == Self.validated("syscalls").program(scope: .host))
+    }
+
+    @Test(
         "Every program keeps a template program's guarantees: ready first from BEGIN, alive, the lasting bound, END",
         arguments: AnalysisCatalogue.names
     )

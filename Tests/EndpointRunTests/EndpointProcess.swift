@@ -211,6 +211,11 @@ final class EndpointProcess: @unchecked Sendable {
         return try okAnswer(try await request("POST", "/trace/start", json: body), "POST /trace/start", as: StartAnswer.self).filePath
     }
 
+    /// Starts an analysis (`POST /analysis/start` with `body`); returns its file path.
+    func startAnalysis(_ body: String) async throws -> String {
+        try okAnswer(try await request("POST", "/analysis/start", json: body), "POST /analysis/start", as: StartAnswer.self).filePath
+    }
+
     /// Asks the endpoint to stop the run at `filePath` (`POST /trace/kill`; it answers
     /// `Killed` for any path).
     func kill(_ filePath: String) async throws {

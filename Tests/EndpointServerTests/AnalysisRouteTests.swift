@@ -89,4 +89,23 @@ struct AnalysisRouteTests {
             }
         }
     }
+
+    @Test(
+        "POST /analysis/start: every broken parameter rule is 400 with the same text as the request's own rules, and nothing starts",
+        arguments: AnalysisParameterCase.all
+    )
+    func parameterRefusals(_ refusal: AnalysisParameterCase) async throws {
+        let endpoint = try TestEndpoint()
+        defer { endpoint.directory.remove() }
+        try await endpoint.application().test(.router) { client in
+            try await client.execute(uri: "/analysis/start", method: .post, headers: TestEndpoint.jsonHeaders, body: refusal.body.buffer) {
+                response in
+                #expect(response.status == .badRequest)
+                #expect(response.text == errorBody("\(refusal.field): \(refusal.reason)"))
+            }
+            try await client.execute(uri: "/traces/running/all", method: .get, headers: TestEndpoint.authHeaders) { response in
+                #expect(response.text == "[]")
+            }
+        }
+    }
 }

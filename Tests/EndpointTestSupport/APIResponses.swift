@@ -97,6 +97,9 @@ public struct RunStatusAnswer: Decodable, Sendable {
         /// A targeted run's: as asked and as resolved at start.
         public let target: TargetAnswer?
         public let resolved: ResolvedTargetAnswer?
+        /// An analysis's run: its name and every parameter's value, defaults included.
+        public let analysis: String?
+        public let parameters: [String: AnalysisAnswer.DefaultValue]?
     }
 
     public struct ResourceCaps: Decodable, Sendable, Equatable {

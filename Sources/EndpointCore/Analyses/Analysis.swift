@@ -53,4 +53,9 @@ public struct Analysis: Sendable {
     public func programText(_ values: AnalysisParameterValues, lastingSeconds: Int, scope: AnalysisScope = .host) -> String {
         program(values, scope).text(lastingSeconds: lastingSeconds, scope: scope)
     }
+
+    /// The program for validated `values` and `scope`, as parts.
+    public func program(_ values: AnalysisParameterValues, scope: AnalysisScope) -> AnalysisProgram {
+        program(values, scope)
+    }
 }

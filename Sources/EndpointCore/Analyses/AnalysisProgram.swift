@@ -65,22 +65,52 @@ public struct AnalysisProgram: Sendable, Equatable {
     }
 
     public func text(lastingSeconds: Int, scope: AnalysisScope) -> String {
-        var lines = ["BEGIN { " + (["print((\"ready\", nsecs));"] + setup).joined(separator: " ") + " }"]
+        blocks(lastingSeconds: lastingSeconds, scope: scope).map { "\($0.attachTo)\($0.rest)" }.joined(separator: "\n") + "\n"
+    }
+
+    /// The program's probes as bpftrace counts them in its `attached_probes` notice: every
+    /// attach point of every block, BEGIN, END and the intervals included (measured: BEGIN,
+    /// two tracepoints in one block, one interval and END attach 5). What a run compares
+    /// the tracer's count with (`TracerProgram.probes`, for templates).
+    public func attachPoints(lastingSeconds: Int, scope: AnalysisScope) -> [String] {
+        blocks(lastingSeconds: lastingSeconds, scope: scope).flatMap { $0.attachTo.components(separatedBy: ", ") }
+    }
+
+    /// The same program probing `files` wherever it probes `process` (`uprobe:` and
+    /// `uretprobe:` attach points): a targeted run names the binary inside each matched
+    /// target (`/proc/<pid>/root/...`, `TargetResolver.probedFiles`), one attach point per file.
+    public func probing(_ process: String, as files: [String]) -> AnalysisProgram {
+        var program = self
+        for index in program.probes.indices {
+            program.probes[index].attachTo = program.probes[index].attachTo.components(separatedBy: ", ").flatMap { point -> [String] in
+                for kind in ["uprobe:", "uretprobe:"] where point.hasPrefix(kind + process + ":") {
+                    let function = point.dropFirst(kind.count + process.count + 1)
+                    return files.map { "\(kind)\($0):\(function)" }
+                }
+                return [point]
+            }.joined(separator: ", ")
+        }
+        return program
+    }
+
+    /// Each block: where it attaches, then its predicate and statements.
+    func blocks(lastingSeconds: Int, scope: AnalysisScope) -> [(attachTo: String, rest: String)] {
+        var blocks = [("BEGIN", " { " + (["print((\"ready\", nsecs));"] + setup).joined(separator: " ") + " }")]
         for probe in probes {
             let conditions = [probe.scoped ? scope.predicate : nil, probe.condition.map { "(\($0))" }].compactMap { $0 }
             let predicate = conditions.isEmpty ? "" : " /" + conditions.joined(separator: " && ") + "/"
-            lines.append("\(probe.attachTo)\(predicate) { \(probe.action) }")
+            blocks.append((probe.attachTo, "\(predicate) { \(probe.action) }"))
         }
         if let intervalSeconds, !reports.isEmpty {
-            lines.append(
-                "interval:s:\(intervalSeconds) { " + (["print((\"interval\", nsecs));"] + printAndClearReports).joined(separator: " ") + " }"
+            blocks.append(
+                ("interval:s:\(intervalSeconds)", " { " + (["print((\"interval\", nsecs));"] + printAndClearReports).joined(separator: " ") + " }")
             )
         }
-        lines.append("interval:s:\(TracerProgram.aliveIntervalSeconds) { print((\"alive\", nsecs)); }")
-        lines.append("interval:s:\(lastingSeconds) { exit(); }")
+        blocks.append(("interval:s:\(TracerProgram.aliveIntervalSeconds)", " { print((\"alive\", nsecs)); }"))
+        blocks.append(("interval:s:\(lastingSeconds)", " { exit(); }"))
         let end = ["print((\"end\", nsecs));"] + printAndClearReports + scratchMaps.map { "clear(\($0));" }
-        lines.append("END { " + end.joined(separator: " ") + " }")
-        return lines.joined(separator: "\n") + "\n"
+        blocks.append(("END", " { " + end.joined(separator: " ") + " }"))
+        return blocks
     }
 
     var printAndClearReports: [String] {

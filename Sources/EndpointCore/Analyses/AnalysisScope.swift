@@ -28,3 +28,17 @@ public enum AnalysisScope: Sendable, Equatable {
     /// What an event tuple ends with: `, cgroup` for a targeted run.
     var eventSuffix: String { self == .host ? "" : ", cgroup" }
 }
+
+extension AnalysisScope {
+    /// What a start's resolved target filters by; the host without one.
+    public init(_ target: ResolvedTarget?) {
+        guard let target else {
+            self = .host
+            return
+        }
+        switch target.filter {
+        case .cgroup: self = .cgroups(target.filterValues)
+        case .pids: self = .processes(target.filterValues.map { Int32(truncatingIfNeeded: $0) })
+        }
+    }
+}

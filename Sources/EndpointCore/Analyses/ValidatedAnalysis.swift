@@ -67,6 +67,15 @@ public struct ValidatedAnalysis: Sendable, Equatable {
         analysis.programText(parameters, lastingSeconds: lastingSeconds, scope: scope)
     }
 
+    /// The program a run of it runs: filtered to `scope`, and probing `probedFiles` (a
+    /// targeted run's copies of `probedBinary` inside its targets) instead of the
+    /// binary's host path when given.
+    public func program(scope: AnalysisScope, probedFiles: [String]? = nil) -> AnalysisProgram {
+        let program = analysis.program(parameters, scope: scope)
+        guard let probedFiles, let binary = probedBinary else { return program }
+        return program.probing(binary.process, as: probedFiles)
+    }
+
     public static func == (lhs: ValidatedAnalysis, rhs: ValidatedAnalysis) -> Bool {
         lhs.analysis.name == rhs.analysis.name && lhs.parameters == rhs.parameters
     }

@@ -119,6 +119,10 @@ public struct EndpointDatabase: Sendable {
                 table.add(column: "binary", .text)
             }
         }
+        migrator.registerMigration("v6: the analysis a run runs") { db in
+            // JSON (`RunAnalysis`); NULL for a template's run.
+            try db.alter(table: "run") { table in table.add(column: "analysis", .text) }
+        }
         return migrator
     }
 

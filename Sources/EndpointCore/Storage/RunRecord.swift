@@ -17,7 +17,10 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
     public var filePath: String
     /// The number the API shows as `thread`: 1, 2, ... in start order, never reused.
     public var runNumber: Int
+    /// For an analysis's run, the TEMPLATE keys its views show (`ValidatedAnalysis.template`).
     public var template: TraceTemplate
+    /// The analysis the run runs (nil: the template's functions).
+    public var analysis: RunAnalysis?
     public var tracer: String
     public var lastingSeconds: Int
     public var startedAt: Date
@@ -46,8 +49,10 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
         startedAt: Date,
         deadline: Date,
         privilege: String,
-        chunkSize: Int? = nil
+        chunkSize: Int? = nil,
+        analysis: RunAnalysis? = nil
     ) {
+        self.analysis = analysis
         self.filePath = filePath
         self.runNumber = runNumber
         self.template = template

@@ -6,8 +6,9 @@ import Runs
 
 extension RunStatus: ResponseEncodable {}
 
-/// Run routes: `POST /trace/start`, `GET /trace/running?path=`, `GET /traces/running/all`,
-/// `GET /traces/finished`, `POST /trace/kill`.
+/// Run routes: `POST /trace/start`, `POST /analysis/start`, `GET /trace/running?path=`,
+/// `GET /traces/running/all`, `GET /traces/finished`, `POST /trace/kill`. Both starts
+/// end in one `RunRequest` for the one supervisor.
 struct RunController<Context: RequestContext> {
     let database: EndpointDatabase
     let supervisor: RunSupervisor
@@ -17,9 +18,12 @@ struct RunController<Context: RequestContext> {
     /// Where a start's target is looked for, and how many matches it may have.
     let inventory: ContainerInventory
     let maxTargetsPerRun: Int
+    /// What an analysis start checks its availability on.
+    let tracingHost: TracingHost
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.post("trace/start", use: start)
+        group.post("analysis/start", use: startAnalysis)
         group.get("trace/running", use: running)
         group.get("traces/running/all", use: allRunning)
         group.get("traces/finished", use: finished)
@@ -35,8 +39,32 @@ struct RunController<Context: RequestContext> {
     /// the run goes on in the background. Every refusal on the way is a `StartRefusal`.
     @Sendable func start(_ request: Request, context: Context) async throws -> StartResponse {
         let body = try await JSONRequestBody.decode(StartRequest.self, from: request, maxBytes: maxBodyBytes)
+        return try await start(context: context) { () async throws(StartRefusal) in try await approve(body) }
+    }
+
+    /// An analysis start: the catalogue's checks (404 unknown, 400 a parameter or
+    /// `lasting`, 409 not available on this host, read on `HostInspection`'s thread), then
+    /// its binary and target as for a template, then the same supervisor.
+    @Sendable func startAnalysis(_ request: Request, context: Context) async throws -> StartResponse {
+        let body = try await JSONRequestBody.decode(AnalysisStartRequest.self, from: request, maxBytes: maxBodyBytes)
+        let checked: AnalysisStartRequest.Checked
+        do throws(AnalysisRefusal) {
+            checked = try body.checked(maxLastingSeconds: maxLastingSeconds)
+        } catch {
+            throw APIError(error)
+        }
+        let (host, analysis) = (tracingHost, checked.analysis.analysis)
+        let availability = try await HostInspection.run(tracefsPath: host.tracefsPath) { host.availability(of: analysis) }
+        if let reason = availability.unavailableReason {
+            throw APIError(AnalysisRefusal.unavailable(name: analysis.name, reason: reason))
+        }
+        return try await start(context: context) { () async throws(StartRefusal) in try await approve(checked) }
+    }
+
+    /// Starts what `approve` approved; every refusal on the way is a `StartRefusal`.
+    func start(context: Context, approve: () async throws(StartRefusal) -> RunRequest) async throws(APIError) -> StartResponse {
         do throws(StartRefusal) {
-            let started = try await supervisor.start(try await approve(body))
+            let started = try await supervisor.start(try await approve())
             return StartResponse(thread: started.runNumber, filePath: started.filePath)
         } catch {
             if let (message, reason) = error.logDetail { context.logger.error("\(message)", metadata: ["error": "\(reason)"]) }
@@ -110,19 +138,7 @@ struct RunController<Context: RequestContext> {
         tracer: TracerType
     ) async throws(StartRefusal) -> RunTarget {
         guard tracer == .bpf else { throw .targetNotSupported(tracer) }
-        let (inventory, maxTargets) = (self.inventory, maxTargetsPerRun)
-        let resolution: Result<ResolvedTarget, StartRefusal>
-        do {
-            resolution = try await inventory.pool.run { () -> Result<ResolvedTarget, StartRefusal> in
-                Result { () throws(StartRefusal) in
-                    try TargetResolver(snapshot: inventory.readSnapshot(), maxTargets: maxTargets).resolve(target)
-                }
-            }
-        } catch {
-            // The host's state, not the request's (a hung /proc, many starts at once).
-            throw .hostUnreadable(timedOut: error == .timedOut)
-        }
-        var resolved = try resolution.get()
+        var resolved = try await resolve(target)
         let (validator, found, procRoot) = (self.validator, resolved, inventory.locations.procRoot)
         let inspection: Result<[ResolvedTarget.ProbedFile], StartRefusal>
         do {
@@ -141,6 +157,78 @@ struct RunController<Context: RequestContext> {
         }
         resolved.files = try inspection.get()
         return RunTarget(asked: target, resolved: resolved)
+    }
+
+    /// Resolves `target` on a fresh reading of the host (the inventory's threads).
+    func resolve(_ target: TargetRequest) async throws(StartRefusal) -> ResolvedTarget {
+        let (inventory, maxTargets) = (self.inventory, maxTargetsPerRun)
+        let resolution: Result<ResolvedTarget, StartRefusal>
+        do {
+            resolution = try await inventory.pool.run { () -> Result<ResolvedTarget, StartRefusal> in
+                Result { () throws(StartRefusal) in
+                    try TargetResolver(snapshot: inventory.readSnapshot(), maxTargets: maxTargets).resolve(target)
+                }
+            }
+        } catch {
+            // The host's state, not the request's (a hung /proc, many starts at once).
+            throw .hostUnreadable(timedOut: error == .timedOut)
+        }
+        return try resolution.get()
+    }
+
+    /// An analysis that probes a binary has it checked as a template's (a regular ELF
+    /// file defining the function, 400 naming the parameter) and its build read for the
+    /// stream's binary line; inside a target, each distinct copy of it is checked
+    /// (`TargetResolver.probedFiles`), as for a targeted template.
+    func approve(_ checked: AnalysisStartRequest.Checked) async throws(StartRefusal) -> RunRequest {
+        let analysis = checked.analysis
+        if let target = checked.target {
+            var resolved = try await resolve(target)
+            if let binary = analysis.probedBinary {
+                let (found, procRoot) = (resolved, inventory.locations.procRoot)
+                let inspection: Result<[ResolvedTarget.ProbedFile], StartRefusal>
+                do {
+                    inspection = try await BinaryInspection.run {
+                        Result { () throws(StartRefusal) in
+                            try TargetResolver.probedFiles(
+                                process: binary.process,
+                                functions: binary.functions.map(\.name),
+                                for: found,
+                                procRoot: procRoot
+                            )
+                        }
+                    }
+                } catch {
+                    throw .binaryInspection(error)
+                }
+                resolved.files = try inspection.get()
+            }
+            return RunRequest(analysis: analysis, lastingSeconds: checked.lastingSeconds, target: RunTarget(asked: target, resolved: resolved))
+        }
+        guard let binary = analysis.probedBinary else { return RunRequest(analysis: analysis, lastingSeconds: checked.lastingSeconds) }
+        let inspection: Result<BinaryIdentity, StartRefusal>
+        do {
+            inspection = try await BinaryInspection.run { () -> Result<BinaryIdentity, StartRefusal> in
+                do throws(FieldError) {
+                    try analysis.inspectBinary()
+                } catch {
+                    return .failure(.invalidField(error))
+                }
+                do throws(ELFFunctionSymbols.ReadError) {
+                    return .success(try BinaryIdentityCache.shared.identity(ofBinaryAt: binary.process))
+                } catch {
+                    return .failure(.binaryUnreadable(process: binary.process, reason: error.description))
+                }
+            }
+        } catch {
+            throw .binaryInspection(error)
+        }
+        let identity = try inspection.get()
+        return RunRequest(
+            analysis: analysis,
+            lastingSeconds: checked.lastingSeconds,
+            binary: TracedBinary(path: binary.process, identity: identity, changedSinceStored: false)
+        )
     }
 
     @Sendable func running(_ request: Request, context: Context) async throws -> RunStatus {
