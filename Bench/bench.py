@@ -295,7 +295,8 @@ class Bench:
         endpoint's CPU over bpftrace's own in the same seconds, the events bpftrace
         reported lost, and the same program run by bpftrace straight into a file
         (the lost events it reports then)."""
-        self.start_endpoint("real-tracer", bpf_path="/usr/bin/bpftrace", max_spool_bytes=4 * GIB)
+        # No rate bound: this figure is about relaying bpftrace at saturation.
+        self.start_endpoint("real-tracer", bpf_path="/usr/bin/bpftrace", max_spool_bytes=4 * GIB, max_events_per_second=100_000_000)
         self.trace_id = self.request("PUT", "/trace", {"process": "/bin/bash", "functions": ["xmalloc", "xfree"], "traceType": ["BPF"]})["traceNo"]
         hot = [subprocess.Popen(["/bin/bash", "-c", 'while :; do s=abc; s="${s}def$s"; done']) for _ in range(loops)]
         try:
@@ -337,6 +338,48 @@ class Bench:
                 loop.kill()
                 loop.wait()
         return endpoint_cpu / tracer_cpu, lost_events(relayed), lost_events(direct), len(relayed), tracer_cpu
+
+    @staticmethod
+    def hot_loop(seconds):
+        """One hot bash loop calling xmalloc/xfree, counting its iterations for `seconds`."""
+        return subprocess.Popen(
+            ["/bin/bash", "-c", f'n=0; end=$((SECONDS+{seconds})); while [ $SECONDS -lt $end ]; do s=abc; s="${{s}}def$s"; n=$((n+1)); done; echo $n'],
+            stdout=subprocess.PIPE, text=True)
+
+    def rate_bound(self, max_events_per_second, seconds=10):
+        """One hot bash loop's iterations in `seconds`, traced through the endpoint by uprobes
+        on xmalloc/xfree under `max_events_per_second` (the default rate-limit-seconds);
+        with the events the stream holds and, when the run stopped itself, for how long it
+        recorded events (None: it did not)."""
+        self.start_endpoint("rate-bound", bpf_path="/usr/bin/bpftrace", max_events_per_second=max_events_per_second)
+        self.trace_id = self.request("PUT", "/trace", {"process": "/bin/bash", "functions": ["xmalloc", "xfree"], "traceType": ["BPF"]})["traceNo"]
+        file_path = self.start_run(lasting=seconds + 5)
+        deadline = time.monotonic() + 30
+        while self.request("GET", "/traces/running/all")[0]["state"] != "running":
+            if time.monotonic() > deadline:
+                raise SystemExit("bench: the rate-bound run did not become ready")
+            time.sleep(0.05)
+        loop = self.hot_loop(seconds)
+        iterations = int(loop.communicate()[0])
+        self.request("POST", "/trace/kill", {"killPath": file_path})
+        while (status := self.received_status(file_path)) is None or status["verdict"] == "receiving":
+            time.sleep(0.05)
+        events, stamps, stopped = 0, [], False
+        with open(self.received_path(file_path), "rb") as f:
+            for line in f:
+                if not line.strip():
+                    continue
+                data = json.loads(line)
+                if data["type"] == "value" and data["data"][0] in ("entry", "return"):
+                    events += 1
+                    stamps.append(data["data"][7])  # nsecs
+                elif data["type"] == "value" and data["data"][0] == "rate-limit":
+                    stopped = True
+        os.unlink(self.received_path(file_path))
+        self.stop_endpoint()
+        # How long the loop was traced: its first event to its last (bpftrace's clock).
+        traced_seconds = (max(stamps) - min(stamps)) / 1e9 if stamps else 0.0
+        return iterations, events, traced_seconds if stopped else None
 
     def child_named(self, name):
         """The pid of the endpoint's child process called `name`, if any."""
@@ -439,7 +482,7 @@ class Bench:
         return running, rss_kib / 1024, peak_kib / 1024, baseline_kib / 1024, threads
 
 
-GROUPS = ["base64", "delivery", "real-tracer", "http", "flood", "latency", "concurrency"]
+GROUPS = ["base64", "delivery", "real-tracer", "rate-bound", "http", "flood", "latency", "concurrency"]
 
 
 DELIVERY_ROUNDS = 3
@@ -495,6 +538,26 @@ def report_real_tracer(bench):
            f"the same program, bpftrace writing to a file; {spread(direct)}")
     figure("tracer_lost_events_relayed_vs_file", statistics.median(relayed) / max(1, statistics.median(direct)), "ratio",
            "medians; target <= 1")
+
+
+def report_rate_bound(bench):
+    """The slowdown of a traced hot program with and without the event-rate bound
+    (README "Guardrails"): its iterations untraced, traced unbounded, and traced under
+    the default max-events-per-second (10000, stopping after rate-limit-seconds 5)."""
+    seconds = 10
+    loop = Bench.hot_loop(seconds)
+    untraced = int(loop.communicate()[0])
+    unbounded, unbounded_events, _ = bench.rate_bound(100_000_000, seconds)
+    bounded, bounded_events, stopped = bench.rate_bound(10_000, seconds)
+    figure("traced_events_per_second_unbounded", unbounded_events / seconds, "events/s",
+           f"one hot bash loop under uprobes on xmalloc/xfree, {seconds} s, as relayed")
+    figure("traced_event_cost_us", seconds * 1e6 / max(1, unbounded_events), "us/event",
+           "the traced loop's time per event recorded (it runs flat out: all its time is its own or the probes')")
+    figure("traced_slowdown_unbounded", untraced / max(1, unbounded), "ratio",
+           f"iterations untraced over traced, {seconds} s ({untraced} vs {unbounded})")
+    figure("traced_slowdown_rate_bound", untraced / max(1, bounded), "ratio",
+           f"the same under max-events-per-second 10000 (default), rate-limit-seconds 5 (default): "
+           f"{bounded_events} events, the run stopped itself {'after %.1f s of events' % stopped if stopped is not None else 'never'}")
 
 
 def report_http(bench):
@@ -578,6 +641,8 @@ def main():
             report_delivery(bench, base64_mb_s)
         if "real-tracer" in groups:
             report_real_tracer(bench)
+        if "rate-bound" in groups:
+            report_rate_bound(bench)
         if "http" in groups:
             report_http(bench)
         if "flood" in groups:

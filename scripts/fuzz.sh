@@ -48,6 +48,7 @@ request_sources=(
     Sources/EndpointCore/Tracing/BinaryInspectionFailure.swift
     Sources/EndpointCore/Tracing/TracerNoticeScanner.swift
     Sources/EndpointCore/Tracing/TracerLimits.swift
+    Sources/EndpointCore/Tracing/EventRateBound.swift
     Sources/EndpointCore/Analyses/*.swift
     Sources/EndpointCore/Analyses/Catalogue/*.swift
     Sources/EndpointCore/Analyses/Availability/AnalysisAvailability.swift

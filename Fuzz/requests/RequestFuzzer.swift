@@ -75,9 +75,10 @@ enum RequestFuzzing {
 
     static func checkStart(_ request: StartRequest) {
         do {
-            let checked = try request.checked(maxLastingSeconds: maxLastingSeconds)
+            let checked = try request.checked(maxLastingSeconds: maxLastingSeconds, maxEventsPerSecond: 100_000)
             guard checked.tracer.rawValue == request.traceT, (1...maxLastingSeconds).contains(checked.lastingSeconds),
-                Int64(checked.lastingSeconds) == request.lasting, checked.templateId == request.traceId
+                Int64(checked.lastingSeconds) == request.lasting, checked.templateId == request.traceId,
+                (1...100_000).contains(checked.maxEventsPerSecond), request.maxEventsPerSecond.map { Int64(checked.maxEventsPerSecond) == $0 } ?? true
             else { propertyFailed("start request \(request) accepted as \(checked)") }
             guard (checked.target == nil) == (request.target == nil) else {
                 propertyFailed("start request \(request): target \(String(describing: checked.target))")
@@ -130,7 +131,7 @@ enum RequestFuzzing {
     static func checkAnalysisStart(_ request: AnalysisStartRequest) {
         let checked: AnalysisStartRequest.Checked
         do {
-            checked = try request.checked(maxLastingSeconds: maxLastingSeconds)
+            checked = try request.checked(maxLastingSeconds: maxLastingSeconds, maxEventsPerSecond: 100_000)
         } catch {
             requireSafe(error.message, "analysis start refusal")
             return

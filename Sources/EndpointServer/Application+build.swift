@@ -106,6 +106,8 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
         supervisor: dependencies.supervisor,
         validator: validator,
         maxLastingSeconds: lambda.maxLastingSeconds,
+        maxEventsPerSecond: lambda.maxEventsPerSecond,
+        rateLimitSeconds: lambda.rateLimitSeconds,
         maxBodyBytes: lambda.maxBodyBytes,
         inventory: dependencies.containerInventory,
         maxTargetsPerRun: lambda.maxTargetsPerRun,

@@ -18,6 +18,9 @@ public struct RunRequest: Sendable, Equatable {
     public var target: RunTarget?
     /// nil: the run probes the template's functions; else it runs this analysis's program.
     public var analysis: ValidatedAnalysis?
+    /// The event-rate bound the program enforces on itself (bpftrace; nil: none, as in
+    /// tests of the supervisor alone).
+    public var rateBound: EventRateBound?
 
     public init(
         template: TraceTemplate,
@@ -25,8 +28,10 @@ public struct RunRequest: Sendable, Equatable {
         lastingSeconds: Int,
         binary: TracedBinary? = nil,
         target: RunTarget? = nil,
-        analysis: ValidatedAnalysis? = nil
+        analysis: ValidatedAnalysis? = nil,
+        rateBound: EventRateBound? = nil
     ) {
+        self.rateBound = tracer == .bpf ? rateBound : nil
         self.template = template
         self.tracer = tracer
         self.lastingSeconds = lastingSeconds
@@ -36,14 +41,21 @@ public struct RunRequest: Sendable, Equatable {
     }
 
     /// An analysis's run: its TEMPLATE view and bpftrace, the tracer of every analysis.
-    public init(analysis: ValidatedAnalysis, lastingSeconds: Int, binary: TracedBinary? = nil, target: RunTarget? = nil) {
+    public init(
+        analysis: ValidatedAnalysis,
+        lastingSeconds: Int,
+        binary: TracedBinary? = nil,
+        target: RunTarget? = nil,
+        rateBound: EventRateBound? = nil
+    ) {
         self.init(
             template: analysis.template,
             tracer: analysis.analysis.tracer,
             lastingSeconds: lastingSeconds,
             binary: binary,
             target: target,
-            analysis: analysis
+            analysis: analysis,
+            rateBound: rateBound
         )
     }
 
@@ -55,14 +67,18 @@ public struct RunRequest: Sendable, Equatable {
 
     /// The tracer program's text.
     public var programText: String {
-        if let analysisProgram { return analysisProgram.text(lastingSeconds: lastingSeconds, scope: AnalysisScope(target?.resolved)) }
-        return TracerProgram.text(for: template, tracer: tracer, lastingSeconds: lastingSeconds, target: target?.resolved)
+        if let analysisProgram {
+            return analysisProgram.text(lastingSeconds: lastingSeconds, scope: AnalysisScope(target?.resolved), rateBound: rateBound)
+        }
+        return TracerProgram.text(for: template, tracer: tracer, lastingSeconds: lastingSeconds, target: target?.resolved, rateBound: rateBound)
     }
 
     /// The program's probes as bpftrace counts them (nil for SystemTap).
     public var expectedProbes: [String]? {
-        if let analysisProgram { return analysisProgram.attachPoints(lastingSeconds: lastingSeconds, scope: AnalysisScope(target?.resolved)) }
-        return TracerProgram.probes(for: template, tracer: tracer, lastingSeconds: lastingSeconds, target: target?.resolved)
+        if let analysisProgram {
+            return analysisProgram.attachPoints(lastingSeconds: lastingSeconds, scope: AnalysisScope(target?.resolved), rateBound: rateBound)
+        }
+        return TracerProgram.probes(for: template, tracer: tracer, lastingSeconds: lastingSeconds, target: target?.resolved, rateBound: rateBound)
     }
 }
 

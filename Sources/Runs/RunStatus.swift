@@ -52,6 +52,10 @@ public struct RunStatus: Encodable, Sendable, Equatable {
     public var binaryChanged = false
     /// bpftrace's limits the run was started with, by variable (nil for SystemTap).
     public var tracerLimits: [String: Int]?
+    /// The event rate above which the run's program stops itself (nil for SystemTap and
+    /// a resumed run), and whether it did (`["rate-limit", events]` in its stream).
+    public var maxEventsPerSecond: Int?
+    public var rateLimited = false
     /// Whether the tracer runs in a cgroup of its own under `tracer-cpu-percent` and
     /// `tracer-memory-mib`, and if not why (nil for a resumed run).
     public var resourceCaps: ResourceCaps?
@@ -80,7 +84,7 @@ public struct RunStatus: Encodable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case filePath, thread, traceT, startedAt, deadline, state, bytesRead, exitCode, failure, privilege, resumed
         case probesExpected, probesAttached, eventsLost, binaryChanged, tracerLimits, resourceCaps, target, resolved
-        case analysis, parameters
+        case analysis, parameters, maxEventsPerSecond, rateLimited
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -106,6 +110,8 @@ public struct RunStatus: Encodable, Sendable, Equatable {
         try container.encode(eventsLost, forKey: .eventsLost)
         try container.encode(binaryChanged, forKey: .binaryChanged)
         try container.encodeIfPresent(tracerLimits, forKey: .tracerLimits)
+        try container.encodeIfPresent(maxEventsPerSecond, forKey: .maxEventsPerSecond)
+        try container.encode(rateLimited, forKey: .rateLimited)
         try container.encodeIfPresent(resourceCaps, forKey: .resourceCaps)
         try container.encodeIfPresent(target?.asked, forKey: .target)
         try container.encodeIfPresent(target?.resolved, forKey: .resolved)

@@ -125,6 +125,7 @@ public actor RunSupervisor: Service {
             binary: request.binary,
             tracerLimits: request.tracer == .bpf ? settings.bpfLimits.applied(to: request.template) : nil,
             target: request.target,
+            rateBound: request.rateBound,
             logger: logger
         )
         runs[record.filePath] = run

@@ -52,6 +52,8 @@ public final class TraceRun: Sendable {
     let binaryChanged: Bool
     /// bpftrace's limits for this run (nil: SystemTap, or a resumed run).
     let tracerLimits: TracerLimits?
+    /// The event-rate bound its program enforces (nil: none, SystemTap, or a resumed run).
+    let rateBound: EventRateBound?
 
     /// `finished.code` when the endpoint restarted while the tracer ran: the real exit
     /// status cannot be known (the tracer was not our child any more).
@@ -92,9 +94,11 @@ public final class TraceRun: Sendable {
         binary: TracedBinary? = nil,
         tracerLimits: TracerLimits? = nil,
         target: RunTarget? = nil,
+        rateBound: EventRateBound? = nil,
         logger: Logger? = nil
     ) {
         self.tracerLimits = tracerLimits
+        self.rateBound = rateBound
         self.metrics = metrics
         self.expectedProbes = expectedProbes
         self.target = target
@@ -145,6 +149,7 @@ public final class TraceRun: Sendable {
         self.logger = nil
         self.binaryChanged = false
         self.tracerLimits = nil
+        self.rateBound = nil
         let exit =
             record.exitCode.map { FinishedReport(code: $0, stderr: record.stderr ?? "") }
             ?? FinishedReport(code: Self.unknownExitCode, stderr: Self.unknownExitExplanation)
@@ -257,9 +262,12 @@ public final class TraceRun: Sendable {
 
     func exited(code: Int32) {
         if outputFD >= 0 { close(outputFD) }
-        let note = targetGoneNote(code: code)
+        let targetNote = targetGoneNote(code: code)
         state.withLock { state in
-            if let note { Array(note.utf8).withUnsafeBytes { state.stderr.append($0) } }
+            // The program stopped itself: `finished` says why, after the tracer's own stderr.
+            var rateNote: String?
+            if let rateBound, let events = state.notices.rateLimitedEvents { rateNote = rateBound.note(lastSecondEvents: events) }
+            for note in [targetNote, rateNote].compactMap({ $0 }) { Array(note.utf8).withUnsafeBytes { state.stderr.append($0) } }
             _ = state.lifecycle.childExited(code: code, stderr: state.stderr.text)
         }
         progress.signal()
@@ -374,6 +382,8 @@ public final class TraceRun: Sendable {
                 target: target,
                 binaryChanged: binaryChanged,
                 tracerLimits: tracerLimits?.byVariable,
+                maxEventsPerSecond: rateBound?.maxEventsPerSecond,
+                rateLimited: state.notices.rateLimitedEvents != nil,
                 resourceCaps: state.resourceCaps.map(RunStatus.ResourceCaps.init)
             )
         }

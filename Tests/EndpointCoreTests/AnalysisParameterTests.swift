@@ -9,7 +9,7 @@ struct AnalysisParameterTests {
     func checked(_ body: String) throws -> Result<AnalysisStartRequest.Checked, AnalysisRefusal> {
         let request = try JSONDecoder().decode(AnalysisStartRequest.self, from: Data(body.utf8))
         do throws(AnalysisRefusal) {
-            return .success(try request.checked(maxLastingSeconds: 86400))
+            return .success(try request.checked(maxLastingSeconds: 86400, maxEventsPerSecond: 100_000))
         } catch {
             return .failure(error)
         }

@@ -102,6 +102,33 @@ struct AnalysisProgramTests {
             let (code, output) = try runCommand("/usr/bin/bpftrace", ["-d", "-e", analysis.programText(lastingSeconds: 5, scope: scope)])
             #expect(code == 0, "\(name) \(scope): \(output.suffix(1500))")
         }
+        let bounded = analysis.program(scope: .host).text(
+            lastingSeconds: 5,
+            scope: .host,
+            rateBound: EventRateBound(maxEventsPerSecond: 10, seconds: 2)
+        )
+        let (code, output) = try runCommand("/usr/bin/bpftrace", ["-d", "-e", bounded])
+        #expect(code == 0, "\(name) with a rate bound: \(output.suffix(1500))")
+    }
+
+    @Test(
+        "With a rate bound every probe of every analysis counts its events first; the check is one more probe; END clears the bound's maps",
+        arguments: AnalysisCatalogue.names
+    )
+    func rateBound(name: String) throws {
+        let program = try Self.validated(name).program(scope: .host)
+        let bound = EventRateBound(maxEventsPerSecond: 10, seconds: 2, cpuCount: 2)
+        let lines = program.text(lastingSeconds: 5, scope: .host, rateBound: bound).split(separator: "\n").map(String.init)
+        for probe in program.probes {
+            let line = try #require(lines.first { $0.hasPrefix(probe.attachTo + " ") })
+            #expect(line.contains("{ @lambda_hits[cpu]++; "), "\(name): \(line)")
+        }
+        #expect(lines.contains("\(bound.checkProbe.attachTo) { \(bound.checkProbe.action) }"))
+        #expect(lines.last?.hasPrefix("END {") == true && lines.last?.hasSuffix(" clear(@lambda_hits); clear(@lambda_over); }") == true)
+        #expect(
+            program.attachPoints(lastingSeconds: 5, scope: .host, rateBound: bound).count
+                == program.attachPoints(lastingSeconds: 5, scope: .host).count + 1
+        )
     }
 
     @Test("A target filters the probes that start a measurement and ends each event tuple with the cgroup id")

@@ -14,7 +14,7 @@ struct TargetRequestTests {
             Issue.record("\(body) does not decode: \(error)")
             throw .invalidField(FieldError(field: "body", reason: "does not decode"))
         }
-        return try request.checked(maxLastingSeconds: 86400)
+        return try request.checked(maxLastingSeconds: 86400, maxEventsPerSecond: 100_000)
     }
 
     func target(_ json: String) throws(StartRefusal) -> TargetRequest? {

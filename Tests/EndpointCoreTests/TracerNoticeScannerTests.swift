@@ -79,4 +79,27 @@ struct TracerNoticeScannerTests {
         let (scanner, _) = Self.scan(Array(repeating: line[...], count: 20))
         #expect(scanner.eventsLost == .max)
     }
+
+    @Test("The program's rate-limit tuple is read wherever the blocks end; a comm or an entry that looks like one is not")
+    func rateLimit() {
+        let stream = Array(
+            """
+            {"type": "attached_probes", "data": {"probes": 7}}
+            {"type": "value", "data": ["ready",22771473987741]}
+            {"type": "value", "data": ["entry","xmalloc","uprobe:/bin/bash:xmalloc",1,1,"[\\"rate-limit\\",5]",0,1]}
+            {"type": "value", "data": ["return","rate","uprobe:/x:rate",1,1,"a",0,1,0]}
+            {"type": "value", "data": ["rate-limit",251304]}
+
+            """.utf8
+        )
+        for cut in 0...stream.count {
+            let (scanner, _) = Self.scan([stream[..<cut], stream[cut...]])
+            #expect(scanner.rateLimitedEvents == 251_304 && scanner.probesAttached == 7, "cut at \(cut)")
+        }
+        let withoutTuple = Array(stream[..<stream.firstRange(of: Array(#"{"type": "value", "data": ["rate-limit""#.utf8))!.lowerBound])
+        #expect(Self.scan([withoutTuple[...]]).scanner.rateLimitedEvents == nil)
+        for forged in [#"{"type": "value", "data": ["rate-limit",x]}"#, #"{"type": "value", "data": ["rate-limit",5,6]}"#] {
+            #expect(Self.scan([Array((forged + "\n").utf8)[...]]).scanner.rateLimitedEvents == nil, "\(forged)")
+        }
+    }
 }

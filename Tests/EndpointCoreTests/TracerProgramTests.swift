@@ -59,11 +59,42 @@ struct TracerProgramTests {
         #expect(output.contains("process(\"/bin/bash\").function(\"xfree\").return"))
     }
 
-    @Test("bpftrace accepts the program (`--dry-run` compiles it without attaching)")
+    static let boundedGolden = """
+        BEGIN { print(("ready", nsecs)); }
+        uprobe:/bin/bash:xmalloc { @lambda_hits[cpu]++; print(("entry", "xmalloc", probe, pid, tid, comm, cpu, nsecs)); }
+        uretprobe:/bin/bash:xmalloc { @lambda_hits[cpu]++; print(("return", "xmalloc", probe, pid, tid, comm, cpu, nsecs, retval)); }
+        interval:s:2 { print(("alive", nsecs)); }
+        interval:s:30 { exit(); }
+        interval:s:1 { $hits = @lambda_hits[0] + @lambda_hits[1] + @lambda_hits[2]; clear(@lambda_hits); if ($hits > 1000) { @lambda_over = @lambda_over + 1; } else { @lambda_over = 0; } if (@lambda_over >= 3) { print(("rate-limit", $hits)); exit(); } }
+        END { clear(@lambda_hits); clear(@lambda_over); }
+
+        """
+
+    @Test(
+        "With an event-rate bound: every probe counts per CPU, one check a second over every CPU's slot, END clears the bound's maps; probes counted with them"
+    )
+    func boundedGoldenText() {
+        let one = TraceTemplate(process: "/bin/bash", functions: ["xmalloc"], traceType: ["BPF"])
+        let bound = EventRateBound(maxEventsPerSecond: 1000, seconds: 3, cpuCount: 3)
+        #expect(TracerProgram.text(for: one, tracer: .bpf, lastingSeconds: 30, rateBound: bound) == Self.boundedGolden)
+        #expect(
+            TracerProgram.probes(for: one, tracer: .bpf, lastingSeconds: 30, rateBound: bound) == [
+                "BEGIN", "uprobe:/bin/bash:xmalloc", "uretprobe:/bin/bash:xmalloc", "interval:s:2", "interval:s:30", "interval:s:1", "END",
+            ]
+        )
+        #expect(
+            TracerProgram.text(for: one, tracer: .stap, lastingSeconds: 30, rateBound: bound)
+                == TracerProgram.text(for: one, tracer: .stap, lastingSeconds: 30)
+        )
+    }
+
+    @Test("bpftrace accepts the program, with and without a rate bound (`--dry-run` compiles it without attaching)")
     func bpftraceParses() throws {
-        let program = TracerProgram.text(for: template, tracer: .bpf, lastingSeconds: 5)
-        let (code, output) = try runCommand("/usr/bin/bpftrace", ["-d", "-e", program])
-        #expect(code == 0, "\(output.suffix(2000))")
+        for bound in [nil, EventRateBound(maxEventsPerSecond: 100_000, seconds: 5)] {
+            let program = TracerProgram.text(for: template, tracer: .bpf, lastingSeconds: 5, rateBound: bound)
+            let (code, output) = try runCommand("/usr/bin/bpftrace", ["-d", "-e", program])
+            #expect(code == 0, "\(output.suffix(2000))")
+        }
     }
 
     @Test("Function symbols are read from the ELF tables; missing ones are named")

@@ -52,8 +52,8 @@ struct AnalysisStartTests {
         #expect(listed.analysis == "syscalls" && listed.parameters == status.parameters)
         try await eventually("the tracer reports its probes") { try await endpoint.runStatus(filePath)?.probesAttached != nil }
         let attached = try #require(try await endpoint.runStatus(filePath))
-        // BEGIN, the tracepoint, the report interval, alive, lasting, END.
-        #expect(attached.probesExpected == 6 && attached.probesAttached == 6)
+        // BEGIN, the tracepoint, the report interval, alive, lasting, the rate check, END.
+        #expect(attached.probesExpected == 7 && attached.probesAttached == 7)
 
         let lines = try await finishedLines(filePath, receiver)
         #expect(try tuples("ready", in: lines).count == 1)
@@ -226,7 +226,7 @@ struct AnalysisStartTests {
     static func message(_ body: String) throws -> String? {
         let request = try JSONDecoder().decode(AnalysisStartRequest.self, from: Data(body.utf8))
         do throws(AnalysisRefusal) {
-            _ = try request.checked(maxLastingSeconds: 86_400)
+            _ = try request.checked(maxLastingSeconds: 86_400, maxEventsPerSecond: 100_000)
             return nil
         } catch {
             return error.message

@@ -69,7 +69,7 @@ struct TargetedRunTests {
         #expect(resolved.matches.map(\.id) == [container.id] && resolved.matches.first?.cgroupId == container.cgroupId)
         #expect(resolved.matches.first?.pids == [container.initPid])
         #expect(resolved.files.map(\.path) == ["/proc/\(container.initPid)/root/bin/bash"])
-        #expect(status.probesExpected == 5 && status.probesAttached == 5)
+        #expect(status.probesExpected == 7 && status.probesAttached == 7)
         #expect(try await endpoint.runningRuns().first { $0.filePath == filePath }?.resolved == resolved)
 
         let lines = try await finishedStream(filePath, receiver)
@@ -124,7 +124,7 @@ struct TargetedRunTests {
         let filePath = try await endpoint.start(traceId: number, lasting: 2, target: #"{"pod":"shop-*","namespace":"prod"}"#)
         let status = try await endpoint.waitForState(filePath, .running)
         #expect(status.resolved?.files.count == 2, "two copies of bash: a probe set each")
-        #expect(status.probesExpected == 7)
+        #expect(status.probesExpected == 9)
 
         let lines = try await finishedStream(filePath, receiver)
         let byId = Dictionary(uniqueKeysWithValues: [api, web].map { ($0.id, $0) })

@@ -18,9 +18,10 @@ struct TracerNoticeTests {
         defer { for loop in loops { loop.send(SIGKILL) } }
         let filePath = try await endpoint.start(traceId: number, lasting: 3)
         let running = try await endpoint.waitForState(filePath, .running, timeout: .seconds(10))
-        // BEGIN, an entry and a return probe per function, the alive and lasting intervals.
-        #expect(running.probesExpected == 7)
-        #expect(running.probesAttached == 7)
+        // BEGIN, an entry and a return probe per function, the alive and lasting intervals,
+        // the rate bound's check and END.
+        #expect(running.probesExpected == 9)
+        #expect(running.probesAttached == 9)
         let received = try #require(await receiver.waitForFinished(filePath, timeout: 30))
         #expect(received.verdict == .complete && received.code == 0)
         let stream = try await receiver.stream(filePath)
@@ -29,7 +30,7 @@ struct TracerNoticeTests {
         let lostInStream = Self.lostEvents(in: stream)
         let finished = try #require(try await endpoint.runStatus(filePath))
         #expect(finished.eventsLost == lostInStream)
-        #expect(finished.probesAttached == 7)
+        #expect(finished.probesAttached == 9)
         let page = try await endpoint.request("GET", "/metrics").body
         #expect(prometheusSample(page, "lambda_tracer_events_lost_total") == String(lostInStream))
         #expect(endpoint.process.standardError.contains("The tracer lost events"))
@@ -47,13 +48,13 @@ struct TracerNoticeTests {
         let stderr = try #require(received.stderr)
         #expect(
             stderr.contains(
-                "stopped: bpftrace attached 1 of the 5 probes of its program; one or more of these did not attach: BEGIN, uprobe:/bin/bash:xmalloc, uretprobe:/bin/bash:xmalloc, interval:s:2, interval:s:30"
+                "stopped: bpftrace attached 1 of the 7 probes of its program; one or more of these did not attach: BEGIN, uprobe:/bin/bash:xmalloc, uretprobe:/bin/bash:xmalloc, interval:s:2, interval:s:30, interval:s:1, END"
             ),
             "\(stderr)"
         )
         let finished = try #require(try await endpoint.runStatus(filePath))
-        #expect(finished.probesExpected == 5 && finished.probesAttached == 1)
-        #expect(finished.failure?.hasPrefix("stopped: bpftrace attached 1 of the 5 probes") == true)
+        #expect(finished.probesExpected == 7 && finished.probesAttached == 1)
+        #expect(finished.failure?.hasPrefix("stopped: bpftrace attached 1 of the 7 probes") == true)
     }
 
     @Test("bpftrace's limits come from the settings unless the template sets them, reach the tracer and show in the status")

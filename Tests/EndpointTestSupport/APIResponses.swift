@@ -83,6 +83,9 @@ public struct RunStatusAnswer: Decodable, Sendable {
         public let eventsLost: Int64
         public let binaryChanged: Bool
         public let tracerLimits: [String: Int]?
+        /// bpftrace runs: the event rate above which the run stops itself, and whether it did.
+        public let maxEventsPerSecond: Int?
+        public let rateLimited: Bool
         public let resourceCaps: ResourceCaps?
         // The delivery cursor's.
         public let startAcknowledged: Bool

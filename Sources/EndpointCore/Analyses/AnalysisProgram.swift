@@ -64,16 +64,17 @@ public struct AnalysisProgram: Sendable, Equatable {
         self.scratchMaps = scratchMaps
     }
 
-    public func text(lastingSeconds: Int, scope: AnalysisScope) -> String {
-        blocks(lastingSeconds: lastingSeconds, scope: scope).map { "\($0.attachTo)\($0.rest)" }.joined(separator: "\n") + "\n"
+    /// `rateBound`: the run's event-rate bound (nil: none, as in the golden texts of the tests).
+    public func text(lastingSeconds: Int, scope: AnalysisScope, rateBound: EventRateBound? = nil) -> String {
+        blocks(lastingSeconds: lastingSeconds, scope: scope, rateBound: rateBound).map { "\($0.attachTo)\($0.rest)" }.joined(separator: "\n") + "\n"
     }
 
     /// The program's probes as bpftrace counts them in its `attached_probes` notice: every
     /// attach point of every block, BEGIN, END and the intervals included (measured: BEGIN,
     /// two tracepoints in one block, one interval and END attach 5). What a run compares
     /// the tracer's count with (`TracerProgram.probes`, for templates).
-    public func attachPoints(lastingSeconds: Int, scope: AnalysisScope) -> [String] {
-        blocks(lastingSeconds: lastingSeconds, scope: scope).flatMap { $0.attachTo.components(separatedBy: ", ") }
+    public func attachPoints(lastingSeconds: Int, scope: AnalysisScope, rateBound: EventRateBound? = nil) -> [String] {
+        blocks(lastingSeconds: lastingSeconds, scope: scope, rateBound: rateBound).flatMap { $0.attachTo.components(separatedBy: ", ") }
     }
 
     /// The same program probing `files` wherever it probes `process` (`uprobe:` and
@@ -94,12 +95,15 @@ public struct AnalysisProgram: Sendable, Equatable {
     }
 
     /// Each block: where it attaches, then its predicate and statements.
-    func blocks(lastingSeconds: Int, scope: AnalysisScope) -> [(attachTo: String, rest: String)] {
+    /// With a `rateBound`, every probe counts its events first, the bound's check is one
+    /// more block and END clears its maps.
+    func blocks(lastingSeconds: Int, scope: AnalysisScope, rateBound: EventRateBound? = nil) -> [(attachTo: String, rest: String)] {
         var blocks = [("BEGIN", " { " + (["print((\"ready\", nsecs));"] + setup).joined(separator: " ") + " }")]
+        let count = rateBound == nil ? "" : EventRateBound.countStatement + " "
         for probe in probes {
             let conditions = [probe.scoped ? scope.predicate : nil, probe.condition.map { "(\($0))" }].compactMap { $0 }
             let predicate = conditions.isEmpty ? "" : " /" + conditions.joined(separator: " && ") + "/"
-            blocks.append((probe.attachTo, "\(predicate) { \(probe.action) }"))
+            blocks.append((probe.attachTo, "\(predicate) { \(count)\(probe.action) }"))
         }
         if let intervalSeconds, !reports.isEmpty {
             blocks.append(
@@ -108,7 +112,10 @@ public struct AnalysisProgram: Sendable, Equatable {
         }
         blocks.append(("interval:s:\(TracerProgram.aliveIntervalSeconds)", " { print((\"alive\", nsecs)); }"))
         blocks.append(("interval:s:\(lastingSeconds)", " { exit(); }"))
-        let end = ["print((\"end\", nsecs));"] + printAndClearReports + scratchMaps.map { "clear(\($0));" }
+        if let rateBound { blocks.append((rateBound.checkProbe.attachTo, " { \(rateBound.checkProbe.action) }")) }
+        let end =
+            ["print((\"end\", nsecs));"] + printAndClearReports + scratchMaps.map { "clear(\($0));" }
+            + (rateBound == nil ? [] : EventRateBound.endStatements)
         blocks.append(("END", " { " + end.joined(separator: " ") + " }"))
         return blocks
     }

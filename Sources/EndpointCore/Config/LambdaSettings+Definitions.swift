@@ -137,6 +137,20 @@ extension LambdaSettings {
             unit: "bytes",
             "BPFTRACE_STRLEN of every bpftrace run (a template's own value wins)."
         )
+        public let maxEventsPerSecond = Setting.wholeNumber(
+            "max-events-per-second",
+            default: 10_000,
+            range: 1...100_000_000,
+            unit: "events a second",
+            "Event rate above which a bpftrace run stops itself after rate-limit-seconds; a start may ask for less."
+        )
+        public let rateLimitSeconds = Setting.wholeNumber(
+            "rate-limit-seconds",
+            default: 5,
+            range: 1...3600,
+            unit: "seconds",
+            "Seconds in a row above max-events-per-second before a run stops itself."
+        )
         public let tracerCPUPercent = Setting.wholeNumber(
             "tracer-cpu-percent",
             default: 100,

@@ -47,6 +47,9 @@ public struct LambdaSettings: Sendable {
     public var keepRunFiles: Bool
     /// bpftrace's limits for every run (a template's own values win).
     public var bpfLimits: TracerLimits
+    /// The event-rate bound of every bpftrace run (a start may ask for a lower rate).
+    public var maxEventsPerSecond: Int
+    public var rateLimitSeconds: Int
     /// Caps of each tracer's own cgroup: percent of one core, MiB.
     public var tracerCPUPercent: Int
     public var tracerMemoryMiB: Int
@@ -118,6 +121,8 @@ public struct LambdaSettings: Sendable {
         self.submitFlushInterval = flushMilliseconds == 0 ? nil : .milliseconds(flushMilliseconds)
         self.maxSpoolBytes = Int64(try section.read(table.maxSpoolBytes))
         self.keepRunFiles = try section.read(table.keepRunFiles)
+        self.maxEventsPerSecond = try section.read(table.maxEventsPerSecond)
+        self.rateLimitSeconds = try section.read(table.rateLimitSeconds)
         self.tracerCPUPercent = try section.read(table.tracerCPUPercent)
         self.tracerMemoryMiB = try section.read(table.tracerMemoryMiB)
         self.bpfLimits = TracerLimits(

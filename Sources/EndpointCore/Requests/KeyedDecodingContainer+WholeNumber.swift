@@ -12,4 +12,10 @@ extension KeyedDecodingContainer {
         // Absent, null or not a number: let the decoder say which.
         return try decode(Int64.self, forKey: key)
     }
+
+    /// An optional whole number: absent or `null` is nil, anything else as `decodeWholeNumber`.
+    func decodeWholeNumberIfPresent(forKey key: Key) throws -> Int64? {
+        guard contains(key), try !decodeNil(forKey: key) else { return nil }
+        return try decodeWholeNumber(forKey: key)
+    }
 }

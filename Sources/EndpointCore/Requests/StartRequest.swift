@@ -1,12 +1,14 @@
 /// The body of `POST /trace/start`: `{"traceT": "BPF"|"STAP", "traceId": N, "lasting": SECONDS}`,
-/// and optionally `"target"` (`TargetRequest`; absent or null: the host, as before).
-/// Decoding checks the shape; `checked(maxLastingSeconds:)` the values that need no
+/// and optionally `"target"` (`TargetRequest`; absent or null: the host, as before) and
+/// `"maxEventsPerSecond"` (a lower event-rate bound than the setting's; absent or null:
+/// the setting's). Decoding checks the shape; `checked` the values that need no
 /// database (which template `traceId` names is the controller's to look up).
 public struct StartRequest: Decodable, Sendable {
     public let traceT: String
     public let traceId: Int64
     public let lasting: Int64
     public let target: TargetObject?
+    public let maxEventsPerSecond: Int64?
 
     /// What a start request asks for once its values passed their rules.
     public struct Checked: Equatable, Sendable {
@@ -14,22 +16,26 @@ public struct StartRequest: Decodable, Sendable {
         public let templateId: Int64
         public let lastingSeconds: Int
         public let target: TargetRequest?
+        /// The run's event-rate bound: the asked one, else the setting's.
+        public let maxEventsPerSecond: Int
 
-        public init(tracer: TracerType, templateId: Int64, lastingSeconds: Int, target: TargetRequest? = nil) {
+        public init(tracer: TracerType, templateId: Int64, lastingSeconds: Int, target: TargetRequest? = nil, maxEventsPerSecond: Int) {
             self.tracer = tracer
             self.templateId = templateId
             self.lastingSeconds = lastingSeconds
             self.target = target
+            self.maxEventsPerSecond = maxEventsPerSecond
         }
     }
 
-    enum CodingKeys: String, CodingKey { case traceT, traceId, lasting, target }
+    enum CodingKeys: String, CodingKey { case traceT, traceId, lasting, target, maxEventsPerSecond }
 
-    public init(traceT: String, traceId: Int64, lasting: Int64, target: TargetObject? = nil) {
+    public init(traceT: String, traceId: Int64, lasting: Int64, target: TargetObject? = nil, maxEventsPerSecond: Int64? = nil) {
         self.traceT = traceT
         self.traceId = traceId
         self.lasting = lasting
         self.target = target
+        self.maxEventsPerSecond = maxEventsPerSecond
     }
 
     public init(from decoder: any Decoder) throws {
@@ -38,11 +44,13 @@ public struct StartRequest: Decodable, Sendable {
         self.traceId = try container.decodeWholeNumber(forKey: .traceId)
         self.lasting = try container.decodeWholeNumber(forKey: .lasting)
         self.target = try container.decodeIfPresent(TargetObject.self, forKey: .target)
+        self.maxEventsPerSecond = try container.decodeWholeNumberIfPresent(forKey: .maxEventsPerSecond)
     }
 
-    /// `traceT` must name a tracer, `lasting` be 1...`maxLastingSeconds` seconds and a
-    /// `target` one of its shapes (`TargetRequest`).
-    public func checked(maxLastingSeconds: Int) throws(StartRefusal) -> Checked {
+    /// `traceT` must name a tracer, `lasting` be 1...`maxLastingSeconds` seconds, a
+    /// `target` one of its shapes (`TargetRequest`) and `maxEventsPerSecond` 1 to the
+    /// setting's (a start may ask for less, never more).
+    public func checked(maxLastingSeconds: Int, maxEventsPerSecond: Int) throws(StartRefusal) -> Checked {
         let tracer: TracerType
         do throws(FieldError) {
             tracer = try TracerType.named(traceT, field: "traceT")
@@ -56,14 +64,27 @@ public struct StartRequest: Decodable, Sendable {
             throw .invalidField(error)
         }
         var target: TargetRequest?
-        if let object = self.target {
-            do throws(FieldError) {
-                target = try TargetRequest(checking: object)
-            } catch {
-                throw .invalidField(error)
-            }
+        let eventsPerSecond: Int
+        do throws(FieldError) {
+            target = try self.target.map(TargetRequest.init(checking:))
+            eventsPerSecond = try Self.checkedMaxEventsPerSecond(self.maxEventsPerSecond, setting: maxEventsPerSecond)
+        } catch {
+            throw .invalidField(error)
         }
-        return Checked(tracer: tracer, templateId: traceId, lastingSeconds: lastingSeconds, target: target)
+        return Checked(tracer: tracer, templateId: traceId, lastingSeconds: lastingSeconds, target: target, maxEventsPerSecond: eventsPerSecond)
+    }
+
+    /// The rule of `maxEventsPerSecond` in every start: absent takes the setting's; else a
+    /// whole number from 1 to the setting's.
+    public static func checkedMaxEventsPerSecond(_ asked: Int64?, setting: Int) throws(FieldError) -> Int {
+        guard let asked else { return setting }
+        guard (1...Int64(setting)).contains(asked) else {
+            throw FieldError(
+                field: "maxEventsPerSecond",
+                reason: "must be a whole number from 1 to \(setting) (max-events-per-second: a start may ask for less, never more), got \(asked)"
+            )
+        }
+        return Int(asked)
     }
 
     /// The rule of `lasting` in every start (of a template or an analysis): a whole number

@@ -5,24 +5,29 @@ import Glibc
 /// Reads bpftrace's own notices as a run's output streams by, without changing a byte
 /// of it: `{"type": "attached_probes", "data": {"probes": N}}` (once, before BEGIN runs)
 /// and `{"type": "lost_events", "data": {"events": N}}` (whenever its ring buffer
-/// overflowed), summed.
+/// overflowed), summed; and the program's own `["rate-limit", N]` (`EventRateBound`:
+/// the program stopped itself).
 ///
 /// Only whole lines that start with the notice count. A traced process cannot forge
 /// one: bpftrace escapes every string it prints (a `comm` holding `{"type": ...` comes
 /// out as `{\"type\": ...` inside a value line), so a line's first byte is always
-/// bpftrace's own. Blocks may end anywhere, even inside a line: the start of an
+/// bpftrace's own, and a value line's first element is the program's literal. Blocks may end anywhere, even inside a line: the start of an
 /// unfinished line is kept (at most `longestNotice` bytes) and completed by the next
 /// block. Cost: one `memchr` and a prefix compare per line; lines longer than a notice
 /// are never copied.
 public struct TracerNoticeScanner: Sendable {
     public private(set) var eventsLost: Int64 = 0
     public private(set) var probesAttached: Int?
+    /// The last second's events when the program stopped itself for its rate bound.
+    public private(set) var rateLimitedEvents: Int64?
 
     /// Longer than any notice line (the longest, with a 19-digit count, is 66 bytes).
     static let longestNotice = 96
     static let lostPrefix = Array(#"{"type": "lost_events", "data": {"events": "#.utf8)
     static let attachedPrefix = Array(#"{"type": "attached_probes", "data": {"probes": "#.utf8)
     static let suffix = Array("}}".utf8)
+    static let rateLimitPrefix = Array(#"{"type": "value", "data": ["rate-limit","#.utf8)
+    static let tupleSuffix = Array("]}".utf8)
 
     /// The start of the line the last block ended in; `nil` when it ended a line.
     private var unfinished: [UInt8]?
@@ -58,8 +63,18 @@ public struct TracerNoticeScanner: Sendable {
 
     /// One whole line, without its newline.
     private mutating func examine(_ line: UnsafeRawBufferPointer) -> Int64 {
-        // Value lines, nearly all of them, differ from both notices at their 11th byte.
-        guard line.count > 10, line[10] == UInt8(ascii: "l") || line[10] == UInt8(ascii: "a") else { return 0 }
+        // Value lines, nearly all of them, differ from both notices at their 11th byte,
+        // and from the rate-limit tuple at their 30th ("rate-limit" against "entry"...).
+        guard line.count > 29 else { return 0 }
+        if line[10] == UInt8(ascii: "v") {
+            if line[28] == UInt8(ascii: "r"), line[29] == UInt8(ascii: "a"),
+                let count = Self.count(in: line, after: Self.rateLimitPrefix, suffix: Self.tupleSuffix)
+            {
+                rateLimitedEvents = count
+            }
+            return 0
+        }
+        guard line[10] == UInt8(ascii: "l") || line[10] == UInt8(ascii: "a") else { return 0 }
         if let count = Self.count(in: line, after: Self.lostPrefix) {
             eventsLost = Self.saturating(eventsLost, count)
             return count
@@ -76,7 +91,7 @@ public struct TracerNoticeScanner: Sendable {
     }
 
     /// The number in `prefix` N `}}`, exactly: 1 to 18 digits, no sign, no spaces.
-    static func count(in line: UnsafeRawBufferPointer, after prefix: [UInt8]) -> Int64? {
+    static func count(in line: UnsafeRawBufferPointer, after prefix: [UInt8], suffix: [UInt8] = suffix) -> Int64? {
         guard line.count > prefix.count + suffix.count, line.starts(with: prefix), line.suffix(suffix.count).elementsEqual(suffix) else {
             return nil
         }

@@ -32,15 +32,36 @@ public enum TracerProgram {
     /// `target`: a targeted run (BPF only: a start refuses STAP with a target). Its probes
     /// name each distinct file of the target (`/proc/<pid>/root/...`), each probe keeps to
     /// the target's cgroup ids or pids, and every event tuple ends with `cgroup`.
-    public static func text(for template: TraceTemplate, tracer: TracerType, lastingSeconds: Int, target: ResolvedTarget? = nil) -> String {
+    /// `rateBound`: the run's event-rate bound (bpftrace only; nil: none, as in the golden
+    /// texts of the tests).
+    public static func text(
+        for template: TraceTemplate,
+        tracer: TracerType,
+        lastingSeconds: Int,
+        target: ResolvedTarget? = nil,
+        rateBound: EventRateBound? = nil
+    ) -> String {
         switch tracer {
-        case .bpf: return bpftrace(process: template.process, functions: template.functions, lastingSeconds: lastingSeconds, target: target)
+        case .bpf:
+            return bpftrace(
+                process: template.process,
+                functions: template.functions,
+                lastingSeconds: lastingSeconds,
+                target: target,
+                rateBound: rateBound
+            )
         case .stap: return systemTap(process: template.process, functions: template.functions, lastingSeconds: lastingSeconds)
         }
     }
 
-    public static func bpftrace(process: String, functions: [String], lastingSeconds: Int, target: ResolvedTarget? = nil) -> String {
-        bpftraceProbes(process: process, functions: functions, lastingSeconds: lastingSeconds, target: target)
+    public static func bpftrace(
+        process: String,
+        functions: [String],
+        lastingSeconds: Int,
+        target: ResolvedTarget? = nil,
+        rateBound: EventRateBound? = nil
+    ) -> String {
+        bpftraceProbes(process: process, functions: functions, lastingSeconds: lastingSeconds, target: target, rateBound: rateBound)
             .map { "\($0.probe) \($0.predicate.map { "/\($0)/ " } ?? ""){ \($0.action) }" }.joined(separator: "\n") + "\n"
     }
 
@@ -48,34 +69,61 @@ public enum TracerProgram {
     /// notice (every block, BEGIN and the intervals included); nil for SystemTap, which
     /// reports no count. bpftrace drops a uprobe it cannot attach without failing, when
     /// others do attach: fewer attached than these is how the endpoint notices.
-    public static func probes(for template: TraceTemplate, tracer: TracerType, lastingSeconds: Int, target: ResolvedTarget? = nil) -> [String]? {
+    public static func probes(
+        for template: TraceTemplate,
+        tracer: TracerType,
+        lastingSeconds: Int,
+        target: ResolvedTarget? = nil,
+        rateBound: EventRateBound? = nil
+    ) -> [String]? {
         guard tracer == .bpf else { return nil }
-        return bpftraceProbes(process: template.process, functions: template.functions, lastingSeconds: lastingSeconds, target: target).map(\.probe)
+        return bpftraceProbes(
+            process: template.process,
+            functions: template.functions,
+            lastingSeconds: lastingSeconds,
+            target: target,
+            rateBound: rateBound
+        )
+        .map(\.probe)
     }
 
     typealias Probe = (probe: String, predicate: String?, action: String)
 
-    static func bpftraceProbes(process: String, functions: [String], lastingSeconds: Int, target: ResolvedTarget? = nil) -> [Probe] {
+    static func bpftraceProbes(
+        process: String,
+        functions: [String],
+        lastingSeconds: Int,
+        target: ResolvedTarget? = nil,
+        rateBound: EventRateBound? = nil
+    ) -> [Probe] {
         var probes: [Probe] = [("BEGIN", nil, "print((\"ready\", nsecs));")]
         // Untargeted: the template's path on the host, no predicate, tuples as they always were.
         let files = target.map { $0.files.map(\.path) } ?? [process]
         let predicate = target.map(predicate(for:))
         let cgroup = target == nil ? "" : ", cgroup"
+        let count = rateBound == nil ? "" : EventRateBound.countStatement + " "
         for file in files {
             for function in functions {
                 probes.append(
-                    ("uprobe:\(file):\(function)", predicate, "print((\"entry\", \"\(function)\", probe, pid, tid, comm, cpu, nsecs\(cgroup)));")
+                    (
+                        "uprobe:\(file):\(function)", predicate,
+                        "\(count)print((\"entry\", \"\(function)\", probe, pid, tid, comm, cpu, nsecs\(cgroup)));"
+                    )
                 )
                 probes.append(
                     (
                         "uretprobe:\(file):\(function)", predicate,
-                        "print((\"return\", \"\(function)\", probe, pid, tid, comm, cpu, nsecs, retval\(cgroup)));"
+                        "\(count)print((\"return\", \"\(function)\", probe, pid, tid, comm, cpu, nsecs, retval\(cgroup)));"
                     )
                 )
             }
         }
         probes.append(("interval:s:\(aliveIntervalSeconds)", nil, "print((\"alive\", nsecs));"))
         probes.append(("interval:s:\(lastingSeconds)", nil, "exit();"))
+        if let rateBound {
+            probes.append((rateBound.checkProbe.attachTo, nil, rateBound.checkProbe.action))
+            probes.append(("END", nil, EventRateBound.endStatements.joined(separator: " ")))
+        }
         return probes
     }
 

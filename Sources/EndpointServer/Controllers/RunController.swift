@@ -14,6 +14,9 @@ struct RunController<Context: RequestContext> {
     let supervisor: RunSupervisor
     let validator: TemplateValidator
     let maxLastingSeconds: Int
+    /// `max-events-per-second` (the most a start may ask for) and `rate-limit-seconds`.
+    let maxEventsPerSecond: Int
+    let rateLimitSeconds: Int
     let maxBodyBytes: Int
     /// Where a start's target is looked for, and how many matches it may have.
     let inventory: ContainerInventory
@@ -49,7 +52,7 @@ struct RunController<Context: RequestContext> {
         let body = try await JSONRequestBody.decode(AnalysisStartRequest.self, from: request, maxBytes: maxBodyBytes)
         let checked: AnalysisStartRequest.Checked
         do throws(AnalysisRefusal) {
-            checked = try body.checked(maxLastingSeconds: maxLastingSeconds)
+            checked = try body.checked(maxLastingSeconds: maxLastingSeconds, maxEventsPerSecond: maxEventsPerSecond)
         } catch {
             throw APIError(error)
         }
@@ -78,7 +81,7 @@ struct RunController<Context: RequestContext> {
     /// busy or stuck pool answers as it does for templates). A targeted start checks the
     /// binary inside its target instead (`approveTarget`).
     func approve(_ body: StartRequest) async throws(StartRefusal) -> RunRequest {
-        let checked = try body.checked(maxLastingSeconds: maxLastingSeconds)
+        let checked = try body.checked(maxLastingSeconds: maxLastingSeconds, maxEventsPerSecond: maxEventsPerSecond)
         let templateId = checked.templateId
         let stored: StoredTemplate?
         do {
@@ -93,7 +96,13 @@ struct RunController<Context: RequestContext> {
         if let target = checked.target {
             guard !template.isPinned else { throw .pinnedTemplateTargeted(templateId: templateId) }
             let runTarget = try await approveTarget(target, template: template, templateId: templateId, tracer: checked.tracer)
-            return RunRequest(template: template, tracer: checked.tracer, lastingSeconds: checked.lastingSeconds, target: runTarget)
+            return RunRequest(
+                template: template,
+                tracer: checked.tracer,
+                lastingSeconds: checked.lastingSeconds,
+                target: runTarget,
+                rateBound: rateBound(checked.maxEventsPerSecond)
+            )
         }
         let validator = self.validator
         let inspection: Result<BinaryIdentity, StartRefusal>
@@ -124,7 +133,8 @@ struct RunController<Context: RequestContext> {
             template: template,
             tracer: checked.tracer,
             lastingSeconds: checked.lastingSeconds,
-            binary: TracedBinary(path: template.process, identity: binary, changedSinceStored: stored.binary.map { $0 != binary } ?? false)
+            binary: TracedBinary(path: template.process, identity: binary, changedSinceStored: stored.binary.map { $0 != binary } ?? false),
+            rateBound: rateBound(checked.maxEventsPerSecond)
         )
     }
 
@@ -203,9 +213,16 @@ struct RunController<Context: RequestContext> {
                 }
                 resolved.files = try inspection.get()
             }
-            return RunRequest(analysis: analysis, lastingSeconds: checked.lastingSeconds, target: RunTarget(asked: target, resolved: resolved))
+            return RunRequest(
+                analysis: analysis,
+                lastingSeconds: checked.lastingSeconds,
+                target: RunTarget(asked: target, resolved: resolved),
+                rateBound: rateBound(checked.maxEventsPerSecond)
+            )
         }
-        guard let binary = analysis.probedBinary else { return RunRequest(analysis: analysis, lastingSeconds: checked.lastingSeconds) }
+        guard let binary = analysis.probedBinary else {
+            return RunRequest(analysis: analysis, lastingSeconds: checked.lastingSeconds, rateBound: rateBound(checked.maxEventsPerSecond))
+        }
         let inspection: Result<BinaryIdentity, StartRefusal>
         do {
             inspection = try await BinaryInspection.run { () -> Result<BinaryIdentity, StartRefusal> in
@@ -227,8 +244,14 @@ struct RunController<Context: RequestContext> {
         return RunRequest(
             analysis: analysis,
             lastingSeconds: checked.lastingSeconds,
-            binary: TracedBinary(path: binary.process, identity: identity, changedSinceStored: false)
+            binary: TracedBinary(path: binary.process, identity: identity, changedSinceStored: false),
+            rateBound: rateBound(checked.maxEventsPerSecond)
         )
+    }
+
+    /// The bound a run's program enforces: the start's rate (at most the setting's).
+    func rateBound(_ maxEventsPerSecond: Int) -> EventRateBound {
+        EventRateBound(maxEventsPerSecond: maxEventsPerSecond, seconds: rateLimitSeconds)
     }
 
     @Sendable func running(_ request: Request, context: Context) async throws -> RunStatus {
