@@ -103,9 +103,11 @@ public final class TraceRun: Sendable {
         self.expectedProbes = expectedProbes
         self.target = target
         // The endpoint's own lines: the targets (SPEC: the stream begins with them after
-        // `ready`), then the binary traced (untargeted runs; a targeted run's files are
-        // in its `resolved`).
-        self.linesAfterReady = (target.map { TargetStreamLines.bytes(for: $0.resolved) } ?? []) + (binary?.streamLine ?? [])
+        // `ready`), then the binaries traced: an untargeted run's one, or one for each
+        // distinct file a targeted run probes.
+        let probed = target?.resolved.files.map { TracedBinary(path: $0.path, identity: $0.identity, changedSinceStored: false) } ?? []
+        let binaries = probed + (binary.map { [$0] } ?? [])
+        self.linesAfterReady = (target.map { TargetStreamLines.bytes(for: $0.resolved) } ?? []) + binaries.flatMap(\.streamLine)
         self.logger = logger
         self.binaryChanged = binary?.changedSinceStored ?? false
         self.runNumber = record.runNumber

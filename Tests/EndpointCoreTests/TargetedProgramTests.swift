@@ -17,10 +17,13 @@ struct TargetedProgramTests {
         ],
         filter: .cgroup,
         files: [
-            .init(path: "/proc/7/root/usr/bin/bash", device: 1, inode: 2, pid: 7, matches: [dockerId]),
-            .init(path: "/proc/9/root/bin/bash", device: 1, inode: 3, pid: 9, matches: [apiId]),
+            .init(path: "/proc/7/root/usr/bin/bash", device: 1, inode: 2, pid: 7, matches: [dockerId], identity: Self.someBuild),
+            .init(path: "/proc/9/root/bin/bash", device: 1, inode: 3, pid: 9, matches: [apiId], identity: Self.someBuild),
         ]
     )
+
+    /// What the files' builds are does not change the program.
+    static let someBuild = BinaryIdentity(buildId: nil, sha256: String(repeating: "a", count: 64), size: 1)
 
     @Test("bpftrace program of a cgroup-filtered target with two files: golden text, and the probe count")
     func cgroupGolden() {
@@ -48,7 +51,7 @@ struct TargetedProgramTests {
         let target = ResolvedTarget(
             matches: [.init(kind: "pid", id: "1234", name: nil, cgroup: "/user.slice", cgroupIds: [5], pids: [1234])],
             filter: .pids,
-            files: [.init(path: "/proc/1234/root/bin/bash", device: 1, inode: 2, pid: 1234, matches: ["1234"])]
+            files: [.init(path: "/proc/1234/root/bin/bash", device: 1, inode: 2, pid: 1234, matches: ["1234"], identity: Self.someBuild)]
         )
         let text = TracerProgram.text(for: template, tracer: .bpf, lastingSeconds: 30, target: target)
         #expect(text.contains("uprobe:/proc/1234/root/bin/bash:xmalloc /pid == 1234/ { print((\"entry\""))

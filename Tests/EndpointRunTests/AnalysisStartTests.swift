@@ -145,7 +145,11 @@ struct AnalysisStartTests {
         let lines = try await finishedLines(filePath, receiver)
         let finished = try #require(try await endpoint.runStatus(filePath))
         #expect(finished.probesExpected != nil && finished.probesExpected == finished.probesAttached)
-        #expect(lines.contains { $0.contains("/proc/\(container.initPid)/root/bin/bash") } == false, "the path is in the status, not the stream")
+        let binaryLines = lines.filter { $0.contains(#""data": ["binary","#) }
+        #expect(
+            binaryLines == [BinaryIdentityRunTests.binaryLine("/proc/\(container.initPid)/root/bin/bash", BinaryFacts.bash)],
+            "the container's copy"
+        )
         #expect(lines.contains { $0.hasPrefix(#"{"type": "hist", "data": {"@latency_ns": [{"#) }, "the container's bash was timed")
     }
 

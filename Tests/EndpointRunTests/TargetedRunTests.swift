@@ -83,6 +83,17 @@ struct TargetedRunTests {
             "not the host's busy bash"
         )
         #expect(events.allSatisfy { $0.count == ($0.first?.text == "entry" ? 9 : 10) })
+        // Its bash is a copy of the host's: the same build, named by its path inside the container.
+        let file = "/proc/\(container.initPid)/root/bin/bash"
+        let facts = BinaryFacts.bash
+        let binary = try #require(resolved.files.first?.binary)
+        #expect(binary.buildId == facts.buildId && binary.sha256 == facts.sha256 && binary.size == facts.size)
+        let ready = try #require(lines.firstIndex { $0.event == "ready" })
+        #expect(
+            lines[ready + 2].data == [.text("binary"), .text(file), facts.buildId.map { .text($0) } ?? .null, .text(facts.sha256)],
+            "the binary line follows the target line"
+        )
+        #expect(lines.filter { $0.event == "binary" }.count == 1)
     }
 
     @Test("A pid: only that process's events, its target line naming the pid")
@@ -194,8 +205,9 @@ struct TargetedRunTests {
         let bash = try await endpoint.putTemplate(Self.bashTemplate)
         let shell = try await endpoint.putTemplate(#"{"process":"/bin/sh","functions":["xmalloc"],"traceType":["BPF"]}"#)
         let missing = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc","no_such_function"],"traceType":["BPF"]}"#)
-        let pinned = try await endpoint.putTemplate(
-            #"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"],"sha256":"\#(BinaryFacts.bash.sha256)"}"#
+        // Pinned to another build than the containers' bash (a copy of the host's).
+        let pinnedElsewhere = try await endpoint.putTemplate(
+            #"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"],"sha256":"\#(String(repeating: "0", count: 64))"}"#
         )
         let shapes =
             #"a target is {"pid": N}, {"container": "<id>"}, {"pod": "<glob>", "namespace": "<glob>", "container": "<glob>"} or {"cgroup": "<path>"}"#
@@ -222,8 +234,8 @@ struct TargetedRunTests {
             (shell, "BPF", #"{"container":"\#(api.id)"}"#, 400, "process: '/bin/sh' does not exist in container \(api.id)"),
             (missing, "BPF", #"{"container":"\#(api.id)"}"#, 400, "functions: not in /bin/bash of container \(api.id): no_such_function"),
             (
-                pinned, "BPF", #"{"container":"\#(api.id)"}"#, 400,
-                "target: template \(pinned) pins the build of its binary (buildId, sha256), which a targeted run does not check yet; start it without a target"
+                pinnedElsewhere, "BPF", #"{"container":"\#(api.id)"}"#, 409,
+                "process: '/proc/\(api.initPid)/root/bin/bash' is not the build template \(pinnedElsewhere) pins: pinned sha256 \(String(repeating: "0", count: 64)), found buildId \(BinaryFacts.bash.buildId ?? "none") sha256 \(BinaryFacts.bash.sha256)"
             ),
         ]
         for refused in cases {
@@ -233,6 +245,12 @@ struct TargetedRunTests {
             #expect((try? answer.decoded(as: ErrorAnswer.self))?.error == refused.error, "\(refused.target)")
         }
         #expect(try await endpoint.runningRuns().isEmpty, "no refused start left a run")
+        // Pinned to the build the container runs: it starts.
+        let pinnedHere = try await endpoint.putTemplate(
+            #"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"],"sha256":"\#(BinaryFacts.bash.sha256)"}"#
+        )
+        let filePath = try await endpoint.start(traceId: pinnedHere, lasting: 1, target: #"{"container":"\#(api.id)"}"#)
+        #expect(await receiver.waitForFinished(filePath, timeout: 20)?.code == 0)
     }
 
     /// A kubelet-style log-link directory naming pod shop-1 in namespace prod.

@@ -276,6 +276,14 @@ public struct ResolvedTargetAnswer: Decodable, Sendable, Equatable {
         public let inode: UInt64
         public let pid: Int32
         public let matches: [String]
+        /// The build of the file, as `GET /traces` writes a template's.
+        public let binary: Binary
+
+        public struct Binary: Decodable, Sendable, Equatable {
+            public let buildId: String?
+            public let sha256: String
+            public let size: Int64
+        }
     }
 
     public let filter: String

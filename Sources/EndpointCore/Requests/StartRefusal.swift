@@ -30,9 +30,6 @@ public enum StartRefusal: Error, Equatable, Sendable {
     case targetFilterTooLarge(target: String, values: Int, limit: Int)
     /// SystemTap runs take no target (see README, "Targets").
     case targetNotSupported(TracerType)
-    /// A template pinned to a build of its binary cannot be targeted yet: the build of
-    /// each file inside the targets is not checked, and a pin must never be bypassed.
-    case pinnedTemplateTargeted(templateId: Int64)
     /// The template's process cannot be opened inside a matched target.
     case processNotInTarget(process: String, target: String, reason: String)
     /// The host's processes could not be read (`ContainerInventory`'s pool): in time
@@ -42,7 +39,7 @@ public enum StartRefusal: Error, Equatable, Sendable {
     public var answer: RefusalAnswer {
         switch self {
         case .invalidField, .tracerNotAllowed, .templateNoLongerValid, .binaryUnreadable, .functionsMissing: .badRequest
-        case .tooManyTargets, .targetFilterTooLarge, .targetNotSupported, .processNotInTarget, .pinnedTemplateTargeted: .badRequest
+        case .tooManyTargets, .targetFilterTooLarge, .targetNotSupported, .processNotInTarget: .badRequest
         case .targetNotFound: .notFound
         case .hostUnreadable: .unavailable(retryAfterSeconds: 1)
         case .binaryInspection(let failure): failure.answer
@@ -96,8 +93,6 @@ public enum StartRefusal: Error, Equatable, Sendable {
             "target: \(target) has \(values) cgroups or processes to filter by, more than one program holds (\(limit)); narrow it"
         case .targetNotSupported(let tracer):
             "target: \(tracer.rawValue) runs cannot be targeted (traceT); start the run with BPF"
-        case .pinnedTemplateTargeted(let templateId):
-            "target: template \(templateId) pins the build of its binary (buildId, sha256), which a targeted run does not check yet; start it without a target"
         case .processNotInTarget(let process, let target, let reason):
             "process: '\(process)' \(reason) in \(target)"
         case .hostUnreadable(let timedOut):

@@ -81,13 +81,29 @@ public struct ResolvedTarget: Sendable, Equatable {
         public var pid: Int32
         /// The ids of the matches that run this file.
         public var matches: [String]
+        /// Which build the file is (shown as `binary`): the stream has a `binary` line for
+        /// it, and a template's pin must match it.
+        public var identity: BinaryIdentity
 
-        public init(path: String, device: UInt64, inode: UInt64, pid: Int32, matches: [String]) {
+        public init(path: String, device: UInt64, inode: UInt64, pid: Int32, matches: [String], identity: BinaryIdentity) {
             self.path = path
             self.pid = pid
             self.device = device
             self.inode = inode
             self.matches = matches
+            self.identity = identity
+        }
+
+        private enum Keys: String, CodingKey { case path, device, inode, pid, matches, binary }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(path, forKey: .path)
+            try container.encode(device, forKey: .device)
+            try container.encode(inode, forKey: .inode)
+            try container.encode(pid, forKey: .pid)
+            try container.encode(matches, forKey: .matches)
+            try container.encode(identity, forKey: .binary)
         }
     }
 

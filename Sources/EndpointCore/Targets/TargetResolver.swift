@@ -90,7 +90,8 @@ public struct TargetResolver: Sendable {
 
     /// Opens `process` inside each match, through `<procRoot>/<pid>/root` of its first
     /// process that has it, and checks `functions` in each distinct file (device and
-    /// inode): the files to probe, one probe set each.
+    /// inode): the files to probe, one probe set each, with the build each one is (read
+    /// from the file opened, `BinaryIdentityCache`).
     public static func probedFiles(
         process: String,
         functions: [String],
@@ -136,13 +137,20 @@ public struct TargetResolver: Sendable {
                 throw .processNotInTarget(process: process, target: name, reason: error.description)
             }
             guard missing.isEmpty else { throw .functionsMissing(process: "\(process) of \(name)", missing: missing) }
+            let identity: BinaryIdentity
+            do throws(ELFFunctionSymbols.ReadError) {
+                identity = try BinaryIdentityCache.shared.identity(of: opened.file)
+            } catch {
+                throw .processNotInTarget(process: process, target: name, reason: error.description)
+            }
             files.append(
                 ResolvedTarget.ProbedFile(
                     path: opened.path,
                     device: opened.file.device,
                     inode: opened.file.inode,
                     pid: opened.pid,
-                    matches: [match.id]
+                    matches: [match.id],
+                    identity: identity
                 )
             )
         }

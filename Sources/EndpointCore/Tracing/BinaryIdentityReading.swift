@@ -47,7 +47,11 @@ public final class BinaryIdentityCache: Sendable {
 
     /// The identity of the file at `path` now (blocks: see `BinaryIdentity.read`).
     public func identity(ofBinaryAt path: String) throws(ELFFunctionSymbols.ReadError) -> BinaryIdentity {
-        let file = try BinaryFile(path: path)
+        try identity(of: try BinaryFile(path: path))
+    }
+
+    /// The identity of an open file (one found inside a target's root, `PathInRoot`).
+    public func identity(of file: BinaryFile) throws(ELFFunctionSymbols.ReadError) -> BinaryIdentity {
         if let known = state.withLock({ $0.identities[file.version] }) { return known }
         let identity = try BinaryIdentity.read(file)
         state.withLock { state in

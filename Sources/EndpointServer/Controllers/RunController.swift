@@ -94,7 +94,6 @@ struct RunController<Context: RequestContext> {
             throw .tracerNotAllowed(templateId: templateId, allowed: template.traceType, asked: checked.tracer)
         }
         if let target = checked.target {
-            guard !template.isPinned else { throw .pinnedTemplateTargeted(templateId: templateId) }
             let runTarget = try await approveTarget(target, template: template, templateId: templateId, tracer: checked.tracer)
             return RunRequest(
                 template: template,
@@ -166,6 +165,10 @@ struct RunController<Context: RequestContext> {
             throw .binaryInspection(error)
         }
         resolved.files = try inspection.get()
+        // A pin holds inside a target too: every copy probed must be the pinned build.
+        if let pin = BinaryPin(template), let other = resolved.files.first(where: { !pin.matches($0.identity) }) {
+            throw .binaryDiffersFromPin(templateId: templateId, process: other.path, pinned: pin, found: other.identity)
+        }
         return RunTarget(asked: target, resolved: resolved)
     }
 
