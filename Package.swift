@@ -95,8 +95,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The HTTP application: routes, controllers, error mapping, auth middleware, and
-        // the connection limits (NIO channel handlers: cap, read deadline).
+        // The HTTP application: routes, controllers, error mapping, auth middleware, the
+        // connection limits (NIO channel handlers: cap, read deadline), and pull mode
+        // (registering with the platform, polling it for tasks run through the routes).
         .target(
             name: "EndpointServer",
             dependencies: [
@@ -104,6 +105,10 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                // A pull-mode task's request runs through the router in process: its
+                // context needs a channel, and no socket is involved.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "EndpointCore",
                 "Submitter",
                 "Runs",

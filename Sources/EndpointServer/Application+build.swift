@@ -5,6 +5,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import Runs
+import ServiceLifecycle
 import Submitter
 
 /// Everything the routes share, built once from the configuration.
@@ -155,14 +156,42 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let configuration = dependencies.configuration
-    let router = buildRouter(dependencies)
+    // One responder for both ways in: HTTP, and pull-mode tasks run in process.
+    let responder = buildRouter(dependencies).buildResponder()
     let server = configuration.server
     let connections = ConnectionRegistry(capacity: server.connections.maxConnections, logger: logger)
+    var services: [any Service] = [dependencies.supervisor]
+    let lambda = configuration.lambda
+    if lambda.control.polls {
+        services.append(
+            PullControl(
+                settings: PullControl.Settings(
+                    endpointUUID: lambda.endpointUUID,
+                    control: lambda.control,
+                    labels: lambda.labels,
+                    registerInterval: .seconds(lambda.registerIntervalSeconds),
+                    pollWaitSeconds: lambda.pollWaitSeconds,
+                    retryPolicy: RetryPolicy(initial: lambda.submitRetryInitial, maximum: lambda.submitRetryMaximum),
+                    maxAnswerBytes: max(lambda.maxBodyBytes, 4 << 20)
+                ),
+                client: PlatformClient(
+                    platformURL: lambda.platformURL,
+                    authorization: dependencies.outgoingAuthorization,
+                    caFile: lambda.platformCAFile
+                ),
+                authenticator: dependencies.authenticator,
+                database: dependencies.database,
+                dispatcher: TaskDispatcher(responder: responder, logger: logger, maxAnswerBytes: 4 << 20),
+                host: TracingHost(settings: lambda),
+                logger: logger
+            )
+        )
+    }
     return Application(
-        router: router,
+        responder: responder,
         server: .guardedHTTP1(server.connections, tls: dependencies.serverTLS, registry: connections),
         configuration: .init(address: .hostname(server.host, port: server.port), serverName: "lambda-endpoint"),
-        services: [dependencies.supervisor],
+        services: services,
         onServerRunning: { channel in
             let port = channel.localAddress?.port
             logger.info(

@@ -56,6 +56,37 @@ public struct PlatformClient: SubmitTransport {
         self.headers = headers
     }
 
+    /// Any other request to the platform (pull mode: `PUT /endpoints/<uuid>`, `GET
+    /// /tasks`, `PUT /tasks/<id>/result`), over the same connections and with the same
+    /// headers as `/submit`: `route` is appended to platform-url's path (`/tasks?...`,
+    /// already percent-encoded). The answer's body is kept up to `keepingBodyUpTo` bytes
+    /// (a longer one fails the request); `timeoutSeconds` overrides the client's (a long
+    /// poll waits longer than a send).
+    public func request(
+        _ method: HTTPMethod,
+        _ route: String,
+        body: ByteBuffer = ByteBuffer(),
+        keepingBodyUpTo bodyLimit: Int,
+        timeoutSeconds: Int64? = nil
+    ) async throws -> SubmitAnswer {
+        let pool = try connections.get()
+        let timeout = timeoutSeconds ?? self.timeoutSeconds
+        let deadline = NIODeadline.now() + .seconds(timeout)
+        var headers = self.headers
+        headers.add(name: "Content-Length", value: String(body.readableBytes))
+        let base = pool.target.path.hasSuffix("/submit") ? String(pool.target.path.dropLast("/submit".count)) : ""
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: base + route, headers: headers)
+        let connection: SubmitConnection
+        if let idle = pool.take() {
+            connection = idle
+        } else {
+            connection = try await pool.connect(deadline: deadline)
+        }
+        let result = try await connection.exchange(head, body: body, deadline: deadline, timeoutSeconds: timeout, keepingBodyUpTo: max(1, bodyLimit))
+        if result.reusable { pool.giveBack(connection) }
+        return result.answer
+    }
+
     /// Throws on connection errors, TLS errors and timeouts, and `CancellationError`
     /// when the task is cancelled (the connection is closed then).
     /// `body` is one of `SubmitBody`'s; a retry sends the same buffer again.

@@ -53,6 +53,8 @@ public enum PlatformClientError: Error, CustomStringConvertible, Sendable, Equat
     /// Bytes arrived while no request was waiting for an answer: the connection is out of
     /// step with the platform and is closed.
     case unsolicitedAnswer
+    /// An answer whose body was kept (`PlatformClient.request`) was longer than allowed.
+    case answerTooLarge(limit: Int)
 
     public var description: String {
         switch self {
@@ -60,6 +62,7 @@ public enum PlatformClientError: Error, CustomStringConvertible, Sendable, Equat
         case .timedOut(let seconds): "no whole answer within \(seconds) s"
         case .closedBeforeAnswer: "the platform closed the connection before the whole answer arrived"
         case .unsolicitedAnswer: "the platform sent an answer to no request"
+        case .answerTooLarge(let limit): "the platform's answer is longer than \(limit) bytes"
         }
     }
 }
@@ -146,7 +149,15 @@ struct SubmitConnection: Sendable {
     /// one onto the event loop to write, one back when the handler has read the answer's
     /// end (an `EventLoopFuture.get()` here would add a third: it registers its callback
     /// on the loop with another `execute`).
-    func exchange(_ head: HTTPRequestHead, body: ByteBuffer, deadline: NIODeadline, timeoutSeconds: Int64) async throws -> SubmitExchangeResult {
+    /// `keepingBodyUpTo`: 0 drops the answer's body as it arrives (`/submit`); more keeps
+    /// it, and an answer longer than that fails the exchange (`answerTooLarge`).
+    func exchange(
+        _ head: HTTPRequestHead,
+        body: ByteBuffer,
+        deadline: NIODeadline,
+        timeoutSeconds: Int64,
+        keepingBodyUpTo bodyLimit: Int = 0
+    ) async throws -> SubmitExchangeResult {
         let cancellation = SubmitCancellation()
         let exchanges = self.exchanges
         let eventLoop = channel.eventLoop
@@ -161,6 +172,7 @@ struct SubmitConnection: Sendable {
                         body: body,
                         deadline: deadline,
                         timeoutSeconds: timeoutSeconds,
+                        bodyLimit: bodyLimit,
                         cancellation: cancellation,
                         continuation: continuation
                     )
@@ -191,6 +203,10 @@ final class SubmitExchangeHandler: ChannelInboundHandler, NIOScheduledCallbackHa
         var timeout: NIOScheduledCallback?
         var status: Int?
         var retryAfter: String?
+        var authorization: String?
+        /// 0: the body is dropped; else kept up to this many bytes.
+        let bodyLimit: Int
+        var body: [UInt8] = []
         var keepAlive = true
         /// The request's last byte went to the socket. A platform may answer before it
         /// has read the whole body (a 413, say); reusing the connection then would put
@@ -216,6 +232,7 @@ final class SubmitExchangeHandler: ChannelInboundHandler, NIOScheduledCallbackHa
         body: ByteBuffer,
         deadline: NIODeadline,
         timeoutSeconds: Int64,
+        bodyLimit: Int = 0,
         cancellation: SubmitCancellation,
         continuation: UnsafeContinuation<SubmitExchangeResult, any Error>
     ) {
@@ -224,7 +241,7 @@ final class SubmitExchangeHandler: ChannelInboundHandler, NIOScheduledCallbackHa
             context?.close(promise: nil)
             return
         }
-        pending = Pending(continuation: continuation, cancellation: cancellation, timeoutSeconds: timeoutSeconds)
+        pending = Pending(continuation: continuation, cancellation: cancellation, timeoutSeconds: timeoutSeconds, bodyLimit: bodyLimit)
         if cancellation.isRequested {
             fail(CancellationError())
             return
@@ -260,11 +277,18 @@ final class SubmitExchangeHandler: ChannelInboundHandler, NIOScheduledCallbackHa
         case .head(let head):
             pending?.status = Int(head.status.code)
             pending?.retryAfter = head.headers.first(name: "Retry-After")
+            pending?.authorization = head.headers.first(name: "Authorization")
             // 101 like AsyncHTTPClient: whatever follows is not HTTP/1.1 any more.
             pending?.keepAlive = head.isKeepAlive && head.status != .switchingProtocols
-        case .body:
-            // Dropped: the platform's answer body means nothing to the endpoint.
-            break
+        case .body(let part):
+            // Dropped unless asked for: a /submit answer's body means nothing to the endpoint.
+            guard let limit = pending?.bodyLimit, limit > 0 else { break }
+            guard (pending?.body.count ?? 0) + part.readableBytes <= limit else {
+                fail(PlatformClientError.answerTooLarge(limit: limit))
+                context.close(promise: nil)
+                return
+            }
+            pending?.body.append(contentsOf: part.readableBytesView)
         case .end:
             guard let finished = pending, let status = finished.status else { return }
             pending = nil
@@ -276,7 +300,12 @@ final class SubmitExchangeHandler: ChannelInboundHandler, NIOScheduledCallbackHa
             }
             finished.continuation.resume(
                 returning: SubmitExchangeResult(
-                    answer: SubmitAnswer(status: status, retryAfter: finished.retryAfter),
+                    answer: SubmitAnswer(
+                        status: status,
+                        retryAfter: finished.retryAfter,
+                        authorization: finished.authorization,
+                        body: finished.bodyLimit > 0 ? finished.body : nil
+                    ),
                     reusable: reusable
                 )
             )

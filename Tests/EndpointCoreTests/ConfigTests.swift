@@ -426,7 +426,45 @@ struct ConfigTests {
             key: "auth-max-argon2-parallelism",
             problem: "must be between 1 and 255, got 256"
         ),
+        BadCase("control not a mode", lambda: ["control": "poll"], key: "control", problem: "must be one of push, pull, both, got \"poll\""),
+        BadCase(
+            "labels not a mapping",
+            lambda: ["labels": "role=db"],
+            key: "labels",
+            problem: "expected a mapping of names to values, got a value"
+        ),
+        BadCase(
+            "label value with a space",
+            lambda: ["labels": "{role: 'd b'}"],
+            key: "labels",
+            problem: "role: 'd b' is not a label value (0 to 63 of letters, digits, '.', '_', '-')"
+        ),
+        BadCase(
+            "label name with a semicolon",
+            lambda: ["labels": "{'a;b': x}"],
+            key: "labels",
+            problem: "'a;b' is not a label name (1 to 63 of letters, digits, '.', '_', '-', '/')"
+        ),
+        BadCase("poll-wait over 26", lambda: ["poll-wait": "27"], key: "poll-wait", problem: "must be between 1 and 26 seconds, got 27"),
+        BadCase(
+            "register-interval too short",
+            lambda: ["register-interval": "1"],
+            key: "register-interval",
+            problem: "must be between 5 and 86400 seconds, got 1"
+        ),
     ]
+
+    @Test("Pull-mode settings: control, labels (a mapping), register-interval, poll-wait; the shipped defaults push and none")
+    func pullModeSettings() throws {
+        let shipped = try EndpointConfiguration.load(directory: Self.repositoryConfig, environment: [:]).lambda
+        #expect(shipped.control == .push && shipped.labels.isEmpty && shipped.registerIntervalSeconds == 60 && shipped.pollWaitSeconds == 26)
+        let directory = try TestConfigDirectory(lambda: ["control": "both", "labels": "{role: db, zone: eu-1, team/x: a_b.c-d}", "poll-wait": "3"])
+        defer { directory.remove() }
+        let lambda = try EndpointConfiguration.load(directory: directory.path, environment: [:]).lambda
+        #expect(lambda.control == .both && lambda.control.polls)
+        #expect(lambda.labels == ["role": "db", "zone": "eu-1", "team/x": "a_b.c-d"])
+        #expect(lambda.pollWaitSeconds == 3)
+    }
 
     @Test("A wrong value stops loading with one line naming file, key and problem", arguments: badCases)
     func badValue(_ bad: BadCase) throws {

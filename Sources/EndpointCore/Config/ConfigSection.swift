@@ -126,6 +126,35 @@ public struct ConfigSection: Sendable {
         return milliseconds
     }
 
+    /// A mapping of label names to texts; absent or null is empty. Names are 1 to 63 of
+    /// `[A-Za-z0-9._-]` (and `/` after the first), values 0 to 63 of `[A-Za-z0-9._-]`, as
+    /// Kubernetes labels: they reach the platform and its selectors, never a shell.
+    public func labels(_ key: String) throws(ConfigError) -> [String: String] {
+        guard let value = try resolved(key) else { return [:] }
+        guard case .mapping(let pairs) = value else { throw error(key, "expected a mapping of names to values, got a \(value.kindName)") }
+        guard pairs.count <= 64 else { throw error(key, "has \(pairs.count) labels; at most 64") }
+        var labels: [String: String] = [:]
+        for (name, item) in pairs {
+            guard case .scalar(let text) = item else { throw error(key, "\(name.prefix(63)): expected a single value, got a \(item.kindName)") }
+            guard Self.isLabelName(name) else {
+                throw error(key, "'\(name.prefix(63))' is not a label name (1 to 63 of letters, digits, '.', '_', '-', '/')")
+            }
+            guard text.count <= 63, text.unicodeScalars.allSatisfy(Self.isLabelValueScalar) else {
+                throw error(key, "\(name): '\(text.prefix(63))' is not a label value (0 to 63 of letters, digits, '.', '_', '-')")
+            }
+            labels[name] = text
+        }
+        return labels
+    }
+
+    static func isLabelName(_ name: String) -> Bool {
+        (1...63).contains(name.count) && name.first != "/" && name.unicodeScalars.allSatisfy { isLabelValueScalar($0) || $0 == "/" }
+    }
+
+    static func isLabelValueScalar(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "." || scalar == "_" || scalar == "-")
+    }
+
     public func absolutePath(_ key: String, default defaultValue: String) throws(ConfigError) -> String {
         try checkedAbsolutePath(key, try string(key, default: defaultValue))
     }

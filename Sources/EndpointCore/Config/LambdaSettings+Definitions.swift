@@ -137,6 +137,26 @@ extension LambdaSettings {
             unit: "bytes",
             "BPFTRACE_STRLEN of every bpftrace run (a template's own value wins)."
         )
+        public let control = Setting.control(
+            "control",
+            default: .push,
+            "push (the platform calls the endpoint), pull (the endpoint polls the platform for tasks) or both."
+        )
+        public let labels = Setting.labels("labels", "Names and values describing this host, sent when it registers (pull, both).")
+        public let registerIntervalSeconds = Setting.wholeNumber(
+            "register-interval",
+            default: 60,
+            range: 5...86400,
+            unit: "seconds",
+            "Seconds between two registrations with the platform (pull, both)."
+        )
+        public let pollWaitSeconds = Setting.wholeNumber(
+            "poll-wait",
+            default: 26,
+            range: 1...26,
+            unit: "seconds",
+            "The longest a poll for tasks waits for the platform's answer (its wait parameter)."
+        )
         public let maxEventsPerSecond = Setting.wholeNumber(
             "max-events-per-second",
             default: 10_000,

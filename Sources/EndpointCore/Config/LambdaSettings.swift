@@ -47,6 +47,12 @@ public struct LambdaSettings: Sendable {
     public var keepRunFiles: Bool
     /// bpftrace's limits for every run (a template's own values win).
     public var bpfLimits: TracerLimits
+    /// Pull mode (SPEC "Pull mode and fleets"): who drives the endpoint, how it describes
+    /// itself, how often it registers and how long one poll waits.
+    public var control: ControlMode
+    public var labels: [String: String]
+    public var registerIntervalSeconds: Int
+    public var pollWaitSeconds: Int
     /// The event-rate bound of every bpftrace run (a start may ask for a lower rate).
     public var maxEventsPerSecond: Int
     public var rateLimitSeconds: Int
@@ -121,6 +127,10 @@ public struct LambdaSettings: Sendable {
         self.submitFlushInterval = flushMilliseconds == 0 ? nil : .milliseconds(flushMilliseconds)
         self.maxSpoolBytes = Int64(try section.read(table.maxSpoolBytes))
         self.keepRunFiles = try section.read(table.keepRunFiles)
+        self.control = try section.read(table.control)
+        self.labels = try section.read(table.labels)
+        self.registerIntervalSeconds = try section.read(table.registerIntervalSeconds)
+        self.pollWaitSeconds = try section.read(table.pollWaitSeconds)
         self.maxEventsPerSecond = try section.read(table.maxEventsPerSecond)
         self.rateLimitSeconds = try section.read(table.rateLimitSeconds)
         self.tracerCPUPercent = try section.read(table.tracerCPUPercent)

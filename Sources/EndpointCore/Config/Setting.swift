@@ -88,6 +88,31 @@ extension Setting where Value == Int {
     }
 }
 
+extension Setting where Value == [String: String] {
+    /// Names the operator chooses, each to a text: `Labels`' rules, checked at start.
+    static func labels(_ key: String, _ summary: String) -> Self {
+        Self(definition: SettingDefinition(key: key, type: .labels, defaultText: nil, summary: summary), defaultValue: [:]) {
+            (section) throws(ConfigError) in try section.labels(key)
+        }
+    }
+}
+
+extension Setting where Value == ControlMode {
+    static func control(_ key: String, default defaultValue: ControlMode, _ summary: String) -> Self {
+        let words = ControlMode.allCases.map(\.rawValue)
+        return Self(
+            definition: SettingDefinition(key: key, type: .choice(words), defaultText: defaultValue.rawValue, summary: summary),
+            defaultValue: defaultValue
+        ) { (section) throws(ConfigError) in
+            let text = try section.string(key, default: defaultValue.rawValue)
+            guard let mode = ControlMode(rawValue: text) else {
+                throw section.error(key, "must be one of \(words.joined(separator: ", ")), got \"\(text.prefix(64))\"")
+            }
+            return mode
+        }
+    }
+}
+
 extension Setting where Value == Bool {
     static func flag(_ key: String, default defaultValue: Bool, _ summary: String) -> Self {
         Self(definition: SettingDefinition(key: key, type: .flag, defaultText: "\(defaultValue)", summary: summary), defaultValue: defaultValue) {

@@ -31,7 +31,7 @@ public struct SettingDefinition: Sendable {
         switch type {
         case .wholeNumber(let range, _): "\(range.lowerBound) to \(range.upperBound)"
         case .seconds(let milliseconds): "\(Self.writtenSeconds(milliseconds.lowerBound)) to \(Self.writtenSeconds(milliseconds.upperBound))"
-        case .text, .absolutePath, .flag, .mapping: nil
+        case .text, .absolutePath, .flag, .mapping, .labels, .choice: nil
         }
     }
 
@@ -51,4 +51,8 @@ public enum SettingType: Sendable {
     case flag
     /// A nested mapping holding these keys.
     case mapping([SettingDefinition])
+    /// A mapping of names the operator chooses to texts (`labels: {role: db}`).
+    case labels
+    /// One of these words.
+    case choice([String])
 }

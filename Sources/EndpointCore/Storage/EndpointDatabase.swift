@@ -123,6 +123,15 @@ public struct EndpointDatabase: Sendable {
             // JSON (`RunAnalysis`); NULL for a template's run.
             try db.alter(table: "run") { table in table.add(column: "analysis", .text) }
         }
+        migrator.registerMigration("v7: pull-mode tasks taken, their results and acknowledgements") { db in
+            try db.create(table: "task") { table in
+                table.primaryKey("id", .text)
+                table.column("takenAt", .datetime).notNull()
+                table.column("result", .text)  // JSON (`TaskResult`); NULL until it ran
+                table.column("acknowledged", .boolean).notNull().defaults(to: false)
+            }
+            try db.create(index: "task_by_time", on: "task", columns: ["takenAt"])
+        }
         return migrator
     }
 

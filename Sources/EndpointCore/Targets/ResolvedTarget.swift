@@ -94,16 +94,9 @@ public struct ResolvedTarget: Sendable, Equatable {
             self.identity = identity
         }
 
-        private enum Keys: String, CodingKey { case path, device, inode, pid, matches, binary }
-
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: Keys.self)
-            try container.encode(path, forKey: .path)
-            try container.encode(device, forKey: .device)
-            try container.encode(inode, forKey: .inode)
-            try container.encode(pid, forKey: .pid)
-            try container.encode(matches, forKey: .matches)
-            try container.encode(identity, forKey: .binary)
+        enum CodingKeys: String, CodingKey {
+            case path, device, inode, pid, matches
+            case identity = "binary"
         }
     }
 

@@ -1,0 +1,80 @@
+import EndpointCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NIOEmbedded
+
+/// Runs a pull-mode task through the endpoint's own router, in process: the same
+/// middlewares (JSON errors, metrics, authentication with the signed answer's header)
+/// and routes, so validation, limits, errors and metrics are exactly those of the same
+/// request over HTTP, and a path that names no route is its 404.
+struct TaskDispatcher: Sendable {
+    let responder: RouterResponder<EndpointRequestContext>
+    let logger: Logger
+    /// The longest answer a result carries: beyond it the result is a 500 saying so.
+    let maxAnswerBytes: Int
+
+    /// `authorization`: the poll answer's verified header value, presented as the
+    /// request's own, as a platform calling over HTTP would.
+    func run(_ task: PlatformTask, authorization: String) async -> (status: Int, body: JSONValue) {
+        var path = task.path
+        if !task.query.isEmpty {
+            var components = URLComponents()
+            components.queryItems = task.query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+            path += "?" + (components.percentEncodedQuery ?? "")
+        }
+        var headers: HTTPFields = [.authorization: authorization]
+        var body = ByteBuffer()
+        if let json = task.body, let encoded = try? JSONEncoder().encode(json) {
+            headers[.contentType] = "application/json"
+            body = ByteBuffer(bytes: encoded)
+        }
+        headers[.contentLength] = String(body.readableBytes)
+        guard let method = HTTPRequest.Method(task.method) else { return (400, .object(["error": .string("method: not an HTTP method")])) }
+        let request = Request(
+            head: HTTPRequest(method: method, scheme: "http", authority: "pull", path: path, headerFields: headers),
+            body: RequestBody(buffer: body)
+        )
+        var taskLogger = logger
+        taskLogger[metadataKey: "task.id"] = "\(task.id)"
+        let context = EndpointRequestContext(source: .init(channel: EmbeddedChannel(), logger: taskLogger))
+        let response: Response
+        do {
+            response = try await responder.respond(to: request, context: context)
+        } catch {
+            return (500, .object(["error": .string("internal error; see the endpoint's log")]))
+        }
+        let collected = AnswerCollector(limit: maxAnswerBytes)
+        do {
+            try await response.body.write(collected)
+        } catch {
+            return (500, .object(["error": .string("the answer is longer than \(maxAnswerBytes) bytes; ask for less")]))
+        }
+        let bytes = collected.bytes
+        let isJSON = response.headers[.contentType]?.hasPrefix("application/json") ?? false
+        if isJSON, let json = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) {
+            return (Int(response.status.code), json)
+        }
+        return (Int(response.status.code), .string(String(decoding: bytes, as: UTF8.self)))
+    }
+}
+
+/// Gathers a response body up to a limit.
+private final class AnswerCollector: ResponseBodyWriter, @unchecked Sendable {
+    struct TooLarge: Error {}
+    let limit: Int
+    // Written by one `write` at a time, read after the last: a response body is written
+    // sequentially by the one task that writes it.
+    private(set) var bytes: [UInt8] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    func write(_ buffer: ByteBuffer) async throws {
+        guard bytes.count + buffer.readableBytes <= limit else { throw TooLarge() }
+        bytes.append(contentsOf: buffer.readableBytesView)
+    }
+
+    func finish(_ headers: HTTPFields?) async throws {}
+}
