@@ -44,7 +44,9 @@ struct PlatformAdminClient {
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard status == 200 else {
-            throw Failure(description: "\(request.httpMethod ?? "GET") \(request.url?.path ?? ""): \(status) \(String(decoding: data, as: UTF8.self))")
+            throw Failure(
+                description: "\(request.httpMethod ?? "GET") \(request.url?.path ?? ""): \(status) \(String(decoding: data, as: UTF8.self))"
+            )
         }
         return try JSONDecoder().decode(T.self, from: data)
     }

@@ -11,7 +11,8 @@ import SubmitReceiver
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Receive endpoints' /submit streams (<out>/<name>.ndjson, or <out>/<uuid>/<name>.ndjson for a fleet), registrations and task results."
+        abstract:
+            "Receive endpoints' /submit streams (<out>/<name>.ndjson, or <out>/<uuid>/<name>.ndjson for a fleet), registrations and task results."
     )
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
@@ -33,6 +34,10 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             (credentials, authSettings) = try loadCredentials()
             pushEndpoints = try pushEndpoint.map { text throws(LabelSelector.Malformed) in try PushEndpoint(parsing: text) }
+            // The platform signs its calls to a push endpoint with that endpoint's secret.
+            if let unknown = pushEndpoints.first(where: { credentials.secret(for: $0.uuid) == nil }) {
+                throw LabelSelector.Malformed(description: "--push-endpoint \(unknown.uuid): no secret for it in the credentials given")
+            }
         } catch {
             FileHandle.standardError.write(Data("lambda-receiver: \(error)\n".utf8))
             throw ExitCode(1)

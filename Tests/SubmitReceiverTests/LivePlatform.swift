@@ -36,7 +36,7 @@ final class LivePlatform: Sendable {
             unsignedTasks: unsignedTasks
         )
         var logger = Logger(label: "test-platform")
-        logger.logLevel = .warning
+        logger.logLevel = .critical
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
             router: buildPlatformRouter(platform: platform),

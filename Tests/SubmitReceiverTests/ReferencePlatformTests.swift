@@ -84,11 +84,36 @@ struct ReferencePlatformTests {
         #expect(again.headers["authorization"] == signature)
     }
 
+    @Test("A new poll of the same endpoint answers the one still waiting empty, and gets the next task itself")
+    func newPollSupersedes() async throws {
+        let live = try await Live()
+        defer { live.stop() }
+        let auth = try Live.authorization(Live.first)
+        let clock = ContinuousClock()
+        let started = clock.now
+        async let abandoned = live.call("GET", "/tasks?endpoint=\(Live.first.uuid)&wait=20", authorization: auth)
+        try await Task.sleep(for: .milliseconds(300))
+        async let current = live.call("GET", "/tasks?endpoint=\(Live.first.uuid)&wait=20", authorization: auth)
+        #expect(try await abandoned.status == 204)
+        #expect(clock.now - started < .seconds(5))
+        _ = try await live.call(
+            "POST",
+            "/tasks",
+            json: #"{"endpoint": "\#(Live.first.uuid)", "task": {"id": "n", "method": "GET", "path": "/heartbeat"}}"#
+        )
+        #expect(try await current.json([PlatformTask].self).map(\.id) == ["n"])
+        #expect(clock.now - started < .seconds(5))
+    }
+
     @Test("In unsigned mode (for the endpoint's tests) task answers carry no Authorization")
     func unsigned() async throws {
         let live = try await Live(unsignedTasks: true)
         defer { live.stop() }
-        _ = try await live.call("POST", "/tasks", json: #"{"endpoint": "\#(Live.first.uuid)", "task": {"id": "u", "method": "GET", "path": "/heartbeat"}}"#)
+        _ = try await live.call(
+            "POST",
+            "/tasks",
+            json: #"{"endpoint": "\#(Live.first.uuid)", "task": {"id": "u", "method": "GET", "path": "/heartbeat"}}"#
+        )
         let answer = try await live.call("GET", "/tasks?endpoint=\(Live.first.uuid)", authorization: try Live.authorization(Live.first))
         #expect(answer.status == 200)
         #expect(answer.headers["authorization"] == nil)
@@ -278,7 +303,13 @@ final class RecordingPushClient: PushEndpointCalling {
     private let recorded = Mutex<[Call]>([])
     var calls: [Call] { recorded.withLock { $0 } }
 
-    func call(baseURL: String, method: PlatformTask.Method, path: String, body: JSONValue?, authorization: String) async -> (
+    func call(
+        baseURL: String,
+        method: PlatformTask.Method,
+        path: String,
+        body: JSONValue?,
+        authorization: String
+    ) async -> (
         status: Int?, body: JSONValue?
     ) {
         recorded.withLock { $0.append(Call(baseURL: baseURL, method: method, path: path, body: body, authorization: authorization)) }

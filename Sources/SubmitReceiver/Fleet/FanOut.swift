@@ -112,7 +112,11 @@ public actor FanOutCoordinator {
         switch step {
         case .store:
             guard result.status == 200, let traceNo = result.body?["traceNo"]?.integer else {
-                update(fanOut, uuid) { $0.state = .failed; $0.status = result.status; $0.body = result.body }
+                update(fanOut, uuid) {
+                    $0.state = .failed
+                    $0.status = result.status
+                    $0.body = result.body
+                }
                 return
             }
             let startID = "\(fanOut).\(uuid).start"
@@ -137,12 +141,19 @@ public actor FanOutCoordinator {
     private func push(fanOut: String, uuid: String, url: String) async {
         guard let request = fanOuts[fanOut]?.request else { return }
         guard let authorization = await signer.header(for: uuid) else {
-            update(fanOut, uuid) { $0.state = .failed; $0.body = .string("no secret for this endpoint") }
+            update(fanOut, uuid) {
+                $0.state = .failed
+                $0.body = .string("no secret for this endpoint")
+            }
             return
         }
         let stored = await pushClient.call(baseURL: url, method: .PUT, path: "/trace", body: request.template, authorization: authorization)
         guard stored.status == 200, let traceNo = stored.body?["traceNo"]?.integer else {
-            update(fanOut, uuid) { $0.state = .failed; $0.status = stored.status; $0.body = stored.body }
+            update(fanOut, uuid) {
+                $0.state = .failed
+                $0.status = stored.status
+                $0.body = stored.body
+            }
             return
         }
         let started = await pushClient.call(

@@ -5,6 +5,10 @@ public struct LabelSelector: Equatable, Sendable, CustomStringConvertible {
 
     public struct Malformed: Error, CustomStringConvertible {
         public let description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     public init(parsing text: String) throws(Malformed) {

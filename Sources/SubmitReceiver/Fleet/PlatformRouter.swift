@@ -17,7 +17,9 @@ public func buildPlatformRouter(platform: ReferencePlatform, fault: ReceiverFaul
         let sender = try await platform.requireEndpoint(request)
         guard sender == uuid else { throw PlatformRefusal(.unauthorized, "Authorization is endpoint \(sender)'s, not \(uuid)'s") }
         let registration = try await PlatformJSON.decode(EndpointRegistration.self, from: request)
-        guard registration.uuid.lowercased() == uuid else { throw PlatformRefusal(.badRequest, "uuid: \(registration.uuid) is not the path's \(uuid)") }
+        guard registration.uuid.lowercased() == uuid else {
+            throw PlatformRefusal(.badRequest, "uuid: \(registration.uuid) is not the path's \(uuid)")
+        }
         await platform.registry.register(registration)
         return try PlatformJSON.response(["uuid": uuid])
     }

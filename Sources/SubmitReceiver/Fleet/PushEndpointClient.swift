@@ -8,7 +8,13 @@ import FoundationNetworking
 /// endpoint in its place.
 public protocol PushEndpointCalling: Sendable {
     /// The endpoint's answer, or nil status with a description when no answer came.
-    func call(baseURL: String, method: PlatformTask.Method, path: String, body: JSONValue?, authorization: String) async -> (
+    func call(
+        baseURL: String,
+        method: PlatformTask.Method,
+        path: String,
+        body: JSONValue?,
+        authorization: String
+    ) async -> (
         status: Int?, body: JSONValue?
     )
 }
@@ -23,7 +29,13 @@ public struct URLSessionPushClient: PushEndpointCalling {
         session = URLSession(configuration: configuration)
     }
 
-    public func call(baseURL: String, method: PlatformTask.Method, path: String, body: JSONValue?, authorization: String) async -> (
+    public func call(
+        baseURL: String,
+        method: PlatformTask.Method,
+        path: String,
+        body: JSONValue?,
+        authorization: String
+    ) async -> (
         status: Int?, body: JSONValue?
     ) {
         guard let url = URL(string: baseURL + path) else { return (nil, .string("bad url \(baseURL + path)")) }

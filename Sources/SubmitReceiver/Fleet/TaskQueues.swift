@@ -5,6 +5,10 @@ import Foundation
 /// A poll takes every task queued for its endpoint. One that finds none waits: the first
 /// task queued for the endpoint meanwhile resumes it at once; otherwise it is answered
 /// empty when its `wait` ends. Nothing is persisted (a reference platform).
+///
+/// An endpoint polls one at a time, so a new poll answers the one still waiting empty
+/// at once: that one is most likely a connection its endpoint gave up (a restart, a
+/// timeout), and a task handed to it would be written to nobody and lost.
 public actor TaskQueues {
     private struct Waiter {
         let id: UInt64
@@ -35,6 +39,7 @@ public actor TaskQueues {
         let endpoint = endpoint.lowercased()
         if let tasks = queued.removeValue(forKey: endpoint), !tasks.isEmpty { return tasks }
         guard wait > .zero else { return [] }
+        for earlier in waiters.removeValue(forKey: endpoint) ?? [] { earlier.continuation.resume(returning: []) }
         nextWaiter += 1
         let id = nextWaiter
         let timer = Task { [weak self] in
