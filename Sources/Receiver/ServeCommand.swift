@@ -65,8 +65,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     private func loadCredentials() throws -> (EndpointCredentials, AuthSettings) {
         guard [config, endpoints, fleetSecretFile].compactMap({ $0 }).count <= 1 else { throw ConflictingOptions() }
-        if let endpoints { return (try EndpointCredentials.loadTable(path: endpoints), AuthSettings()) }
-        if let fleetSecretFile { return (try EndpointCredentials.loadFleetSecret(path: fleetSecretFile), AuthSettings()) }
+        // A fleet's endpoints each reuse their own header value: room for many of them.
+        let fleetSettings = AuthSettings(cacheSize: 65536)
+        if let endpoints { return (try EndpointCredentials.loadTable(path: endpoints), fleetSettings) }
+        if let fleetSecretFile { return (try EndpointCredentials.loadFleetSecret(path: fleetSecretFile), fleetSettings) }
         let lambda = try EndpointConfiguration.load(directory: config ?? "./Config").lambda
         return (EndpointCredentials(.single(uuid: lambda.endpointUUID, secret: lambda.secret)), lambda.auth)
     }

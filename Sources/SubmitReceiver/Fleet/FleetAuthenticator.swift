@@ -28,7 +28,7 @@ public final class FleetAuthenticator: Sendable {
     public init(credentials: EndpointCredentials, settings: AuthSettings = AuthSettings()) {
         self.credentials = credentials
         self.settings = settings
-        self.cache = VerifiedHeaderCache(capacity: max(settings.cacheSize, 4096))
+        self.cache = VerifiedHeaderCache(capacity: settings.cacheSize)
         self.gate = VerificationGate(maxConcurrent: settings.maxConcurrentVerifications, maxWaiting: settings.maxWaitingVerifications)
     }
 
