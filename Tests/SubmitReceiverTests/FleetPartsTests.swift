@@ -49,4 +49,24 @@ struct FleetPartsTests {
         #expect(fleet.secret(for: "22222222-2222-4222-8222-222222222222") == "shared")
         #expect(fleet.secret(for: "not-a-uuid") == nil)
     }
+
+    @Test("The fan-out table a person reads: a started run's file path, a failure's error, padded columns")
+    func fanOutTable() {
+        let summary = FanOutSummary(
+            id: "fan-1",
+            endpoints: [
+                FanOutEndpoint(uuid: "a", mode: .pull, state: .started, status: 200, body: .object(["filePath": .string("/tmp/x.trace")])),
+                FanOutEndpoint(uuid: "bb", mode: .push, state: .failed, status: 400, body: .object(["error": .string("functions: missing")])),
+                FanOutEndpoint(uuid: "c", mode: .pull, state: .queued),
+            ]
+        )
+        #expect(
+            FanOutTable.render(summary).split(separator: "\n") == [
+                "UUID  MODE  STATE    STATUS  FILEPATH",
+                "a     pull  started  200     /tmp/x.trace",
+                "bb    push  failed   400     functions: missing",
+                "c     pull  queued   -       ",
+            ]
+        )
+    }
 }

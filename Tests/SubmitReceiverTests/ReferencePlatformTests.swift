@@ -246,17 +246,27 @@ struct ReferencePlatformTests {
         defer { live.stop() }
         let first = try Live.authorization(Live.first)
         _ = try await live.call("PUT", "/endpoints/\(Live.first.uuid)", authorization: first, json: Live.registration(Live.first.uuid))
+        // Registered push-only and declared with no url: nothing can reach it.
+        let second = try Live.authorization(Live.second)
+        _ = try await live.call(
+            "PUT",
+            "/endpoints/\(Live.second.uuid)",
+            authorization: second,
+            json: Live.registration(Live.second.uuid, control: "push")
+        )
         #expect(try await live.call("POST", "/fleet/start", json: #"{"selector": "role", "template": {}, "lasting": 3}"#).status == 400)
+        #expect(try await live.call("POST", "/fleet/start", json: #"{"selector": "", "template": {}, "lasting": 0}"#).status == 400)
         let fanOut = try await live.call("POST", "/fleet/start", json: #"{"selector": "", "template": {}, "lasting": 3}"#).json(FanOutStarted.self)
-        #expect(fanOut.endpoints == [Live.first.uuid])
+        #expect(fanOut.endpoints == [Live.first.uuid, Live.second.uuid])
         let store = try #require(
             try await live.call("GET", "/tasks?endpoint=\(Live.first.uuid)&wait=5", authorization: first).json([PlatformTask].self).first
         )
         let refused = #"{"endpoint": "\#(Live.first.uuid)", "status": 400, "body": {"error": "functions: missing"}}"#
         _ = try await live.call("PUT", "/tasks/\(store.id)/result", authorization: first, json: refused)
         let summary = try await live.call("GET", "/fleet/\(fanOut.id)").json(FanOutSummary.self)
-        #expect(summary.endpoints.map(\.state) == [.failed])
-        #expect(summary.endpoints.first?.status == 400)
+        #expect(summary.endpoints.map(\.state) == [.failed, .failed])
+        #expect(summary.endpoints.map(\.mode) == [.pull, .push])
+        #expect(summary.endpoints.map(\.status) == [400, nil])
         #expect(try await live.call("GET", "/fleet/nope").status == 404)
     }
 

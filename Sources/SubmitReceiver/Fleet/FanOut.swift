@@ -37,6 +37,14 @@ public struct FanOutEndpoint: Codable, Sendable, Equatable {
     public var status: Int?
     public var body: JSONValue?
 
+    public init(uuid: String, mode: Mode, state: State, status: Int? = nil, body: JSONValue? = nil) {
+        self.uuid = uuid
+        self.mode = mode
+        self.state = state
+        self.status = status
+        self.body = body
+    }
+
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(uuid, forKey: .uuid)
@@ -50,6 +58,11 @@ public struct FanOutEndpoint: Codable, Sendable, Equatable {
 public struct FanOutSummary: Codable, Sendable, Equatable {
     public var id: String
     public var endpoints: [FanOutEndpoint]
+
+    public init(id: String, endpoints: [FanOutEndpoint]) {
+        self.id = id
+        self.endpoints = endpoints
+    }
 }
 
 /// Runs fan-outs. A pull endpoint gets the store (`PUT /trace`) as a queued task; when
