@@ -12,7 +12,8 @@ public struct EndpointRegistration: Codable, Sendable, Equatable {
     public var version: String
     public var control: Control
     public var analyses: [String]
-    public var time: String?
+    /// The endpoint's clock when it sent this (ISO 8601 text; any JSON is kept as sent).
+    public var time: JSONValue?
 
     public init(
         uuid: String,
@@ -21,7 +22,7 @@ public struct EndpointRegistration: Codable, Sendable, Equatable {
         version: String,
         control: Control,
         analyses: [String] = [],
-        time: String? = nil
+        time: JSONValue? = nil
     ) {
         self.uuid = uuid
         self.hostname = hostname
@@ -43,7 +44,7 @@ public struct EndpointRegistration: Codable, Sendable, Equatable {
         version = try container.decode(String.self, forKey: .version)
         control = try container.decode(Control.self, forKey: .control)
         analyses = try container.decodeIfPresent([String].self, forKey: .analyses) ?? []
-        time = try container.decodeIfPresent(String.self, forKey: .time)
+        time = try container.decodeIfPresent(JSONValue.self, forKey: .time)
     }
 }
 

@@ -11,9 +11,10 @@ enum PlatformJSON {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
     }
 
-    /// The request's body as `T`; 400 naming what is wrong otherwise. Bodies here are small.
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
-        let body = try await request.body.collect(upTo: 1 << 20)
+    /// The request's body as `T`; 400 naming what is wrong otherwise. Bodies here are
+    /// small, but for task results, which carry a route's whole answer.
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, upTo limit: Int = 1 << 20) async throws -> T {
+        let body = try await request.body.collect(upTo: limit)
         do {
             return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
         } catch let DecodingError.dataCorrupted(context) {

@@ -55,7 +55,7 @@ public func buildPlatformRouter(platform: ReferencePlatform, fault: ReceiverFaul
         let id = try context.parameters.require("id")
         guard PlatformTask.isValidID(id) else { throw PlatformRefusal(.badRequest, "id: 1-128 of [A-Za-z0-9._:-]") }
         let sender = try await platform.requireEndpoint(request)
-        let result = try await PlatformJSON.decode(TaskResult.self, from: request)
+        let result = try await PlatformJSON.decode(TaskResult.self, from: request, upTo: 16 << 20)
         guard result.endpoint.lowercased() == sender else {
             throw PlatformRefusal(.unauthorized, "Authorization is endpoint \(sender)'s, not \(result.endpoint)'s")
         }
