@@ -14,6 +14,8 @@ public struct ReceivedTrace: Codable, Sendable, Equatable {
     }
 
     public var trace: String
+    /// The uuid of the endpoint that sent it (its Authorization's).
+    public var endpoint: String?
     public var verdict: Verdict = .receiving
     public var started = false
     /// Chunks appended in order so far (the next expected `no`).

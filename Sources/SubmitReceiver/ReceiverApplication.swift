@@ -8,15 +8,28 @@ import Logging
 /// returns is answered instead and the message is not stored. It may also sleep.
 public typealias ReceiverFault = @Sendable (SubmitStore.Message) async -> HTTPResponse.Status?
 
-/// The reference platform side of `/submit`: `PUT /submit` (authenticated like the
-/// endpoint's own routes) and `GET /status`, the verdict of every trace seen.
+/// The reference platform side of `/submit` for one endpoint: `PUT /submit`
+/// (authenticated like the endpoint's own routes) and `GET /status`, the verdict of
+/// every trace seen. `buildPlatformRouter` is the same plus the fleet's routes.
 public func buildReceiverRouter(store: SubmitStore, authenticator: RequestAuthenticator, fault: ReceiverFault? = nil) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
+    addSubmitRoutes(to: router, store: store, verifier: authenticator, fault: fault)
+    return router
+}
+
+/// `PUT /submit` and `GET /status`; a trace is stored under the endpoint its
+/// Authorization proved.
+func addSubmitRoutes(to router: Router<BasicRequestContext>, store: SubmitStore, verifier: some EndpointVerifying, fault: ReceiverFault?) {
     router.put("submit") { request, context -> HTTPResponse.Status in
         let headerValue = request.headers[.authorization]
-        if !authenticator.isRemembered(headerValue) {
-            guard case .accepted = await authenticator.authenticate(headerValue) else {
-                throw HTTPError(.unauthorized, message: "bad Authorization")
+        let endpoint: String
+        if let remembered = verifier.rememberedEndpoint(headerValue) {
+            endpoint = remembered
+        } else {
+            switch await verifier.verify(headerValue) {
+            case .endpoint(let uuid): endpoint = uuid
+            case .rejected(let reason): throw PlatformRefusal(.unauthorized, "bad Authorization: \(reason)")
+            case .busy: throw PlatformRefusal(.serviceUnavailable, "too many Authorization verifications waiting; retry")
             }
         }
         // A chunk is at most 16 MiB raw, about 22 MiB of base64.
@@ -25,31 +38,30 @@ public func buildReceiverRouter(store: SubmitStore, authenticator: RequestAuthen
         do {
             message = try SubmitMessageParser.parse(body)
         } catch SubmitMessageParser.Failure.badBase64(let no) {
-            throw HTTPError(.badRequest, message: "chunk \(no): field is not base64")
+            throw PlatformRefusal(.badRequest, "chunk \(no): field is not base64")
         } catch {
-            throw HTTPError(.badRequest, message: "not a submit message")
+            throw PlatformRefusal(.badRequest, "not a submit message")
         }
         if let fault, let status = await fault(message) {
             return status
         }
         do {
-            let trace = try await store.receive(message)
+            let trace = try await store.receive(message, from: endpoint)
             if case .finished = message {
                 context.logger.info(
                     "Trace received",
-                    metadata: ["trace.path": "\(trace.trace)", "trace.verdict": "\(trace.verdict.rawValue)", "trace.bytes": "\(trace.bytes)"]
+                    metadata: [
+                        "trace.path": "\(trace.trace)", "trace.verdict": "\(trace.verdict.rawValue)", "trace.bytes": "\(trace.bytes)",
+                        "endpoint.uuid": "\(endpoint)",
+                    ]
                 )
             }
         } catch let rejection as SubmitStore.Rejection {
-            throw HTTPError(.badRequest, message: "\(rejection)")
+            throw PlatformRefusal(.badRequest, "\(rejection)")
         }
         return .ok
     }
     router.get("status") { _, _ -> Response in
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(await store.traces())
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        try PlatformJSON.response(await store.traces())
     }
-    return router
 }

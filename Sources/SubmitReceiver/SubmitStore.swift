@@ -1,7 +1,9 @@
 import Foundation
 
 /// Reassembles `/submit` streams on disk: `<out>/<name>.ndjson` holds the decoded
-/// chunks in `no` order, `<out>/<name>.status.json` the verdict.
+/// chunks in `no` order, `<out>/<name>.status.json` the verdict. With many endpoints
+/// (`perEndpoint`) both are in `<out>/<endpoint uuid>/`: two endpoints may well send
+/// the same trace name.
 ///
 /// The status file is rewritten at `start`, at `finished` and whenever a chunk is not
 /// simply the next one (a duplicate, a conflict, one ahead of a gap, one out of
@@ -49,6 +51,8 @@ public actor SubmitStore {
     struct Stream {
         var info: ReceivedTrace
         var file: FileHandle
+        /// Where its files are (the endpoint's directory, per endpoint).
+        var folder: String
         /// Offset and length of each appended chunk, to compare retransmissions.
         var extents: [(offset: Int64, length: Int)] = []
         /// Chunks that arrived ahead of a gap, and their bytes.
@@ -57,11 +61,26 @@ public actor SubmitStore {
     }
 
     public nonisolated let directory: String
+    public nonisolated let perEndpoint: Bool
+    /// Keyed by `streamKey`: the trace name, with the endpoint's uuid in front per endpoint.
     private var streams: [String: Stream] = [:]
 
-    public init(directory: String) throws {
+    public init(directory: String, perEndpoint: Bool = false) throws {
         self.directory = directory
+        self.perEndpoint = perEndpoint
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    private func streamKey(_ trace: String, endpoint: String?) -> String {
+        perEndpoint ? "\(endpoint?.lowercased() ?? "")/\(trace)" : trace
+    }
+
+    /// The directory a stream's files go to; nil when `endpoint` is not a uuid in the
+    /// per-endpoint layout (it names a directory).
+    private func streamDirectory(endpoint: String?) -> String? {
+        guard perEndpoint else { return directory }
+        guard let endpoint, UUID(uuidString: endpoint) != nil else { return nil }
+        return "\(directory)/\(endpoint.lowercased())"
     }
 
     /// `/tmp/<uuid>.trace` is stored as `<uuid>.trace`: the base name, restricted to
@@ -74,22 +93,24 @@ public actor SubmitStore {
         return base
     }
 
-    public func streamPath(for trace: String) -> String? {
-        Self.fileName(for: trace).map { "\(directory)/\($0).ndjson" }
+    public func streamPath(for trace: String, endpoint: String? = nil) -> String? {
+        guard let folder = streamDirectory(endpoint: endpoint) else { return nil }
+        return Self.fileName(for: trace).map { "\(folder)/\($0).ndjson" }
     }
 
-    public func receive(_ message: Message) throws -> ReceivedTrace {
+    /// Stores one message of the stream `trace` of `endpoint` (the uuid its Authorization proved).
+    public func receive(_ message: Message, from endpoint: String? = nil) throws -> ReceivedTrace {
         switch message {
         case .start(let trace):
-            var stream = try takeStream(trace)
-            defer { streams[trace] = stream }
+            var stream = try takeStream(trace, endpoint: endpoint)
+            defer { streams[streamKey(trace, endpoint: endpoint)] = stream }
             if stream.info.verdict != .receiving { stream.info.protocolErrors.append("start after finished") }
             stream.info.started = true
             return try store(stream)
         case let .chunk(trace, no, bytes):
             guard no >= 0 else { throw Rejection.negativeChunkNumber }
-            var stream = try takeStream(trace)
-            defer { streams[trace] = stream }
+            var stream = try takeStream(trace, endpoint: endpoint)
+            defer { streams[streamKey(trace, endpoint: endpoint)] = stream }
             if !stream.info.started { stream.info.protocolErrors.append("chunk \(no) before start") }
             if stream.info.verdict != .receiving { stream.info.protocolErrors.append("chunk \(no) after finished") }
             var irregular = !stream.info.started || stream.info.verdict != .receiving || no != stream.info.chunks
@@ -128,8 +149,8 @@ public actor SubmitStore {
             }
             return try store(stream, writingStatus: irregular)
         case let .finished(trace, stderr, code):
-            var stream = try takeStream(trace)
-            defer { streams[trace] = stream }
+            var stream = try takeStream(trace, endpoint: endpoint)
+            defer { streams[streamKey(trace, endpoint: endpoint)] = stream }
             if !stream.info.started { stream.info.protocolErrors.append("finished before start") }
             stream.info.code = code
             stream.info.stderr = stderr
@@ -165,10 +186,10 @@ public actor SubmitStore {
     }
 
     public func traces() -> [ReceivedTrace] {
-        streams.values.map(\.info).sorted { $0.trace < $1.trace }
+        streams.values.map(\.info).sorted { ($0.endpoint ?? "", $0.trace) < ($1.endpoint ?? "", $1.trace) }
     }
 
-    public func trace(_ trace: String) -> ReceivedTrace? { streams[trace]?.info }
+    public func trace(_ trace: String, endpoint: String? = nil) -> ReceivedTrace? { streams[streamKey(trace, endpoint: endpoint)]?.info }
 
     private func append(_ bytes: Data, to stream: inout Stream) throws {
         try stream.file.write(contentsOf: bytes)
@@ -179,20 +200,25 @@ public actor SubmitStore {
 
     /// The stream, taken out of `streams` while a message changes it (the caller puts it
     /// back): a copy left in the dictionary would make every chunk copy `extents` whole.
-    private func takeStream(_ trace: String) throws -> Stream {
-        if let stream = streams.removeValue(forKey: trace) { return stream }
-        guard let path = streamPath(for: trace) else { throw Rejection.badTraceName }
+    private func takeStream(_ trace: String, endpoint: String?) throws -> Stream {
+        if let stream = streams.removeValue(forKey: streamKey(trace, endpoint: endpoint)) { return stream }
+        guard let folder = streamDirectory(endpoint: endpoint), let path = streamPath(for: trace, endpoint: endpoint) else {
+            throw Rejection.badTraceName
+        }
+        if perEndpoint { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         FileManager.default.createFile(atPath: path, contents: nil)
         let file = try FileHandle(forUpdating: URL(fileURLWithPath: path))
         try file.truncate(atOffset: 0)
-        return Stream(info: ReceivedTrace(trace: trace), file: file)
+        var info = ReceivedTrace(trace: trace)
+        info.endpoint = endpoint?.lowercased()
+        return Stream(info: info, file: file, folder: folder)
     }
 
     private func store(_ stream: Stream, writingStatus: Bool = true) throws -> ReceivedTrace {
         if writingStatus, let name = Self.fileName(for: stream.info.trace) {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            try encoder.encode(stream.info).write(to: URL(fileURLWithPath: "\(directory)/\(name).status.json"), options: .atomic)
+            try encoder.encode(stream.info).write(to: URL(fileURLWithPath: "\(stream.folder)/\(name).status.json"), options: .atomic)
         }
         return stream.info
     }

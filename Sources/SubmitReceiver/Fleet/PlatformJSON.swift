@@ -1,0 +1,32 @@
+import Foundation
+import Hummingbird
+
+/// JSON in and out of the platform's routes, one spelling for all of them.
+enum PlatformJSON {
+    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+
+    /// The request's body as `T`; 400 naming what is wrong otherwise. Bodies here are
+    /// small, but for task results, which carry a route's whole answer.
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, upTo limit: Int = 1 << 20) async throws -> T {
+        let body = try await request.body.collect(upTo: limit)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
+        } catch let DecodingError.dataCorrupted(context) {
+            throw PlatformRefusal(.badRequest, context.debugDescription)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw PlatformRefusal(.badRequest, "\(key.stringValue): missing")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw PlatformRefusal(.badRequest, "\(context.codingPath.map(\.stringValue).joined(separator: ".")): wrong type")
+        } catch let DecodingError.valueNotFound(_, context) {
+            throw PlatformRefusal(.badRequest, "\(context.codingPath.map(\.stringValue).joined(separator: ".")): missing")
+        } catch {
+            throw PlatformRefusal(.badRequest, "not the expected JSON body")
+        }
+    }
+}

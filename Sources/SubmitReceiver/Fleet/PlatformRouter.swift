@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+
+/// The reference platform's routes.
+///
+/// From endpoints (Authorization verified against the secret of the uuid it names):
+/// `PUT /submit`, `PUT /endpoints/{uuid}`, `GET /tasks`, `PUT /tasks/{id}/result`.
+/// For operators and tests, without Authorization (the receiver listens on loopback by
+/// default): `GET /status`, `GET /endpoints`, `POST /tasks`, `GET /tasks/{id}/result`,
+/// `POST /fleet/start`, `GET /fleet/{id}`.
+public func buildPlatformRouter(platform: ReferencePlatform, fault: ReceiverFault? = nil) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    addSubmitRoutes(to: router, store: platform.store, verifier: platform.authenticator, fault: fault)
+
+    router.put("endpoints/:uuid") { request, context -> Response in
+        let uuid = try context.parameters.require("uuid").lowercased()
+        let sender = try await platform.requireEndpoint(request)
+        guard sender == uuid else { throw PlatformRefusal(.unauthorized, "Authorization is endpoint \(sender)'s, not \(uuid)'s") }
+        let registration = try await PlatformJSON.decode(EndpointRegistration.self, from: request)
+        guard registration.uuid.lowercased() == uuid else {
+            throw PlatformRefusal(.badRequest, "uuid: \(registration.uuid) is not the path's \(uuid)")
+        }
+        await platform.registry.register(registration)
+        return try PlatformJSON.response(["uuid": uuid])
+    }
+
+    router.get("endpoints") { _, _ -> Response in
+        try PlatformJSON.response(await platform.registry.list())
+    }
+
+    router.get("tasks") { request, _ -> Response in
+        let sender = try await platform.requireEndpoint(request)
+        guard let endpoint = request.uri.queryParameters.get("endpoint")?.lowercased() else {
+            throw PlatformRefusal(.badRequest, "endpoint: missing query parameter")
+        }
+        guard sender == endpoint else { throw PlatformRefusal(.unauthorized, "Authorization is endpoint \(sender)'s, not \(endpoint)'s") }
+        var wait = 0.0
+        if let text = request.uri.queryParameters.get("wait") {
+            guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
+                throw PlatformRefusal(.badRequest, "wait: expected seconds from 0 to \(Int(ReferencePlatform.maxWaitSeconds))")
+            }
+            wait = min(seconds, ReferencePlatform.maxWaitSeconds)
+        }
+        await platform.registry.seen(endpoint)
+        let tasks = await platform.queues.poll(endpoint, wait: .milliseconds(Int64(wait * 1000)))
+        guard !tasks.isEmpty else { return Response(status: .noContent) }
+        var headers: HTTPFields = [:]
+        if !platform.unsignedTasks, let signature = await platform.signer.header(for: endpoint) {
+            headers[.authorization] = signature
+        }
+        return try PlatformJSON.response(tasks, headers: headers)
+    }
+
+    router.put("tasks/:id/result") { request, context -> Response in
+        let id = try context.parameters.require("id")
+        guard PlatformTask.isValidID(id) else { throw PlatformRefusal(.badRequest, "id: 1-128 of [A-Za-z0-9._:-]") }
+        let sender = try await platform.requireEndpoint(request)
+        let result = try await PlatformJSON.decode(TaskResult.self, from: request, upTo: 16 << 20)
+        guard result.endpoint.lowercased() == sender else {
+            throw PlatformRefusal(.unauthorized, "Authorization is endpoint \(sender)'s, not \(result.endpoint)'s")
+        }
+        if await platform.queues.record(result, for: id) {
+            await platform.fanOut.resultArrived(result, for: id)
+        }
+        return try PlatformJSON.response(["id": id])
+    }
+
+    router.post("tasks") { request, _ -> Response in
+        struct Enqueue: Decodable {
+            let endpoint: String
+            let task: PlatformTask
+        }
+        let enqueue = try await PlatformJSON.decode(Enqueue.self, from: request)
+        guard UUID(uuidString: enqueue.endpoint) != nil else { throw PlatformRefusal(.badRequest, "endpoint: not a uuid") }
+        await platform.queues.enqueue(enqueue.task, for: enqueue.endpoint)
+        return try PlatformJSON.response(["id": enqueue.task.id])
+    }
+
+    router.get("tasks/:id/result") { _, context -> Response in
+        let id = try context.parameters.require("id")
+        guard let result = await platform.queues.result(id) else { throw PlatformRefusal(.notFound, "no result for task \(id)") }
+        return try PlatformJSON.response(result)
+    }
+
+    router.post("fleet/start") { request, _ -> Response in
+        let fanOut = try await PlatformJSON.decode(FanOutRequest.self, from: request)
+        guard fanOut.lasting >= 1 else { throw PlatformRefusal(.badRequest, "lasting: a whole number of seconds from 1") }
+        do {
+            let summary = try await platform.fanOut.start(fanOut)
+            return try PlatformJSON.response(FanOutStarted(id: summary.id, endpoints: summary.endpoints.map(\.uuid)))
+        } catch {
+            throw PlatformRefusal(.badRequest, "\(error)")
+        }
+    }
+
+    router.get("fleet/:id") { _, context -> Response in
+        let id = try context.parameters.require("id")
+        guard let summary = await platform.fanOut.summary(id) else { throw PlatformRefusal(.notFound, "no fan-out \(id)") }
+        return try PlatformJSON.response(summary)
+    }
+    return router
+}
+
+/// `POST /fleet/start`'s answer: the fan-out's id and the endpoints it reaches.
+public struct FanOutStarted: Codable, Sendable, Equatable {
+    public var id: String
+    public var endpoints: [String]
+}

@@ -1,0 +1,48 @@
+import EndpointCore
+import Foundation
+import Hummingbird
+
+/// Everything the reference platform keeps: who the endpoints are and their secrets,
+/// their registrations, task queues and results, fan-outs, and the received traces.
+public final class ReferencePlatform: Sendable {
+    public let store: SubmitStore
+    public let authenticator: FleetAuthenticator
+    public let signer: AnswerSigner
+    public let registry: EndpointRegistry
+    public let queues: TaskQueues
+    public let fanOut: FanOutCoordinator
+    /// For tests of the endpoint: task answers without the `Authorization` that proves
+    /// the platform knows the secret (the endpoint must ignore them).
+    public let unsignedTasks: Bool
+
+    /// The longest a poll waits for a task (as the seed dutserver's agents).
+    public static let maxWaitSeconds = 26.0
+
+    public init(
+        store: SubmitStore,
+        credentials: EndpointCredentials,
+        pushEndpoints: [PushEndpoint] = [],
+        pushClient: any PushEndpointCalling = URLSessionPushClient(),
+        authSettings: AuthSettings = AuthSettings(),
+        unsignedTasks: Bool = false
+    ) {
+        self.store = store
+        authenticator = FleetAuthenticator(credentials: credentials, settings: authSettings)
+        signer = AnswerSigner(credentials: credentials)
+        registry = EndpointRegistry(pushEndpoints: pushEndpoints)
+        queues = TaskQueues()
+        fanOut = FanOutCoordinator(queues: queues, registry: registry, signer: signer, pushClient: pushClient)
+        self.unsignedTasks = unsignedTasks
+    }
+
+    /// The endpoint a request's Authorization proves, or the 401 (503 when busy) to answer.
+    func requireEndpoint(_ request: Request) async throws -> String {
+        let headerValue = request.headers[.authorization]
+        if let uuid = authenticator.rememberedEndpoint(headerValue) { return uuid }
+        switch await authenticator.verify(headerValue) {
+        case .endpoint(let uuid): return uuid
+        case .rejected(let reason): throw PlatformRefusal(.unauthorized, reason)
+        case .busy: throw PlatformRefusal(.serviceUnavailable, "too many Authorization verifications waiting; retry")
+        }
+    }
+}

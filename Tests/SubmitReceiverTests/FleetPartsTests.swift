@@ -1,0 +1,72 @@
+import Foundation
+import SubmitReceiver
+import Testing
+
+@Suite("Reference platform parts: label selectors, push endpoint declarations, credential files")
+struct FleetPartsTests {
+    @Test("Every pair of a selector must be among the labels; the empty selector matches all")
+    func selector() throws {
+        let labels = ["role": "db", "zone": "eu-1"]
+        #expect(try LabelSelector(parsing: "role=db").matches(labels))
+        #expect(try LabelSelector(parsing: "role=db, zone=eu-1").matches(labels))
+        #expect(try !LabelSelector(parsing: "role=db,zone=us-2").matches(labels))
+        #expect(try !LabelSelector(parsing: "rack=4").matches(labels))
+        #expect(try LabelSelector(parsing: "").matches(labels))
+        #expect(try LabelSelector(parsing: "").matches([:]))
+        #expect(try !LabelSelector(parsing: "role=").matches(labels))
+        #expect(throws: LabelSelector.Malformed.self) { try LabelSelector(parsing: "role") }
+        #expect(throws: LabelSelector.Malformed.self) { try LabelSelector(parsing: "=db") }
+        #expect(throws: LabelSelector.Malformed.self) { try LabelSelector(parsing: "role=db,role=web") }
+    }
+
+    @Test("--push-endpoint 'UUID=URL;labels'")
+    func pushEndpoint() throws {
+        let plain = try PushEndpoint(parsing: "33333333-3333-4333-8333-333333333333=http://10.0.0.5:3000/")
+        #expect(plain == PushEndpoint(uuid: "33333333-3333-4333-8333-333333333333", url: "http://10.0.0.5:3000"))
+        let labelled = try PushEndpoint(parsing: "33333333-3333-4333-8333-333333333333=https://h:3000;role=db,zone=eu-1")
+        #expect(labelled.labels == ["role": "db", "zone": "eu-1"] && labelled.url == "https://h:3000")
+        #expect(throws: LabelSelector.Malformed.self) { try PushEndpoint(parsing: "not-a-uuid=http://h:1") }
+        #expect(throws: LabelSelector.Malformed.self) { try PushEndpoint(parsing: "33333333-3333-4333-8333-333333333333=ftp://h") }
+    }
+
+    @Test("An endpoints file others can read is refused; a private one gives each uuid its secret")
+    func credentialsFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("endpoints-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(#"{"11111111-1111-4111-8111-111111111111": "s1"}"#.utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
+        #expect {
+            try EndpointCredentials.loadTable(path: path)
+        } throws: { error in
+            "\(error)".contains("readable by its group or others")
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        let credentials = try EndpointCredentials.loadTable(path: path)
+        #expect(credentials.secret(for: "11111111-1111-4111-8111-111111111111") == "s1")
+        #expect(credentials.secret(for: "11111111-1111-4111-8111-111111111112") == nil)
+        #expect(credentials.isFleet)
+        let fleet = EndpointCredentials(.fleet(secret: "shared"))
+        #expect(fleet.secret(for: "22222222-2222-4222-8222-222222222222") == "shared")
+        #expect(fleet.secret(for: "not-a-uuid") == nil)
+    }
+
+    @Test("The fan-out table a person reads: a started run's file path, a failure's error, padded columns")
+    func fanOutTable() {
+        let summary = FanOutSummary(
+            id: "fan-1",
+            endpoints: [
+                FanOutEndpoint(uuid: "a", mode: .pull, state: .started, status: 200, body: .object(["filePath": .string("/tmp/x.trace")])),
+                FanOutEndpoint(uuid: "bb", mode: .push, state: .failed, status: 400, body: .object(["error": .string("functions: missing")])),
+                FanOutEndpoint(uuid: "c", mode: .pull, state: .queued),
+            ]
+        )
+        #expect(
+            FanOutTable.render(summary).split(separator: "\n") == [
+                "UUID  MODE  STATE    STATUS  FILEPATH",
+                "a     pull  started  200     /tmp/x.trace",
+                "bb    push  failed   400     functions: missing",
+                "c     pull  queued   -       ",
+            ]
+        )
+    }
+}
