@@ -1,4 +1,5 @@
 import ArgumentParser
+import EndpointCore
 import Foundation
 import SubmitReceiver
 

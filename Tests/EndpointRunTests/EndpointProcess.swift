@@ -1,3 +1,4 @@
+import EndpointCore
 import EndpointTestSupport
 import Foundation
 
@@ -41,7 +42,7 @@ final class EndpointProcess: @unchecked Sendable {
     /// Starts the endpoint and waits until it listens. `lambda` overrides keys of
     /// lambda-settings.yml (platform-url is set to `receiver`); `launcher` runs before the
     /// binary (it must exec it, so the endpoint keeps the launcher's pid).
-    init(
+    convenience init(
         as user: RunAs = .root,
         receiver: LiveReceiver,
         settings: [String: String?] = [:],
@@ -49,8 +50,30 @@ final class EndpointProcess: @unchecked Sendable {
         environment extra: [String: String] = [:],
         launcher: [String] = []
     ) throws {
+        try self.init(as: user, platformURL: receiver.url, settings: settings, lambda: lambda, environment: extra, launcher: launcher)
+    }
+
+    /// A pull-mode endpoint of `platform` (or a push one, `control: "push"`), as `identity`.
+    convenience init(
+        platform: LivePlatform,
+        identity: PullEndpoints.Identity,
+        control: String = "pull",
+        labels: String? = nil,
+        pollWait: Int = 2
+    ) throws {
+        try self.init(platformURL: platform.url, lambda: identity.settings(platform, control: control, labels: labels, pollWait: pollWait))
+    }
+
+    init(
+        as user: RunAs = .root,
+        platformURL: String,
+        settings: [String: String?] = [:],
+        lambda: [String: String?] = [:],
+        environment extra: [String: String] = [:],
+        launcher: [String] = []
+    ) throws {
         var lambda = lambda
-        lambda["platform-url"] = lambda["platform-url"] ?? receiver.url
+        lambda["platform-url"] = lambda["platform-url"] ?? platformURL
         // Tests compare the delivered stream with the run file, so keep it by default.
         lambda["keep-run-files"] = lambda["keep-run-files"] ?? "true"
         directory = try TestConfigDirectory(settings: settings, lambda: lambda)
@@ -64,9 +87,17 @@ final class EndpointProcess: @unchecked Sendable {
         self.launcher = launcher
         if user != .root { try Self.giveDirectory(directory.path, to: user.rawValue) }
         (process, port) = try Self.launch(binary: binary, directory: directory.path, user: user, environment: environment, launcher: launcher)
-        self.authorization =
-            TestConfigDirectory.endpointUUID
-            + "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g"
+        if case let (uuid??, secret??) = (lambda["endpoint-uuid"], lambda["secret"]) {
+            // Another identity than the test config's: its header made once here (one argon2 run).
+            self.authorization = try AuthorizationHeader.make(
+                endpointUUID: uuid,
+                secret: secret.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            )
+        } else {
+            self.authorization =
+                TestConfigDirectory.endpointUUID
+                + "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g"
+        }
     }
 
     static func launch(

@@ -43,4 +43,25 @@ public indirect enum JSONValue: Codable, Sendable, Equatable {
         case .object(let value): try container.encode(value)
         }
     }
+
+    /// An object's member; nil for anything else.
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let members) = self { return members[key] }
+        return nil
+    }
+
+    /// The value as a whole number, when it is one (`3`, or `3.0` as another encoder
+    /// may write it).
+    public var wholeNumber: Int? {
+        switch self {
+        case .integer(let value): Int(exactly: value)
+        case .number(let value): value == value.rounded() && abs(value) < 1e15 ? Int(value) : nil
+        default: nil
+        }
+    }
+
+    public var text: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
 }

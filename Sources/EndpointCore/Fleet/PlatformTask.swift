@@ -4,7 +4,7 @@
 /// Decoding checks only the shape; `checked()` the rules that decide whether it may run
 /// at all. A task that breaks them is still answered (its result says why, 400), since
 /// the platform waits for every id it sent.
-public struct PlatformTask: Decodable, Sendable, Equatable {
+public struct PlatformTask: Codable, Sendable, Equatable {
     public let id: String
     public let method: String
     public let path: String
@@ -62,9 +62,10 @@ public struct PlatformTask: Decodable, Sendable, Equatable {
 public struct TaskResult: Codable, Sendable, Equatable {
     public let endpoint: String
     public let status: Int
-    public let body: JSONValue
+    /// The endpoint always sends one; a platform may take a result without.
+    public let body: JSONValue?
 
-    public init(endpoint: String, status: Int, body: JSONValue) {
+    public init(endpoint: String, status: Int, body: JSONValue?) {
         self.endpoint = endpoint
         self.status = status
         self.body = body

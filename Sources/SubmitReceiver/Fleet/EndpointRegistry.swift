@@ -1,3 +1,4 @@
+import EndpointCore
 import Foundation
 
 /// What an endpoint says of itself in `PUT /endpoints/{uuid}`.
@@ -108,10 +109,15 @@ public struct ListedEndpoint: Codable, Sendable, Equatable {
 /// platform keeps everything) and the declared push endpoints.
 public actor EndpointRegistry {
     private var registrations: [String: (registration: EndpointRegistration, lastSeen: Date)] = [:]
-    private let pushEndpoints: [String: PushEndpoint]
+    private var pushEndpoints: [String: PushEndpoint]
 
     public init(pushEndpoints: [PushEndpoint] = []) {
         self.pushEndpoints = Dictionary(pushEndpoints.map { ($0.uuid, $0) }) { _, last in last }
+    }
+
+    /// Declares a push endpoint after start (a test's endpoint, whose port is known late).
+    public func declare(_ push: PushEndpoint) {
+        pushEndpoints[push.uuid] = push
     }
 
     public func register(_ registration: EndpointRegistration, at time: Date = Date()) {

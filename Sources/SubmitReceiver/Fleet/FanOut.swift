@@ -1,3 +1,4 @@
+import EndpointCore
 import Foundation
 
 /// `POST /fleet/start`: one template to start on every endpoint whose labels match.
@@ -98,7 +99,7 @@ public actor FanOutCoordinator {
                 endpoints.append(FanOutEndpoint(uuid: endpoint.uuid, mode: .pull, state: .queued))
                 let taskID = "\(id).\(endpoint.uuid).store"
                 steps[taskID] = (id, endpoint.uuid, .store)
-                await queues.enqueue(PlatformTask(id: taskID, method: .PUT, path: "/trace", body: request.template), for: endpoint.uuid)
+                await queues.enqueue(PlatformTask(id: taskID, method: "PUT", path: "/trace", body: request.template), for: endpoint.uuid)
             } else if let url = endpoint.url {
                 endpoints.append(FanOutEndpoint(uuid: endpoint.uuid, mode: .push, state: .queued))
                 pushCalls.append((endpoint.uuid, url))
@@ -124,7 +125,7 @@ public actor FanOutCoordinator {
         guard let (fanOut, uuid, step) = steps[taskID], let request = fanOuts[fanOut]?.request else { return }
         switch step {
         case .store:
-            guard result.status == 200, let traceNo = result.body?["traceNo"]?.integer else {
+            guard result.status == 200, let traceNo = result.body?["traceNo"]?.wholeNumber else {
                 update(fanOut, uuid) {
                     $0.state = .failed
                     $0.status = result.status
@@ -135,7 +136,7 @@ public actor FanOutCoordinator {
             let startID = "\(fanOut).\(uuid).start"
             steps[startID] = (fanOut, uuid, .start)
             await queues.enqueue(
-                PlatformTask(id: startID, method: .POST, path: "/trace/start", body: Self.startBody(request, traceNo: traceNo)),
+                PlatformTask(id: startID, method: "POST", path: "/trace/start", body: Self.startBody(request, traceNo: traceNo)),
                 for: uuid
             )
         case .start:
@@ -148,7 +149,7 @@ public actor FanOutCoordinator {
     }
 
     private static func startBody(_ request: FanOutRequest, traceNo: Int) -> JSONValue {
-        .object(["traceT": .string(request.traceT), "traceId": .number(Double(traceNo)), "lasting": .number(Double(request.lasting))])
+        .object(["traceT": .string(request.traceT), "traceId": .integer(Int64(traceNo)), "lasting": .integer(Int64(request.lasting))])
     }
 
     private func push(fanOut: String, uuid: String, url: String) async {
@@ -160,8 +161,8 @@ public actor FanOutCoordinator {
             }
             return
         }
-        let stored = await pushClient.call(baseURL: url, method: .PUT, path: "/trace", body: request.template, authorization: authorization)
-        guard stored.status == 200, let traceNo = stored.body?["traceNo"]?.integer else {
+        let stored = await pushClient.call(baseURL: url, method: "PUT", path: "/trace", body: request.template, authorization: authorization)
+        guard stored.status == 200, let traceNo = stored.body?["traceNo"]?.wholeNumber else {
             update(fanOut, uuid) {
                 $0.state = .failed
                 $0.status = stored.status
@@ -171,7 +172,7 @@ public actor FanOutCoordinator {
         }
         let started = await pushClient.call(
             baseURL: url,
-            method: .POST,
+            method: "POST",
             path: "/trace/start",
             body: Self.startBody(request, traceNo: traceNo),
             authorization: authorization

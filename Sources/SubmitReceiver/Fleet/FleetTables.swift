@@ -7,7 +7,7 @@ public enum FanOutTable {
             header: ["UUID", "MODE", "STATE", "STATUS", "FILEPATH"],
             rows: summary.endpoints.map { endpoint in
                 let detail =
-                    endpoint.body?["filePath"]?.string ?? endpoint.body?["error"]?.string ?? endpoint.body?.string
+                    endpoint.body?["filePath"]?.text ?? endpoint.body?["error"]?.text ?? endpoint.body?.text
                     ?? (endpoint.state == .queued ? "" : "-")
                 return [endpoint.uuid, endpoint.mode.rawValue, endpoint.state.rawValue, endpoint.status.map(String.init) ?? "-", detail]
             }

@@ -1,3 +1,4 @@
+import EndpointCore
 import Foundation
 import Hummingbird
 
@@ -72,6 +73,7 @@ public func buildPlatformRouter(platform: ReferencePlatform, fault: ReceiverFaul
         }
         let enqueue = try await PlatformJSON.decode(Enqueue.self, from: request)
         guard UUID(uuidString: enqueue.endpoint) != nil else { throw PlatformRefusal(.badRequest, "endpoint: not a uuid") }
+        guard PlatformTask.isValidID(enqueue.task.id) else { throw PlatformRefusal(.badRequest, "task.id: 1-128 of [A-Za-z0-9._:-]") }
         await platform.queues.enqueue(enqueue.task, for: enqueue.endpoint)
         return try PlatformJSON.response(["id": enqueue.task.id])
     }

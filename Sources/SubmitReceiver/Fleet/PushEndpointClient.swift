@@ -1,3 +1,4 @@
+import EndpointCore
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -10,7 +11,7 @@ public protocol PushEndpointCalling: Sendable {
     /// The endpoint's answer, or nil status with a description when no answer came.
     func call(
         baseURL: String,
-        method: PlatformTask.Method,
+        method: String,
         path: String,
         body: JSONValue?,
         authorization: String
@@ -31,7 +32,7 @@ public struct URLSessionPushClient: PushEndpointCalling {
 
     public func call(
         baseURL: String,
-        method: PlatformTask.Method,
+        method: String,
         path: String,
         body: JSONValue?,
         authorization: String
@@ -40,7 +41,7 @@ public struct URLSessionPushClient: PushEndpointCalling {
     ) {
         guard let url = URL(string: baseURL + path) else { return (nil, .string("bad url \(baseURL + path)")) }
         var request = URLRequest(url: url)
-        request.httpMethod = method.rawValue
+        request.httpMethod = method
         request.setValue(authorization, forHTTPHeaderField: "Authorization")
         if let body {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")

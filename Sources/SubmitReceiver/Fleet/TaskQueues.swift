@@ -1,3 +1,4 @@
+import EndpointCore
 import Foundation
 
 /// A queue of tasks per endpoint, answered by long polls, and the results sent back.

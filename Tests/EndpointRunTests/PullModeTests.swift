@@ -1,0 +1,173 @@
+import EndpointCore
+import EndpointTestSupport
+import Foundation
+import SubmitReceiver
+import Testing
+
+/// Pull mode with real endpoints (`lambda-endpoint serve`), the reference platform on
+/// loopback and real bpftrace: registration, fan-out by label over pull and push
+/// endpoints, signed answers only, at most once across a restart, 404 for no route, a
+/// prompt SIGTERM during a long poll, and a push endpoint that never polls.
+@Suite("Pull mode: registration, tasks, fan-out", .serialized)
+struct PullModeTests {
+    static let bashTemplate = JSONValue.object([
+        "process": .string("/bin/bash"), "functions": .array([.string("xmalloc")]), "traceType": .array([.string("BPF")]),
+    ])
+
+    @Test(
+        "Two pull endpoints with labels and one push endpoint: all in GET /endpoints; a fan-out by role=db reaches exactly the matching two, each delivers a complete trace"
+    )
+    func registrationAndFanOut() async throws {
+        let platform = try await LivePlatform()
+        defer { platform.stop() }
+        let db = try EndpointProcess(platform: platform, identity: PullEndpoints.db, labels: "{role: db, zone: eu-1}")
+        let web = try EndpointProcess(platform: platform, identity: PullEndpoints.web, labels: "{role: web}")
+        let pushed = try EndpointProcess(platform: platform, identity: PullEndpoints.pushed, control: "push")
+        await platform.platform.registry.declare(
+            PushEndpoint(uuid: PullEndpoints.pushed.uuid, url: "http://127.0.0.1:\(pushed.port)", labels: ["role": "db"])
+        )
+
+        let listed = try await eventuallyValue("both pull endpoints registered") {
+            let endpoints = await platform.endpoints()
+            return endpoints.filter { $0.control != nil }.count == 2 ? endpoints : nil
+        }
+        #expect(listed.map(\.uuid) == [PullEndpoints.db.uuid, PullEndpoints.web.uuid, PullEndpoints.pushed.uuid])
+        #expect(
+            listed[0].labels == ["role": "db", "zone": "eu-1"] && listed[0].control == .pull && listed[0].version == Registration.endpointVersion
+        )
+        #expect(listed[0].analyses?.contains("syscalls") == true)
+        #expect(listed[1].labels == ["role": "web"])
+        #expect(listed[2].control == nil && listed[2].url == "http://127.0.0.1:\(pushed.port)", "a push endpoint never registers")
+
+        let summary = try await platform.platform.fanOut.start(FanOutRequest(selector: "role=db", template: Self.bashTemplate, lasting: 1))
+        #expect(Set(summary.endpoints.map(\.uuid)) == [PullEndpoints.db.uuid, PullEndpoints.pushed.uuid])
+        let started = try await eventuallyValue("every matching endpoint started", timeout: .seconds(30)) {
+            let state = await platform.platform.fanOut.summary(summary.id)
+            return state?.endpoints.allSatisfy { $0.state == .started } == true ? state : nil
+        }
+        for endpoint in started.endpoints {
+            let filePath = try #require(endpoint.body?["filePath"]?.text, "\(endpoint)")
+            let received = try await eventuallyValue("the trace of \(endpoint.uuid)", timeout: .seconds(30)) {
+                let trace = await platform.platform.store.trace(filePath, endpoint: endpoint.uuid)
+                return trace?.verdict == .receiving ? nil : trace
+            }
+            #expect(received.verdict == .complete && received.code == 0, "\(received)")
+        }
+        #expect(try await web.runningRuns().isEmpty, "role=web was not asked")
+        #expect(try await web.finishedRuns().isEmpty)
+        _ = db
+    }
+
+    @Test("A poll answer without the platform's Authorization is ignored: its task never runs, and the endpoint says so")
+    func unsignedAnswerIgnored() async throws {
+        let platform = try await LivePlatform(unsignedTasks: true)
+        defer { platform.stop() }
+        let endpoint = try EndpointProcess(platform: platform, identity: PullEndpoints.db)
+        await platform.enqueue(PlatformTask(id: "unsigned-1", method: "PUT", path: "/trace", body: Self.bashTemplate), for: PullEndpoints.db.uuid)
+        try await eventually("the endpoint logs the ignored answer") {
+            endpoint.process.standardError.contains("Ignored a poll answer without a valid Authorization header")
+        }
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await endpoint.request("GET", "/traces").body == "[]", "nothing stored")
+        #expect(await platform.platform.queues.result("unsigned-1") == nil)
+    }
+
+    @Test(
+        "The same task id twice, and again after a restart, starts one run; a path that is no route is 404, a bad method 400, as over HTTP"
+    )
+    func atMostOnce() async throws {
+        let platform = try await LivePlatform()
+        defer { platform.stop() }
+        let endpoint = try EndpointProcess(platform: platform, identity: PullEndpoints.db)
+        await platform.enqueue(PlatformTask(id: "store-1", method: "PUT", path: "/trace", body: Self.bashTemplate), for: PullEndpoints.db.uuid)
+        let stored = try await platform.waitForResult("store-1")
+        #expect(stored.status == 200)
+        let traceNo = try #require(stored.body?["traceNo"]?.wholeNumber)
+        let start = PlatformTask(
+            id: "start-1",
+            method: "POST",
+            path: "/trace/start",
+            body: .object(["traceT": .string("BPF"), "traceId": .integer(Int64(traceNo)), "lasting": .integer(1)])
+        )
+        await platform.enqueue(start, for: PullEndpoints.db.uuid)
+        let first = try await platform.waitForResult("start-1")
+        #expect(first.status == 200 && first.body?["filePath"]?.text != nil, "\(first)")
+        await platform.enqueue(start, for: PullEndpoints.db.uuid)
+        try await eventually("the redelivered id is answered from the record") {
+            endpoint.process.standardError.contains("A task id already executed came again")
+        }
+        endpoint.process.send(SIGTERM)
+        #expect(endpoint.process.waitForExit(timeout: 30) == 0)
+        let restarted = Date()
+        try endpoint.restart()
+        // The reference platform hands a task to the endpoint's waiting poll: wait for the
+        // new life's first poll, which supersedes the old life's abandoned one.
+        try await eventually("the restarted endpoint polls") { await platform.lastSeen(PullEndpoints.db.uuid).map { $0 > restarted } == true }
+        await platform.enqueue(start, for: PullEndpoints.db.uuid)
+        try await eventually("after the restart too", timeout: .seconds(20)) {
+            endpoint.process.standardError.contains("A task id already executed came again")
+        }
+        let runs = try await endpoint.runningRuns().count + endpoint.finishedRuns().count
+        #expect(runs == 1, "one run for one task id")
+
+        await platform.enqueue(PlatformTask(id: "no-route", method: "GET", path: "/no/such/route"), for: PullEndpoints.db.uuid)
+        let missing = try await platform.waitForResult("no-route")
+        #expect(missing.status == 404 && missing.body?["error"]?.text != nil, "\(missing)")
+        await platform.enqueue(PlatformTask(id: "bad-method", method: "DELETE", path: "/traces"), for: PullEndpoints.db.uuid)
+        let refused = try await platform.waitForResult("bad-method")
+        #expect(refused.status == 400 && refused.body?["error"]?.text == "method: must be GET, PUT or POST, got 'DELETE'")
+        await platform.enqueue(
+            PlatformTask(id: "kill-1", method: "POST", path: "/trace/kill", body: .object(["killPath": .string("/x")])),
+            for: PullEndpoints.db.uuid
+        )
+        #expect(try await platform.waitForResult("kill-1").body == .string("Killed"), "a text answer travels as a string")
+    }
+
+    @Test("The platform unreachable for 10 s: the endpoint backs off, polls again after, and a task then runs once")
+    func platformDown() async throws {
+        let platform = try await LivePlatform()
+        defer { platform.stop() }
+        let proxy = try PlatformProxy(target: platform.port)
+        defer { proxy.stop() }
+        var settings = PullEndpoints.db.settings(platform)
+        settings["platform-url"] = proxy.url
+        let endpoint = try EndpointProcess(platformURL: proxy.url, lambda: settings)
+        try await eventually("it polls") { await platform.lastSeen(PullEndpoints.db.uuid) != nil }
+        proxy.set(.refuse)
+        try await Task.sleep(for: .seconds(10))
+        #expect(endpoint.process.standardError.contains("Cannot poll the platform for tasks"))
+        let back = Date()
+        proxy.set(.forward)
+        try await eventually("it polls again", timeout: .seconds(45)) { await platform.lastSeen(PullEndpoints.db.uuid).map { $0 > back } == true }
+        await platform.enqueue(PlatformTask(id: "after-outage", method: "PUT", path: "/trace", body: Self.bashTemplate), for: PullEndpoints.db.uuid)
+        #expect(try await platform.waitForResult("after-outage").status == 200)
+        try await Task.sleep(for: .seconds(3))
+        let stored = try await endpoint.request("GET", "/traces").body
+        #expect(stored.components(separatedBy: "\"traceNo\"").count == 2, "one template stored: \(stored)")
+    }
+
+    @Test("SIGTERM during a long poll: the endpoint exits at once, not after the poll's wait")
+    func sigtermDuringPoll() async throws {
+        let platform = try await LivePlatform()
+        defer { platform.stop() }
+        let endpoint = try EndpointProcess(platform: platform, identity: PullEndpoints.db, pollWait: 26)
+        try await eventually("it polls") { await platform.endpoints().first { $0.uuid == PullEndpoints.db.uuid }?.lastSeen != nil }
+        try await Task.sleep(for: .seconds(1))
+        let sent = ContinuousClock.now
+        endpoint.process.send(SIGTERM)
+        #expect(endpoint.process.waitForExit(timeout: 30) == 0)
+        #expect(ContinuousClock.now - sent < .seconds(5), "the poll in flight was cancelled")
+    }
+
+    @Test("A push endpoint pointed at the same platform never registers nor polls")
+    func pushNeverPolls() async throws {
+        let platform = try await LivePlatform()
+        defer { platform.stop() }
+        let endpoint = try EndpointProcess(platform: platform, identity: PullEndpoints.web, control: "push")
+        await platform.enqueue(PlatformTask(id: "never", method: "GET", path: "/traces"), for: PullEndpoints.web.uuid)
+        try await Task.sleep(for: .seconds(3))
+        #expect(await platform.endpoints().isEmpty)
+        #expect(await platform.platform.queues.queuedCount(PullEndpoints.web.uuid) == 1, "its task was never taken")
+        #expect(try await endpoint.request("GET", "/heartbeat").status == 200)
+    }
+}
