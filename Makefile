@@ -25,6 +25,7 @@ test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 	bash scripts/check-openapi.sh
+	bash scripts/check-platform-openapi.sh
 	bash scripts/fuzz.sh $(FUZZ_TEST_SECONDS)
 
 # The Swift code as `.swift-format` (Hummingbird's style, lines up to 150) wants it:

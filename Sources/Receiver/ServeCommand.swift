@@ -26,6 +26,8 @@ struct ServeCommand: AsyncParsableCommand {
     var pushEndpoint: [String] = []
     @Option(help: "Directory for received traces.") var out = "./received"
     @Flag(help: .hidden) var unsignedTasks = false
+    /// For the OpenAPI check: polls wait at most this long (default 26 s).
+    @Option(help: .hidden) var maxPollWait: Double = ReferencePlatform.maxWaitSeconds
 
     func run() async throws {
         let credentials: EndpointCredentials
@@ -47,7 +49,8 @@ struct ServeCommand: AsyncParsableCommand {
             credentials: credentials,
             pushEndpoints: pushEndpoints,
             authSettings: authSettings,
-            unsignedTasks: unsignedTasks
+            unsignedTasks: unsignedTasks,
+            pollWaitCap: maxPollWait
         )
         var logger = Logger(label: "lambda-receiver")
         logger.logLevel = .info

@@ -119,7 +119,7 @@ struct ReferencePlatformTests {
         #expect(answer.headers["authorization"] == nil)
     }
 
-    @Test("GET /tasks without Authorization, with a wrong secret or with another endpoint's is 401; bad wait or task id is 400 (any method is queued)")
+    @Test("GET /tasks without Authorization, a wrong secret or another endpoint's is 401; a bad wait or task id 400; any method is queued")
     func pollRefusals() async throws {
         let live = try await Live()
         defer { live.stop() }

@@ -40,7 +40,7 @@ public func buildPlatformRouter(platform: ReferencePlatform, fault: ReceiverFaul
             guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
                 throw PlatformRefusal(.badRequest, "wait: expected seconds from 0 to \(Int(ReferencePlatform.maxWaitSeconds))")
             }
-            wait = min(seconds, ReferencePlatform.maxWaitSeconds)
+            wait = min(seconds, platform.pollWaitCap)
         }
         await platform.registry.seen(endpoint)
         let tasks = await platform.queues.poll(endpoint, wait: .milliseconds(Int64(wait * 1000)))

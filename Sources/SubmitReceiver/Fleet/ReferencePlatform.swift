@@ -17,6 +17,9 @@ public final class ReferencePlatform: Sendable {
 
     /// The longest a poll waits for a task (as the seed dutserver's agents).
     public static let maxWaitSeconds = 26.0
+    /// This platform's own bound on a poll's wait: `maxWaitSeconds`, or less for a check
+    /// that must not sit in long polls (`scripts/check-platform-openapi.sh`).
+    public let pollWaitCap: Double
 
     public init(
         store: SubmitStore,
@@ -24,8 +27,10 @@ public final class ReferencePlatform: Sendable {
         pushEndpoints: [PushEndpoint] = [],
         pushClient: any PushEndpointCalling = URLSessionPushClient(),
         authSettings: AuthSettings = AuthSettings(),
-        unsignedTasks: Bool = false
+        unsignedTasks: Bool = false,
+        pollWaitCap: Double = ReferencePlatform.maxWaitSeconds
     ) {
+        self.pollWaitCap = min(max(pollWaitCap, 0), Self.maxWaitSeconds)
         self.store = store
         authenticator = FleetAuthenticator(credentials: credentials, settings: authSettings)
         signer = AnswerSigner(credentials: credentials)

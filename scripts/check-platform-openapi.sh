@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Checks docs/platform-openapi.yaml (what the endpoint expects of a platform: /submit,
+# /endpoints/{uuid}, /tasks, /tasks/{id}/result) against the reference platform,
+# `lambda-receiver`, with schemathesis (`make test`): no 5xx, every answer as documented.
+#
+# The receiver trusts one throw-away endpoint (scripts/test-config.py: a random uuid and
+# secret it never prints); schemathesis sends that endpoint's Authorization. Polls wait
+# at most 0.2 s here (`--max-poll-wait`, hidden): a generated wait=26 would otherwise hold
+# each example for 26 s. About half a minute.
+#
+# Environment: SWIFT (default swift), OPENAPI_MAX_EXAMPLES (default 50), OPENAPI_SEED.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+SWIFT=${SWIFT:-swift}
+max_examples=${OPENAPI_MAX_EXAMPLES:-50}
+seed=${OPENAPI_SEED:-20260101}
+
+fail() {
+    echo "check-platform-openapi: FAIL: $*" >&2
+    exit 1
+}
+
+command -v schemathesis >/dev/null 2>&1 || fail "schemathesis is not installed (run scripts/install-deps.sh)"
+bin_dir=$("$SWIFT" build --show-bin-path)
+for product in lambda-receiver lambda-endpoint; do
+    [ -x "$bin_dir/$product" ] || "$SWIFT" build --product "$product"
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/lambda-platform-openapi.XXXXXX")
+receiver_pid=
+cleanup() {
+    if [ -n "$receiver_pid" ]; then kill -TERM "$receiver_pid" 2>/dev/null || true; wait "$receiver_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+python3 scripts/test-config.py "$work/config" >/dev/null || fail "scripts/test-config.py could not write the configuration"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+"$bin_dir/lambda-receiver" --config "$work/config" --out "$work/received" --port "$port" --max-poll-wait 0.2 \
+    >"$work/receiver.log" 2>&1 &
+receiver_pid=$!
+base="http://127.0.0.1:$port"
+for _ in $(seq 100); do curl -fsS --max-time 2 "$base/status" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fsS --max-time 2 "$base/status" >/dev/null 2>&1 || { tail -20 "$work/receiver.log" >&2; fail "lambda-receiver did not answer"; }
+auth=$("$bin_dir/lambda-endpoint" auth-header --config "$work/config") || fail "auth-header failed"
+
+# The endpoint a request names (the path's uuid, the poll's endpoint) must be the one its
+# Authorization proves, or the answer is 401: generated uuids would never reach the
+# routes' own checks. schemathesis.toml pins those parameters to the trusted endpoint.
+uuid=$(sed -n 's/^endpoint-uuid: *"\{0,1\}\([0-9a-fA-F-]*\)"\{0,1\}$/\1/p' "$work/config/lambda-settings.yml")
+[[ "$uuid" =~ ^[0-9a-fA-F-]{36}$ ]] || fail "no endpoint-uuid in the test configuration"
+cat >"$work/schemathesis.toml" <<TOML
+[parameters]
+"path.uuid" = "$uuid"
+"query.endpoint" = "$uuid"
+TOML
+
+checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection
+set +e
+(
+    cd "$work"
+    schemathesis run "$repo/docs/platform-openapi.yaml" \
+        --url "$base" \
+        -H "Authorization: $auth" \
+        --checks "$checks" \
+        --phases examples,coverage,fuzzing \
+        --max-examples "$max_examples" \
+        --seed "$seed" \
+        --workers 1 \
+        --generation-database none \
+        --request-timeout 10 \
+        --output-sanitize true \
+        --no-color
+) >"$work/schemathesis.out" 2>&1
+status=$?
+set -e
+out=$(cat "$work/schemathesis.out")
+hash=${auth:36}
+[[ "$out" != *"$hash"* ]] || fail "schemathesis printed the Authorization value; keep --output-sanitize true"
+printf '%s\n' "$out" | tail -25
+kill -0 "$receiver_pid" 2>/dev/null || fail "lambda-receiver died during the run"
+[ "$status" -eq 0 ] || fail "schemathesis exited $status (failures above)"
+echo "check-platform-openapi: ok (docs/platform-openapi.yaml; seed $seed, at most $max_examples examples per operation)"
