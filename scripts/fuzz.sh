@@ -78,6 +78,7 @@ auth_sources=(
     Sources/EndpointCore/Config/ConfigSection.swift
     Sources/EndpointCore/Config/ConfigError.swift
     Sources/EndpointCore/Config/ConfigValue.swift
+    Sources/EndpointCore/Fleet/ControlMode.swift
     Fuzz/auth/AuthHeaderFuzzer.swift
     Fuzz/PropertyFailure.swift
 )

@@ -146,6 +146,12 @@ public struct PullControl: Service {
             logger.error("Ignored a poll answer that is not a list of tasks", metadata: ["error": "\(error)"])
             return false
         }
+        if tasks.count > Self.maxTasksPerAnswer {
+            logger.warning(
+                "A poll answer held more tasks than one answer may; the rest are left for the platform to send again",
+                metadata: ["task.count": "\(tasks.count)", "task.taken": "\(Self.maxTasksPerAnswer)"]
+            )
+        }
         for task in tasks.prefix(Self.maxTasksPerAnswer) {
             await take(task, authorization: authorization)
         }
@@ -160,31 +166,38 @@ public struct PullControl: Service {
             logger.error("Ignored a task whose id breaks its rule (1 to 128 of A-Z a-z 0-9 . _ : -)")
             return
         }
-        let result: TaskResult
+        let claim: TaskClaim
         do {
-            switch try await database.claimTask(id: task.id) {
-            case .done(let recorded):
-                logger.notice("A task id already executed came again: its result is sent again, nothing runs", metadata: ["task.id": "\(task.id)"])
-                result = recorded
-            case .inDoubt(let takenAt):
-                logger.warning("A task id taken before the endpoint stopped came again: not run again", metadata: ["task.id": "\(task.id)"])
-                result = TaskResult(
-                    endpoint: settings.endpointUUID,
-                    status: 409,
-                    body: .object([
-                        "error": .string(
-                            "task \(task.id) was taken at \(ISO8601DateFormatter().string(from: takenAt)) and the endpoint stopped before its result was recorded; it is not run again"
-                        )
-                    ])
-                )
-                try await database.recordTaskResult(id: task.id, result: result)
-            case .new:
-                result = await execute(task, authorization: authorization)
-                try await database.recordTaskResult(id: task.id, result: result)
-            }
+            claim = try await database.claimTask(id: task.id)
         } catch {
-            logger.error("Cannot record a task; it does not run", metadata: ["task.id": "\(task.id)", "error": "\(error)"])
+            logger.error("Cannot record a task as taken; it does not run", metadata: ["task.id": "\(task.id)", "error": "\(error)"])
             return
+        }
+        let result: TaskResult
+        switch claim {
+        case .done(let recorded):
+            logger.notice("A task id already executed came again: its result is sent again, nothing runs", metadata: ["task.id": "\(task.id)"])
+            await sendResult(id: task.id, recorded)
+            return
+        case .inDoubt(let takenAt):
+            logger.warning("A task id taken before the endpoint stopped came again: not run again", metadata: ["task.id": "\(task.id)"])
+            result = TaskResult(
+                endpoint: settings.endpointUUID,
+                status: 409,
+                body: .object([
+                    "error": .string(
+                        "task \(task.id) was taken at \(ISO8601DateFormatter().string(from: takenAt)) and the endpoint stopped before its result was recorded; it is not run again"
+                    )
+                ])
+            )
+        case .new:
+            result = await execute(task, authorization: authorization)
+        }
+        do {
+            try await database.recordTaskResult(id: task.id, result: result)
+        } catch {
+            // Sent all the same; a redelivery of the id would then find it in doubt, never run it twice.
+            logger.error("Cannot record a task's result", metadata: ["task.id": "\(task.id)", "error": "\(error)"])
         }
         await sendResult(id: task.id, result)
     }
