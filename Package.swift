@@ -76,7 +76,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The platform side of /submit: a reference receiver that reassembles streams.
+        // The reference platform: /submit's receiver that reassembles streams, and a
+        // fleet's side of pull mode (registrations, signed task queues, results, fan-out).
         .target(
             name: "SubmitReceiver",
             dependencies: [
@@ -184,7 +185,8 @@ let package = Package(
             name: "SubmitterTests",
             dependencies: ["Submitter", "EndpointCore", "EndpointTestSupport"] + nioHTTPClient
         ),
-        // The reference receiver's parsing and reassembly, without a network.
+        // The reference platform: parsing and reassembly without a network, and its fleet
+        // routes over real HTTP on loopback.
         .testTarget(
             name: "SubmitReceiverTests",
             dependencies: ["SubmitReceiver", "EndpointCore", "Submitter", "EndpointTestSupport"]
