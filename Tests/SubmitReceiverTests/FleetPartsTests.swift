@@ -1,3 +1,4 @@
+import EndpointCore
 import Foundation
 import SubmitReceiver
 import Testing
@@ -68,5 +69,23 @@ struct FleetPartsTests {
                 "c     pull  queued   -       ",
             ]
         )
+    }
+
+    @Test("A task handed out without a result comes again at a poll after redeliverAfter; one with its result, or not yet overdue, does not")
+    func redelivery() async throws {
+        let queues = TaskQueues(redeliverAfter: .milliseconds(200))
+        let endpoint = "11111111-1111-4111-8111-111111111111"
+        let lost = PlatformTask(id: "lost", method: "GET", path: "/traces")
+        let answered = PlatformTask(id: "answered", method: "GET", path: "/heartbeat")
+        await queues.enqueue(lost, for: endpoint)
+        await queues.enqueue(answered, for: endpoint)
+        #expect(await queues.poll(endpoint, wait: .zero) == [lost, answered])
+        #expect(await queues.poll(endpoint, wait: .zero).isEmpty, "not overdue yet")
+        await queues.record(TaskResult(endpoint: endpoint, status: 200, body: .string("alive")), for: "answered")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await queues.poll(endpoint, wait: .zero) == [lost], "only the one without a result, once overdue")
+        await queues.record(TaskResult(endpoint: endpoint, status: 200, body: .array([])), for: "lost")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await queues.poll(endpoint, wait: .zero).isEmpty)
     }
 }
