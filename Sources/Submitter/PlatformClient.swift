@@ -70,21 +70,15 @@ public struct PlatformClient: SubmitTransport {
         timeoutSeconds: Int64? = nil
     ) async throws -> SubmitAnswer {
         let pool = try connections.get()
-        let timeout = timeoutSeconds ?? self.timeoutSeconds
-        let deadline = NIODeadline.now() + .seconds(timeout)
-        var headers = self.headers
-        headers.add(name: "Content-Length", value: String(body.readableBytes))
         let base = pool.target.path.hasSuffix("/submit") ? String(pool.target.path.dropLast("/submit".count)) : ""
-        let head = HTTPRequestHead(version: .http1_1, method: method, uri: base + route, headers: headers)
-        let connection: SubmitConnection
-        if let idle = pool.take() {
-            connection = idle
-        } else {
-            connection = try await pool.connect(deadline: deadline)
-        }
-        let result = try await connection.exchange(head, body: body, deadline: deadline, timeoutSeconds: timeout, keepingBodyUpTo: max(1, bodyLimit))
-        if result.reusable { pool.giveBack(connection) }
-        return result.answer
+        return try await exchange(
+            on: pool,
+            method,
+            uri: base + route,
+            body: body,
+            timeoutSeconds: timeoutSeconds ?? self.timeoutSeconds,
+            keepingBodyUpTo: max(1, bodyLimit)
+        )
     }
 
     /// Throws on connection errors, TLS errors and timeouts, and `CancellationError`
@@ -92,17 +86,30 @@ public struct PlatformClient: SubmitTransport {
     /// `body` is one of `SubmitBody`'s; a retry sends the same buffer again.
     public func send(_ body: ByteBuffer) async throws -> SubmitAnswer {
         let pool = try connections.get()
-        let deadline = NIODeadline.now() + .seconds(timeoutSeconds)
+        return try await exchange(on: pool, .PUT, uri: pool.target.path, body: body, timeoutSeconds: timeoutSeconds, keepingBodyUpTo: 0)
+    }
+
+    /// One request on an idle connection of `pool` (or a new one), given back when it can
+    /// carry the next: what `send` and `request` share.
+    private func exchange(
+        on pool: SubmitConnectionPool,
+        _ method: HTTPMethod,
+        uri: String,
+        body: ByteBuffer,
+        timeoutSeconds timeout: Int64,
+        keepingBodyUpTo bodyLimit: Int
+    ) async throws -> SubmitAnswer {
+        let deadline = NIODeadline.now() + .seconds(timeout)
         var headers = self.headers
         headers.add(name: "Content-Length", value: String(body.readableBytes))
-        let head = HTTPRequestHead(version: .http1_1, method: .PUT, uri: pool.target.path, headers: headers)
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: headers)
         let connection: SubmitConnection
         if let idle = pool.take() {
             connection = idle
         } else {
             connection = try await pool.connect(deadline: deadline)
         }
-        let result = try await connection.exchange(head, body: body, deadline: deadline, timeoutSeconds: timeoutSeconds)
+        let result = try await connection.exchange(head, body: body, deadline: deadline, timeoutSeconds: timeout, keepingBodyUpTo: bodyLimit)
         if result.reusable { pool.giveBack(connection) }
         return result.answer
     }

@@ -260,10 +260,6 @@ public struct PullControl: Service {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }()
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }()
+    /// What the platform receives is encoded as the API's own answers are.
+    static var encoder: JSONEncoder { EndpointRequestContext.encoder }
 }
