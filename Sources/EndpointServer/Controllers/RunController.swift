@@ -148,28 +148,43 @@ struct RunController<Context: RequestContext> {
     ) async throws(StartRefusal) -> RunTarget {
         guard tracer == .bpf else { throw .targetNotSupported(tracer) }
         var resolved = try await resolve(target)
-        let (validator, found, procRoot) = (self.validator, resolved, inventory.locations.procRoot)
-        let inspection: Result<[ResolvedTarget.ProbedFile], StartRefusal>
-        do {
-            inspection = try await BinaryInspection.run { () -> Result<[ResolvedTarget.ProbedFile], StartRefusal> in
-                do throws(TemplateValidationError) {
-                    try validator.validate(template, openingProcess: false)
-                } catch {
-                    return .failure(.templateNoLongerValid(templateId: templateId, reason: error.message))
-                }
-                return Result { () throws(StartRefusal) in
-                    try TargetResolver.probedFiles(process: template.process, functions: template.functions, for: found, procRoot: procRoot)
-                }
+        let validator = self.validator
+        resolved.files = try await probedFiles(template.process, functions: template.functions, in: resolved) { () throws(StartRefusal) in
+            do throws(TemplateValidationError) {
+                try validator.validate(template, openingProcess: false)
+            } catch {
+                throw .templateNoLongerValid(templateId: templateId, reason: error.message)
             }
-        } catch {
-            throw .binaryInspection(error)
         }
-        resolved.files = try inspection.get()
         // A pin holds inside a target too: every copy probed must be the pinned build.
         if let pin = BinaryPin(template), let other = resolved.files.first(where: { !pin.matches($0.identity) }) {
             throw .binaryDiffersFromPin(templateId: templateId, process: other.path, pinned: pin, found: other.identity)
         }
         return RunTarget(asked: target, resolved: resolved)
+    }
+
+    /// The distinct files of `process` inside `resolved`'s matches, each holding
+    /// `functions` (`TargetResolver.probedFiles`), read on `BinaryInspection`'s threads;
+    /// `precheck` runs there first (a template's rules).
+    func probedFiles(
+        _ process: String,
+        functions: [String],
+        in resolved: ResolvedTarget,
+        precheck: @escaping @Sendable () throws(StartRefusal) -> Void = {}
+    ) async throws(StartRefusal) -> [ResolvedTarget.ProbedFile] {
+        let procRoot = inventory.locations.procRoot
+        let inspection: Result<[ResolvedTarget.ProbedFile], StartRefusal>
+        do {
+            inspection = try await BinaryInspection.run {
+                Result { () throws(StartRefusal) in
+                    try precheck()
+                    return try TargetResolver.probedFiles(process: process, functions: functions, for: resolved, procRoot: procRoot)
+                }
+            }
+        } catch {
+            throw .binaryInspection(error)
+        }
+        return try inspection.get()
     }
 
     /// Resolves `target` on a fresh reading of the host (the inventory's threads).
@@ -198,23 +213,7 @@ struct RunController<Context: RequestContext> {
         if let target = checked.target {
             var resolved = try await resolve(target)
             if let binary = analysis.probedBinary {
-                let (found, procRoot) = (resolved, inventory.locations.procRoot)
-                let inspection: Result<[ResolvedTarget.ProbedFile], StartRefusal>
-                do {
-                    inspection = try await BinaryInspection.run {
-                        Result { () throws(StartRefusal) in
-                            try TargetResolver.probedFiles(
-                                process: binary.process,
-                                functions: binary.functions.map(\.name),
-                                for: found,
-                                procRoot: procRoot
-                            )
-                        }
-                    }
-                } catch {
-                    throw .binaryInspection(error)
-                }
-                resolved.files = try inspection.get()
+                resolved.files = try await probedFiles(binary.process, functions: binary.functions.map(\.name), in: resolved)
             }
             return RunRequest(
                 analysis: analysis,
