@@ -106,6 +106,11 @@ struct TracerDescriptorTests {
             #expect(!held.contains { $0.hasPrefix("socket:") || $0.hasPrefix("anon_inode:") }, "tracer \(pid) holds \(held)")
             #expect(!held.contains { $0.hasSuffix(".sqlite3") || $0.hasSuffix(".sqlite3-wal") || $0 == first }, "tracer \(pid) holds \(held)")
         }
-        for path in [first, second] { try await endpoint.kill(path) }
+        // Each tracer must be gone before the endpoint is SIGKILLed at the end of the
+        // test: this fake one never writes, so nothing else would ever stop it.
+        for path in [first, second] {
+            try await endpoint.kill(path)
+            #expect(await receiver.waitForFinished(path, timeout: 15)?.verdict == .complete)
+        }
     }
 }

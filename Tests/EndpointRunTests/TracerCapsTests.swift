@@ -24,7 +24,9 @@ struct TracerCapsTests {
         #expect(caps.applied && caps.cpuPercent == 30 && caps.memoryMiB == 256, "\(caps)")
         let cgroups = try #require(caps.cgroups)
         #expect(!cgroups.isEmpty)
-        let tracer = try #require(processes(containing: "fake-tracer-sleeps.sh").first)
+        // This endpoint's own tracer (as root, its child), not another test's.
+        let fakeTracers = Set(processes(containing: "fake-tracer-sleeps.sh"))
+        let tracer = try #require(descendants(of: endpoint.process.pid).first { fakeTracers.contains($0) })
         for directory in cgroups {
             #expect(Self.read(directory + "/cgroup.procs")?.split(separator: "\n").contains(Substring("\(tracer)")) == true, "\(directory)")
             if let quota = Self.read(directory + "/cpu.cfs_quota_us") {
