@@ -19,7 +19,7 @@ public struct Doctor: Sendable {
 
     public func run() async -> [DoctorCheck] {
         let lambda = configuration.lambda
-        var checks = [settingsFile(), database()]
+        var checks = [settingsFile(), database(), Self.signatures(server: configuration.server, lambda: lambda)]
         let privilege = TracerPrivilege.forCurrentUser(rootPassword: lambda.rootPassword)
         for tracer in TracerType.allCases {
             let path = tracer == .bpf ? lambda.bpfPath : lambda.stapPath

@@ -13,6 +13,8 @@ public struct EndpointDependencies: Sendable {
     public let configuration: EndpointConfiguration
     public let database: EndpointDatabase
     public let authenticator: RequestAuthenticator
+    /// Incoming `Lambda-Signature`s, and poll answers' (one nonce window for the process).
+    public let signatures: SignatureVerifier
     public let outgoingAuthorization: OutgoingAuthorization
     public let supervisor: RunSupervisor
     /// What runs in containers here (`GET /containers`, and what a start's target names).
@@ -36,6 +38,7 @@ public struct EndpointDependencies: Sendable {
         self.serverTLS = try configuration.server.tls.map(Self.serverTLS)
         let lambda = configuration.lambda
         self.authenticator = RequestAuthenticator(endpointUUID: lambda.endpointUUID, secret: lambda.secret, settings: lambda.auth)
+        self.signatures = authenticator.signatures
         self.outgoingAuthorization = try OutgoingAuthorization(endpointUUID: lambda.endpointUUID, secret: lambda.secret)
         self.containerInventory = ContainerInventory(locations: ContainerInventory.Locations(settings: lambda))
         let privilege = TracerPrivilege.forCurrentUser(rootPassword: lambda.rootPassword)
@@ -90,7 +93,13 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
     router.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics))
     HeartbeatController().addRoutes(to: router.group())
     let authenticated = router.group().add(
-        middleware: AuthenticationMiddleware(authenticator: dependencies.authenticator, metrics: dependencies.metrics)
+        middleware: AuthenticationMiddleware(
+            authenticator: dependencies.authenticator,
+            signatures: dependencies.signatures,
+            requireSignedRequests: dependencies.configuration.lambda.requireSignedRequests,
+            maxBodyBytes: dependencies.configuration.lambda.maxBodyBytes,
+            metrics: dependencies.metrics
+        )
     )
     MetricsController(metrics: dependencies.metrics).addRoutes(to: dependencies.configuration.lambda.metricsOpen ? router.group() : authenticated)
     let lambda = dependencies.configuration.lambda
@@ -117,6 +126,18 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
     ContainerController(inventory: dependencies.containerInventory).addRoutes(to: authenticated)
     AnalysisController(host: tracingHost).addRoutes(to: authenticated)
     addMethodNotAllowedRoutes(to: router)
+    return router
+}
+
+/// The port of a `control: pull` endpoint: `/heartbeat` alone, every other path 404
+/// (docs/security.md): a host that accepts nothing inbound is not driven inbound. Its
+/// tasks still run through `buildRouter`'s routes, in process.
+public func buildHeartbeatOnlyRouter(_ dependencies: EndpointDependencies) -> Router<EndpointRequestContext> {
+    let router = Router(context: EndpointRequestContext.self, options: .autoGenerateHeadEndpoints)
+    router.add(middleware: JSONErrorMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: RequestMetricsMiddleware(metrics: dependencies.metrics))
+    HeartbeatController().addRoutes(to: router.group())
     return router
 }
 
@@ -179,7 +200,7 @@ public func buildApplication(
                     authorization: dependencies.outgoingAuthorization,
                     caFile: lambda.platformCAFile
                 ),
-                authenticator: dependencies.authenticator,
+                verifier: dependencies.signatures,
                 database: dependencies.database,
                 dispatcher: TaskDispatcher(responder: responder, logger: logger, maxAnswerBytes: 4 << 20),
                 host: TracingHost(settings: lambda),
@@ -187,8 +208,9 @@ public func buildApplication(
             )
         )
     }
+    let socketResponder = lambda.control == .pull ? buildHeartbeatOnlyRouter(dependencies).buildResponder() : responder
     return Application(
-        responder: responder,
+        responder: socketResponder,
         server: .guardedHTTP1(server.connections, tls: dependencies.serverTLS, registry: connections),
         configuration: .init(address: .hostname(server.host, port: server.port), serverName: "lambda-endpoint"),
         services: services,

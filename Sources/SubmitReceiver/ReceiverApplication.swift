@@ -21,6 +21,7 @@ public func buildReceiverRouter(store: SubmitStore, authenticator: RequestAuthen
 /// Authorization proved.
 func addSubmitRoutes(to router: Router<BasicRequestContext>, store: SubmitStore, verifier: some EndpointVerifying, fault: ReceiverFault?) {
     router.put("submit") { request, context -> HTTPResponse.Status in
+        var request = request
         let headerValue = request.headers[.authorization]
         let endpoint: String
         if let remembered = verifier.rememberedEndpoint(headerValue) {
@@ -33,6 +34,7 @@ func addSubmitRoutes(to router: Router<BasicRequestContext>, store: SubmitStore,
             }
         }
         // A chunk is at most 16 MiB raw, about 22 MiB of base64.
+        try await verifier.requireSignature(&request, from: endpoint, bodyLimit: 32 << 20)
         let body = try await request.body.collect(upTo: 32 << 20)
         let message: SubmitStore.Message
         do {

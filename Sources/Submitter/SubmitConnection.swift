@@ -1,3 +1,4 @@
+import EndpointCore
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -204,6 +205,7 @@ final class SubmitExchangeHandler: ChannelInboundHandler, NIOScheduledCallbackHa
         var status: Int?
         var retryAfter: String?
         var authorization: String?
+        var signature: String?
         /// 0: the body is dropped; else kept up to this many bytes.
         let bodyLimit: Int
         var body: [UInt8] = []
@@ -278,6 +280,7 @@ final class SubmitExchangeHandler: ChannelInboundHandler, NIOScheduledCallbackHa
             pending?.status = Int(head.status.code)
             pending?.retryAfter = head.headers.first(name: "Retry-After")
             pending?.authorization = head.headers.first(name: "Authorization")
+            pending?.signature = head.headers.first(name: LambdaSignature.headerName)
             // 101 like AsyncHTTPClient: whatever follows is not HTTP/1.1 any more.
             pending?.keepAlive = head.isKeepAlive && head.status != .switchingProtocols
         case .body(let part):
@@ -304,6 +307,7 @@ final class SubmitExchangeHandler: ChannelInboundHandler, NIOScheduledCallbackHa
                         status: status,
                         retryAfter: finished.retryAfter,
                         authorization: finished.authorization,
+                        signature: finished.signature,
                         body: finished.bodyLimit > 0 ? finished.body : nil
                     ),
                     reusable: reusable

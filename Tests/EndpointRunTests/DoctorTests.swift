@@ -43,7 +43,7 @@ struct DoctorTests {
         #expect(result.code == 0, "\(result.lines)")
         #expect(
             result.lines.map { String($0.prefix { $0 != ":" }) } == [
-                "[ok] config", "[ok] settings file", "[ok] database", "[ok] tracer BPF", "[ok] sudo BPF",
+                "[ok] config", "[ok] settings file", "[ok] database", "[ok] signatures", "[ok] tracer BPF", "[ok] sudo BPF",
                 "[ok] tracer STAP", "[ok] sudo STAP", "[ok] tracefs", "[ok] uprobes", "[ok] tracer caps", "[ok] analyses",
                 "[WARN] analysis vfs-latency",
                 "[ok] platform",
@@ -63,6 +63,28 @@ struct DoctorTests {
                 == "[ok] platform: \(receiver.url)/submit reachable; Authorization accepted (answered 400 to an empty probe message)"
         )
         #expect(await receiver.store.traces().isEmpty, "the probe stored nothing")
+    }
+
+    @Test("signatures: WARN when unsigned requests are taken over plain HTTP on a non-loopback address; ok once they are required")
+    func signatures() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let open = try TestConfigDirectory(settings: ["host": "0.0.0.0"], lambda: ["platform-url": receiver.url])
+        defer { open.remove() }
+        let warned = try await doctor(open)
+        #expect(
+            line(warned.lines, "signatures")
+                == "[WARN] signatures: unsigned requests are taken over plain HTTP on 0.0.0.0: a captured Authorization header can be replayed (fix: set require-signed-requests: true (the platform must sign its calls), or serve TLS (tls-certificate, tls-key))"
+        )
+        let required = try TestConfigDirectory(
+            settings: ["host": "0.0.0.0"],
+            lambda: ["platform-url": receiver.url, "require-signed-requests": "true"]
+        )
+        defer { required.remove() }
+        #expect(
+            line(try await doctor(required).lines, "signatures")
+                == "[ok] signatures: every request must carry a Lambda-Signature (require-signed-requests)"
+        )
     }
 
     @Test("Each failing verdict names the problem and a fix; exit 1")

@@ -201,11 +201,13 @@ final class EndpointProcess: @unchecked Sendable {
         }
     }
 
-    func request(_ method: String, _ path: String, json: String? = nil) async throws -> Answer {
+    /// `headers` are set last (a test's `Lambda-Signature`, or another `Authorization`).
+    func request(_ method: String, _ path: String, json: String? = nil, headers: [String: String] = [:]) async throws -> Answer {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         request.timeoutInterval = requestTimeout
         request.setValue(authorization, forHTTPHeaderField: "Authorization")
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let json {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             request.httpBody = Data(json.utf8)

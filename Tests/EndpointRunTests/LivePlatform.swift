@@ -57,6 +57,25 @@ final class LivePlatform: Sendable {
 
     func endpoints() async -> [ListedEndpoint] { await platform.registry.list() }
 
+    /// What endpoint `uuid` answers `GET path`, asked as a task: a pull endpoint's port
+    /// serves `/heartbeat` alone.
+    func ask(_ uuid: String, _ path: String) async throws -> TaskResult {
+        let id = "ask-\(UUID().uuidString)"
+        await enqueue(PlatformTask(id: id, method: "GET", path: path), for: uuid)
+        return try await waitForResult(id)
+    }
+
+    /// How many runs endpoint `uuid` has, running and finished, asked as tasks.
+    func runCount(_ uuid: String) async throws -> Int {
+        var count = 0
+        for path in ["/traces/running/all", "/traces/finished"] {
+            let answer = try await ask(uuid, path)
+            guard answer.status == 200, case .array(let runs) = answer.body else { throw MissingValue() }
+            count += runs.count
+        }
+        return count
+    }
+
     /// When `uuid` last registered or polled.
     func lastSeen(_ uuid: String) async -> Date? {
         let formatter = ISO8601DateFormatter()
@@ -73,8 +92,12 @@ enum PullEndpoints {
 
         /// lambda-settings.yml overrides that make an endpoint this one, polling `platform`.
         func settings(_ platform: LivePlatform, control: String = "pull", labels: String? = nil, pollWait: Int = 2) -> [String: String?] {
+            settings(platformURL: platform.url, control: control, labels: labels, pollWait: pollWait)
+        }
+
+        func settings(platformURL: String, control: String = "pull", labels: String? = nil, pollWait: Int = 2) -> [String: String?] {
             [
-                "endpoint-uuid": uuid, "secret": "\"\(secret)\"", "platform-url": platform.url, "control": control, "labels": labels,
+                "endpoint-uuid": uuid, "secret": "\"\(secret)\"", "platform-url": platformURL, "control": control, "labels": labels,
                 "poll-wait": "\(pollWait)", "register-interval": "5", "keep-run-files": "true",
             ]
         }

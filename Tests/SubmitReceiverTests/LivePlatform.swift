@@ -14,6 +14,7 @@ final class LivePlatform: Sendable {
     static let first = (uuid: "11111111-1111-4111-8111-111111111111", secret: "first-secret")
     static let second = (uuid: "22222222-2222-4222-8222-222222222222", secret: "second-secret")
     static let pushed = (uuid: "33333333-3333-4333-8333-333333333333", secret: "pushed-secret")
+    static let secrets = Dictionary(uniqueKeysWithValues: [first, second, pushed].map { ($0.uuid, $0.secret) })
 
     let platform: ReferencePlatform
     let directory: String
@@ -63,14 +64,24 @@ final class LivePlatform: Sendable {
         var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    func call(_ method: String, _ path: String, authorization: String? = nil, json: String? = nil) async throws -> Answer {
+    /// With `authorization`, the request is also signed (`Lambda-Signature`) with the secret
+    /// of the endpoint it names, as an endpoint signs, unless `signed` is false.
+    func call(_ method: String, _ path: String, authorization: String? = nil, json: String? = nil, signed: Bool = true) async throws -> Answer {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         request.timeoutInterval = 60
         if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+        let body = Data((json ?? "").utf8)
         if let json {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             request.httpBody = Data(json.utf8)
+        }
+        if signed, let authorization, let secret = Self.secrets[String(authorization.prefix(36)).lowercased()] {
+            let signer = MessageSigner(uuid: String(authorization.prefix(36)), secret: secret)
+            request.setValue(
+                signer.sign(.request, method: method, pathAndQuery: path, body: body).headerValue,
+                forHTTPHeaderField: LambdaSignature.headerName
+            )
         }
         let (data, response) = try await Self.session.data(for: request)
         let http = response as! HTTPURLResponse

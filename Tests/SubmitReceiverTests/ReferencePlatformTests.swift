@@ -320,11 +320,11 @@ final class RecordingPushClient: PushEndpointCalling {
         method: String,
         path: String,
         body: JSONValue?,
-        authorization: String
+        credentials: PushCredentials
     ) async -> (
         status: Int?, body: JSONValue?
     ) {
-        recorded.withLock { $0.append(Call(baseURL: baseURL, method: method, path: path, body: body, authorization: authorization)) }
+        recorded.withLock { $0.append(Call(baseURL: baseURL, method: method, path: path, body: body, authorization: credentials.authorization)) }
         if path == "/trace" { return (200, .object(["traceNo": .integer(3)])) }
         return (200, .object(["filePath": .string("/tmp/pushed.trace"), "thread": .integer(1)]))
     }

@@ -18,6 +18,8 @@ public final class RequestAuthenticator: Sendable {
     let secret: String
     let settings: AuthSettings
     public let cache: VerifiedHeaderCache
+    /// The same endpoint's `Lambda-Signature`s (one nonce window for the process).
+    public let signatures: SignatureVerifier
     let gate: VerificationGate
     /// argon2 runs here, never on an event loop or the Swift concurrency pool.
     private let queue = DispatchQueue(label: "lambda-endpoint.argon2", attributes: .concurrent)
@@ -27,6 +29,7 @@ public final class RequestAuthenticator: Sendable {
         self.secret = secret
         self.settings = settings
         self.cache = VerifiedHeaderCache(capacity: settings.cacheSize)
+        self.signatures = SignatureVerifier(uuid: endpointUUID, secret: secret)
         self.gate = VerificationGate(maxConcurrent: settings.maxConcurrentVerifications, maxWaiting: settings.maxWaitingVerifications)
     }
 

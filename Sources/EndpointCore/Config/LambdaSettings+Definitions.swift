@@ -77,6 +77,11 @@ extension LambdaSettings {
             "Largest request body read; a larger one is answered 413."
         )
         public let metricsOpen = Setting.flag("metrics-open", default: false, "Serve GET /metrics without the Authorization header.")
+        public let requireSignedRequests = Setting.flag(
+            "require-signed-requests",
+            default: false,
+            "Refuse (401) a request without a Lambda-Signature; one present is always verified."
+        )
         public let killGraceSeconds = Setting.wholeNumber(
             "kill-grace-seconds",
             default: 5,

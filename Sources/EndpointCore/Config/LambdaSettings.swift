@@ -35,6 +35,8 @@ public struct LambdaSettings: Sendable {
     public var platformCAFile: String?
     /// `GET /metrics` without authentication (for a scraper that cannot sign requests).
     public var metricsOpen: Bool
+    /// Every authenticated request must carry a `Lambda-Signature` that verifies.
+    public var requireSignedRequests: Bool
     /// Seconds between SIGINT, SIGTERM and SIGKILL when a tracer is stopped.
     public var killGraceSeconds: Int
     /// Seconds a SIGTERM'd endpoint keeps delivering before it exits.
@@ -110,6 +112,7 @@ public struct LambdaSettings: Sendable {
         self.maxUndeliveredRuns = try section.read(table.maxUndeliveredRuns)
         self.maxTemplates = try section.read(table.maxTemplates)
         self.metricsOpen = try section.read(table.metricsOpen)
+        self.requireSignedRequests = try section.read(table.requireSignedRequests)
         self.platformCAFile = try section.read(table.platformCAFile)
         if let caFile = platformCAFile {
             guard caFile.hasPrefix("/"), access(caFile, R_OK) == 0 else {

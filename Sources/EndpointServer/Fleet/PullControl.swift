@@ -11,10 +11,10 @@ import Submitter
 /// run through the endpoint's own routes (`TaskDispatcher`) at most once each
 /// (`EndpointDatabase.claimTask`), their results sent back until acknowledged.
 ///
-/// A poll answer is obeyed only when its `Authorization` verifies exactly as an incoming
-/// request's does (`RequestAuthenticator`, with its cache: a platform that signs every
-/// answer of an endpoint with one value pays argon2 once); otherwise it is logged and
-/// dropped. Failures back off with jitter (`RetryPolicy`, as `/submit`). Graceful
+/// Every poll carries a fresh `nonce`, and its answer is obeyed only when its
+/// `Lambda-Signature` verifies as the answer to that very poll (docs/security.md,
+/// "Signatures"): an unsigned answer, one signed for another poll (a replay), and one
+/// carrying only a copy of the endpoint's own `Authorization` run nothing and are logged. Failures back off with jitter (`RetryPolicy`, as `/submit`). Graceful
 /// shutdown cancels an in-flight poll rather than waiting for it (up to 26 s).
 public struct PullControl: Service {
     public struct Settings: Sendable {
@@ -30,7 +30,7 @@ public struct PullControl: Service {
 
     let settings: Settings
     let client: PlatformClient
-    let authenticator: RequestAuthenticator
+    let verifier: SignatureVerifier
     let database: EndpointDatabase
     let dispatcher: TaskDispatcher
     let host: TracingHost
@@ -114,11 +114,15 @@ public struct PullControl: Service {
     /// One long poll and the tasks it brought; false when it failed (to back off).
     func pollOnce() async -> Bool {
         let wait = settings.pollWaitSeconds
+        let nonce = LambdaSignature.makeNonce()
+        let route = "/tasks?endpoint=\(settings.endpointUUID)&wait=\(wait)&nonce=\(nonce)"
         let answer: SubmitAnswer
+        let pollURI: String
         do {
+            pollURI = try client.uri(of: route)
             answer = try await client.request(
                 .GET,
-                "/tasks?endpoint=\(settings.endpointUUID)&wait=\(wait)",
+                route,
                 keepingBodyUpTo: settings.maxAnswerBytes,
                 timeoutSeconds: Int64(wait + 10)
             )
@@ -131,17 +135,25 @@ public struct PullControl: Service {
             logger.warning("The platform answered a poll for tasks with an error", metadata: ["http.status": "\(answer.status)"])
             return false
         }
-        // Obeyed only if the platform proves it knows the secret, exactly as a request must.
-        guard let authorization = answer.authorization, await authenticator.authenticate(authorization) == .accepted else {
-            logger.error(
-                "Ignored a poll answer without a valid Authorization header: none of its tasks ran",
-                metadata: ["task.authorization": "\(answer.authorization == nil ? "missing" : "does not verify")"]
-            )
+        // Obeyed only if the platform proves it knows the secret and signed this very
+        // poll's answer: a copied header or a captured answer to another poll runs nothing.
+        let body = answer.body ?? []
+        let verdict = verifier.verifyAnswer(
+            answer.signature,
+            method: "GET",
+            pathAndQuery: pollURI,
+            nonce: nonce,
+            bodyDigest: LambdaSignature.bodyDigest(body)
+        )
+        guard verdict == .accepted else {
+            let reason: String
+            if case .rejected(let why) = verdict { reason = why } else { reason = "\(verdict)" }
+            logger.error("Ignored a poll answer not signed for this poll: none of its tasks ran", metadata: ["task.signature": "\(reason)"])
             return false
         }
         let tasks: [PlatformTask]
         do {
-            tasks = try JSONDecoder().decode([PlatformTask].self, from: Data(answer.body ?? []))
+            tasks = try JSONDecoder().decode([PlatformTask].self, from: Data(body))
         } catch {
             logger.error("Ignored a poll answer that is not a list of tasks", metadata: ["error": "\(error)"])
             return false
@@ -153,7 +165,7 @@ public struct PullControl: Service {
             )
         }
         for task in tasks.prefix(Self.maxTasksPerAnswer) {
-            await take(task, authorization: authorization)
+            await take(task)
         }
         return true
     }
@@ -161,7 +173,7 @@ public struct PullControl: Service {
     // MARK: - Tasks
 
     /// Runs `task` unless its id was taken before, then sends its result.
-    func take(_ task: PlatformTask, authorization: String) async {
+    func take(_ task: PlatformTask) async {
         guard PlatformTask.isValidID(task.id) else {
             logger.error("Ignored a task whose id breaks its rule (1 to 128 of A-Z a-z 0-9 . _ : -)")
             return
@@ -191,7 +203,7 @@ public struct PullControl: Service {
                 ])
             )
         case .new:
-            result = await execute(task, authorization: authorization)
+            result = await execute(task)
         }
         do {
             try await database.recordTaskResult(id: task.id, result: result)
@@ -202,13 +214,13 @@ public struct PullControl: Service {
         await sendResult(id: task.id, result)
     }
 
-    func execute(_ task: PlatformTask, authorization: String) async -> TaskResult {
+    func execute(_ task: PlatformTask) async -> TaskResult {
         do throws(FieldError) {
             try task.checked()
         } catch {
             return TaskResult(endpoint: settings.endpointUUID, status: 400, body: .object(["error": .string(error.message)]))
         }
-        let (status, body) = await dispatcher.run(task, authorization: authorization)
+        let (status, body) = await dispatcher.run(task)
         logger.info(
             "Task executed",
             metadata: ["task.id": "\(task.id)", "task.method": "\(task.method)", "task.path": "\(task.path)", "http.status": "\(status)"]

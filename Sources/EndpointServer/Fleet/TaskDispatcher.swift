@@ -7,8 +7,8 @@ import NIOCore
 import NIOEmbedded
 
 /// Runs a pull-mode task through the endpoint's own router, in process: the same
-/// middlewares (JSON errors, metrics, authentication with the signed answer's header)
-/// and routes, so validation, limits, errors and metrics are exactly those of the same
+/// middlewares (JSON errors, metrics; authentication knows the task came in a poll answer
+/// whose signature verified, `EndpointRequestContext.arrivedInSignedPollAnswer`) and routes, so validation, limits, errors and metrics are exactly those of the same
 /// request over HTTP, and a path that names no route is its 404.
 struct TaskDispatcher: Sendable {
     let responder: RouterResponder<EndpointRequestContext>
@@ -16,16 +16,13 @@ struct TaskDispatcher: Sendable {
     /// The longest answer a result carries: beyond it the result is a 500 saying so.
     let maxAnswerBytes: Int
 
-    /// `authorization`: the poll answer's verified header value, presented as the
-    /// request's own, as a platform calling over HTTP would.
-    func run(_ task: PlatformTask, authorization: String) async -> (status: Int, body: JSONValue) {
+    /// Only for a task of an answer whose signature verified (`PullControl`).
+    func run(_ task: PlatformTask) async -> (status: Int, body: JSONValue) {
         var path = task.path
         if !task.query.isEmpty {
-            var components = URLComponents()
-            components.queryItems = task.query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
-            path += "?" + (components.percentEncodedQuery ?? "")
+            path += "?" + Self.encodedQuery(task.query)
         }
-        var headers: HTTPFields = [.authorization: authorization]
+        var headers: HTTPFields = [:]
         var body = ByteBuffer()
         if let json = task.body, let encoded = try? JSONEncoder().encode(json) {
             headers[.contentType] = "application/json"
@@ -39,7 +36,8 @@ struct TaskDispatcher: Sendable {
         )
         var taskLogger = logger
         taskLogger[metadataKey: "task.id"] = "\(task.id)"
-        let context = EndpointRequestContext(source: .init(channel: EmbeddedChannel(), logger: taskLogger))
+        var context = EndpointRequestContext(source: .init(channel: EmbeddedChannel(), logger: taskLogger))
+        context.arrivedInSignedPollAnswer = true
         let response: Response
         do {
             response = try await responder.respond(to: request, context: context)
@@ -59,6 +57,23 @@ struct TaskDispatcher: Sendable {
         }
         return (Int(response.status.code), .string(String(decoding: bytes, as: UTF8.self)))
     }
+}
+
+extension TaskDispatcher {
+    /// `name=value&...` in key order, each percent-encoded so that it decodes back to what
+    /// the task said. `URLComponents` leaves `+` as it is, which a query parser reads as a
+    /// space (`{"path": "a+b"}` reached the route as `a b`); only unreserved characters
+    /// stay literal here.
+    static func encodedQuery(_ query: [String: String]) -> String {
+        query.sorted { $0.key < $1.key }.map { "\(percentEncoded($0.key))=\(percentEncoded($0.value))" }.joined(separator: "&")
+    }
+
+    static func percentEncoded(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+    }
+
+    /// RFC 3986 unreserved characters.
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 }
 
 /// Gathers a response body up to a limit.

@@ -5,6 +5,10 @@ import Hummingbird
 /// that writes `/bin/bash` rather than `\/bin\/bash`, with keys in a stable order.
 public struct EndpointRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// A pull-mode task run in process (`TaskDispatcher`): its poll answer's signature
+    /// verified, which proves the secret as an `Authorization` header would. Never set for
+    /// a request that came over a socket.
+    public var arrivedInSignedPollAnswer = false
 
     public init(source: Source) {
         self.coreContext = .init(source: source)

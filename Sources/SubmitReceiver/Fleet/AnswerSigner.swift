@@ -2,8 +2,9 @@ import Dispatch
 import EndpointCore
 import Synchronization
 
-/// The `Authorization` value the platform puts on its task answers and its calls to push
-/// endpoints: `<uuid><argon2 hash of that endpoint's secret>`, computed once per endpoint
+/// What the platform puts on its task answers and its calls to push endpoints: a
+/// `Lambda-Signature` made with that endpoint's secret (`messageSigner(for:)`), and the
+/// `Authorization` value `<uuid><argon2 hash of that endpoint's secret>`, computed once per endpoint
 /// and reused, because the endpoint remembers a value that verified and then pays no
 /// argon2 for it again (a fresh hash per poll would cost both sides a verification).
 public final class AnswerSigner: Sendable {
@@ -13,6 +14,11 @@ public final class AnswerSigner: Sendable {
 
     public init(credentials: EndpointCredentials) {
         self.credentials = credentials
+    }
+
+    /// Signs as `uuid` with its secret; nil when the platform has none.
+    public func messageSigner(for uuid: String) -> MessageSigner? {
+        credentials.secret(for: uuid.lowercased()).map { MessageSigner(uuid: uuid, secret: $0) }
     }
 
     /// nil when the platform has no secret for `uuid`.

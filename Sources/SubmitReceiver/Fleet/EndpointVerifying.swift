@@ -1,4 +1,6 @@
 import EndpointCore
+import HTTPTypes
+import Hummingbird
 
 /// Tells which endpoint sent a request: `FleetAuthenticator` for many endpoints, and
 /// the endpoint's own `RequestAuthenticator` for the one endpoint of `--config`.
@@ -7,6 +9,25 @@ public protocol EndpointVerifying: Sendable {
     /// (An `async` hop for every chunk of `/submit` halved the receiver's rate.)
     func rememberedEndpoint(_ headerValue: String?) -> String?
     func verify(_ headerValue: String?) async -> EndpointVerification
+    /// `uuid`'s `Lambda-Signature` verifier; nil when its secret is unknown here.
+    func signatureVerifier(for uuid: String) -> SignatureVerifier?
+}
+
+extension EndpointVerifying {
+    /// Refuses (401) a request from `uuid` whose `Lambda-Signature` is missing or does not
+    /// verify: the platform requires every endpoint request signed (docs/security.md). The
+    /// body is collected here (up to `bodyLimit`) to check its hash, and stays readable.
+    func requireSignature(_ request: inout Request, from uuid: String, bodyLimit: Int) async throws {
+        guard let verifier = signatureVerifier(for: uuid) else { throw PlatformRefusal(.unauthorized, "no secret for endpoint \(uuid)") }
+        let body = try await request.collectBody(upTo: bodyLimit)
+        let digest = body.withUnsafeReadableBytes { LambdaSignature.bodyDigest($0) }
+        let header = request.headers[HTTPField.Name(LambdaSignature.headerName)!]
+        switch verifier.verifyRequest(header, method: request.method.rawValue, pathAndQuery: request.head.path ?? "/", bodyDigest: digest) {
+        case .accepted: return
+        case .rejected(let reason): throw PlatformRefusal(.unauthorized, reason)
+        case .busy: throw PlatformRefusal(.serviceUnavailable, "too many signed requests within the signature window; retry")
+        }
+    }
 }
 
 extension FleetAuthenticator: EndpointVerifying {
@@ -17,6 +38,8 @@ extension FleetAuthenticator: EndpointVerifying {
 }
 
 extension RequestAuthenticator: EndpointVerifying {
+    public func signatureVerifier(for uuid: String) -> SignatureVerifier? { signatures }
+
     public func rememberedEndpoint(_ headerValue: String?) -> String? {
         guard isRemembered(headerValue), let headerValue else { return nil }
         return headerValue.verifiedEndpointUUID

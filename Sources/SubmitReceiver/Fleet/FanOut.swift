@@ -154,14 +154,15 @@ public actor FanOutCoordinator {
 
     private func push(fanOut: String, uuid: String, url: String) async {
         guard let request = fanOuts[fanOut]?.request else { return }
-        guard let authorization = await signer.header(for: uuid) else {
+        guard let authorization = await signer.header(for: uuid), let messageSigner = signer.messageSigner(for: uuid) else {
             update(fanOut, uuid) {
                 $0.state = .failed
                 $0.body = .string("no secret for this endpoint")
             }
             return
         }
-        let stored = await pushClient.call(baseURL: url, method: "PUT", path: "/trace", body: request.template, authorization: authorization)
+        let credentials = PushCredentials(authorization: authorization, signer: messageSigner)
+        let stored = await pushClient.call(baseURL: url, method: "PUT", path: "/trace", body: request.template, credentials: credentials)
         guard stored.status == 200, let traceNo = stored.body?["traceNo"]?.wholeNumber else {
             update(fanOut, uuid) {
                 $0.state = .failed
@@ -175,7 +176,7 @@ public actor FanOutCoordinator {
             method: "POST",
             path: "/trace/start",
             body: Self.startBody(request, traceNo: traceNo),
-            authorization: authorization
+            credentials: credentials
         )
         update(fanOut, uuid) {
             $0.state = started.status == 200 ? .started : .failed

@@ -1,5 +1,6 @@
 import Dispatch
 import EndpointCore
+import Synchronization
 
 /// What a request's `Authorization` proved: which endpoint sent it, or why it is refused.
 public enum EndpointVerification: Equatable, Sendable {
@@ -24,6 +25,21 @@ public final class FleetAuthenticator: Sendable {
     let cache: VerifiedHeaderCache
     let gate: VerificationGate
     private let queue = DispatchQueue(label: "lambda-receiver.argon2", attributes: .concurrent)
+    /// One per endpoint with a secret, made at its first signed request (as many as
+    /// `credentials` holds, at most).
+    private let signatures = Mutex<[String: SignatureVerifier]>([:])
+
+    /// Verifies `uuid`'s `Lambda-Signature`s; nil when the platform has no secret for it.
+    public func signatureVerifier(for uuid: String) -> SignatureVerifier? {
+        let uuid = uuid.lowercased()
+        guard let secret = credentials.secret(for: uuid) else { return nil }
+        return signatures.withLock { verifiers in
+            if let known = verifiers[uuid] { return known }
+            let made = SignatureVerifier(uuid: uuid, secret: secret)
+            verifiers[uuid] = made
+            return made
+        }
+    }
 
     public init(credentials: EndpointCredentials, settings: AuthSettings = AuthSettings()) {
         self.credentials = credentials

@@ -1,5 +1,6 @@
 import EndpointCore
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// The reference platform's routes.
@@ -14,8 +15,9 @@ public func buildPlatformRouter(platform: ReferencePlatform, fault: ReceiverFaul
     addSubmitRoutes(to: router, store: platform.store, verifier: platform.authenticator, fault: fault)
 
     router.put("endpoints/:uuid") { request, context -> Response in
+        var request = request
         let uuid = try context.parameters.require("uuid").lowercased()
-        let sender = try await platform.requireEndpoint(request)
+        let sender = try await platform.requireEndpoint(&request)
         guard sender == uuid else { throw PlatformRefusal(.unauthorized, "Authorization is endpoint \(sender)'s, not \(uuid)'s") }
         let registration = try await PlatformJSON.decode(EndpointRegistration.self, from: request)
         guard registration.uuid.lowercased() == uuid else {
@@ -30,7 +32,8 @@ public func buildPlatformRouter(platform: ReferencePlatform, fault: ReceiverFaul
     }
 
     router.get("tasks") { request, _ -> Response in
-        let sender = try await platform.requireEndpoint(request)
+        var request = request
+        let sender = try await platform.requireEndpoint(&request)
         guard let endpoint = request.uri.queryParameters.get("endpoint")?.lowercased() else {
             throw PlatformRefusal(.badRequest, "endpoint: missing query parameter")
         }
@@ -45,17 +48,28 @@ public func buildPlatformRouter(platform: ReferencePlatform, fault: ReceiverFaul
         await platform.registry.seen(endpoint)
         let tasks = await platform.queues.poll(endpoint, wait: .milliseconds(Int64(wait * 1000)))
         guard !tasks.isEmpty else { return Response(status: .noContent) }
+        let body = try PlatformJSON.encoded(tasks)
         var headers: HTTPFields = [:]
-        if !platform.unsignedTasks, let signature = await platform.signer.header(for: endpoint) {
-            headers[.authorization] = signature
+        // Signed as the answer to this very poll (its method, path and query, its nonce):
+        // the endpoint obeys nothing else. An endpoint of an earlier version sends no nonce
+        // and checks only Authorization.
+        if !platform.unsignedTasks {
+            if let signature = await platform.signer.header(for: endpoint) { headers[.authorization] = signature }
+            if let nonce = request.uri.queryParameters.get("nonce"), LambdaSignature.isValidNonce(nonce),
+                let signer = platform.signer.messageSigner(for: endpoint)
+            {
+                let signature = signer.sign(.answer, method: "GET", pathAndQuery: request.head.path ?? "/", body: body, nonce: nonce)
+                headers[HTTPField.Name(LambdaSignature.headerName)!] = signature.headerValue
+            }
         }
-        return try PlatformJSON.response(tasks, headers: headers)
+        return PlatformJSON.response(bytes: body, headers: headers)
     }
 
     router.put("tasks/:id/result") { request, context -> Response in
         let id = try context.parameters.require("id")
         guard PlatformTask.isValidID(id) else { throw PlatformRefusal(.badRequest, "id: 1-128 of [A-Za-z0-9._:-]") }
-        let sender = try await platform.requireEndpoint(request)
+        var request = request
+        let sender = try await platform.requireEndpoint(&request, bodyLimit: 16 << 20)
         let result = try await PlatformJSON.decode(TaskResult.self, from: request, upTo: 16 << 20)
         guard result.endpoint.lowercased() == sender else {
             throw PlatformRefusal(.unauthorized, "Authorization is endpoint \(sender)'s, not \(result.endpoint)'s")

@@ -14,10 +14,23 @@ public protocol PushEndpointCalling: Sendable {
         method: String,
         path: String,
         body: JSONValue?,
-        authorization: String
+        credentials: PushCredentials
     ) async -> (
         status: Int?, body: JSONValue?
     )
+}
+
+/// What a call to a push endpoint carries: the `Authorization` value, and the signer that
+/// gives each call its `Lambda-Signature` (the endpoint verifies one when present, and may
+/// require it).
+public struct PushCredentials: Sendable {
+    public let authorization: String
+    public let signer: MessageSigner
+
+    public init(authorization: String, signer: MessageSigner) {
+        self.authorization = authorization
+        self.signer = signer
+    }
 }
 
 /// Calls over HTTP with URLSession, which does its blocking work on threads of its own.
@@ -35,18 +48,25 @@ public struct URLSessionPushClient: PushEndpointCalling {
         method: String,
         path: String,
         body: JSONValue?,
-        authorization: String
+        credentials: PushCredentials
     ) async -> (
         status: Int?, body: JSONValue?
     ) {
         guard let url = URL(string: baseURL + path) else { return (nil, .string("bad url \(baseURL + path)")) }
         var request = URLRequest(url: url)
         request.httpMethod = method
-        request.setValue(authorization, forHTTPHeaderField: "Authorization")
+        request.setValue(credentials.authorization, forHTTPHeaderField: "Authorization")
+        var bytes = Data()
         if let body {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = try? JSONEncoder().encode(body)
+            bytes = (try? JSONEncoder().encode(body)) ?? Data()
+            request.httpBody = bytes
         }
+        let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
+        let path = components.map { $0.percentEncodedPath.isEmpty ? "/" : $0.percentEncodedPath } ?? "/"
+        let target = path + (components?.percentEncodedQuery.map { "?" + $0 } ?? "")
+        let signature = credentials.signer.sign(.request, method: method, pathAndQuery: target, body: bytes)
+        request.setValue(signature.headerValue, forHTTPHeaderField: LambdaSignature.headerName)
         do {
             let (data, response) = try await session.data(for: request)
             let status = (response as? HTTPURLResponse)?.statusCode

@@ -40,14 +40,21 @@ public final class ReferencePlatform: Sendable {
         self.unsignedTasks = unsignedTasks
     }
 
-    /// The endpoint a request's Authorization proves, or the 401 (503 when busy) to answer.
-    func requireEndpoint(_ request: Request) async throws -> String {
+    /// The endpoint a request's Authorization proves, its `Lambda-Signature` verified too,
+    /// or the 401 (503 when busy) to answer. The body (up to `bodyLimit`) stays readable.
+    func requireEndpoint(_ request: inout Request, bodyLimit: Int = 1 << 20) async throws -> String {
         let headerValue = request.headers[.authorization]
-        if let uuid = authenticator.rememberedEndpoint(headerValue) { return uuid }
-        switch await authenticator.verify(headerValue) {
-        case .endpoint(let uuid): return uuid
-        case .rejected(let reason): throw PlatformRefusal(.unauthorized, reason)
-        case .busy: throw PlatformRefusal(.serviceUnavailable, "too many Authorization verifications waiting; retry")
+        let uuid: String
+        if let remembered = authenticator.rememberedEndpoint(headerValue) {
+            uuid = remembered
+        } else {
+            switch await authenticator.verify(headerValue) {
+            case .endpoint(let verified): uuid = verified
+            case .rejected(let reason): throw PlatformRefusal(.unauthorized, reason)
+            case .busy: throw PlatformRefusal(.serviceUnavailable, "too many Authorization verifications waiting; retry")
+            }
         }
+        try await authenticator.requireSignature(&request, from: uuid, bodyLimit: bodyLimit)
+        return uuid
     }
 }
