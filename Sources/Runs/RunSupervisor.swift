@@ -306,11 +306,13 @@ public actor RunSupervisor: Service {
                     metrics.delivered(bytes: acknowledged, chunks: cursor.chunksAcknowledged - before.chunksAcknowledged)
                     metrics.deliveryRetried(count: cursor.retries - before.retries)
                     metrics.deliveryRefused(count: cursor.refusedMessages - before.refusedMessages)
-                    guard durable else { return }
+                    guard durable else { return true }
                     do {
                         try await database.recordDeliveryProgress(filePath: run.filePath, cursor: cursor)
+                        return true
                     } catch {
                         runLogger.error("Cannot record delivery progress", metadata: ["error": "\(error)"])
+                        return false
                     }
                 }
             )

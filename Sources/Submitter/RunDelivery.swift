@@ -63,8 +63,8 @@ public struct RunDelivery: Sendable {
     /// Runs from `cursor` until `finished` is acknowledged (or refused for good).
     /// `progress` is signalled whenever the file grew (its level: the bytes written) or its
     /// writer finished; `current` reads the latest state. `record` gets the cursor after
-    /// every change, awaited before the next message; `durable` asks the caller to persist
-    /// it too: always for start, finished, retries, refusals and short chunks, and for
+    /// every change, awaited before the next message, and answers whether it was kept;
+    /// `durable` asks the caller to persist it too (false back: not persisted): always for start, finished, retries, refusals and short chunks, and for
     /// chunk acknowledgements at least every `durableCursorInterval`, also while the
     /// delivery waits for more output (then once the position is that old). `unreadable`
     /// hears once that the file cannot give the bytes its writer wrote (removed,
@@ -79,7 +79,7 @@ public struct RunDelivery: Sendable {
         progress: ProgressSignal,
         current: @Sendable () -> WrittenOutput,
         unreadable: @Sendable (String) -> Void = { _ in },
-        record: @Sendable (_ cursor: DeliveryCursor, _ durable: Bool) async -> Void
+        record: @Sendable (_ cursor: DeliveryCursor, _ durable: Bool) async -> Bool
     ) async throws {
         try await withTaskExecutorPreference(DeliveryExecutor.shared) {
             try await stream(from: cursor, progress: progress, current: current, unreadable: unreadable, record: record)
@@ -91,7 +91,7 @@ public struct RunDelivery: Sendable {
         progress: ProgressSignal,
         current: @Sendable () -> WrittenOutput,
         unreadable: @Sendable (String) -> Void,
-        record: @Sendable (_ cursor: DeliveryCursor, _ durable: Bool) async -> Void
+        record: @Sendable (_ cursor: DeliveryCursor, _ durable: Bool) async -> Bool
     ) async throws {
         var cursor = cursor
         // Acknowledged before a crash that came before the run was retired.
@@ -111,14 +111,15 @@ public struct RunDelivery: Sendable {
                 body: bodies.chunk(no: no, bytes: try reader.read(offset: offset, length: length))
             )
         }
+        // The acknowledged bytes are given back only once their position is durable: a
+        // crash after a punch whose cursor write failed would resend the zeros it left.
         func persist(_ cursor: DeliveryCursor) async {
-            await record(cursor, true)
-            if releasesAcknowledgedOutput { file?.release(before: cursor.bytesAcknowledged) }
+            if await record(cursor, true), releasesAcknowledgedOutput { file?.release(before: cursor.bytesAcknowledged) }
         }
         if !cursor.startAcknowledged {
             cursor = try await deliver(bodies.start(), cursor: cursor, record: record, metadata: [:])
             cursor.startAcknowledged = true
-            await record(cursor, true)
+            _ = await record(cursor, true)
         }
         var lastSend = ContinuousClock.now
         var lastDurable = ContinuousClock.now
@@ -133,7 +134,7 @@ public struct RunDelivery: Sendable {
                 let length = cursor.shortChunkLength.map { min($0, Int(min(available, Int64(chunkSize)))) } ?? Int(min(available, Int64(chunkSize)))
                 if length < chunkSize, cursor.shortChunkLength != length {
                     cursor.shortChunkLength = length
-                    await record(cursor, true)
+                    _ = await record(cursor, true)
                 }
                 let chunk: PreparedChunk
                 do {
@@ -172,7 +173,7 @@ public struct RunDelivery: Sendable {
                     lastDurable = lastSend
                     await persist(cursor)
                 } else {
-                    await record(cursor, false)
+                    _ = await record(cursor, false)
                 }
             }
             if let finished = now.finished, unreadableReason != nil || cursor.bytesAcknowledged >= now.bytesWritten {
@@ -189,7 +190,7 @@ public struct RunDelivery: Sendable {
                     metadata: ["trace.code": "\(finished.code)"]
                 )
                 cursor.finishedAcknowledged = true
-                await record(cursor, true)
+                _ = await record(cursor, true)
                 return
             }
             // Caught up: the position becomes durable once it is `durableCursorInterval`
@@ -232,7 +233,7 @@ public struct RunDelivery: Sendable {
     func deliver(
         _ body: ByteBuffer,
         cursor: DeliveryCursor,
-        record: @Sendable (DeliveryCursor, Bool) async -> Void,
+        record: @Sendable (DeliveryCursor, Bool) async -> Bool,
         metadata: Logger.Metadata
     ) async throws -> DeliveryCursor {
         var cursor = cursor
@@ -257,13 +258,13 @@ public struct RunDelivery: Sendable {
             case .permanent(let status):
                 cursor.refusedMessages += 1
                 cursor.lastDeliveryError = "platform refused a message with \(status); not retried"
-                await record(cursor, true)
+                _ = await record(cursor, true)
                 logger.error("Platform refused a submit message; not retried", metadata: metadata.merging(["http.status": "\(status)"]) { $1 })
                 return cursor
             case .retry(let retryAfter):
                 attempt += 1
                 cursor.retries += 1
-                await record(cursor, true)
+                _ = await record(cursor, true)
                 let backoff = retryPolicy.delay(attempt: attempt, retryAfter: retryAfter, random: Double.random(in: 0..<1))
                 logger.warning(
                     "Submit failed; retrying",

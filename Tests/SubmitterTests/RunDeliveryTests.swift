@@ -83,6 +83,7 @@ struct RunDeliveryTests {
                 unreadable: unreadable,
                 record: { cursor, durable in
                     transport.log.withLock { $0.append(.recorded(cursor, durable: durable)) }
+                    return true
                 }
             )
     }
@@ -282,7 +283,15 @@ struct RunDeliveryTests {
         })
         let output = WrittenOutput(bytesWritten: 3000, finished: FinishedReport(code: 0, stderr: ""))
         try await Self.delivery(path, chunkSize: 1024, transport: transport)
-            .run(from: DeliveryCursor(), progress: ProgressSignal(), current: { output }, record: { _, _ in onDeliveryThread("record") })
+            .run(
+                from: DeliveryCursor(),
+                progress: ProgressSignal(),
+                current: { output },
+                record: { _, _ in
+                    onDeliveryThread("record")
+                    return true
+                }
+            )
         #expect(transport.sent.count == 5)
         #expect(elsewhere.withLock { $0 }.isEmpty, "ran off the delivery thread: \(elsewhere.withLock { $0 })")
     }
@@ -304,7 +313,7 @@ struct RunDeliveryTests {
                     looks.add(1, ordering: .relaxed)
                     return output.withLock { $0 }
                 },
-                record: { _, _ in }
+                record: { _, _ in true }
             )
         }
         try await Self.waitUntil("the delivery waits") { looks.load(ordering: .relaxed) >= 1 }
@@ -332,7 +341,7 @@ struct RunDeliveryTests {
             let transport = RecordingTransport()
             let delivery = Self.delivery(path, chunkSize: 1024, flushInterval: interval, transport: transport)
             let running = Task {
-                try await delivery.run(from: DeliveryCursor(), progress: progress, current: { output.withLock { $0 } }, record: { _, _ in })
+                try await delivery.run(from: DeliveryCursor(), progress: progress, current: { output.withLock { $0 } }, record: { _, _ in true })
             }
             try await Self.waitUntil("chunk 0 sent") { Self.chunks(transport.sent).count >= 1 }
             if interval == nil {
@@ -367,6 +376,7 @@ struct RunDeliveryTests {
                 current: { output.withLock { $0 } },
                 record: { cursor, durable in
                     transport.log.withLock { $0.append(.recorded(cursor, durable: durable)) }
+                    return true
                 }
             )
         }
@@ -387,5 +397,48 @@ struct RunDeliveryTests {
         output.withLock { $0.finished = FinishedReport(code: 0, stderr: "") }
         progress.signal()
         try await running.value
+    }
+
+    @Test("Acknowledged output is given back (a hole punched) only after its position was recorded: never when the record failed")
+    func punchOnlyAfterRecord() async throws {
+        // 256 KiB: four release granules, sent while the writer is still running, so the
+        // caught-up position is made durable (and its bytes released) after 200 ms.
+        for recordWorks in [false, true] {
+            let (path, bytes) = try Self.runFile(count: 256 * 1024)
+            defer { unlink(path) }
+            let transport = RecordingTransport()
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let delivery = RunDelivery(
+                filePath: path,
+                chunkSize: 64 * 1024,
+                flushInterval: nil,
+                client: transport,
+                retryPolicy: RetryPolicy(initial: .milliseconds(1), maximum: .milliseconds(2)),
+                releasesAcknowledgedOutput: true,
+                logger: logger
+            )
+            let output = Mutex(WrittenOutput(bytesWritten: Int64(bytes.count), finished: nil))
+            let progress = ProgressSignal()
+            let durableRecords = Mutex(0)
+            let running = Task {
+                // With recordWorks false: a database refusing every durable write, as a full
+                // disk or a locked file would.
+                try await delivery.run(from: DeliveryCursor(), progress: progress, current: { output.withLock { $0 } }) { cursor, durable in
+                    if durable, cursor.chunksAcknowledged == 4 { durableRecords.withLock { $0 += 1 } }
+                    return recordWorks || !durable
+                }
+            }
+            try await Self.waitUntil("the caught-up position recorded") { durableRecords.withLock { $0 } >= 1 }
+            let left = try Data(contentsOf: URL(fileURLWithPath: path))
+            if recordWorks {
+                #expect(left.allSatisfy { $0 == 0 }, "a recorded position releases its bytes")
+            } else {
+                #expect(Array(left) == bytes, "bytes were released although their position was never recorded")
+            }
+            output.withLock { $0.finished = FinishedReport(code: 0, stderr: "") }
+            progress.signal()
+            try await running.value
+        }
     }
 }
