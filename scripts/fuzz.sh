@@ -45,6 +45,7 @@ request_sources=(
     Sources/EndpointCore/Tracing/ELFBuildID.swift
     Sources/EndpointCore/Tracing/ELFByteSource.swift
     Sources/EndpointCore/Tracing/BinaryFile.swift
+    Sources/EndpointCore/Tracing/PathInRoot.swift
     Sources/EndpointCore/Tracing/BinaryInspectionFailure.swift
     Sources/EndpointCore/Tracing/TracerNoticeScanner.swift
     Sources/EndpointCore/Tracing/TracerLimits.swift
@@ -63,6 +64,7 @@ elf_sources=(
     Sources/EndpointCore/Tracing/ELFBuildID.swift
     Sources/EndpointCore/Tracing/ELFByteSource.swift
     Sources/EndpointCore/Tracing/BinaryFile.swift
+    Sources/EndpointCore/Tracing/PathInRoot.swift
     Fuzz/elf/ELFSymbolsFuzzer.swift
     Fuzz/PropertyFailure.swift
 )

@@ -21,6 +21,9 @@ public struct RunRequest: Sendable, Equatable {
     /// The event-rate bound the program enforces on itself (bpftrace; nil: none, as in
     /// tests of the supervisor alone).
     public var rateBound: EventRateBound?
+    /// The probed files as the start checked them, still open: the program names each by
+    /// its descriptor (nil: named by path, as in tests of the supervisor alone).
+    public var heldBinaries: HeldBinaries?
 
     public init(
         template: TraceTemplate,
@@ -29,8 +32,10 @@ public struct RunRequest: Sendable, Equatable {
         binary: TracedBinary? = nil,
         target: RunTarget? = nil,
         analysis: ValidatedAnalysis? = nil,
-        rateBound: EventRateBound? = nil
+        rateBound: EventRateBound? = nil,
+        heldBinaries: HeldBinaries? = nil
     ) {
+        self.heldBinaries = heldBinaries
         self.rateBound = tracer == .bpf ? rateBound : nil
         self.template = template
         self.tracer = tracer
@@ -46,7 +51,8 @@ public struct RunRequest: Sendable, Equatable {
         lastingSeconds: Int,
         binary: TracedBinary? = nil,
         target: RunTarget? = nil,
-        rateBound: EventRateBound? = nil
+        rateBound: EventRateBound? = nil,
+        heldBinaries: HeldBinaries? = nil
     ) {
         self.init(
             template: analysis.template,
@@ -55,27 +61,41 @@ public struct RunRequest: Sendable, Equatable {
             binary: binary,
             target: target,
             analysis: analysis,
-            rateBound: rateBound
+            rateBound: rateBound,
+            heldBinaries: heldBinaries
         )
     }
 
     /// The analysis's program for the run's target: filtered to it, and probing the
-    /// target's own copies of a binary it probes.
-    private var analysisProgram: AnalysisProgram? {
-        analysis?.program(scope: AnalysisScope(target?.resolved), probedFiles: target.map { $0.resolved.files.map(\.path) })
+    /// target's own copies of a binary it probes, each named by `naming`.
+    private func analysisProgram(naming: (String) -> String) -> AnalysisProgram? {
+        guard let analysis else { return nil }
+        let files = target.map { $0.resolved.files.map(\.path) } ?? analysis.probedBinary.map { [$0.process] }
+        return analysis.program(scope: AnalysisScope(target?.resolved), probedFiles: files?.map(naming))
     }
 
-    /// The tracer program's text.
+    /// The tracer program's text. bpftrace is given each probed file by the descriptor the
+    /// start checked it through (`HeldBinaries`), never by a path it would resolve again.
+    /// (SystemTap keeps the path: it cannot be targeted, and its runtime cannot run here.)
     public var programText: String {
-        if let analysisProgram {
+        let naming = { (path: String) in self.tracer == .bpf ? self.heldBinaries?.tracerPath(naming: path) ?? path : path }
+        if let analysisProgram = analysisProgram(naming: naming) {
             return analysisProgram.text(lastingSeconds: lastingSeconds, scope: AnalysisScope(target?.resolved), rateBound: rateBound)
         }
-        return TracerProgram.text(for: template, tracer: tracer, lastingSeconds: lastingSeconds, target: target?.resolved, rateBound: rateBound)
+        var template = template
+        template.process = naming(template.process)
+        var resolved = target?.resolved
+        if var files = resolved?.files {
+            for index in files.indices { files[index].path = naming(files[index].path) }
+            resolved?.files = files
+        }
+        return TracerProgram.text(for: template, tracer: tracer, lastingSeconds: lastingSeconds, target: resolved, rateBound: rateBound)
     }
 
-    /// The program's probes as bpftrace counts them (nil for SystemTap).
+    /// The program's probes as bpftrace counts them (nil for SystemTap), each file named
+    /// by its path, as the run's status and messages show it.
     public var expectedProbes: [String]? {
-        if let analysisProgram {
+        if let analysisProgram = analysisProgram(naming: { $0 }) {
             return analysisProgram.attachPoints(lastingSeconds: lastingSeconds, scope: AnalysisScope(target?.resolved), rateBound: rateBound)
         }
         return TracerProgram.probes(for: template, tracer: tracer, lastingSeconds: lastingSeconds, target: target?.resolved, rateBound: rateBound)

@@ -112,7 +112,12 @@ public actor RunSupervisor: Service {
         await resumeIfNeeded()
         let (traceDirectory, programText) = (settings.traceDirectory, request.programText)
         let files = try await StartThread.run {
-            Result { () throws(StartRefusal) in try RunFiles(traceDirectory: traceDirectory, programText: programText, tracer: request.tracer) }
+            Result { () throws(StartRefusal) in
+                // Checked again right before the launch: a file written to since its build
+                // was read (its pin checked) is refused, not traced as the build it was.
+                if let changed = request.heldBinaries?.changedSinceChecked().first { throw .binaryChangedBeforeLaunch(process: changed) }
+                return try RunFiles(traceDirectory: traceDirectory, programText: programText, tracer: request.tracer)
+            }
         }.get()
         let record = try await recordNewRun(request, files: files)
         let run = TraceRun(
@@ -126,6 +131,7 @@ public actor RunSupervisor: Service {
             tracerLimits: request.tracer == .bpf ? settings.bpfLimits.applied(to: request.template) : nil,
             target: request.target,
             rateBound: request.rateBound,
+            heldBinaries: request.heldBinaries,
             logger: logger
         )
         runs[record.filePath] = run

@@ -54,6 +54,9 @@ public final class TraceRun: Sendable {
     let tracerLimits: TracerLimits?
     /// The event-rate bound its program enforces (nil: none, SystemTap, or a resumed run).
     let rateBound: EventRateBound?
+    /// The files its program names by descriptor, open until the tracer's probes are live
+    /// or it exited (nil: none, or a resumed run).
+    let heldBinaries: HeldBinaries?
 
     /// `finished.code` when the endpoint restarted while the tracer ran: the real exit
     /// status cannot be known (the tracer was not our child any more).
@@ -95,8 +98,10 @@ public final class TraceRun: Sendable {
         tracerLimits: TracerLimits? = nil,
         target: RunTarget? = nil,
         rateBound: EventRateBound? = nil,
+        heldBinaries: HeldBinaries? = nil,
         logger: Logger? = nil
     ) {
+        self.heldBinaries = heldBinaries
         self.tracerLimits = tracerLimits
         self.rateBound = rateBound
         self.metrics = metrics
@@ -152,6 +157,7 @@ public final class TraceRun: Sendable {
         self.binaryChanged = false
         self.tracerLimits = nil
         self.rateBound = nil
+        self.heldBinaries = nil
         let exit =
             record.exitCode.map { FinishedReport(code: $0, stderr: record.stderr ?? "") }
             ?? FinishedReport(code: Self.unknownExitCode, stderr: Self.unknownExitExplanation)
@@ -224,20 +230,24 @@ public final class TraceRun: Sendable {
             let (action, child) = state.withLock { ($0.lifecycle.outputFailed("cannot write the run file: \(failure)"), $0.child) }
             carryOut(action, child: child)
         }
-        let (bytesWritten, lost, attached) = state.withLock { state in
+        let (bytesWritten, lost, attached, becameReady) = state.withLock { state in
             state.bytesWritten += Int64(written)
             let attachedBefore = state.notices.probesAttached
             let lost = state.notices.scan(bytes)
             let attached = attachedBefore == nil ? state.notices.probesAttached : nil
+            var becameReady = false
             if !state.lifecycle.ready, state.readyProbe.count < Self.readySearchLimit {
                 state.readyProbe.append(contentsOf: bytes.prefix(Self.readySearchLimit - state.readyProbe.count))
                 if state.readyProbe.firstRange(of: Self.readyMarker) != nil {
                     state.lifecycle.readySeen()
                     state.readyProbe = []
+                    becameReady = true
                 }
             }
-            return (state.bytesWritten, (now: lost, total: state.notices.eventsLost), attached)
+            return (state.bytesWritten, (now: lost, total: state.notices.eventsLost), attached, becameReady)
         }
+        // The probes are attached (each holds its file): the descriptors have done their part.
+        if becameReady { heldBinaries?.release() }
         metrics?.outputWritten(bytes: written)
         if lost.now > 0 {
             metrics?.tracerLostEvents(lost.now)
@@ -264,12 +274,12 @@ public final class TraceRun: Sendable {
 
     func exited(code: Int32) {
         if outputFD >= 0 { close(outputFD) }
-        let targetNote = targetGoneNote(code: code)
+        heldBinaries?.release()
         state.withLock { state in
             // The program stopped itself: `finished` says why, after the tracer's own stderr.
             var rateNote: String?
             if let rateBound, let events = state.notices.rateLimitedEvents { rateNote = rateBound.note(lastSecondEvents: events) }
-            for note in [targetNote, rateNote].compactMap({ $0 }) { Array(note.utf8).withUnsafeBytes { state.stderr.append($0) } }
+            if let rateNote { Array(rateNote.utf8).withUnsafeBytes { state.stderr.append($0) } }
             _ = state.lifecycle.childExited(code: code, stderr: state.stderr.text)
         }
         progress.signal()
@@ -289,22 +299,6 @@ public final class TraceRun: Sendable {
             if cursor.finishedAcknowledged { state.lifecycle.finishedAcknowledged() }
             return state.cursor
         }
-    }
-
-    /// A targeted tracer that failed before its probes were live, a probed path of which
-    /// (through `/proc/<pid>/root` of a target's process) no longer resolves: that process
-    /// is gone, and bpftrace's own error only says the file does not exist. (`stat` on the
-    /// child's reader thread, where `exited` runs: not the concurrency pool.)
-    private func targetGoneNote(code: Int32) -> String? {
-        guard code != 0, let target, !state.withLock({ $0.lifecycle.ready }) else { return nil }
-        let gone = target.resolved.files.filter { file in
-            var info = stat()
-            return stat(file.path, &info) != 0
-        }
-        guard !gone.isEmpty else { return nil }
-        let which = gone.map { "process \($0.pid) (of \($0.matches.joined(separator: ", ")))" }.joined(separator: "; ")
-        return
-            "[lambda-endpoint: the target's \(which) exited between the start's resolution and the tracer's attach, so its /proc/<pid>/root path was gone; start the run again]\n"
     }
 
     public var hasExited: Bool { exit != nil }

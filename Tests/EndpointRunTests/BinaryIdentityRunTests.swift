@@ -78,4 +78,53 @@ struct BinaryIdentityRunTests {
         let lines = String(decoding: try await receiver.stream(filePath), as: UTF8.self).split(separator: "\n").map(String.init)
         #expect(lines == [#"{"type": "value", "data": ["ready",1]}"#, Self.binaryLine(program, try BinaryFacts(of: program))])
     }
+
+    @Test(
+        "A pinned binary rewritten in place (4 bytes, same inode and size) with its mtime set back: the next start is 409 showing both hashes"
+    )
+    func pinHoldsAgainstRestoredMtime() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lambda-binary-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let program = directory + "/bash"
+        try FileManager.default.copyItem(atPath: "/bin/bash", toPath: program)
+        let stored = try BinaryFacts(of: program)
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(receiver: receiver, lambda: ["bpf-path": EndpointProcess.fixture("fake-tracer-sleeps.sh")])
+        // Storing the template reads (and caches) the build it pins.
+        let number = try await endpoint.putTemplate(
+            #"{"process":"\#(program)","functions":["xmalloc"],"traceType":["BPF"],"sha256":"\#(stored.sha256)"}"#
+        )
+        var before = stat()
+        #expect(stat(program, &before) == 0)
+        try Self.rewriteInPlace(program, at: Int(stored.size / 2), count: 4)
+        // The owner sets the times back: only the ctime, which nobody can set, still moved.
+        var times = [before.st_atim, before.st_mtim]
+        #expect(utimensat(AT_FDCWD, program, &times, 0) == 0)
+        var after = stat()
+        #expect(stat(program, &after) == 0)
+        #expect(after.st_ino == before.st_ino && after.st_size == before.st_size, "the same file, the same size")
+        #expect(after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec, "the mtime set back")
+        let rewritten = try BinaryFacts(of: program)
+        #expect(rewritten.sha256 != stored.sha256)
+
+        let answer = try await endpoint.request("POST", "/trace/start", json: #"{"traceT":"BPF","traceId":\#(number),"lasting":5}"#)
+        #expect(answer.status == 409, "\(answer.body)")
+        #expect(
+            (try? answer.decoded(as: ErrorAnswer.self))?.error
+                == "process: '\(program)' is not the build template \(number) pins: pinned sha256 \(stored.sha256), found buildId \(rewritten.buildId ?? "none") sha256 \(rewritten.sha256)"
+        )
+        #expect(try await endpoint.runningRuns().isEmpty, "nothing runs")
+    }
+
+    /// Flips `count` bytes at `offset` of the file in place: the same inode, the same size.
+    static func rewriteInPlace(_ path: String, at offset: Int, count: Int) throws {
+        let handle = try #require(FileHandle(forUpdatingAtPath: path))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        let original = try #require(try handle.read(upToCount: count))
+        try handle.seek(toOffset: UInt64(offset))
+        try handle.write(contentsOf: Data(original.map { $0 ^ 0xff }))
+    }
 }

@@ -18,24 +18,7 @@ struct RunSupervisorLimitTests {
     func parallelStarts() async throws {
         let directory = try TestConfigDirectory()
         defer { directory.remove() }
-        var lambda = try LambdaSettings.defaults(
-            platformURL: "http://127.0.0.1:9",
-            secret: TestConfigDirectory.secret,
-            endpointUUID: TestConfigDirectory.endpointUUID
-        )
-        lambda.bpfPath = Self.fixtures + "/fake-tracer-sleeps.sh"
-        lambda.traceDirectory = directory.path + "/traces"
-        lambda.maxConcurrentRuns = 2
-        lambda.killGraceSeconds = 1
-        let supervisor = RunSupervisor(
-            settings: RunSupervisor.Settings(lambda: lambda, privilege: .root),
-            client: PlatformClient(
-                platformURL: lambda.platformURL,
-                authorization: try OutgoingAuthorization(endpointUUID: lambda.endpointUUID, secret: lambda.secret)
-            ),
-            database: try EndpointDatabase(path: directory.databaseFile, poolSize: 4),
-            logger: Logger(label: "test")
-        )
+        let supervisor = try fakeTracerSupervisor(in: directory) { $0.maxConcurrentRuns = 2 }
         let template = TraceTemplate(process: "/bin/bash", functions: ["xmalloc"], traceType: ["BPF"])
         let outcomes = await withTaskGroup(of: Result<String, StartRefusal>.self) { group in
             for _ in 0..<32 {

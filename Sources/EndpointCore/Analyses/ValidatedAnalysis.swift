@@ -43,8 +43,10 @@ public struct ValidatedAnalysis: Sendable, Equatable {
     /// non-empty regular ELF file, and every function defined in its symbol tables
     /// (bpftrace would drop a missing one silently next to a good one). Blocking file work:
     /// run it where a start reads a template's binary (`BinaryInspection`'s threads).
-    public func inspectBinary() throws(FieldError) {
-        guard let binary = probedBinary else { return }
+    /// The file checked, still open (nil: the analysis probes no binary).
+    @discardableResult
+    public func inspectBinary() throws(FieldError) -> BinaryFile? {
+        guard let binary = probedBinary else { return nil }
         let symbols = try TemplateValidator.openProcessBinary(binary.process, field: binary.processField)
         let missing: [String]
         do {
@@ -55,6 +57,7 @@ public struct ValidatedAnalysis: Sendable, Equatable {
         if let first = binary.functions.first(where: { missing.contains($0.name) }) {
             throw FieldError(field: first.field, reason: "not in \(binary.process): \(missing.joined(separator: ", "))")
         }
+        return symbols.file
     }
 
     /// The TEMPLATE keys of the run's views: `process` is the probed binary or "",

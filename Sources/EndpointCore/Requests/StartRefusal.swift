@@ -15,6 +15,9 @@ public enum StartRefusal: Error, Equatable, Sendable {
     case functionsMissing(process: String, missing: [String])
     /// The template pins a build of its binary and the file is another one.
     case binaryDiffersFromPin(templateId: Int64, process: String, pinned: BinaryPin, found: BinaryIdentity)
+    /// A file the start checked was written to (or had its times set) between the check
+    /// and the tracer's launch: the build checked is not the one the tracer would probe.
+    case binaryChangedBeforeLaunch(process: String)
     case tooManyRuns(limit: Int)
     case tooManyUndelivered(limit: Int)
     case shuttingDown
@@ -44,7 +47,7 @@ public enum StartRefusal: Error, Equatable, Sendable {
         case .hostUnreadable: .unavailable(retryAfterSeconds: 1)
         case .binaryInspection(let failure): failure.answer
         case .noTemplate: .notFound
-        case .binaryDiffersFromPin: .conflict
+        case .binaryDiffersFromPin, .binaryChangedBeforeLaunch: .conflict
         case .tooManyRuns: .tooManyRequests
         // 30 s: a platform that stopped taking output needs a while; sooner is a wasted retry.
         case .tooManyUndelivered: .unavailable(retryAfterSeconds: 30)
@@ -71,6 +74,8 @@ public enum StartRefusal: Error, Equatable, Sendable {
             "functions: not in \(process): \(missing.joined(separator: ", "))"
         case .binaryDiffersFromPin(let templateId, let process, let pinned, let found):
             "process: '\(process)' is not the build template \(templateId) pins: pinned \(pinned.description), found buildId \(found.buildId ?? "none") sha256 \(found.sha256)"
+        case .binaryChangedBeforeLaunch(let process):
+            "process: '\(process)' was written to between the start's check of its build and the tracer's launch; start again to check the new build"
         case .tooManyRuns(let limit):
             "\(limit) traces are already running (max-concurrent-runs); stop one or retry later"
         case .tooManyUndelivered(let limit):

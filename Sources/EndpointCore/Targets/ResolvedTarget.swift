@@ -72,12 +72,12 @@ public struct ResolvedTarget: Sendable, Equatable {
     /// One distinct file probed (a device and inode probed once, however many matches
     /// run it), named through the root of one of its processes.
     public struct ProbedFile: Sendable, Equatable, Encodable {
-        /// What the tracer's probes name: `/proc/<pid>/root/<path with symlinks resolved>`.
+        /// The file as the target sees it: `/proc/<pid>/root/<path with symlinks resolved>`.
+        /// (The tracer is given the endpoint's descriptor of it instead, `HeldBinaries`.)
         public var path: String
         public var device: UInt64
         public var inode: UInt64
-        /// The process whose root `path` goes through: if it is gone before the probes
-        /// are attached, bpftrace cannot find the file.
+        /// The process whose root `path` goes through.
         public var pid: Int32
         /// The ids of the matches that run this file.
         public var matches: [String]

@@ -91,12 +91,15 @@ public struct TargetResolver: Sendable {
     /// Opens `process` inside each match, through `<procRoot>/<pid>/root` of its first
     /// process that has it, and checks `functions` in each distinct file (device and
     /// inode): the files to probe, one probe set each, with the build each one is (read
-    /// from the file opened, `BinaryIdentityCache`).
+    /// from the file opened, `BinaryIdentityCache`). Each file stays open in `held`, named
+    /// by its `path`, for the tracer to be given (`HeldBinaries`; by default closed on
+    /// return, for a caller that launches nothing).
     public static func probedFiles(
         process: String,
         functions: [String],
         for resolved: ResolvedTarget,
-        procRoot: String
+        procRoot: String,
+        holdingIn held: HeldBinaries = HeldBinaries()
     ) throws(StartRefusal) -> [ResolvedTarget.ProbedFile] {
         var files: [ResolvedTarget.ProbedFile] = []
         for match in resolved.matches {
@@ -153,6 +156,7 @@ public struct TargetResolver: Sendable {
                     identity: identity
                 )
             )
+            held.hold(opened.file, naming: opened.path)
         }
         return files
     }

@@ -22,14 +22,18 @@ extension BinaryIdentity {
             hasher.update(bufferPointer: UnsafeRawBufferPointer(chunk))
             offset += chunk.count
         }
+        // Written to while read: the hash would mix two versions (the cache would file it
+        // under the first).
+        guard file.currentVersion == file.version else { throw .changedWhileReading }
         let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
         return BinaryIdentity(buildId: buildId, sha256: digest, size: Int64(file.size))
     }
 }
 
-/// Identities by file version (device, inode, size, mtime), so that a binary is hashed
-/// once however many templates and starts name it; a replaced or rewritten file is a
-/// new version and is read again. Bounded: the oldest entry goes first.
+/// Identities by file version (device, inode, size, mtime, ctime: `BinaryFile.FileVersion`),
+/// so that a binary is hashed once however many templates and starts name it; a replaced
+/// or rewritten file is a new version and is read again, also when its owner set its
+/// mtime back. Bounded: the oldest entry goes first.
 public final class BinaryIdentityCache: Sendable {
     public static let shared = BinaryIdentityCache(capacity: 256)
 

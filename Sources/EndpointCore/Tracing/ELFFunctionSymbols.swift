@@ -64,6 +64,9 @@ public struct ELFFunctionSymbols {
     private static let symbolFunction: UInt8 = 2, symbolIndirectFunction: UInt8 = 10
 
     let source: any ELFByteSource
+    /// The file read, when it is one (nil for bytes in memory): what a start keeps open for
+    /// its tracer and reads the build of (`HeldBinaries`, `BinaryIdentityCache`).
+    public var file: BinaryFile? { source as? BinaryFile }
     let sectionOffset: Int
     let sectionEntrySize: Int
     let sectionCount: Int

@@ -94,31 +94,44 @@ struct RunController<Context: RequestContext> {
             throw .tracerNotAllowed(templateId: templateId, allowed: template.traceType, asked: checked.tracer)
         }
         if let target = checked.target {
-            let runTarget = try await approveTarget(target, template: template, templateId: templateId, tracer: checked.tracer)
+            let held = HeldBinaries()
+            let runTarget = try await approveTarget(target, template: template, templateId: templateId, tracer: checked.tracer, holdingIn: held)
             return RunRequest(
                 template: template,
                 tracer: checked.tracer,
                 lastingSeconds: checked.lastingSeconds,
                 target: runTarget,
-                rateBound: rateBound(checked.maxEventsPerSecond)
+                rateBound: rateBound(checked.maxEventsPerSecond),
+                heldBinaries: held
             )
         }
         let validator = self.validator
+        let held = HeldBinaries()
         let inspection: Result<BinaryIdentity, StartRefusal>
         do {
+            // One open of the binary for the rules, the functions, the build and the
+            // tracer: each check is of the file the tracer will probe.
             inspection = try await BinaryInspection.run { () -> Result<BinaryIdentity, StartRefusal> in
                 do throws(TemplateValidationError) {
-                    try validator.validate(template)
+                    try validator.validate(template, openingProcess: false)
                 } catch {
                     return .failure(.templateNoLongerValid(templateId: templateId, reason: error.message))
                 }
+                let symbols: ELFFunctionSymbols
+                do throws(FieldError) {
+                    symbols = try TemplateValidator.openProcessBinary(template.process, field: "process")
+                } catch {
+                    return .failure(.templateNoLongerValid(templateId: templateId, reason: error.message))
+                }
+                guard let file = symbols.file else { return .failure(.binaryUnreadable(process: template.process, reason: "was not opened")) }
                 do throws(ELFFunctionSymbols.ReadError) {
-                    let missing = try ELFFunctionSymbols(path: template.process).missing(template.functions)
+                    let missing = try symbols.missing(template.functions)
                     guard missing.isEmpty else { return .failure(.functionsMissing(process: template.process, missing: missing)) }
-                    let identity = try BinaryIdentityCache.shared.identity(ofBinaryAt: template.process)
+                    let identity = try BinaryIdentityCache.shared.identity(of: file)
                     if let pin = BinaryPin(template), !pin.matches(identity) {
                         return .failure(.binaryDiffersFromPin(templateId: templateId, process: template.process, pinned: pin, found: identity))
                     }
+                    held.hold(file, naming: template.process)
                     return .success(identity)
                 } catch {
                     return .failure(.binaryUnreadable(process: template.process, reason: error.description))
@@ -133,7 +146,8 @@ struct RunController<Context: RequestContext> {
             tracer: checked.tracer,
             lastingSeconds: checked.lastingSeconds,
             binary: TracedBinary(path: template.process, identity: binary, changedSinceStored: stored.binary.map { $0 != binary } ?? false),
-            rateBound: rateBound(checked.maxEventsPerSecond)
+            rateBound: rateBound(checked.maxEventsPerSecond),
+            heldBinaries: held
         )
     }
 
@@ -144,12 +158,14 @@ struct RunController<Context: RequestContext> {
         _ target: TargetRequest,
         template: TraceTemplate,
         templateId: Int64,
-        tracer: TracerType
+        tracer: TracerType,
+        holdingIn held: HeldBinaries
     ) async throws(StartRefusal) -> RunTarget {
         guard tracer == .bpf else { throw .targetNotSupported(tracer) }
         var resolved = try await resolve(target)
         let validator = self.validator
-        resolved.files = try await probedFiles(template.process, functions: template.functions, in: resolved) { () throws(StartRefusal) in
+        resolved.files = try await probedFiles(template.process, functions: template.functions, in: resolved, holdingIn: held) {
+            () throws(StartRefusal) in
             do throws(TemplateValidationError) {
                 try validator.validate(template, openingProcess: false)
             } catch {
@@ -164,12 +180,13 @@ struct RunController<Context: RequestContext> {
     }
 
     /// The distinct files of `process` inside `resolved`'s matches, each holding
-    /// `functions` (`TargetResolver.probedFiles`), read on `BinaryInspection`'s threads;
-    /// `precheck` runs there first (a template's rules).
+    /// `functions` (`TargetResolver.probedFiles`), read on `BinaryInspection`'s threads and
+    /// kept open in `held` for the tracer; `precheck` runs there first (a template's rules).
     func probedFiles(
         _ process: String,
         functions: [String],
         in resolved: ResolvedTarget,
+        holdingIn held: HeldBinaries,
         precheck: @escaping @Sendable () throws(StartRefusal) -> Void = {}
     ) async throws(StartRefusal) -> [ResolvedTarget.ProbedFile] {
         let procRoot = inventory.locations.procRoot
@@ -178,7 +195,7 @@ struct RunController<Context: RequestContext> {
             inspection = try await BinaryInspection.run {
                 Result { () throws(StartRefusal) in
                     try precheck()
-                    return try TargetResolver.probedFiles(process: process, functions: functions, for: resolved, procRoot: procRoot)
+                    return try TargetResolver.probedFiles(process: process, functions: functions, for: resolved, procRoot: procRoot, holdingIn: held)
                 }
             }
         } catch {
@@ -210,16 +227,18 @@ struct RunController<Context: RequestContext> {
     /// (`TargetResolver.probedFiles`), as for a targeted template.
     func approve(_ checked: AnalysisStartRequest.Checked) async throws(StartRefusal) -> RunRequest {
         let analysis = checked.analysis
+        let held = HeldBinaries()
         if let target = checked.target {
             var resolved = try await resolve(target)
             if let binary = analysis.probedBinary {
-                resolved.files = try await probedFiles(binary.process, functions: binary.functions.map(\.name), in: resolved)
+                resolved.files = try await probedFiles(binary.process, functions: binary.functions.map(\.name), in: resolved, holdingIn: held)
             }
             return RunRequest(
                 analysis: analysis,
                 lastingSeconds: checked.lastingSeconds,
                 target: RunTarget(asked: target, resolved: resolved),
-                rateBound: rateBound(checked.maxEventsPerSecond)
+                rateBound: rateBound(checked.maxEventsPerSecond),
+                heldBinaries: held
             )
         }
         guard let binary = analysis.probedBinary else {
@@ -228,13 +247,17 @@ struct RunController<Context: RequestContext> {
         let inspection: Result<BinaryIdentity, StartRefusal>
         do {
             inspection = try await BinaryInspection.run { () -> Result<BinaryIdentity, StartRefusal> in
+                let file: BinaryFile?
                 do throws(FieldError) {
-                    try analysis.inspectBinary()
+                    file = try analysis.inspectBinary()
                 } catch {
                     return .failure(.invalidField(error))
                 }
+                guard let file else { return .failure(.binaryUnreadable(process: binary.process, reason: "was not opened")) }
                 do throws(ELFFunctionSymbols.ReadError) {
-                    return .success(try BinaryIdentityCache.shared.identity(ofBinaryAt: binary.process))
+                    let identity = try BinaryIdentityCache.shared.identity(of: file)
+                    held.hold(file, naming: binary.process)
+                    return .success(identity)
                 } catch {
                     return .failure(.binaryUnreadable(process: binary.process, reason: error.description))
                 }
@@ -247,7 +270,8 @@ struct RunController<Context: RequestContext> {
             analysis: analysis,
             lastingSeconds: checked.lastingSeconds,
             binary: TracedBinary(path: binary.process, identity: identity, changedSinceStored: false),
-            rateBound: rateBound(checked.maxEventsPerSecond)
+            rateBound: rateBound(checked.maxEventsPerSecond),
+            heldBinaries: held
         )
     }
 
