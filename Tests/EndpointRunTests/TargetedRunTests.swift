@@ -169,23 +169,25 @@ struct TargetedRunTests {
 
     @Test("A target gone between the start's resolution and the tracer's attach: the run fails, finished.stderr saying why")
     func targetGoneBeforeAttach() async throws {
-        let sleeper = try SpawnedProcess(executable: "/bin/sleep", arguments: ["30"])
-        defer { sleeper.send(SIGKILL) }
+        // A container, not a pid: a pid target's run is ended by its process's exit
+        // (TargetIntegrityRunTests) before the tracer could fail.
+        let container = try HomeMadeContainer()
+        defer { container.remove() }
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
         // The fake tracer fails a second after it starts, as bpftrace does on a gone path.
         let endpoint = try EndpointProcess(receiver: receiver, lambda: ["bpf-path": EndpointProcess.fixture("fake-tracer-target-gone.sh")])
         let number = try await endpoint.putTemplate(Self.bashTemplate)
-        let filePath = try await endpoint.start(traceId: number, lasting: 5, target: #"{"pid":\#(sleeper.pid)}"#)
-        sleeper.send(SIGKILL)
-        _ = sleeper.waitForExit(timeout: 5)
+        let filePath = try await endpoint.start(traceId: number, lasting: 5, target: #"{"container":"\#(container.id)"}"#)
+        let pid = container.initPid
+        container.remove()
         let received = try #require(await receiver.waitForFinished(filePath, timeout: 15))
         #expect(received.code == 1)
         let stderr = try #require(received.stderr)
-        #expect(stderr.contains("ERROR: uprobe target file '/proc/\(sleeper.pid)/root/usr/bin/bash' does not exist"), "\(stderr)")
+        #expect(stderr.contains("ERROR: uprobe target file '/proc/\(pid)/root/bin/bash' does not exist"), "\(stderr)")
         #expect(
             stderr.contains(
-                "[lambda-endpoint: the target's process \(sleeper.pid) (of \(sleeper.pid)) exited between the start's resolution and the tracer's attach, so its /proc/<pid>/root path was gone; start the run again]"
+                "[lambda-endpoint: the target's process \(pid) (of \(container.id)) exited between the start's resolution and the tracer's attach, so its /proc/<pid>/root path was gone; start the run again]"
             ),
             "\(stderr)"
         )
