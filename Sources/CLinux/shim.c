@@ -35,3 +35,7 @@ int clinux_name_this_thread(const char *name) {
     shortened[sizeof shortened - 1] = '\0';
     return pthread_setname_np(pthread_self(), shortened);
 }
+
+int clinux_pidfd_open(int pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}

@@ -32,6 +32,7 @@ public struct Doctor: Sendable {
         checks.append(
             Self.tracerCaps(privilege: privilege, caps: TracerCgroup.Caps(cpuPercent: lambda.tracerCPUPercent, memoryMiB: lambda.tracerMemoryMiB))
         )
+        checks += Self.containers(ContainerInventory(locations: ContainerInventory.Locations(settings: lambda)).readSnapshot())
         checks += Self.analyses(on: TracingHost(settings: lambda))
         checks.append(await platform())
         return checks

@@ -38,18 +38,3 @@ struct LeftoverTracer {
         kill(pid, signal)
     }
 }
-
-/// Telling one process from a later one with the same pid.
-enum ProcessIdentity {
-    /// Field 22 of /proc/PID/stat (start time in clock ticks after boot), nil when the
-    /// process is gone or a zombie.
-    static func startTime(of pid: Int32) -> Int64? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = text.lastIndex(of: ")")
-        else { return nil }
-        // The command name may hold spaces and parentheses: fields resume after the last ')'.
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 19, fields[0] != "Z" else { return nil }
-        return Int64(fields[19])
-    }
-}

@@ -84,7 +84,7 @@ public struct RunStatus: Encodable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case filePath, thread, traceT, startedAt, deadline, state, bytesRead, exitCode, failure, privilege, resumed
         case probesExpected, probesAttached, eventsLost, binaryChanged, tracerLimits, resourceCaps, target, resolved
-        case analysis, parameters, maxEventsPerSecond, rateLimited
+        case analysis, parameters, maxEventsPerSecond, rateLimited, warnings
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -115,6 +115,8 @@ public struct RunStatus: Encodable, Sendable, Equatable {
         try container.encodeIfPresent(resourceCaps, forKey: .resourceCaps)
         try container.encodeIfPresent(target?.asked, forKey: .target)
         try container.encodeIfPresent(target?.resolved, forKey: .resolved)
+        // What the run leaves untraced of its target (a cut filter, an unseen namespace).
+        if let warnings = target?.resolved.warnings, !warnings.isEmpty { try container.encode(warnings, forKey: .warnings) }
         try delivery.encode(to: encoder)
     }
 }

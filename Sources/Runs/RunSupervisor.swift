@@ -144,6 +144,7 @@ public actor RunSupervisor: Service {
         if let analysis = request.analysis { startMetadata["trace.analysis"] = "\(analysis.name)" }
         logger(for: record.filePath).info("Trace started", metadata: startMetadata)
         await launch(run, program: files.program)
+        endWithTargetProcess(run)
         handleExit(of: run, program: files.program, alreadyRecorded: false)
         boundLasting(of: run, seconds: request.lastingSeconds)
         Task { await self.deliver(run, chunkSize: settings.chunkSize) }

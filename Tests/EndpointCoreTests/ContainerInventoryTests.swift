@@ -65,7 +65,7 @@ struct ContainerInventoryTests {
         #expect(snapshot.processes(inCgroup: Self.podSlice) == [501, 502])
     }
 
-    @Test("GET /containers' JSON: SPEC's keys, null where unknown, cgroupId beside them")
+    @Test("GET /containers' JSON: SPEC's keys, null where unknown, cgroupId, conflict and untracedSubCgroups beside them")
     func json() throws {
         let tree = try Self.host()
         let snapshot = ContainerInventory(locations: tree.locations).readSnapshot()
@@ -75,8 +75,9 @@ struct ContainerInventoryTests {
         let docker = try #require(snapshot.containers.first { $0.id == Self.dockerId })
         #expect(
             String(decoding: try encoder.encode(pause), as: UTF8.self)
-                == #"{"cgroup":"\#(Self.pauseCgroup)","cgroupId":\#(try tree.cgroupId(Self.pauseCgroup)),"id":"\#(Self.pauseId)","name":null,"#
-                + #""pids":[502],"pod":{"name":"shop-7d4b9c-x2x9z","namespace":"prod","qosClass":"burstable","uid":"\#(Self.podUID)"},"runtime":"containerd"}"#
+                == #"{"cgroup":"\#(Self.pauseCgroup)","cgroupId":\#(try tree.cgroupId(Self.pauseCgroup)),"conflict":null,"id":"\#(Self.pauseId)","name":null,"#
+                + #""pids":[502],"pod":{"name":"shop-7d4b9c-x2x9z","namespace":"prod","qosClass":"burstable","uid":"\#(Self.podUID)"},"runtime":"containerd","#
+                + #""untracedSubCgroups":0}"#
         )
         let decoded = try APIResponse.decode(ContainerAnswer.self, from: try encoder.encode(docker))
         #expect(decoded.pod == nil && decoded.runtime == "docker" && decoded.name == "web")

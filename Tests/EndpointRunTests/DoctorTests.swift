@@ -44,7 +44,8 @@ struct DoctorTests {
         #expect(
             result.lines.map { String($0.prefix { $0 != ":" }) } == [
                 "[ok] config", "[ok] settings file", "[ok] database", "[ok] signatures", "[ok] tracer BPF", "[ok] sudo BPF",
-                "[ok] tracer STAP", "[ok] sudo STAP", "[ok] tracefs", "[ok] uprobes", "[ok] tracer caps", "[ok] analyses",
+                "[ok] tracer STAP", "[ok] sudo STAP", "[ok] tracefs", "[ok] uprobes", "[ok] tracer caps",
+                "[ok] cgroup namespace", "[ok] containers", "[ok] analyses",
                 "[WARN] analysis vfs-latency",
                 "[ok] platform",
             ]
@@ -215,6 +216,34 @@ struct DoctorTests {
         #expect(line(allowed.lines, "uprobes").hasPrefix("[ok] uprobes"))
         // An unprivileged endpoint may not open a CPU-wide perf event itself; the root tracer may.
         #expect(line(allowed.lines, "analyses").contains("cpu-profile"), "\(allowed.lines)")
+    }
+
+    @Test(
+        "Containers that cannot be traced as asked: WARN cgroup namespace for '..' paths, WARN containers for a claimed id and a subtree past the cap"
+    )
+    func containersUnseenOrCut() async throws {
+        let tree = try FakeHostTree()
+        let victim = String(repeating: "5eed", count: 16)
+        let attacker = String(repeating: "bad0", count: 16)
+        try tree.addProcess(1, cgroup: "/", makeCgroup: false)
+        try tree.addProcess(50, cgroup: "/../../system.slice/ssh.service", makeCgroup: false)
+        try tree.addProcess(300, cgroup: "/system.slice/docker-\(attacker).scope")
+        try tree.addProcess(301, cgroup: "/system.slice/docker-\(attacker).scope/docker-\(victim).scope")
+        try tree.addProcess(400, cgroup: "/system.slice/docker-\(victim).scope")
+        for index in 0..<4100 { try tree.addCgroup("/system.slice/docker-\(attacker).scope/c\(index)") }
+        var settings = tree.lambdaSettings
+        settings["platform-url"] = "http://127.0.0.1:9"
+        let directory = try TestConfigDirectory(lambda: settings)
+        defer { directory.remove() }
+        let result = try await doctor(directory)
+        #expect(
+            line(result.lines, "cgroup namespace")
+                == "[WARN] cgroup namespace: 1 of 5 processes has a cgroup outside the endpoint's cgroup namespace (a path with '..'): its container cannot be listed or targeted (fix: run the endpoint in the host's cgroup namespace, e.g. docker run --cgroupns=host --pid=host)"
+        )
+        #expect(
+            line(result.lines, "containers")
+                == "[WARN] containers: 3 containers; container \(victim) is claimed by 2 unrelated cgroups (/system.slice/docker-\(victim).scope, /system.slice/docker-\(attacker).scope/docker-\(victim).scope): a target on it is refused; container \(attacker) has 4101 cgroups below its own, more than the 4096 a filter holds: a target on it leaves 6 untraced (fix: find which container named a cgroup after another's id; target a big container by narrower cgroups)"
+        )
     }
 
     @Test("tracefs: mounted or not, read from /proc/mounts text")

@@ -100,6 +100,8 @@ public struct RunStatusAnswer: Decodable, Sendable {
         /// A targeted run's: as asked and as resolved at start.
         public let target: TargetAnswer?
         public let resolved: ResolvedTargetAnswer?
+        /// What the run leaves untraced of its target, in words (absent when nothing).
+        public let warnings: [String]?
         /// An analysis's run: its name and every parameter's value, defaults included.
         public let analysis: String?
         public let parameters: [String: AnalysisAnswer.DefaultValue]?
@@ -148,8 +150,10 @@ public struct ContainerAnswer: Decodable, Sendable, Equatable {
     public let cgroup: String
     public let cgroupId: UInt64?
     public let pids: [Int32]
+    /// The other cgroups claiming this container's id (null: none).
+    public let conflict: [String]?
 
-    enum CodingKeys: CodingKey { case id, runtime, name, pod, cgroup, cgroupId, pids }
+    enum CodingKeys: CodingKey { case id, runtime, name, pod, cgroup, cgroupId, pids, conflict }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -160,6 +164,7 @@ public struct ContainerAnswer: Decodable, Sendable, Equatable {
         cgroup = try container.decode(String.self, forKey: .cgroup)
         cgroupId = try container.decodePresent(UInt64.self, forKey: .cgroupId)
         pids = try container.decode([Int32].self, forKey: .pids)
+        conflict = try container.decodePresent([String].self, forKey: .conflict)
     }
 }
 
@@ -253,8 +258,10 @@ public struct ResolvedTargetAnswer: Decodable, Sendable, Equatable {
         public let cgroupId: UInt64?
         public let cgroupIds: [UInt64]
         public let pids: [Int32]
+        /// Cgroups below the match's past the filter's cap.
+        public let untracedSubCgroups: Int?
 
-        enum CodingKeys: CodingKey { case kind, id, name, pod, namespace, cgroup, cgroupId, cgroupIds, pids }
+        enum CodingKeys: CodingKey { case kind, id, name, pod, namespace, cgroup, cgroupId, cgroupIds, pids, untracedSubCgroups }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -267,6 +274,7 @@ public struct ResolvedTargetAnswer: Decodable, Sendable, Equatable {
             cgroupId = try container.decodePresent(UInt64.self, forKey: .cgroupId)
             cgroupIds = try container.decode([UInt64].self, forKey: .cgroupIds)
             pids = try container.decode([Int32].self, forKey: .pids)
+            untracedSubCgroups = try container.decodeIfPresent(Int.self, forKey: .untracedSubCgroups)
         }
     }
 

@@ -26,4 +26,10 @@ int clinux_open_cpu_clock_sampling_event(int pid, int cpu);
 /// otherwise.
 int clinux_name_this_thread(const char *name);
 
+/// A descriptor that refers to process `pid` (pidfd_open(2), Linux 5.3): it becomes readable
+/// once that process exits, and keeps referring to it if its pid is given to another.
+/// glibc 2.36 declares pidfd_open only in <sys/pidfd.h>, which Swift's Glibc module does not
+/// import. Close-on-exec. The descriptor, or -1 with errno set.
+int clinux_pidfd_open(int pid);
+
 #endif

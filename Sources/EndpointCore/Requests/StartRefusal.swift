@@ -28,6 +28,12 @@ public enum StartRefusal: Error, Equatable, Sendable {
     case database(String)
     /// The target matched nothing on the host: what it asked, as `TargetRequest.description`.
     case targetNotFound(String)
+    /// As `targetNotFound`, on a host where this many processes' cgroups lie outside the
+    /// endpoint's cgroup namespace: what they run cannot be seen, which the answer says.
+    case targetNotFoundOutsideNamespace(String, processes: Int)
+    /// A container id claimed by unrelated cgroups (`ContainerIdClaims`): which one the
+    /// runtime made cannot be told, so none is traced.
+    case targetConflict(containerId: String, cgroups: [String])
     case tooManyTargets(target: String, matched: Int, limit: Int)
     /// Too many cgroup ids or pids for one program's filter.
     case targetFilterTooLarge(target: String, values: Int, limit: Int)
@@ -43,7 +49,8 @@ public enum StartRefusal: Error, Equatable, Sendable {
         switch self {
         case .invalidField, .tracerNotAllowed, .templateNoLongerValid, .binaryUnreadable, .functionsMissing: .badRequest
         case .tooManyTargets, .targetFilterTooLarge, .targetNotSupported, .processNotInTarget: .badRequest
-        case .targetNotFound: .notFound
+        case .targetNotFound, .targetNotFoundOutsideNamespace: .notFound
+        case .targetConflict: .conflict
         case .hostUnreadable: .unavailable(retryAfterSeconds: 1)
         case .binaryInspection(let failure): failure.answer
         case .noTemplate: .notFound
@@ -92,6 +99,14 @@ public enum StartRefusal: Error, Equatable, Sendable {
             "cannot record the run in the database; see the endpoint's log"
         case .targetNotFound(let target):
             "target: no \(target) on this host"
+        case .targetNotFoundOutsideNamespace(let target, let processes):
+            "target: no \(target) on this host; "
+                + (processes == 1
+                    ? "1 process has a cgroup outside the endpoint's cgroup namespace (a path with '..'), so its container cannot be seen"
+                    : "\(processes) processes have cgroups outside the endpoint's cgroup namespace (paths with '..'), so their containers cannot be seen")
+                + ": run the endpoint in the host's cgroup namespace"
+        case .targetConflict(let containerId, let cgroups):
+            "target: container \(containerId) is claimed by \(cgroups.count) unrelated cgroups (\(cgroups.joined(separator: ", "))): a container can name a cgroup of its own after another's id, so \(cgroups.count == 2 ? "neither" : "none") is traced"
         case .tooManyTargets(let target, let matched, let limit):
             "target: \(target) matches \(matched) containers, more than max-targets-per-run (\(limit)); narrow it"
         case .targetFilterTooLarge(let target, let values, let limit):

@@ -68,36 +68,32 @@ public struct ContainerInventory: Sendable {
     public func readSnapshot() -> HostSnapshot {
         let cgroupMount = locations.cgroupMount ?? readCgroupMount()
         let processCgroups = readProcessCgroups()
-        var members: [String: (parsed: ContainerCgroupPath, hierarchy: ProcessCgroupFile.Hierarchy, pids: [Int32])] = [:]
+        var byCgroup: [String: ContainerIdClaims.Claim] = [:]
         var parsedPaths: [String: ContainerCgroupPath?] = [:]
+        var outsideNamespace = 0
         for (pid, cgroup) in processCgroups.sorted(by: { $0.key < $1.key }) {
+            if ProcessCgroupFile.isOutsideNamespace(cgroup.path) { outsideNamespace += 1 }
             let parsed = parsedPaths[cgroup.path] ?? ContainerCgroupPath.parse(cgroup.path)
             parsedPaths[cgroup.path] = parsed
             guard let parsed else { continue }
-            // Grouped by id: a container's processes in sub-cgroups are the container's.
-            members[parsed.containerId, default: (parsed, cgroup.hierarchy, [])].pids.append(pid)
+            // By the container's cgroup, not its id: a name proves nothing (ContainerIdClaims).
+            byCgroup[parsed.containerCgroup, default: .init(parsed: parsed, hierarchy: cgroup.hierarchy, pids: [])].pids.append(pid)
         }
         let logLinks = readLogLinks()
-        var containers = members.values.map { member in
-            container(
-                member.parsed,
-                hierarchy: member.hierarchy,
-                pids: member.pids,
-                cgroupMount: cgroupMount,
-                logLink: logLinks[member.parsed.containerId]
-            )
+        var containers = ContainerIdClaims.resolve(Array(byCgroup.values)).map { claim in
+            container(claim, cgroupMount: cgroupMount, logLink: logLinks[claim.parsed.containerId])
         }
         containers = Self.namingPodsFromSiblings(containers)
-        return HostSnapshot(cgroupMount: cgroupMount, containers: containers, processCgroups: processCgroups.mapValues(\.path))
+        return HostSnapshot(
+            cgroupMount: cgroupMount,
+            containers: containers,
+            processCgroups: processCgroups.mapValues(\.path),
+            processesOutsideCgroupNamespace: outsideNamespace
+        )
     }
 
-    private func container(
-        _ parsed: ContainerCgroupPath,
-        hierarchy: ProcessCgroupFile.Hierarchy,
-        pids: [Int32],
-        cgroupMount: String?,
-        logLink: KubeletLogLink?
-    ) -> HostContainer {
+    private func container(_ claim: ContainerIdClaims.Claim, cgroupMount: String?, logLink: KubeletLogLink?) -> HostContainer {
+        let parsed = claim.parsed
         var runtime = parsed.runtime
         var dockerName: String?
         // The kubelet's cgroupfs driver does not say which runtime made a bare id: Docker
@@ -117,9 +113,9 @@ public struct ContainerInventory: Sendable {
         if parsed.pod != nil || logLink != nil {
             pod = HostContainer.Pod(name: logLink?.pod, namespace: logLink?.namespace, uid: parsed.pod?.uid, qosClass: parsed.pod?.qosClass)
         }
-        var subtreeIds: [UInt64] = []
-        if hierarchy == .unified, let cgroupMount {
-            subtreeIds = CgroupTree.ids(atAndBelow: cgroupMount + parsed.containerCgroup)
+        var subtree = CgroupTree.Subtree(ids: [], untraced: 0)
+        if claim.hierarchy == .unified, let cgroupMount {
+            subtree = CgroupTree.subtree(atAndBelow: cgroupMount + parsed.containerCgroup)
         }
         return HostContainer(
             id: parsed.containerId,
@@ -127,8 +123,10 @@ public struct ContainerInventory: Sendable {
             name: logLink?.container ?? dockerName,
             pod: pod,
             cgroup: parsed.containerCgroup,
-            subtreeCgroupIds: subtreeIds,
-            pids: pids
+            subtreeCgroupIds: subtree.ids,
+            untracedSubCgroups: subtree.untraced,
+            pids: claim.pids,
+            conflict: claim.conflict
         )
     }
 

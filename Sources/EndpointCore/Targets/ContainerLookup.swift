@@ -5,6 +5,8 @@ public enum ContainerLookup: Sendable, Equatable {
     case found(HostContainer)
     /// A prefix several ids start with: these, by id.
     case ambiguous([HostContainer])
+    /// One id claimed by unrelated cgroups (`ContainerIdClaims`): each, by cgroup.
+    case conflicting([HostContainer])
     /// No container's id is or starts with it.
     case notFound
     /// Not 12 to 64 hexadecimal digits.

@@ -34,26 +34,44 @@ public struct HostContainer: Sendable, Equatable {
     /// containers' included): the values bpftrace's `cgroup` can have for the container's
     /// processes (see `CgroupTree`). Empty without cgroup v2.
     public let subtreeCgroupIds: [UInt64]
+    /// Cgroups below `cgroup` past `CgroupTree.maxSubtreeDirectories`: not in
+    /// `subtreeCgroupIds`, so a filter by them leaves these untraced.
+    public let untracedSubCgroups: Int
     /// The processes (thread-group ids, as in `/proc`) in `cgroup` or below, ascending;
     /// a process of a container nested in this one (Docker in Docker) is the nested one's.
     public let pids: [Int32]
+    /// The other cgroups whose names claim this container's id, unrelated to `cgroup`
+    /// (`ContainerIdClaims`); nil when none. A target on the id is then refused.
+    public let conflict: [String]?
 
-    public init(id: String, runtime: ContainerRuntime?, name: String?, pod: Pod?, cgroup: String, subtreeCgroupIds: [UInt64], pids: [Int32]) {
+    public init(
+        id: String,
+        runtime: ContainerRuntime?,
+        name: String?,
+        pod: Pod?,
+        cgroup: String,
+        subtreeCgroupIds: [UInt64],
+        untracedSubCgroups: Int = 0,
+        pids: [Int32],
+        conflict: [String]? = nil
+    ) {
         self.id = id
         self.runtime = runtime
         self.name = name
         self.pod = pod
         self.cgroup = cgroup
         self.subtreeCgroupIds = subtreeCgroupIds
+        self.untracedSubCgroups = untracedSubCgroups
         self.pids = pids
+        self.conflict = conflict
     }
 }
 
 /// `GET /containers`' element: SPEC's keys with `null` written out for what is unknown,
-/// and `cgroupId` (and the pod's `qosClass`) beside them.
+/// and `cgroupId`, `untracedSubCgroups`, `conflict` (and the pod's `qosClass`) beside them.
 extension HostContainer: Encodable {
     private enum Keys: String, CodingKey {
-        case id, runtime, name, pod, cgroup, cgroupId, pids
+        case id, runtime, name, pod, cgroup, cgroupId, untracedSubCgroups, pids, conflict
     }
 
     private enum PodKeys: String, CodingKey {
@@ -76,6 +94,8 @@ extension HostContainer: Encodable {
         }
         try container.encode(cgroup, forKey: .cgroup)
         try container.encode(cgroupId, forKey: .cgroupId)
+        try container.encode(untracedSubCgroups, forKey: .untracedSubCgroups)
         try container.encode(pids, forKey: .pids)
+        try container.encode(conflict, forKey: .conflict)
     }
 }

@@ -4,15 +4,20 @@
 public struct HostSnapshot: Sendable {
     /// Where cgroup v2 is mounted; nil when it is not (then no container has a cgroup id).
     public let cgroupMount: String?
-    /// Ordered by id.
+    /// Ordered by id, then cgroup (an id claimed by unrelated cgroups is listed once per
+    /// cgroup: `HostContainer.conflict`).
     public let containers: [HostContainer]
     /// Each process read and its cgroup path (v2, or v1's systemd hierarchy without v2).
     public let processCgroups: [Int32: String]
+    /// Processes whose cgroup lies outside the reader's cgroup namespace (`..` paths):
+    /// their containers cannot be seen, which a target that finds nothing says.
+    public let processesOutsideCgroupNamespace: Int
 
-    public init(cgroupMount: String?, containers: [HostContainer], processCgroups: [Int32: String]) {
+    public init(cgroupMount: String?, containers: [HostContainer], processCgroups: [Int32: String], processesOutsideCgroupNamespace: Int = 0) {
         self.cgroupMount = cgroupMount
-        self.containers = containers.sorted { $0.id < $1.id }
+        self.containers = containers.sorted { ($0.id, $0.cgroup) < ($1.id, $1.cgroup) }
         self.processCgroups = processCgroups
+        self.processesOutsideCgroupNamespace = processesOutsideCgroupNamespace
     }
 
     /// The container whose id is `text` or is the only one to start with it. Uppercase
@@ -21,9 +26,9 @@ public struct HostSnapshot: Sendable {
         let prefix = text.lowercased()
         guard ContainerID.isPrefix(prefix) else { return .notAnId }
         let matching = containers.filter { $0.id.hasPrefix(prefix) }
-        switch matching.count {
+        switch Set(matching.map(\.id)).count {
         case 0: return .notFound
-        case 1: return .found(matching[0])
+        case 1: return matching.count == 1 && matching[0].conflict == nil ? .found(matching[0]) : .conflicting(matching)
         default: return .ambiguous(matching)
         }
     }
@@ -52,9 +57,10 @@ public struct HostSnapshot: Sendable {
     }
 
     /// The directory of the cgroup at `cgroup` (a path below the mount); nil without a
-    /// cgroup v2 mount. For `CgroupTree`'s ids of a `{"cgroup": ...}` target.
+    /// cgroup v2 mount, and for a path outside the reader's cgroup namespace (its `..`
+    /// would lead out of the mount). For `CgroupTree`'s ids of a `{"cgroup": ...}` target.
     public func directory(ofCgroup cgroup: String) -> String? {
-        guard let cgroupMount else { return nil }
+        guard let cgroupMount, !ProcessCgroupFile.isOutsideNamespace(cgroup) else { return nil }
         return cgroup == "/" ? cgroupMount : cgroupMount + cgroup
     }
 }

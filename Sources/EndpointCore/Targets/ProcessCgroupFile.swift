@@ -25,4 +25,12 @@ public enum ProcessCgroupFile {
         }
         return systemdPath.map { ($0, .systemdV1) }
     }
+
+    /// Whether `path` lies outside the reader's cgroup namespace: the kernel writes such a
+    /// cgroup relative to the reader's own, with `..` components (an endpoint in a private
+    /// cgroup namespace, such as a pod's, reads `/../../system.slice/...`). No container
+    /// can be told from such a path, and its directory is not below the reader's mount.
+    public static func isOutsideNamespace(_ path: String) -> Bool {
+        path.split(separator: "/").contains("..")
+    }
 }

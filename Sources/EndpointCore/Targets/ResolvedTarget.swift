@@ -30,6 +30,12 @@ public struct ResolvedTarget: Sendable, Equatable {
         public var cgroupIds: [UInt64]
         /// Processes at start, ascending.
         public var pids: [Int32]
+        /// Cgroups below `cgroup` past `CgroupTree.maxSubtreeDirectories`, not in
+        /// `cgroupIds`: a cgroup filter does not trace them.
+        public var untracedSubCgroups: Int
+        /// A pid target's process start time at resolution (`/proc/<pid>/stat` field 22):
+        /// what tells it from a later process given the same pid. Not shown.
+        public var startTime: Int64?
 
         public init(
             kind: String,
@@ -39,7 +45,9 @@ public struct ResolvedTarget: Sendable, Equatable {
             namespace: String? = nil,
             cgroup: String?,
             cgroupIds: [UInt64],
-            pids: [Int32]
+            pids: [Int32],
+            untracedSubCgroups: Int = 0,
+            startTime: Int64? = nil
         ) {
             self.kind = kind
             self.id = id
@@ -50,9 +58,11 @@ public struct ResolvedTarget: Sendable, Equatable {
             self.cgroupId = cgroupIds.first
             self.cgroupIds = cgroupIds
             self.pids = pids
+            self.untracedSubCgroups = untracedSubCgroups
+            self.startTime = startTime
         }
 
-        private enum Keys: String, CodingKey { case kind, id, name, pod, namespace, cgroup, cgroupId, cgroupIds, pids }
+        private enum Keys: String, CodingKey { case kind, id, name, pod, namespace, cgroup, cgroupId, cgroupIds, pids, untracedSubCgroups }
 
         /// Every key always, `null` where unknown, as `GET /containers` writes them.
         public func encode(to encoder: any Encoder) throws {
@@ -66,6 +76,7 @@ public struct ResolvedTarget: Sendable, Equatable {
             try container.encode(cgroupId, forKey: .cgroupId)
             try container.encode(cgroupIds, forKey: .cgroupIds)
             try container.encode(pids, forKey: .pids)
+            try container.encode(untracedSubCgroups, forKey: .untracedSubCgroups)
         }
     }
 
@@ -104,11 +115,30 @@ public struct ResolvedTarget: Sendable, Equatable {
     public var filter: Filter
     /// Filled in when the binary is checked (`TargetResolver.probedFiles`).
     public var files: [ProbedFile]
+    /// Processes whose cgroups lay outside the endpoint's cgroup namespace at start
+    /// (`HostSnapshot.processesOutsideCgroupNamespace`): no container, pod or cgroup
+    /// target can have matched them.
+    public var processesOutsideCgroupNamespace: Int
 
-    public init(matches: [Match], filter: Filter, files: [ProbedFile] = []) {
+    public init(matches: [Match], filter: Filter, files: [ProbedFile] = [], processesOutsideCgroupNamespace: Int = 0) {
         self.matches = matches
         self.filter = filter
         self.files = files
+        self.processesOutsideCgroupNamespace = processesOutsideCgroupNamespace
+    }
+
+    /// What the run leaves untraced of what it asked, in words: a run's status shows
+    /// them (`warnings`), so that a cut filter or an unseen namespace is not silent.
+    public var warnings: [String] {
+        var warnings = matches.filter { $0.untracedSubCgroups > 0 }.map { match in
+            "\(match.kind) \(match.id) has \(match.cgroupIds.count - 1 + match.untracedSubCgroups) cgroups below its own, more than the \(CgroupTree.maxSubtreeDirectories) a filter holds: \(match.untracedSubCgroups) of them are not traced"
+        }
+        if processesOutsideCgroupNamespace > 0, !matches.allSatisfy({ $0.kind == "pid" }) {
+            warnings.append(
+                "\(processesOutsideCgroupNamespace) processes had cgroups outside the endpoint's cgroup namespace (paths with '..') at start: no container, pod or cgroup among them could be matched"
+            )
+        }
+        return warnings
     }
 
     /// What the program's predicate compares: the cgroup ids or the pids, each once, ascending.
@@ -121,12 +151,13 @@ public struct ResolvedTarget: Sendable, Equatable {
 }
 
 extension ResolvedTarget: Encodable {
-    private enum Keys: String, CodingKey { case filter, matches, files }
+    private enum Keys: String, CodingKey { case filter, matches, files, processesOutsideCgroupNamespace }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(filter, forKey: .filter)
         try container.encode(matches, forKey: .matches)
         try container.encode(files, forKey: .files)
+        try container.encode(processesOutsideCgroupNamespace, forKey: .processesOutsideCgroupNamespace)
     }
 }

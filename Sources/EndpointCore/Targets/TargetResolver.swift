@@ -15,7 +15,9 @@ public struct TargetResolver: Sendable {
         self.maxTargets = maxTargets
     }
 
-    /// What `request` matches; refusals name the target (404 when nothing matches).
+    /// What `request` matches; refusals name the target (404 when nothing matches, and
+    /// why when processes outside the endpoint's cgroup namespace may hold it; 409 for a
+    /// container id claimed by unrelated cgroups).
     public func resolve(_ request: TargetRequest) throws(StartRefusal) -> ResolvedTarget {
         let matches: [ResolvedTarget.Match]
         switch request {
@@ -38,27 +40,41 @@ public struct TargetResolver: Sendable {
         case .container(let prefix):
             switch snapshot.container(idOrPrefix: prefix) {
             case .found(let container): matches = [Self.match(container)]
-            case .notFound, .notAnId: throw .targetNotFound(request.description)
+            case .notFound, .notAnId: throw notFound(request)
+            case .conflicting(let claims): throw .targetConflict(containerId: claims[0].id, cgroups: claims.map(\.cgroup))
             case .ambiguous(let containers):
                 // Whole ids: shortened ones could all look alike (they share the prefix).
-                let shown = containers.prefix(3).map(\.id).joined(separator: ", ")
+                let ids = Array(Set(containers.map(\.id))).sorted()
+                let shown = ids.prefix(3).joined(separator: ", ")
                 throw .invalidField(
                     FieldError(
                         field: "target.container",
-                        reason:
-                            "\(prefix) begins the ids of \(containers.count) containers (\(shown)\(containers.count > 3 ? ", ..." : "")); give more digits"
+                        reason: "\(prefix) begins the ids of \(ids.count) containers (\(shown)\(ids.count > 3 ? ", ..." : "")); give more digits"
                     )
                 )
             }
         case .pod(let pod, let namespace, let container):
             let found = snapshot.containers(pod: pod, namespace: namespace, container: container)
-            guard !found.isEmpty else { throw .targetNotFound(request.description) }
+            guard !found.isEmpty else { throw notFound(request) }
+            if let claimed = found.first(where: { $0.conflict != nil }) {
+                throw .targetConflict(containerId: claimed.id, cgroups: snapshot.containers.filter { $0.id == claimed.id }.map(\.cgroup))
+            }
             matches = found.map(Self.match)
         case .cgroup(let path):
             let pids = snapshot.processes(inCgroup: path)
-            guard !pids.isEmpty else { throw .targetNotFound("process in \(request.description)") }
-            let ids = snapshot.directory(ofCgroup: path).map { CgroupTree.ids(atAndBelow: $0) } ?? []
-            matches = [ResolvedTarget.Match(kind: "cgroup", id: path, name: nil, cgroup: path, cgroupIds: ids, pids: pids)]
+            guard !pids.isEmpty else { throw notFound(request, what: "process in ") }
+            let subtree = snapshot.directory(ofCgroup: path).map { CgroupTree.subtree(atAndBelow: $0) }
+            matches = [
+                ResolvedTarget.Match(
+                    kind: "cgroup",
+                    id: path,
+                    name: nil,
+                    cgroup: path,
+                    cgroupIds: subtree?.ids ?? [],
+                    pids: pids,
+                    untracedSubCgroups: subtree?.untraced ?? 0
+                )
+            ]
         }
         guard matches.count <= maxTargets else { throw .tooManyTargets(target: request.description, matched: matches.count, limit: maxTargets) }
         let filter: ResolvedTarget.Filter
@@ -67,12 +83,20 @@ public struct TargetResolver: Sendable {
         } else {
             filter = matches.allSatisfy { !$0.cgroupIds.isEmpty } ? .cgroup : .pids
         }
-        let resolved = ResolvedTarget(matches: matches, filter: filter)
+        let resolved = ResolvedTarget(matches: matches, filter: filter, processesOutsideCgroupNamespace: snapshot.processesOutsideCgroupNamespace)
         let values = resolved.filterValues.count
         guard values <= Self.maxFilterValues else {
             throw .targetFilterTooLarge(target: request.description, values: values, limit: Self.maxFilterValues)
         }
         return resolved
+    }
+
+    /// Nothing matched `request`: and where processes lie outside the endpoint's cgroup
+    /// namespace, the answer says that what they run cannot be seen.
+    func notFound(_ request: TargetRequest, what: String = "") -> StartRefusal {
+        let outside = snapshot.processesOutsideCgroupNamespace
+        return outside > 0
+            ? .targetNotFoundOutsideNamespace(what + request.description, processes: outside) : .targetNotFound(what + request.description)
     }
 
     static func match(_ container: HostContainer) -> ResolvedTarget.Match {
@@ -84,7 +108,8 @@ public struct TargetResolver: Sendable {
             namespace: container.pod?.namespace,
             cgroup: container.cgroup,
             cgroupIds: container.subtreeCgroupIds,
-            pids: container.pids
+            pids: container.pids,
+            untracedSubCgroups: container.untracedSubCgroups
         )
     }
 

@@ -211,7 +211,12 @@ struct RunController<Context: RequestContext> {
         do {
             resolution = try await inventory.pool.run { () -> Result<ResolvedTarget, StartRefusal> in
                 Result { () throws(StartRefusal) in
-                    try TargetResolver(snapshot: inventory.readSnapshot(), maxTargets: maxTargets).resolve(target)
+                    var resolved = try TargetResolver(snapshot: inventory.readSnapshot(), maxTargets: maxTargets).resolve(target)
+                    // What tells the process from a later one given its pid (TargetProcessWatch).
+                    if case .pid(let pid) = target {
+                        resolved.matches[0].startTime = ProcessIdentity.startTime(of: pid, procRoot: inventory.locations.procRoot)
+                    }
+                    return resolved
                 }
             }
         } catch {
