@@ -184,6 +184,12 @@ public func buildApplication(
     var services: [any Service] = [dependencies.supervisor]
     let lambda = configuration.lambda
     if lambda.control.polls {
+        let retryPolicy = RetryPolicy(initial: lambda.submitRetryInitial, maximum: lambda.submitRetryMaximum)
+        let client = PlatformClient(
+            platformURL: lambda.platformURL,
+            authorization: dependencies.outgoingAuthorization,
+            caFile: lambda.platformCAFile
+        )
         services.append(
             PullControl(
                 settings: PullControl.Settings(
@@ -192,18 +198,27 @@ public func buildApplication(
                     labels: lambda.labels,
                     registerInterval: .seconds(lambda.registerIntervalSeconds),
                     pollWaitSeconds: lambda.pollWaitSeconds,
-                    retryPolicy: RetryPolicy(initial: lambda.submitRetryInitial, maximum: lambda.submitRetryMaximum),
-                    maxAnswerBytes: max(lambda.maxBodyBytes, 4 << 20)
+                    retryPolicy: retryPolicy,
+                    maxAnswerBytes: max(lambda.maxBodyBytes, 4 << 20),
+                    taskRecordBounds: TaskRecordBounds(maxBytes: lambda.taskResultsMaxBytes)
                 ),
-                client: PlatformClient(
-                    platformURL: lambda.platformURL,
-                    authorization: dependencies.outgoingAuthorization,
-                    caFile: lambda.platformCAFile
-                ),
+                client: client,
                 verifier: dependencies.signatures,
                 database: dependencies.database,
                 dispatcher: TaskDispatcher(responder: responder, logger: logger, maxAnswerBytes: 4 << 20),
                 host: TracingHost(settings: lambda),
+                outbox: ResultOutbox(
+                    settings: ResultOutbox.Settings(
+                        endpointUUID: lambda.endpointUUID,
+                        retryPolicy: retryPolicy,
+                        notFoundLimit: lambda.taskResultNotFoundLimit
+                    ),
+                    client: client,
+                    database: dependencies.database,
+                    metrics: dependencies.metrics,
+                    logger: logger
+                ),
+                metrics: dependencies.metrics,
                 logger: logger
             )
         )

@@ -17,12 +17,14 @@ final class LivePlatform: Sendable {
     let port: Int
     private let task: Task<Void, any Error>
 
-    init(unsignedTasks: Bool = false) async throws {
+    /// `resultFault`: results of the endpoints answered with the status it returns (`ResultFault`).
+    init(unsignedTasks: Bool = false, resultFault: ResultFault? = nil) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("lambda-platform-\(UUID().uuidString)").path
         platform = ReferencePlatform(
             store: try SubmitStore(directory: directory, perEndpoint: true),
             credentials: EndpointCredentials(.table(Dictionary(uniqueKeysWithValues: PullEndpoints.all.map { ($0.uuid, $0.secret) }))),
-            unsignedTasks: unsignedTasks
+            unsignedTasks: unsignedTasks,
+            resultFault: resultFault
         )
         var logger = Logger(label: "test-platform")
         logger.logLevel = .critical

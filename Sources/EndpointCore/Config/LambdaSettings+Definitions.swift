@@ -162,6 +162,20 @@ extension LambdaSettings {
             unit: "seconds",
             "The longest a poll for tasks waits for the platform's answer (its wait parameter)."
         )
+        public let taskResultsMaxBytes = Setting.wholeNumber(
+            "task-results-max-bytes",
+            default: Int(TaskRecordBounds.defaultMaxBytes),
+            range: 65536...(1 << 30),
+            unit: "bytes",
+            "Bytes of task results kept (pull, both): acknowledged ones give way; when unacknowledged ones fill it, new tasks are answered 503."
+        )
+        public let taskResultNotFoundLimit = Setting.wholeNumber(
+            "task-result-404-limit",
+            default: 20,
+            range: 1...1000,
+            unit: "answers",
+            "404 answers to one task result after which it is dropped (pull, both); 400, 413 and 422 drop it at once."
+        )
         public let maxEventsPerSecond = Setting.wholeNumber(
             "max-events-per-second",
             default: 10_000,

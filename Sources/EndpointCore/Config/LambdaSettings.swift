@@ -55,6 +55,10 @@ public struct LambdaSettings: Sendable {
     public var labels: [String: String]
     public var registerIntervalSeconds: Int
     public var pollWaitSeconds: Int
+    /// The record of executed tasks and the result outbox: stored result bytes, and the
+    /// 404 answers after which a result is dropped.
+    public var taskResultsMaxBytes: Int64
+    public var taskResultNotFoundLimit: Int
     /// The event-rate bound of every bpftrace run (a start may ask for a lower rate).
     public var maxEventsPerSecond: Int
     public var rateLimitSeconds: Int
@@ -134,6 +138,8 @@ public struct LambdaSettings: Sendable {
         self.labels = try section.read(table.labels)
         self.registerIntervalSeconds = try section.read(table.registerIntervalSeconds)
         self.pollWaitSeconds = try section.read(table.pollWaitSeconds)
+        self.taskResultsMaxBytes = Int64(try section.read(table.taskResultsMaxBytes))
+        self.taskResultNotFoundLimit = try section.read(table.taskResultNotFoundLimit)
         self.maxEventsPerSecond = try section.read(table.maxEventsPerSecond)
         self.rateLimitSeconds = try section.read(table.rateLimitSeconds)
         self.tracerCPUPercent = try section.read(table.tracerCPUPercent)

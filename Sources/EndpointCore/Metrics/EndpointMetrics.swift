@@ -17,6 +17,8 @@ public final class EndpointMetrics: Sendable {
     private let authBusy: Counter
     private let eventsLost: Counter
     private let activeRuns: Gauge
+    private let taskResultsDropped: [TaskResultDrop: Counter]
+    private let tasksRefused: Counter
 
     /// Request latencies from 1 ms to 30 s (argon2 verifications sit around 10-100 ms).
     static let latencyBuckets: [Duration] = [
@@ -77,7 +79,42 @@ public final class EndpointMetrics: Sendable {
             labels: [("reason", "busy")]
         )
         activeRuns = registry.makeGauge(descriptor: Self.descriptor("runs_active", unit: "", help: "Runs started and not yet delivered."))
+        taskResultsDropped = Dictionary(
+            uniqueKeysWithValues: TaskResultDrop.allCases.map { reason in
+                (
+                    reason,
+                    registry.makeCounter(
+                        descriptor: Self.descriptor(
+                            "task_results_dropped",
+                            unit: "total",
+                            help: "Pull-mode task results given up without the platform's acknowledgement, by reason."
+                        ),
+                        labels: [("reason", reason.rawValue)]
+                    )
+                )
+            }
+        )
+        tasksRefused = registry.makeCounter(
+            descriptor: Self.descriptor(
+                "tasks_refused",
+                unit: "total",
+                help: "Pull-mode tasks answered 503 and not run: the task record was full of unacknowledged results."
+            )
+        )
     }
+
+    /// Why a task's result was given up (`lambda_task_results_dropped_total{reason}`).
+    public enum TaskResultDrop: String, CaseIterable, Sendable {
+        /// The platform answered 400, 413 or 422.
+        case refused
+        /// The platform answered 404 task-result-404-limit times.
+        case notFound = "not-found"
+        /// A result the record does not keep (a refusal) that the platform did not take.
+        case unsent
+    }
+
+    public func taskResultDropped(_ reason: TaskResultDrop) { taskResultsDropped[reason]?.increment() }
+    public func taskRefused() { tasksRefused.increment() }
 
     public func runStarted(_ tracer: TracerType) {
         runsStarted[tracer]?.increment()

@@ -132,6 +132,19 @@ public struct EndpointDatabase: Sendable {
             }
             try db.create(index: "task_by_time", on: "task", columns: ["takenAt"])
         }
+        migrator.registerMigration("v8: the task record bounded by result bytes; results settled, dropped or evicted") { db in
+            // `settled`: acknowledged, or given up after the platform refused it; only
+            // settled rows may be evicted (TaskRecordBounds).
+            try db.alter(table: "task") { table in table.rename(column: "acknowledged", to: "settled") }
+            try db.alter(table: "task") { table in
+                table.add(column: "resultBytes", .integer).notNull().defaults(to: 0)
+                table.add(column: "notFoundAnswers", .integer).notNull().defaults(to: 0)
+                table.add(column: "droppedReason", .text)
+                table.add(column: "resultEvicted", .boolean).notNull().defaults(to: false)
+            }
+            try db.execute(sql: "UPDATE task SET resultBytes = length(CAST(result AS BLOB)) WHERE result IS NOT NULL")
+            try db.create(index: "task_by_settlement", on: "task", columns: ["settled", "takenAt"])
+        }
         return migrator
     }
 

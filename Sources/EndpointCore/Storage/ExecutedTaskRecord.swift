@@ -2,28 +2,42 @@ import Foundation
 import GRDB
 
 /// One row of the `task` table: a pull-mode task id the endpoint took, its result once it
-/// ran, and whether the platform acknowledged that result. What makes a task run at most
-/// once: the row is written before the task runs, so a redelivered id, also after a
-/// restart, is answered from here and never run again.
+/// ran, and whether that result is settled. What makes a task run at most once: the row
+/// is written before the task runs, so a redelivered id, also after a restart, is
+/// answered from here and never run again. Bounded by `TaskRecordBounds`.
 public struct ExecutedTaskRecord: Codable, Equatable, Sendable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "task"
 
     public enum Columns {
         static let takenAt = Column(CodingKeys.takenAt)
-        static let acknowledged = Column(CodingKeys.acknowledged)
+        static let settled = Column(CodingKeys.settled)
     }
 
     public var id: String
     public var takenAt: Date
-    /// nil while it runs, or for ever when the endpoint stopped in between.
+    /// nil while it runs, for ever when the endpoint stopped in between, or once evicted.
     public var result: TaskResult?
-    public var acknowledged: Bool
+    /// The platform acknowledged the result, or refused it for good and it was dropped:
+    /// nothing more to send, and the row may give way under the bounds.
+    public var settled: Bool
+    /// The length of `result` as stored: what `TaskRecordBounds.maxBytes` counts.
+    public var resultBytes: Int64
+    /// 404 answers to the result so far (`ResultOutbox` gives up after a bounded number).
+    public var notFoundAnswers: Int
+    /// Why the result was dropped unacknowledged (`refused`, `not-found`); nil otherwise.
+    public var droppedReason: String?
+    /// The result, settled, gave way to newer ones; the id stays, so it never runs again.
+    public var resultEvicted: Bool
 
-    public init(id: String, takenAt: Date, result: TaskResult? = nil, acknowledged: Bool = false) {
+    public init(id: String, takenAt: Date) {
         self.id = id
         self.takenAt = takenAt
-        self.result = result
-        self.acknowledged = acknowledged
+        self.result = nil
+        self.settled = false
+        self.resultBytes = 0
+        self.notFoundAnswers = 0
+        self.droppedReason = nil
+        self.resultEvicted = false
     }
 }
 
@@ -31,54 +45,76 @@ public struct ExecutedTaskRecord: Codable, Equatable, Sendable, FetchableRecord,
 public enum TaskClaim: Equatable, Sendable {
     /// Never seen: it is now recorded as taken, and may run.
     case new
-    /// Taken before and its result recorded: send that again, run nothing.
+    /// Taken before and its result recorded: that result is sent again, nothing runs.
     case done(TaskResult)
     /// Taken before without a result: it was running when the endpoint stopped (or runs
     /// now). Whether it took effect cannot be known; it is not run again.
     case inDoubt(takenAt: Date)
+    /// Taken and its result settled long ago, then evicted under the byte bound: it is
+    /// not run again, and its result cannot be sent again.
+    case resultEvicted(takenAt: Date)
+    /// Not taken, not recorded: the record is full of unsettled results (the reason,
+    /// for the platform). The same id may run once there is room.
+    case refused(reason: String)
 }
 
 extension EndpointDatabase {
-    /// Executed ids kept: the oldest go first beyond this. A platform redelivers an id
-    /// within minutes; 10,000 rows are about 2 MB.
-    public static let executedTasksKept = 10_000
-
-    /// Takes `id` (one transaction: the look-up and the insert), dropping the oldest rows
-    /// beyond `kept`.
-    public func claimTask(id: String, kept: Int = EndpointDatabase.executedTasksKept) async throws -> TaskClaim {
+    /// Takes `id` (one transaction: the look-up, making room and the insert). A known id
+    /// with a result has it queued to be sent again (unsettled).
+    public func claimTask(id: String, bounds: TaskRecordBounds = TaskRecordBounds()) async throws -> TaskClaim {
         try await writer.write { db in
-            if let known = try ExecutedTaskRecord.fetchOne(db, key: id) {
-                return known.result.map(TaskClaim.done) ?? .inDoubt(takenAt: known.takenAt)
+            if var known = try ExecutedTaskRecord.fetchOne(db, key: id) {
+                if known.resultEvicted { return .resultEvicted(takenAt: known.takenAt) }
+                guard let result = known.result else { return .inDoubt(takenAt: known.takenAt) }
+                if known.settled {
+                    // The platform asks again: it did not keep what it acknowledged, or
+                    // it refused it; either way it gets the result once more.
+                    known.settled = false
+                    known.droppedReason = nil
+                    known.notFoundAnswers = 0
+                    try known.update(db)
+                }
+                return .done(result)
             }
+            if let reason = try Self.makeRoom(db, bounds) { return .refused(reason: reason) }
             try ExecutedTaskRecord(id: id, takenAt: Date()).insert(db)
-            let count = try ExecutedTaskRecord.fetchCount(db)
-            if count > kept {
-                let oldest = try ExecutedTaskRecord.order(ExecutedTaskRecord.Columns.takenAt).limit(count - kept).fetchAll(db)
-                _ = try ExecutedTaskRecord.deleteAll(db, keys: oldest.map(\.id))
-            }
             return .new
         }
     }
 
-    public func recordTaskResult(id: String, result: TaskResult) async throws {
-        try await writer.write { db in
-            guard var record = try ExecutedTaskRecord.fetchOne(db, key: id) else { return }
-            record.result = result
-            try record.update(db)
+    /// Evicts settled rows, oldest first, until one more row fits `bounds`: whole rows
+    /// beyond `maxRows`, results beyond `maxBytes`. The reason for the platform when
+    /// unsettled rows alone fill a bound.
+    static func makeRoom(_ db: Database, _ bounds: TaskRecordBounds) throws -> String? {
+        let rows = try ExecutedTaskRecord.fetchCount(db)
+        if rows >= bounds.maxRows {
+            try db.execute(
+                sql: "DELETE FROM task WHERE id IN (SELECT id FROM task WHERE settled = 1 ORDER BY takenAt LIMIT ?)",
+                arguments: [rows - bounds.maxRows + 1]
+            )
+            let left = try ExecutedTaskRecord.fetchCount(db)
+            if left >= bounds.maxRows {
+                return "the endpoint's task record is full: \(left) task ids whose results the platform has not acknowledged, the most it keeps"
+            }
         }
-    }
-
-    public func recordTaskAcknowledged(id: String) async throws {
-        try await writer.write { db in
-            try ExecutedTaskRecord.filter(key: id).updateAll(db, ExecutedTaskRecord.Columns.acknowledged.set(to: true))
+        var bytes = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(resultBytes), 0) FROM task") ?? 0
+        guard bytes >= bounds.maxBytes else { return nil }
+        var evicted: [String] = []
+        let settled = try Row.fetchCursor(db, sql: "SELECT id, resultBytes FROM task WHERE settled = 1 AND resultBytes > 0 ORDER BY takenAt")
+        while bytes >= bounds.maxBytes, let row = try settled.next() {
+            evicted.append(row["id"])
+            bytes -= row["resultBytes"] as Int64
         }
-    }
-
-    /// Results the platform has not acknowledged yet, oldest first: sent again at start.
-    public func unacknowledgedTaskResults() async throws -> [(id: String, result: TaskResult)] {
-        try await writer.read { db in
-            try ExecutedTaskRecord.filter(ExecutedTaskRecord.Columns.acknowledged == false).order(ExecutedTaskRecord.Columns.takenAt).fetchAll(db)
-                .compactMap { record in record.result.map { (record.id, $0) } }
+        if !evicted.isEmpty {
+            try ExecutedTaskRecord.filter(keys: evicted).updateAll(
+                db,
+                Column("result").set(to: nil),
+                Column("resultBytes").set(to: 0),
+                Column("resultEvicted").set(to: true)
+            )
         }
+        guard bytes >= bounds.maxBytes else { return nil }
+        return
+            "the endpoint's task record is full: results the platform has not acknowledged hold \(bytes) bytes, task-results-max-bytes is \(bounds.maxBytes)"
     }
 }

@@ -9,12 +9,14 @@ import Submitter
 /// Pull mode (SPEC "Pull mode and fleets"), a service of its own: registers with the
 /// platform at start and every `register-interval`, and long-polls it for tasks, which
 /// run through the endpoint's own routes (`TaskDispatcher`) at most once each
-/// (`EndpointDatabase.claimTask`), their results sent back until acknowledged.
+/// (`EndpointDatabase.claimTask`, bounded by `TaskRecordBounds`), their results handed
+/// to the `ResultOutbox`, which sends them apart from polling.
 ///
 /// Every poll carries a fresh `nonce`, and its answer is obeyed only when its
 /// `Lambda-Signature` verifies as the answer to that very poll (docs/security.md,
 /// "Signatures"): an unsigned answer, one signed for another poll (a replay), and one
-/// carrying only a copy of the endpoint's own `Authorization` run nothing and are logged. Failures back off with jitter (`RetryPolicy`, as `/submit`). Graceful
+/// carrying only a copy of the endpoint's own `Authorization` run nothing and are logged.
+/// Failures back off with jitter (`RetryPolicy`, as `/submit`). Graceful
 /// shutdown cancels an in-flight poll rather than waiting for it (up to 26 s).
 public struct PullControl: Service {
     public struct Settings: Sendable {
@@ -26,6 +28,8 @@ public struct PullControl: Service {
         public var retryPolicy: RetryPolicy
         /// The largest poll answer read, and the largest route answer a result carries.
         public var maxAnswerBytes: Int
+        /// What the record of executed tasks may hold; beyond, new tasks are refused.
+        public var taskRecordBounds: TaskRecordBounds
     }
 
     let settings: Settings
@@ -34,6 +38,8 @@ public struct PullControl: Service {
     let database: EndpointDatabase
     let dispatcher: TaskDispatcher
     let host: TracingHost
+    let outbox: ResultOutbox
+    let metrics: EndpointMetrics
     let logger: Logger
 
     /// Tasks of one poll answer taken at the most; more are refused with the answer.
@@ -44,7 +50,7 @@ public struct PullControl: Service {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await registerForever() }
                 group.addTask { await pollForever() }
-                group.addTask { await resendUnacknowledgedResults() }
+                group.addTask { await outbox.run() }
                 await group.waitForAll()
             }
         }
@@ -172,7 +178,8 @@ public struct PullControl: Service {
 
     // MARK: - Tasks
 
-    /// Runs `task` unless its id was taken before, then sends its result.
+    /// Runs `task` unless its id was taken before (or the record is full), then hands
+    /// its result to the outbox: taking the next task never waits for the platform.
     func take(_ task: PlatformTask) async {
         guard PlatformTask.isValidID(task.id) else {
             logger.error("Ignored a task whose id breaks its rule (1 to 128 of A-Z a-z 0-9 . _ : -)")
@@ -180,38 +187,43 @@ public struct PullControl: Service {
         }
         let claim: TaskClaim
         do {
-            claim = try await database.claimTask(id: task.id)
+            claim = try await database.claimTask(id: task.id, bounds: settings.taskRecordBounds)
         } catch {
             logger.error("Cannot record a task as taken; it does not run", metadata: ["task.id": "\(task.id)", "error": "\(error)"])
             return
         }
+        let endpoint = settings.endpointUUID
         let result: TaskResult
         switch claim {
-        case .done(let recorded):
+        case .done:
             logger.notice("A task id already executed came again: its result is sent again, nothing runs", metadata: ["task.id": "\(task.id)"])
-            await sendResult(id: task.id, recorded)
+            outbox.post()
+            return
+        case .refused(let reason):
+            logger.warning(
+                "A task was refused and not run: the task record is full",
+                metadata: ["task.id": "\(task.id)", "task.refusal": "\(reason)"]
+            )
+            metrics.taskRefused()
+            outbox.sendUnrecorded(id: task.id, result: .recordFull(id: task.id, reason: reason, endpoint: endpoint))
             return
         case .inDoubt(let takenAt):
             logger.warning("A task id taken before the endpoint stopped came again: not run again", metadata: ["task.id": "\(task.id)"])
-            result = TaskResult(
-                endpoint: settings.endpointUUID,
-                status: 409,
-                body: .object([
-                    "error": .string(
-                        "task \(task.id) was taken at \(ISO8601DateFormatter().string(from: takenAt)) and the endpoint stopped before its result was recorded; it is not run again"
-                    )
-                ])
-            )
+            result = .inDoubt(id: task.id, takenAt: takenAt, endpoint: endpoint)
+        case .resultEvicted(let takenAt):
+            logger.notice("A task id executed long ago came again: not run again, its result is no longer kept", metadata: ["task.id": "\(task.id)"])
+            result = .resultEvicted(id: task.id, takenAt: takenAt, endpoint: endpoint)
         case .new:
             result = await execute(task)
         }
         do {
             try await database.recordTaskResult(id: task.id, result: result)
+            outbox.post()
         } catch {
             // Sent all the same; a redelivery of the id would then find it in doubt, never run it twice.
             logger.error("Cannot record a task's result", metadata: ["task.id": "\(task.id)", "error": "\(error)"])
+            outbox.sendUnrecorded(id: task.id, result: result)
         }
-        await sendResult(id: task.id, result)
     }
 
     func execute(_ task: PlatformTask) async -> TaskResult {
@@ -226,43 +238,6 @@ public struct PullControl: Service {
             metadata: ["task.id": "\(task.id)", "task.method": "\(task.method)", "task.path": "\(task.path)", "http.status": "\(status)"]
         )
         return TaskResult(endpoint: settings.endpointUUID, status: status, body: body)
-    }
-
-    /// `PUT /tasks/<id>/result` until the platform acknowledges it (2xx) or refuses it
-    /// for good (400, 413, 422), with the backoff; the acknowledgement is recorded.
-    func sendResult(id: String, _ result: TaskResult) async {
-        guard let body = try? Self.encoder.encode(result) else { return }
-        var attempt = 0
-        while !Task.isCancelled {
-            attempt += 1
-            var status: Int?
-            var retryAfter: String?
-            do {
-                let answer = try await client.request(.PUT, "/tasks/\(id)/result", body: ByteBuffer(bytes: body), keepingBodyUpTo: 64 * 1024)
-                (status, retryAfter) = (answer.status, answer.retryAfter)
-            } catch {
-                if Task.isCancelled { return }
-            }
-            switch RetryPolicy.classify(status: status, retryAfter: retryAfter) {
-            case .acknowledged:
-                try? await database.recordTaskAcknowledged(id: id)
-                return
-            case .permanent(let code):
-                logger.error("The platform refused a task's result for good", metadata: ["task.id": "\(id)", "http.status": "\(code)"])
-                try? await database.recordTaskAcknowledged(id: id)
-                return
-            case .retry(let after):
-                try? await Task.sleep(for: settings.retryPolicy.delay(attempt: attempt, retryAfter: after, random: Double.random(in: 0...1)))
-            }
-        }
-    }
-
-    /// Results recorded before a restart that the platform never acknowledged.
-    func resendUnacknowledgedResults() async {
-        guard let pending = try? await database.unacknowledgedTaskResults() else { return }
-        for (id, result) in pending where !Task.isCancelled {
-            await sendResult(id: id, result)
-        }
     }
 
     /// The kernel's host name (`gethostname`: no resolver involved).

@@ -74,6 +74,9 @@ public func buildPlatformRouter(platform: ReferencePlatform, fault: ReceiverFaul
         guard result.endpoint.lowercased() == sender else {
             throw PlatformRefusal(.unauthorized, "Authorization is endpoint \(sender)'s, not \(result.endpoint)'s")
         }
+        if let fault = platform.resultFault, let status = await fault(id, result) {
+            return Response(status: status)
+        }
         if await platform.queues.record(result, for: id) {
             await platform.fanOut.resultArrived(result, for: id)
         }

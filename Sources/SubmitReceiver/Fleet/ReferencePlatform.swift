@@ -14,6 +14,8 @@ public final class ReferencePlatform: Sendable {
     /// For tests of the endpoint: task answers without the `Authorization` that proves
     /// the platform knows the secret (the endpoint must ignore them).
     public let unsignedTasks: Bool
+    /// For tests of the endpoint: results answered with the status it returns, not recorded.
+    public let resultFault: ResultFault?
 
     /// The longest a poll waits for a task (as the seed dutserver's agents).
     public static let maxWaitSeconds = 26.0
@@ -28,6 +30,7 @@ public final class ReferencePlatform: Sendable {
         pushClient: any PushEndpointCalling = URLSessionPushClient(),
         authSettings: AuthSettings = AuthSettings(),
         unsignedTasks: Bool = false,
+        resultFault: ResultFault? = nil,
         pollWaitCap: Double = ReferencePlatform.maxWaitSeconds
     ) {
         self.pollWaitCap = min(max(pollWaitCap, 0), Self.maxWaitSeconds)
@@ -38,6 +41,7 @@ public final class ReferencePlatform: Sendable {
         queues = TaskQueues()
         fanOut = FanOutCoordinator(queues: queues, registry: registry, signer: signer, pushClient: pushClient)
         self.unsignedTasks = unsignedTasks
+        self.resultFault = resultFault
     }
 
     /// The endpoint a request's Authorization proves, its `Lambda-Signature` verified too,
