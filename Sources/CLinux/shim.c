@@ -39,3 +39,7 @@ int clinux_name_this_thread(const char *name) {
 int clinux_pidfd_open(int pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);
 }
+
+int clinux_gettid(void) {
+    return (int)syscall(SYS_gettid);
+}

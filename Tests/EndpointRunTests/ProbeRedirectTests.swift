@@ -68,16 +68,17 @@ struct ProbeRedirectTests {
 
     @Test("A target gone between the start's checks and the tracer's attach: its file is held open, every probe attaches, the run ends normally")
     func targetGoneBeforeAttach() async throws {
-        let sleeper = try SpawnedProcess(executable: "/bin/sleep", arguments: ["30"])
-        defer { sleeper.send(SIGKILL) }
+        // A container, not a pid: a pid target's run ends with its process
+        // (TargetIntegrityRunTests), whereas a container's goes on to its lasting.
+        let container = try HomeMadeContainer()
+        defer { container.remove() }
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
         let endpoint = try EndpointProcess(receiver: receiver)
         let number = try await endpoint.putTemplate(TargetedRunTests.bashTemplate)
-        let filePath = try await endpoint.start(traceId: number, lasting: 2, target: #"{"pid":\#(sleeper.pid)}"#)
-        // bpftrace takes ~80 ms from its spawn to its probes: the process is gone long before.
-        sleeper.send(SIGKILL)
-        _ = sleeper.waitForExit(timeout: 5)
+        let filePath = try await endpoint.start(traceId: number, lasting: 2, target: #"{"container":"\#(container.id)"}"#)
+        // bpftrace takes ~80 ms from its spawn to its probes: the processes are gone long before.
+        container.remove()
         let received = try #require(await receiver.waitForFinished(filePath, timeout: 20))
         #expect(received.code == 0, "\(received.stderr ?? "")")
         let finished = try #require(try await endpoint.runStatus(filePath))

@@ -1,3 +1,4 @@
+import EndpointCore
 import EndpointTestSupport
 import Foundation
 import NIOCore
@@ -60,12 +61,24 @@ struct PlatformClientTests {
         let first = try #require(received.first)
         #expect(first.head.method == .PUT && first.head.uri == "/prefix/submit" && first.head.version == .http1_1)
         #expect(
-            first.head.headers.map { "\($0.name): \($0.value)" } == [
+            first.head.headers.map { "\($0.name): \($0.value)" }.dropLast() == [
                 "Content-Type: application/json", "Authorization: \(authorization.headerValue)", "host: 127.0.0.1:\(platform.port)",
                 "Content-Length: 8",
             ]
         )
         #expect(first.body == #"{"no":0}"#)
+        // Then each message's own signature, over its path and body, with a fresh nonce.
+        let verifier = SignatureVerifier(uuid: authorization.signer.uuid, secret: TestConfigDirectory.secret)
+        for message in received {
+            #expect(message.head.headers.last?.name == LambdaSignature.headerName)
+            let verdict = verifier.verifyRequest(
+                message.head.headers.first(name: LambdaSignature.headerName),
+                method: "PUT",
+                pathAndQuery: "/prefix/submit",
+                bodyDigest: LambdaSignature.bodyDigest(Data(message.body.utf8))
+            )
+            #expect(verdict == .accepted, "no \(message.body)")
+        }
         #expect(platform.overlappingRequests == 0)
         await platform.stop()
     }

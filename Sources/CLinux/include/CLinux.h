@@ -32,4 +32,8 @@ int clinux_name_this_thread(const char *name);
 /// import. Close-on-exec. The descriptor, or -1 with errno set.
 int clinux_pidfd_open(int pid);
 
+/// The calling thread's kernel id (gettid(2)): what /proc/thread-self names. glibc declares
+/// gettid only with _GNU_SOURCE, which Swift's Glibc module is not built with.
+int clinux_gettid(void);
+
 #endif

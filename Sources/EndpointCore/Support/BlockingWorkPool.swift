@@ -30,6 +30,8 @@ public final class BlockingWorkPool: Sendable {
 
     private let waiting = Mutex<[Job]>([])
     private let threadsStarted = Mutex(false)
+    /// The kernel thread ids of the pool's threads, as each records its own on start.
+    private let threadIDs = Mutex<Set<Int32>>([])
     private let workArrived = DispatchSemaphore(value: 0)
 
     public init(label: String, threads: Int, maxWaiting: Int, timeout: Duration) {
@@ -82,6 +84,7 @@ public final class BlockingWorkPool: Sendable {
                 // alone left it so now and then.
                 _ = clinux_name_this_thread(name)
                 Thread.current.name = name
+                threadIDs.withLock { _ = $0.insert(clinux_gettid()) }
                 while true {
                     workArrived.wait()
                     // A job that timed out in line was taken out by its timer; its
@@ -92,6 +95,13 @@ public final class BlockingWorkPool: Sendable {
             }
             thread.start()
         }
+    }
+
+    /// Whether the calling thread is one of the pool's (for tests, by identity: a name
+    /// can be shared, and an inherited one lingers).
+    public var isCurrentThreadInPool: Bool {
+        let current = clinux_gettid()
+        return threadIDs.withLock { $0.contains(current) }
     }
 
     static func nanoseconds(_ duration: Duration) -> Int {
