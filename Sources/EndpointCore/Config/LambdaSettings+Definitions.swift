@@ -82,7 +82,7 @@ extension LambdaSettings {
             default: 5,
             range: 1...60,
             unit: "seconds",
-            "Pause between SIGINT, SIGTERM and SIGKILL when a run is stopped."
+            "Pause between SIGINT, SIGTERM and SIGKILL when a run is stopped (plus 0.25 s a probe after SIGINT, for bpftrace to detach them)."
         )
         public let shutdownGraceSeconds = Setting.wholeNumber(
             "shutdown-grace-seconds",
