@@ -118,6 +118,7 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
         maxLastingSeconds: lambda.maxLastingSeconds,
         maxEventsPerSecond: lambda.maxEventsPerSecond,
         rateLimitSeconds: lambda.rateLimitSeconds,
+        rateLimitWindowSeconds: lambda.rateLimitWindowSeconds,
         maxBodyBytes: lambda.maxBodyBytes,
         inventory: dependencies.containerInventory,
         maxTargetsPerRun: lambda.maxTargetsPerRun,

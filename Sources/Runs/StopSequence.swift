@@ -6,7 +6,8 @@ import Glibc
 /// sends one signal and waits up to `wait` for the tracer to exit before the next.
 ///
 /// SIGINT first: bpftrace and stap run their END probes, print their maps and exit 0.
-/// Then SIGTERM, then SIGKILL. Run directly as root the tracer leads its own process
+/// Then SIGTERM, then SIGKILL. bpftrace takes its probes off before END, one by one and
+/// slowly: the wait after SIGINT grows with their number (`ProbeDetachTime`). Run directly as root the tracer leads its own process
 /// group, and the group gets the signals (a tracer with helpers stops as one). Through
 /// sudo only sudo can be signalled (the tracer is root's): sudo relays SIGINT and
 /// SIGTERM, not SIGKILL, whose orphan the `alive` line and the in-program timer bound.
@@ -27,10 +28,12 @@ struct StopSequence: Equatable, Sendable {
 
     let steps: [Step]
 
-    static func forTracer(signalsWholeGroup: Bool, grace: Duration) -> StopSequence {
+    /// `detachAllowance`: how much longer than `grace` the tracer may take after SIGINT,
+    /// for detaching its probes (`ProbeDetachTime`).
+    static func forTracer(signalsWholeGroup: Bool, grace: Duration, detachAllowance: Duration = .zero) -> StopSequence {
         let target: Target = signalsWholeGroup ? .processGroup : .child
         return StopSequence(steps: [
-            Step(signal: SIGINT, target: target, wait: grace),
+            Step(signal: SIGINT, target: target, wait: grace + detachAllowance),
             Step(signal: SIGTERM, target: target, wait: grace),
             Step(signal: SIGKILL, target: .childAndProcessGroup, wait: nil),
         ])

@@ -307,7 +307,8 @@ public final class TraceRun: Sendable {
     var exit: FinishedReport? { state.withLock { $0.lifecycle.exit } }
 
     /// Stops the tracer: SIGINT (tracers print their final maps and exit 0), then after
-    /// `grace` SIGTERM, then SIGKILL. Through sudo the signals go to sudo itself: the
+    /// `grace` (and the time its probes take to detach, `ProbeDetachTime`) SIGTERM, then
+    /// after `grace` SIGKILL. Through sudo the signals go to sudo itself: the
     /// invoking user may signal sudo, which relays SIGINT and SIGTERM to the root tracer.
     /// SIGKILL to sudo is not relayed (the in-program timer bounds an orphan).
     func stop(grace: Duration, reason: String? = nil) {
@@ -327,7 +328,11 @@ public final class TraceRun: Sendable {
     }
 
     private func runStopSequence(_ child: ChildProcess, grace: Duration) {
-        let sequence = StopSequence.forTracer(signalsWholeGroup: signalsWholeGroup, grace: grace)
+        let sequence = StopSequence.forTracer(
+            signalsWholeGroup: signalsWholeGroup,
+            grace: grace,
+            detachAllowance: ProbeDetachTime.allowance(for: expectedProbes)
+        )
         Task {
             for step in sequence.steps {
                 switch step.target {

@@ -397,6 +397,18 @@ struct ConfigTests {
         ),
         BadCase("retry initial off", lambda: ["submit-retry-initial": "0"], key: "submit-retry-initial", problem: "must be more than 0 seconds"),
         BadCase(
+            "rate-limit seconds beyond the window",
+            lambda: ["rate-limit-seconds": "12"],
+            key: "rate-limit-seconds",
+            problem: "must be at most rate-limit-window-seconds (10), got 12"
+        ),
+        BadCase(
+            "rate-limit window past 60 s",
+            lambda: ["rate-limit-window-seconds": "61"],
+            key: "rate-limit-window-seconds",
+            problem: "must be between 1 and 60 seconds, got 61"
+        ),
+        BadCase(
             "auth cache negative",
             lambda: ["auth-cache-size": "-1"],
             key: "auth-cache-size",

@@ -46,6 +46,24 @@ struct TargetedProgramTests {
         )
     }
 
+    @Test(
+        "With a rate bound a targeted probe counts every fire, then prints only the target's: the filter is an `if` after the count, not a predicate that skips it"
+    )
+    func rateBoundCountsBeforeTheFilter() {
+        let bound = EventRateBound(maxEventsPerSecond: 1000, seconds: 3, windowSeconds: 10)
+        let lines = TracerProgram.text(for: template, tracer: .bpf, lastingSeconds: 30, target: Self.twoFiles, rateBound: bound)
+            .split(separator: "\n")
+        #expect(
+            lines[1]
+                == #"uprobe:/proc/7/root/usr/bin/bash:xmalloc { \#(bound.countStatement) if (cgroup == 82 || cgroup == 90 || cgroup == 101) { print(("entry", "xmalloc", probe, pid, tid, comm, cpu, nsecs, cgroup)); } }"#
+        )
+        #expect(
+            lines.filter { $0.hasPrefix("uprobe:") || $0.hasPrefix("uretprobe:") }.allSatisfy {
+                $0.contains(" { \(bound.countStatement) if (cgroup == 82")
+            }
+        )
+    }
+
     @Test("A pid-filtered target compares pids")
     func pidFilter() {
         let target = ResolvedTarget(

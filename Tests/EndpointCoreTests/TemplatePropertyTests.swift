@@ -33,6 +33,11 @@ struct TemplatePropertyTests {
         var text =
             String(Array("abxyz_").randomElement(using: &random)!)
             + String((0..<Int.random(in: 0...11, using: &random)).map { _ in nameCharacters.randomElement(using: &random)! })
+        // Now and then a name around and past bpftrace's 63-byte string literals (mangled
+        // C++ and Rust names are), which the program writes only in its probes.
+        if Int.random(in: 0..<10, using: &random) == 0 {
+            text += String(repeating: "x", count: Int.random(in: 50...520, using: &random))
+        }
         if Int.random(in: 0..<12, using: &random) == 0 {
             let at = text.index(text.startIndex, offsetBy: Int.random(in: 0...text.count, using: &random))
             text.insert(contentsOf: hostile.randomElement(using: &random)!, at: at)

@@ -61,21 +61,21 @@ struct TracerProgramTests {
 
     static let boundedGolden = """
         BEGIN { print(("ready", nsecs)); }
-        uprobe:/bin/bash:xmalloc { @lambda_hits[cpu]++; print(("entry", "xmalloc", probe, pid, tid, comm, cpu, nsecs)); }
-        uretprobe:/bin/bash:xmalloc { @lambda_hits[cpu]++; print(("return", "xmalloc", probe, pid, tid, comm, cpu, nsecs, retval)); }
+        uprobe:/bin/bash:xmalloc { $lambda_n = @lambda_hits[cpu] + 1; if ($lambda_n >= 10) { @lambda_events = @lambda_events + $lambda_n; $lambda_n = 0; } @lambda_hits[cpu] = $lambda_n; print(("entry", "xmalloc", probe, pid, tid, comm, cpu, nsecs)); }
+        uretprobe:/bin/bash:xmalloc { $lambda_n = @lambda_hits[cpu] + 1; if ($lambda_n >= 10) { @lambda_events = @lambda_events + $lambda_n; $lambda_n = 0; } @lambda_hits[cpu] = $lambda_n; print(("return", "xmalloc", probe, pid, tid, comm, cpu, nsecs, retval)); }
         interval:s:2 { print(("alive", nsecs)); }
         interval:s:30 { exit(); }
-        interval:s:1 { $hits = @lambda_hits[0] + @lambda_hits[1] + @lambda_hits[2]; clear(@lambda_hits); if ($hits > 1000) { @lambda_over = @lambda_over + 1; } else { @lambda_over = 0; } if (@lambda_over >= 3) { print(("rate-limit", $hits)); exit(); } }
-        END { clear(@lambda_hits); clear(@lambda_over); }
+        interval:s:1 { $hits = @lambda_events; @lambda_events = 0; if (@lambda_window & 512) { @lambda_over = @lambda_over - 1; } @lambda_window = (@lambda_window << 1) & 1023; if ($hits > 1000) { @lambda_window = @lambda_window | 1; @lambda_over = @lambda_over + 1; } if (@lambda_over >= 3) { print(("rate-limit", $hits)); exit(); } }
+        END { clear(@lambda_hits); clear(@lambda_events); clear(@lambda_window); clear(@lambda_over); }
 
         """
 
     @Test(
-        "With an event-rate bound: every probe counts per CPU, one check a second over every CPU's slot, END clears the bound's maps; probes counted with them"
+        "With an event-rate bound: every probe counts in its CPU's slot and adds a batch to one shared count, one O(1) check a second over a window of seconds, END clears the bound's maps; probes counted with them"
     )
     func boundedGoldenText() {
         let one = TraceTemplate(process: "/bin/bash", functions: ["xmalloc"], traceType: ["BPF"])
-        let bound = EventRateBound(maxEventsPerSecond: 1000, seconds: 3, cpuCount: 3)
+        let bound = EventRateBound(maxEventsPerSecond: 1000, seconds: 3, windowSeconds: 10)
         #expect(TracerProgram.text(for: one, tracer: .bpf, lastingSeconds: 30, rateBound: bound) == Self.boundedGolden)
         #expect(
             TracerProgram.probes(for: one, tracer: .bpf, lastingSeconds: 30, rateBound: bound) == [
@@ -88,12 +88,44 @@ struct TracerProgramTests {
         )
     }
 
-    @Test("bpftrace accepts the program, with and without a rate bound (`--dry-run` compiles it without attaching)")
+    @Test("The bound's batch is 1% of the rate from 1 to 1000; seconds stay within the window, the window within 60 s")
+    func boundLimits() {
+        #expect(EventRateBound(maxEventsPerSecond: 1, seconds: 1, windowSeconds: 1).batch == 1)
+        #expect(EventRateBound(maxEventsPerSecond: 10_000, seconds: 5, windowSeconds: 10).batch == 100)
+        #expect(EventRateBound(maxEventsPerSecond: 100_000_000, seconds: 5, windowSeconds: 10).batch == 1000)
+        let clamped = EventRateBound(maxEventsPerSecond: 5, seconds: 90, windowSeconds: 90)
+        #expect(clamped.windowSeconds == 60 && clamped.seconds == 60)
+        #expect(clamped.checkProbe.action.contains("if (@lambda_window & 576460752303423488) {"), "bit 59 leaves a 60-second window")
+        #expect(clamped.checkProbe.action.contains("& 1152921504606846975;"), "60 bits kept")
+    }
+
+    static let longName = "f" + String(repeating: "x", count: 499)
+
+    @Test(
+        "A function name longer than bpftrace's 63-byte string literals is not written as one: its events name it by the probe; a 63-byte name stays a literal"
+    )
+    func longFunctionNames() {
+        let short = "g" + String(repeating: "y", count: 62)
+        let template = TraceTemplate(process: "/bin/bash", functions: [short, Self.longName], traceType: ["BPF"])
+        let program = TracerProgram.text(for: template, tracer: .bpf, lastingSeconds: 5)
+        #expect(program.contains(#"uprobe:/bin/bash:\#(short) { print(("entry", "\#(short)", probe, pid"#))
+        #expect(program.contains(#"uprobe:/bin/bash:\#(Self.longName) { print(("entry", probe, probe, pid"#))
+        #expect(program.contains(#"uretprobe:/bin/bash:\#(Self.longName) { print(("return", probe, probe, pid"#))
+        #expect(!program.contains("\"\(Self.longName)\""), "never a literal")
+    }
+
+    @Test(
+        "bpftrace accepts the program, with and without a rate bound, with a 500-byte function name (`-d`: compiled, not attached), without a warning"
+    )
     func bpftraceParses() throws {
-        for bound in [nil, EventRateBound(maxEventsPerSecond: 100_000, seconds: 5)] {
-            let program = TracerProgram.text(for: template, tracer: .bpf, lastingSeconds: 5, rateBound: bound)
-            let (code, output) = try runCommand("/usr/bin/bpftrace", ["-d", "-e", program])
-            #expect(code == 0, "\(output.suffix(2000))")
+        let long = TraceTemplate(process: "/bin/bash", functions: ["xmalloc", Self.longName], traceType: ["BPF"])
+        for bound in [nil, EventRateBound(maxEventsPerSecond: 100_000, seconds: 5, windowSeconds: 10)] {
+            for each in [template, long] {
+                let program = TracerProgram.text(for: each, tracer: .bpf, lastingSeconds: 5, rateBound: bound)
+                let (code, output) = try runCommand("/usr/bin/bpftrace", ["-d", "-e", program])
+                #expect(code == 0, "\(output.suffix(2000))")
+                #expect(!output.contains("WARNING") && !output.contains("String is too long"), "\(output.suffix(2000))")
+            }
         }
     }
 

@@ -1,17 +1,38 @@
 import EndpointTestSupport
 import Foundation
+import SubmitReceiver
 import Testing
 
-/// The event-rate bound (SPEC "Guardrails") with real bpftrace: a run whose probes record
-/// more than its `maxEventsPerSecond` for `rate-limit-seconds` in a row stops itself,
-/// prints `["rate-limit", events]` and its `finished` says so; a run below it is untouched.
+/// The event-rate bound (SPEC "Guardrails") with real bpftrace: a run whose probes fire
+/// more than its `maxEventsPerSecond` in `rate-limit-seconds` of the last
+/// `rate-limit-window-seconds` seconds stops itself, prints `["rate-limit", events]` and its
+/// `finished` says so; a run below it is untouched. Every fire counts, also one the
+/// target's filter drops.
 @Suite("The event-rate bound", .serialized)
 struct RateBoundTests {
     static let bashTemplate = #"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#
-    static let note = "the tracer stopped itself: its probes recorded more than"
+    static let note = "the tracer stopped itself: its probes fired more than"
 
-    func startBody(_ traceId: Int, lasting: Int, maxEventsPerSecond: String? = nil) -> String {
-        #"{"traceT":"BPF","traceId":\#(traceId),"lasting":\#(lasting)\#(maxEventsPerSecond.map { #","maxEventsPerSecond":\#($0)"# } ?? "")}"#
+    func startBody(_ traceId: Int, lasting: Int, maxEventsPerSecond: String? = nil, target: String? = nil) -> String {
+        let bound = maxEventsPerSecond.map { #","maxEventsPerSecond":\#($0)"# } ?? ""
+        return #"{"traceT":"BPF","traceId":\#(traceId),"lasting":\#(lasting)\#(bound)\#(target.map { #","target":\#($0)"# } ?? "")}"#
+    }
+
+    /// Stores the bash template, starts it on `container` at 100 events a second for
+    /// `lasting` seconds and waits for its `finished`: the run, what arrived, how long it took.
+    func runOn(
+        _ container: HomeMadeContainer,
+        _ endpoint: EndpointProcess,
+        _ receiver: LiveReceiver,
+        lasting: Int
+    ) async throws -> (filePath: String, received: ReceivedTrace, took: Duration) {
+        let number = try await endpoint.putTemplate(Self.bashTemplate)
+        let started = ContinuousClock.now
+        let body = startBody(number, lasting: lasting, maxEventsPerSecond: "100", target: #"{"container":"\#(container.id)"}"#)
+        let answer = try await endpoint.request("POST", "/trace/start", json: body)
+        let filePath = try endpoint.okAnswer(answer, "POST /trace/start", as: StartAnswer.self).filePath
+        let received = try #require(await receiver.waitForFinished(filePath, timeout: Double(lasting + 20)), "the run ends")
+        return (filePath, received, ContinuousClock.now - started)
     }
 
     /// The rate-limit tuples of a stream.
@@ -38,7 +59,7 @@ struct RateBoundTests {
         let received = try #require(await receiver.waitForFinished(filePath, timeout: 30), "the run ends itself")
         #expect(ContinuousClock.now - started < .seconds(20), "well before its 60 s")
         #expect(received.code == 0 && received.verdict == .complete, "\(received)")
-        #expect(received.stderr?.contains("\(Self.note) 100 events a second for 2 seconds in a row") == true, "\(received.stderr ?? "")")
+        #expect(received.stderr?.contains("\(Self.note) 100 times a second in 2 of the last 10 seconds") == true, "\(received.stderr ?? "")")
         let stream = try await receiver.stream(filePath)
         #expect(stream == FileManager.default.contents(atPath: filePath))
         let tuples = try rateLimitTuples(stream)
@@ -76,7 +97,7 @@ struct RateBoundTests {
         let filePath = try await endpoint.startAnalysis(#"{"analysis":"syscalls","lasting":60,"maxEventsPerSecond":1}"#)
         let received = try #require(await receiver.waitForFinished(filePath, timeout: 20))
         #expect(received.code == 0 && received.verdict == .complete)
-        #expect(received.stderr?.contains("\(Self.note) 1 events a second for 1 seconds in a row") == true, "\(received.stderr ?? "")")
+        #expect(received.stderr?.contains("\(Self.note) 1 times a second in 1 of the last 10 seconds") == true, "\(received.stderr ?? "")")
         let lines = try streamLines(try await receiver.stream(filePath))
         #expect(lines.contains { $0.event == "rate-limit" } && lines.contains { $0.event == "end" })
         #expect(lines.contains { $0.type == "map" }, "END printed the counts")
@@ -114,5 +135,61 @@ struct RateBoundTests {
             as: StartAnswer.self
         ).filePath
         #expect(try await endpoint.waitForState(filePath, .delivered, timeout: .seconds(20)).maxEventsPerSecond == 1000)
+    }
+
+    /// Runs `/bin/bash` of `container`'s root (its own copy, which no other process on the
+    /// machine runs: the probes fire for this test's processes only) from the test's
+    /// cgroup, outside the container's.
+    func sameFileOutside(_ container: HomeMadeContainer) throws -> SpawnedProcess {
+        try SpawnedProcess(executable: "/usr/sbin/chroot", arguments: [container.rootDirectory, "/bin/bash", "-c", HomeMadeContainer.busyCommand])
+    }
+
+    @Test(
+        "A targeted uprobe counts the fires its filter drops: a busy bash outside the container, running the container's file, stops an idle container's run",
+        .enabled(if: getuid() == 0, "needs root to make cgroups and namespaces")
+    )
+    func targetedCountsFiresOutsideTheTarget() async throws {
+        let container = try HomeMadeContainer()
+        defer { container.remove() }
+        let outside = try sameFileOutside(container)
+        defer { outside.send(SIGKILL) }
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(receiver: receiver, lambda: ["rate-limit-seconds": "2"])
+        let (filePath, received, took) = try await runOn(container, endpoint, receiver, lasting: 20)
+        #expect(took < .seconds(12), "stopped by the bound, well before its 20 s")
+        #expect(received.code == 0 && received.verdict == .complete, "\(received)")
+        #expect(received.stderr?.contains("\(Self.note) 100 times a second in 2 of the last 10 seconds") == true, "\(received.stderr ?? "")")
+        let stream = try await receiver.stream(filePath)
+        #expect(try rateLimitTuples(stream).count == 1)
+        let lines = try streamLines(stream)
+        #expect(!lines.contains { $0.event == "entry" || $0.event == "return" }, "the outside bash's events were filtered out, only counted")
+        #expect(try await endpoint.waitForState(filePath, .delivered).rateLimited)
+    }
+
+    /// A container's bash busy for 0.9 s, then idle (bash's own `read -t` on the root's
+    /// FIFO) for 2.2 s, which always holds a whole second of the check's: never 3 seconds
+    /// in a row above the bound, but 3 of the last 10 within about two cycles.
+    static let burstsCommand =
+        "while :; do end=$(( ${EPOCHREALTIME/./} + 900000 )); while (( ${EPOCHREALTIME/./} < end )); do x=$(echo a b c); done; read -t 2.2 _ <> /hold; done"
+
+    @Test(
+        "A load above the bound most seconds but never 3 in a row stops the run: 3 of the last 10 seconds",
+        .enabled(if: getuid() == 0, "needs root to make cgroups and namespaces")
+    )
+    func windowCatchesBursts() async throws {
+        let container = try HomeMadeContainer(command: Self.burstsCommand)
+        defer { container.remove() }
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(receiver: receiver, lambda: ["rate-limit-seconds": "3", "rate-limit-window-seconds": "10"])
+        let (filePath, received, took) = try await runOn(container, endpoint, receiver, lasting: 30)
+        #expect(took < .seconds(20), "stopped by the window, before its 30 s")
+        #expect(received.stderr?.contains("\(Self.note) 100 times a second in 3 of the last 10 seconds") == true, "\(received.stderr ?? "")")
+        let lines = try streamLines(try await receiver.stream(filePath))
+        // The events' own clock: whole seconds with and without events, to show the bursts.
+        let seconds = Set(lines.compactMap(\.data).filter { $0.first?.text == "entry" }.compactMap { $0[7].number.map { $0 / 1_000_000_000 } })
+        let span = (seconds.min() ?? 0)...(seconds.max() ?? 0)
+        #expect(span.count > seconds.count, "idle seconds between the bursts: \(seconds.sorted())")
     }
 }

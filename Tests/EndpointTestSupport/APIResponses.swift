@@ -182,8 +182,8 @@ extension KeyedDecodingContainer {
 }
 
 /// An element of `GET /analyses`. `unavailable` is present only when `available` is
-/// false; a parameter's `default` only when it has one, `minimum`/`maximum` only for
-/// integers, `values` only for enums.
+/// false; a parameter's `default` always (`null` when it has none: decoding fails without
+/// the key), `minimum`/`maximum` only for integers, `values` only for enums.
 public struct AnalysisAnswer: Decodable, Sendable {
     public let name: String
     public let description: String
@@ -207,6 +207,20 @@ public struct AnalysisAnswer: Decodable, Sendable {
         public let maximum: Int?
         public let values: [String]?
         public let description: String
+
+        enum CodingKeys: String, CodingKey { case name, type, required, `default`, minimum, maximum, values, description }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decode(String.self, forKey: .name)
+            type = try container.decode(Kind.self, forKey: .type)
+            required = try container.decode(Bool.self, forKey: .required)
+            `default` = try container.decodePresent(DefaultValue.self, forKey: .default)
+            minimum = try container.decodeIfPresent(Int.self, forKey: .minimum)
+            maximum = try container.decodeIfPresent(Int.self, forKey: .maximum)
+            values = try container.decodeIfPresent([String].self, forKey: .values)
+            description = try container.decode(String.self, forKey: .description)
+        }
     }
 
     /// A default of the parameter's own type.

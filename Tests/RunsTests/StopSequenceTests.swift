@@ -26,4 +26,20 @@ struct StopSequenceTests {
             ]
         )
     }
+
+    @Test(
+        "A tracer's probes lengthen the wait after SIGINT by 0.25 s each (BEGIN, END and intervals excepted); the wait after SIGTERM stays the grace"
+    )
+    func detachAllowance() {
+        let probes = ["BEGIN", "uprobe:/bin/bash:xmalloc", "uretprobe:/bin/bash:xmalloc", "tracepoint:sched:sched_switch", "interval:s:2", "END"]
+        #expect(ProbeDetachTime.allowance(for: probes) == .milliseconds(750))
+        #expect(ProbeDetachTime.allowance(for: nil) == .zero)
+        #expect(
+            StopSequence.forTracer(signalsWholeGroup: true, grace: .seconds(5), detachAllowance: .seconds(40)).steps == [
+                .init(signal: SIGINT, target: .processGroup, wait: .seconds(45)),
+                .init(signal: SIGTERM, target: .processGroup, wait: .seconds(5)),
+                .init(signal: SIGKILL, target: .childAndProcessGroup, wait: nil),
+            ]
+        )
+    }
 }

@@ -1,8 +1,8 @@
 /// One element of `GET /analyses`, as the API spells it: `{"name", "description",
 /// "tracer", "parameters": [...], "output", "available", "unavailable"}` plus `requires`
 /// (what availability was checked against). `unavailable` is present only when
-/// `available` is false; a parameter's `default` only when it has one (`required` says
-/// it has not), `minimum`/`maximum` only for integers, `values` only for enums.
+/// `available` is false; a parameter's `default` always, `null` when it has none
+/// (`required` true), `minimum`/`maximum` only for integers, `values` only for enums.
 public struct AnalysisListing: Encodable, Sendable, Equatable {
     public let name: String
     public let description: String
@@ -37,6 +37,22 @@ public struct AnalysisListing: Encodable, Sendable, Equatable {
             case .boolean, .string:
                 (minimum, maximum, values) = (nil, nil, nil)
             }
+        }
+
+        enum CodingKeys: String, CodingKey { case name, type, required, `default`, minimum, maximum, values, description }
+
+        /// Written by hand for `default`: the synthesized encoding leaves a nil optional out,
+        /// and SPEC's shape gives every parameter the key.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(type, forKey: .type)
+            try container.encode(required, forKey: .required)
+            try container.encode(`default`, forKey: .default)
+            try container.encodeIfPresent(minimum, forKey: .minimum)
+            try container.encodeIfPresent(maximum, forKey: .maximum)
+            try container.encodeIfPresent(values, forKey: .values)
+            try container.encode(description, forKey: .description)
         }
     }
 

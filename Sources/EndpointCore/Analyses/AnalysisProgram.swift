@@ -95,15 +95,19 @@ public struct AnalysisProgram: Sendable, Equatable {
     }
 
     /// Each block: where it attaches, then its predicate and statements.
-    /// With a `rateBound`, every probe counts its events first, the bound's check is one
-    /// more block and END clears its maps.
+    /// With a `rateBound`, every probe counts each fire first and then applies its filter
+    /// (the scope's and its own condition) with `if`, so a filtered-out fire is counted
+    /// too (`EventRateBound`); the bound's check is one more block and END clears its maps.
     func blocks(lastingSeconds: Int, scope: AnalysisScope, rateBound: EventRateBound? = nil) -> [(attachTo: String, rest: String)] {
         var blocks = [("BEGIN", " { " + (["print((\"ready\", nsecs));"] + setup).joined(separator: " ") + " }")]
-        let count = rateBound == nil ? "" : EventRateBound.countStatement + " "
         for probe in probes {
             let conditions = [probe.scoped ? scope.predicate : nil, probe.condition.map { "(\($0))" }].compactMap { $0 }
-            let predicate = conditions.isEmpty ? "" : " /" + conditions.joined(separator: " && ") + "/"
-            blocks.append((probe.attachTo, "\(predicate) { \(count)\(probe.action) }"))
+            let filter = conditions.isEmpty ? nil : conditions.joined(separator: " && ")
+            if let rateBound {
+                blocks.append((probe.attachTo, " { \(rateBound.countThenFilter(filter, probe.action)) }"))
+            } else {
+                blocks.append((probe.attachTo, (filter.map { " /\($0)/" } ?? "") + " { \(probe.action) }"))
+            }
         }
         if let intervalSeconds, !reports.isEmpty {
             blocks.append(

@@ -87,7 +87,7 @@ extension LambdaSettings {
             default: 5,
             range: 1...60,
             unit: "seconds",
-            "Pause between SIGINT, SIGTERM and SIGKILL when a run is stopped."
+            "Pause between SIGINT, SIGTERM and SIGKILL when a run is stopped (plus 0.25 s a probe after SIGINT, for bpftrace to detach them)."
         )
         public let shutdownGraceSeconds = Setting.wholeNumber(
             "shutdown-grace-seconds",
@@ -181,14 +181,21 @@ extension LambdaSettings {
             default: 10_000,
             range: 1...100_000_000,
             unit: "events a second",
-            "Event rate above which a bpftrace run stops itself after rate-limit-seconds; a start may ask for less."
+            "Probe fires a second above which a bpftrace run stops itself (rate-limit-seconds); a start may ask for less."
         )
         public let rateLimitSeconds = Setting.wholeNumber(
             "rate-limit-seconds",
             default: 5,
-            range: 1...3600,
+            range: 1...EventRateBound.maxWindowSeconds,
             unit: "seconds",
-            "Seconds in a row above max-events-per-second before a run stops itself."
+            "Seconds above max-events-per-second, within the last rate-limit-window-seconds, that stop a run (at most the window)."
+        )
+        public let rateLimitWindowSeconds = Setting.wholeNumber(
+            "rate-limit-window-seconds",
+            default: 10,
+            range: 1...EventRateBound.maxWindowSeconds,
+            unit: "seconds",
+            "How many of the last seconds the rate bound looks at: rate-limit-seconds of them above the rate stop a run."
         )
         public let tracerCPUPercent = Setting.wholeNumber(
             "tracer-cpu-percent",

@@ -62,6 +62,7 @@ public struct LambdaSettings: Sendable {
     /// The event-rate bound of every bpftrace run (a start may ask for a lower rate).
     public var maxEventsPerSecond: Int
     public var rateLimitSeconds: Int
+    public var rateLimitWindowSeconds: Int
     /// Caps of each tracer's own cgroup: percent of one core, MiB.
     public var tracerCPUPercent: Int
     public var tracerMemoryMiB: Int
@@ -142,6 +143,13 @@ public struct LambdaSettings: Sendable {
         self.taskResultNotFoundLimit = try section.read(table.taskResultNotFoundLimit)
         self.maxEventsPerSecond = try section.read(table.maxEventsPerSecond)
         self.rateLimitSeconds = try section.read(table.rateLimitSeconds)
+        self.rateLimitWindowSeconds = try section.read(table.rateLimitWindowSeconds)
+        guard rateLimitSeconds <= rateLimitWindowSeconds else {
+            throw section.error(
+                table.rateLimitSeconds,
+                "must be at most \(table.rateLimitWindowSeconds.key) (\(rateLimitWindowSeconds)), got \(rateLimitSeconds)"
+            )
+        }
         self.tracerCPUPercent = try section.read(table.tracerCPUPercent)
         self.tracerMemoryMiB = try section.read(table.tracerMemoryMiB)
         self.bpfLimits = TracerLimits(

@@ -10,6 +10,9 @@
 /// - `["ready", nsecs]`: the probes are attached and live (printed by BEGIN).
 /// - `["entry", function, probe, pid, tid, comm, cpu, nsecs]`
 /// - `["return", function, probe, pid, tid, comm, cpu, nsecs, retval]`
+/// - `function` is the template's name of the function, except for a name of 64 bytes
+///   or more, which bpftrace 0.17 cannot hold as a string literal: there it is the probe
+///   again (`uprobe:PATH:NAME`), whose text after the last `:` is the name.
 /// - A targeted run's `entry` and `return` tuples end with one more element: `cgroup`,
 ///   the cgroup v2 id of the process's own cgroup. The endpoint inserts
 ///   `["target", kind, id, name, cgroupId]` lines after `ready` (`TargetStreamLines`).
@@ -24,7 +27,8 @@
 /// `lasting` is also enforced inside the program (`interval:s:N { exit(); }` and
 /// `timer.s(N) { exit() }`), so a tracer outlives neither its time nor an endpoint that
 /// died without stopping it. Only validated values reach this text: process paths are
-/// `[A-Za-z0-9/._+-]`, function names `[A-Za-z_][A-Za-z0-9_.$]*`.
+/// `[A-Za-z0-9/._+-]`, function names `[A-Za-z_][A-Za-z0-9_.$]*`. With a rate bound,
+/// every probe counts its fires before its filter (`EventRateBound`).
 public enum TracerProgram {
     /// Seconds between two `alive` lines: how long a tracer may outlive its endpoint.
     public static let aliveIntervalSeconds = 2
@@ -99,23 +103,24 @@ public enum TracerProgram {
         var probes: [Probe] = [("BEGIN", nil, "print((\"ready\", nsecs));")]
         // Untargeted: the template's path on the host, no predicate, tuples as they always were.
         let files = target.map { $0.files.map(\.path) } ?? [process]
-        let predicate = target.map(predicate(for:))
+        let filter = target.map(predicate(for:))
         let cgroup = target == nil ? "" : ", cgroup"
-        let count = rateBound == nil ? "" : EventRateBound.countStatement + " "
         for file in files {
             for function in functions {
-                probes.append(
-                    (
-                        "uprobe:\(file):\(function)", predicate,
-                        "\(count)print((\"entry\", \"\(function)\", probe, pid, tid, comm, cpu, nsecs\(cgroup)));"
-                    )
-                )
-                probes.append(
-                    (
-                        "uretprobe:\(file):\(function)", predicate,
-                        "\(count)print((\"return\", \"\(function)\", probe, pid, tid, comm, cpu, nsecs, retval\(cgroup)));"
-                    )
-                )
+                let name = functionElement(function)
+                for (kind, tuple) in [
+                    ("uprobe", "(\"entry\", \(name), probe, pid, tid, comm, cpu, nsecs\(cgroup))"),
+                    ("uretprobe", "(\"return\", \(name), probe, pid, tid, comm, cpu, nsecs, retval\(cgroup))"),
+                ] {
+                    let attachTo = "\(kind):\(file):\(function)"
+                    // With a rate bound every fire counts, the filter only decides the print
+                    // (`EventRateBound`); without one the filter stays bpftrace's predicate.
+                    if let rateBound {
+                        probes.append((attachTo, nil, rateBound.countThenFilter(filter, "print(\(tuple));")))
+                    } else {
+                        probes.append((attachTo, filter, "print(\(tuple));"))
+                    }
+                }
             }
         }
         probes.append(("interval:s:\(aliveIntervalSeconds)", nil, "print((\"alive\", nsecs));"))
@@ -125,6 +130,18 @@ public enum TracerProgram {
             probes.append(("END", nil, EventRateBound.endStatements.joined(separator: " ")))
         }
         return probes
+    }
+
+    /// The longest string literal bpftrace 0.17 accepts (`String is too long (over 64
+    /// bytes)` from 64 on, whatever `BPFTRACE_STRLEN`).
+    public static let maxStringLiteralBytes = 63
+
+    /// An event's `function` element: the name as a string literal, or, for a name longer
+    /// than bpftrace can hold as one (C++ and Rust symbols often are), the `probe` builtin,
+    /// which bpftrace resolves in its own memory and prints whole: the probe's name, which
+    /// ends with `:` and the function (function names never hold a `:`).
+    static func functionElement(_ function: String) -> String {
+        function.utf8.count <= maxStringLiteralBytes ? "\"\(function)\"" : "probe"
     }
 
     /// `cgroup == 82 || cgroup == 101`, or `pid == 1234 || ...`: the target's processes.

@@ -14,9 +14,11 @@ struct RunController<Context: RequestContext> {
     let supervisor: RunSupervisor
     let validator: TemplateValidator
     let maxLastingSeconds: Int
-    /// `max-events-per-second` (the most a start may ask for) and `rate-limit-seconds`.
+    /// `max-events-per-second` (the most a start may ask for), `rate-limit-seconds` and
+    /// `rate-limit-window-seconds`.
     let maxEventsPerSecond: Int
     let rateLimitSeconds: Int
+    let rateLimitWindowSeconds: Int
     let maxBodyBytes: Int
     /// Where a start's target is looked for, and how many matches it may have.
     let inventory: ContainerInventory
@@ -282,7 +284,7 @@ struct RunController<Context: RequestContext> {
 
     /// The bound a run's program enforces: the start's rate (at most the setting's).
     func rateBound(_ maxEventsPerSecond: Int) -> EventRateBound {
-        EventRateBound(maxEventsPerSecond: maxEventsPerSecond, seconds: rateLimitSeconds)
+        EventRateBound(maxEventsPerSecond: maxEventsPerSecond, seconds: rateLimitSeconds, windowSeconds: rateLimitWindowSeconds)
     }
 
     @Sendable func running(_ request: Request, context: Context) async throws -> RunStatus {
