@@ -38,6 +38,8 @@ request_sources=(
     Sources/EndpointCore/Targets/NameGlob.swift
     Sources/EndpointCore/Targets/ContainerID.swift
     Sources/EndpointCore/Targets/ResolvedTarget.swift
+    Sources/EndpointCore/Targets/CgroupTree.swift
+    Sources/EndpointCore/Support/DirectoryListing.swift
     Sources/EndpointCore/Tracing/TracerProgram.swift
     Sources/EndpointCore/Tracing/TracerInvocation.swift
     Sources/EndpointCore/Tracing/ELFFunctionSymbols.swift
