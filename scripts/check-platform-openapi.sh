@@ -4,7 +4,9 @@
 # `lambda-receiver`, with schemathesis (`make test`): no 5xx, every answer as documented.
 #
 # The receiver trusts one throw-away endpoint (scripts/test-config.py: a random uuid and
-# secret it never prints); schemathesis sends that endpoint's Authorization. Polls wait
+# secret it never prints); schemathesis sends that endpoint's Authorization, and signs
+# every request as the endpoint would (scripts/platform_openapi_hooks.py: the platform
+# refuses endpoint requests without a valid Lambda-Signature). Polls wait
 # at most 0.2 s here (`--max-poll-wait`, hidden): a generated wait=26 would otherwise hold
 # each example for 26 s. About half a minute.
 #
@@ -62,6 +64,8 @@ checks=not_a_server_error,status_code_conformance,content_type_conformance,respo
 set +e
 (
     cd "$work"
+    export PYTHONPATH="$repo/scripts${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=platform_openapi_hooks
+    export LAMBDA_SIGNING_CONFIG="$work/config"
     schemathesis run "$repo/docs/platform-openapi.yaml" \
         --url "$base" \
         -H "Authorization: $auth" \
