@@ -181,7 +181,11 @@ public func buildApplication(
     // One responder for both ways in: HTTP, and pull-mode tasks run in process.
     let responder = buildRouter(dependencies).buildResponder()
     let server = configuration.server
-    let connections = ConnectionRegistry(capacity: server.connections.maxConnections, logger: logger)
+    let connections = ConnectionRegistry(
+        capacity: server.connections.maxConnections,
+        metrics: dependencies.metrics.connections,
+        logger: logger
+    )
     var services: [any Service] = [dependencies.supervisor]
     let lambda = configuration.lambda
     if lambda.control.polls {

@@ -13,4 +13,14 @@ public enum ProcessIdentity {
         guard fields.count > 19, fields[0] != "Z" else { return nil }
         return Int64(fields[19])
     }
+
+    /// This boot's id (`/proc/sys/kernel/random/boot_id`), nil when unreadable. A start
+    /// time counts from boot, so after a reboot a recorded (pid, start time) may name an
+    /// unrelated process: the boot id says whether it is the same boot. Read once: it
+    /// cannot change while the endpoint runs.
+    public static let bootID: String? = {
+        guard let text = try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8) else { return nil }
+        let id = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return id.isEmpty ? nil : id
+    }()
 }

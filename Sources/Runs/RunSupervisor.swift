@@ -238,7 +238,12 @@ public actor RunSupervisor: Service {
         }
         guard let pid = run.childPID else { return }
         do {
-            try await database.recordTracerLaunched(filePath: run.filePath, pid: pid, startTime: ProcessIdentity.startTime(of: pid))
+            try await database.recordTracerLaunched(
+                filePath: run.filePath,
+                pid: pid,
+                startTime: ProcessIdentity.startTime(of: pid),
+                bootID: ProcessIdentity.bootID
+            )
         } catch {
             logger(for: run.filePath).error("Cannot record the tracer's pid", metadata: ["error": "\(error)"])
         }
@@ -390,8 +395,12 @@ public actor RunSupervisor: Service {
                 guard runs[record.filePath] == nil, let tracer = TracerType(rawValue: record.tracer) else { continue }
                 let runLogger = logger(for: record.filePath)
                 if record.exitCode == nil, let pid = record.tracerPID {
-                    LeftoverTracer(pid: pid, startTime: record.tracerStartTime, wholeGroup: record.privilege == TracerPrivilege.root.name)
-                        .stop(grace: settings.killGrace, logger: runLogger)
+                    LeftoverTracer(
+                        pid: pid,
+                        startTime: record.tracerStartTime,
+                        bootID: record.tracerBootID,
+                        wholeGroup: record.privilege == TracerPrivilege.root.name
+                    ).stop(grace: settings.killGrace, logger: runLogger)
                 }
                 let file = RunFileCheck(
                     path: record.filePath,

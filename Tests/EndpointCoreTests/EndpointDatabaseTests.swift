@@ -120,6 +120,7 @@ struct EndpointDatabaseTests {
             for number in 1...4 { try await database.recordRunStarted(record(number)) }
             try await database.recordDeliveryProgress(filePath: "/tmp/run-1.trace", cursor: cursor)
             try await database.recordTracerExit(filePath: "/tmp/run-1.trace", code: 0, stderr: "bye\n", bytesWritten: 4000, failure: nil)
+            try await database.recordTracerLaunched(filePath: "/tmp/run-2.trace", pid: 4242, startTime: 123_456, bootID: "a-boot-id")
             try await database.recordRunDelivered(filePath: "/tmp/run-3.trace", keepFinished: 1)
             try await database.recordRunDelivered(filePath: "/tmp/run-4.trace", keepFinished: 1)
             await #expect(throws: (any Error).self) { try await database.recordRunStarted(record(1)) }
@@ -134,6 +135,8 @@ struct EndpointDatabaseTests {
         expected.bytesWritten = 4000
         #expect(undelivered.first == StoredRun(run: expected, delivery: cursor))
         #expect(undelivered.last?.run.exitCode == nil)
+        #expect(undelivered.last?.run.tracerPID == 4242 && undelivered.last?.run.tracerStartTime == 123_456)
+        #expect(undelivered.last?.run.tracerBootID == "a-boot-id")
         #expect(undelivered.last?.delivery == DeliveryCursor())
         let finished = try await reopened.finishedRuns(limit: 10)
         #expect(finished.map(\.run.filePath) == ["/tmp/run-4.trace"])
@@ -177,5 +180,7 @@ struct DatabaseMigrationTests {
         expected.lastDeliveryError = "platform answered 503"
         #expect(runs.first?.delivery == expected)
         #expect(runs.first?.run.runNumber == 7)
+        // A run recorded before v9 has no boot id: its leftover tracer is judged as before.
+        #expect(runs.first?.run.tracerBootID == nil)
     }
 }

@@ -23,8 +23,8 @@ struct ConnectionLimitTests {
         "bpf-path": EndpointProcess.fixture("fake-tracer-sleeps.sh"), "kill-grace-seconds": "1", "max-lasting": "60",
     ]
     /// What tricklers send, one more byte every second: half of them a request head that
-    /// is never finished, half a whole head and then a body that is (Hummingbird's idle
-    /// timer restarts on every body part, so only the read deadline stops those).
+    /// is never finished, half a whole head and then a body that is (the idle timer
+    /// restarts on every byte, so only the read deadline stops those).
     static let trickledHead = Array("GET /traces HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + String(repeating: "a", count: 200))
     static func trickledBody(authorization: String) -> [Character] {
         let head =
@@ -99,6 +99,13 @@ struct ConnectionLimitTests {
                 #expect(closedAfter >= Double(Self.readTimeoutSeconds) - 1, "trickling connection \(index) closed after \(closedAfter) s")
             }
         }
+        // Every held connection the endpoint closed was evicted (none sent a byte, none
+        // waited 60 s); so was the kept-alive connection of `putTemplate`, and at most
+        // the new client's too. Every trickler timed out at the read deadline.
+        let afterTricklers = try await connectionCounts(endpoint)
+        let heldEvicted = held.filter(\.isClosedByPeer).count
+        #expect((heldEvicted...heldEvicted + 2).contains(afterTricklers.evicted), "\(afterTricklers), \(heldEvicted) held connections closed")
+        #expect(afterTricklers.requestRead == Self.tricklingConnections && afterTricklers.idle == 0, "\(afterTricklers)")
 
         // A run starts while the attacker again holds more idle connections than the cap.
         // (Started after the tricklers' check: a tracer inherits the sockets open when it
@@ -115,7 +122,63 @@ struct ConnectionLimitTests {
         #expect(endpoint.process.waitForExit(timeout: 0) == nil, "the endpoint died:\n\(endpoint.process.standardError.suffix(2000))")
         try await endpoint.kill(run)
         #expect(await receiver.waitForFinished(run, timeout: 20)?.code == 0)
+        // The second batch evicted more of the held connections. A lower bound only: the
+        // tracer inherited the endpoint's side of the connections open at its spawn, so
+        // one evicted after that stays open from the client's side.
+        let atEnd = try await connectionCounts(endpoint)
+        #expect(
+            atEnd.evicted >= afterTricklers.evicted + Self.idleConnections - 32 && atEnd.evicted >= held.filter { $0.isClosedByPeer }.count,
+            "\(atEnd)"
+        )
+        #expect(atEnd.requestRead == Self.tricklingConnections && atEnd.idle == 0, "\(atEnd)")
         withExtendedLifetime(held) {}
+    }
+
+    @Test("Connections idle for idle-timeout-seconds are closed, a kept-alive one after its answer too, and /metrics counts each as idle")
+    func idleConnectionsClosedAndCounted() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(receiver: receiver, settings: ["idle-timeout-seconds": "2", "request-read-timeout-seconds": "30"])
+        let silent = try (0..<4).map { _ in try RawConnection(port: endpoint.port) }
+        let keptAlive = try RawConnection(port: endpoint.port)
+        keptAlive.send("GET /heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        var answer = ""
+        try await eventually("the kept-alive connection's heartbeat answered", timeout: .seconds(5)) {
+            answer += keptAlive.receiveAvailable()
+            return answer.contains(#""status":"alive""#)
+        }
+        #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
+        let idlers = silent + [keptAlive]
+        try await Task.sleep(for: .seconds(1))
+        #expect(!idlers.contains { $0.isClosedByPeer }, "a connection was closed before idle-timeout-seconds")
+        try await eventually("every idle connection closed", timeout: .seconds(8), poll: .milliseconds(100)) {
+            idlers.allSatisfy(\.isClosedByPeer)
+        }
+        endpoint.session = URLSession(configuration: .ephemeral)
+        let counts = try await connectionCounts(endpoint)
+        #expect(counts == ConnectionCounts(evicted: 0, idle: idlers.count, requestRead: 0))
+    }
+
+    /// `lambda_http_connections_*` from the endpoint's /metrics.
+    struct ConnectionCounts: Equatable, CustomStringConvertible {
+        let evicted: Int
+        let idle: Int
+        let requestRead: Int
+
+        var description: String { "evicted \(evicted), timed out idle \(idle), timed out reading a request \(requestRead)" }
+    }
+
+    func connectionCounts(_ endpoint: EndpointProcess) async throws -> ConnectionCounts {
+        let answer = try await endpoint.request("GET", "/metrics")
+        try #require(answer.status == 200, "\(answer.body)")
+        func count(_ series: String) throws -> Int {
+            try #require(prometheusSample(answer.body, series).flatMap { Int($0) }, "\(series) missing from /metrics")
+        }
+        return ConnectionCounts(
+            evicted: try count("lambda_http_connections_evicted_total"),
+            idle: try count(#"lambda_http_connections_timed_out_total{reason="idle"}"#),
+            requestRead: try count(#"lambda_http_connections_timed_out_total{reason="request-read"}"#)
+        )
     }
 
     @Test("The soft open-file limit is raised to the hard limit at start, and the log says from what to what")

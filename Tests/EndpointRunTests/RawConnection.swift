@@ -45,6 +45,18 @@ final class RawConnection: @unchecked Sendable {
         return bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) } == bytes.count
     }
 
+    /// Whatever has arrived and not been read yet, without waiting ("" when nothing has).
+    func receiveAvailable() -> String {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            guard count > 0 else { break }
+            received += buffer[0..<count]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
     /// True when the server has closed the connection (end of file or reset), false
     /// while it is open with nothing to read. Does not wait.
     var isClosedByPeer: Bool {

@@ -30,6 +30,10 @@ struct MetricsRouteTests {
                 #expect(prometheusSample(page, #"lambda_runs_started_total{tracer="BPF"}"#) == "0")
                 #expect(prometheusSample(page, "lambda_runs_active") == "0.0")
                 #expect(page.contains("# TYPE lambda_delivered_bytes_total counter"))
+                // Connection closes are counted from zero (ConnectionLimitTests counts them).
+                #expect(prometheusSample(page, "lambda_http_connections_evicted_total") == "0")
+                #expect(prometheusSample(page, #"lambda_http_connections_timed_out_total{reason="idle"}"#) == "0")
+                #expect(prometheusSample(page, #"lambda_http_connections_timed_out_total{reason="request-read"}"#) == "0")
             }
         }
     }

@@ -19,6 +19,8 @@ public final class EndpointMetrics: Sendable {
     private let activeRuns: Gauge
     private let taskResultsDropped: [TaskResultDrop: Counter]
     private let tasksRefused: Counter
+    /// Connections the HTTP server's guard closed on its own.
+    public let connections: ConnectionMetrics
 
     /// Request latencies from 1 ms to 30 s (argon2 verifications sit around 10-100 ms).
     static let latencyBuckets: [Duration] = [
@@ -29,16 +31,10 @@ public final class EndpointMetrics: Sendable {
     public init() {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
-        runsStarted = Dictionary(
-            uniqueKeysWithValues: TracerType.allCases.map { tracer in
-                (
-                    tracer,
-                    registry.makeCounter(
-                        descriptor: Self.descriptor("runs_started", unit: "total", help: "Tracer runs started."),
-                        labels: [("tracer", tracer.rawValue)]
-                    )
-                )
-            }
+        runsStarted = Self.counters(
+            registry,
+            Self.descriptor("runs_started", unit: "total", help: "Tracer runs started."),
+            labelledBy: "tracer"
         )
         outputBytes = registry.makeCounter(
             descriptor: Self.descriptor("output_bytes", unit: "total", help: "Bytes the tracers wrote to stdout (kept in run files).")
@@ -79,20 +75,14 @@ public final class EndpointMetrics: Sendable {
             labels: [("reason", "busy")]
         )
         activeRuns = registry.makeGauge(descriptor: Self.descriptor("runs_active", unit: "", help: "Runs started and not yet delivered."))
-        taskResultsDropped = Dictionary(
-            uniqueKeysWithValues: TaskResultDrop.allCases.map { reason in
-                (
-                    reason,
-                    registry.makeCounter(
-                        descriptor: Self.descriptor(
-                            "task_results_dropped",
-                            unit: "total",
-                            help: "Pull-mode task results given up without the platform's acknowledgement, by reason."
-                        ),
-                        labels: [("reason", reason.rawValue)]
-                    )
-                )
-            }
+        taskResultsDropped = Self.counters(
+            registry,
+            Self.descriptor(
+                "task_results_dropped",
+                unit: "total",
+                help: "Pull-mode task results given up without the platform's acknowledgement, by reason."
+            ),
+            labelledBy: "reason"
         )
         tasksRefused = registry.makeCounter(
             descriptor: Self.descriptor(
@@ -101,6 +91,7 @@ public final class EndpointMetrics: Sendable {
                 help: "Pull-mode tasks answered 503 and not run: the task record was full of unacknowledged results."
             )
         )
+        connections = ConnectionMetrics(registry: registry)
     }
 
     /// Why a task's result was given up (`lambda_task_results_dropped_total{reason}`).
@@ -155,6 +146,16 @@ public final class EndpointMetrics: Sendable {
             labels: [("method", method), ("status", String(status))],
             buckets: Self.latencyBuckets
         ).record(duration)
+    }
+
+    /// One counter per case of `Key`, labelled `label="<case>"`: every series is there,
+    /// at zero, from the first scrape.
+    static func counters<Key: CaseIterable & RawRepresentable & Hashable>(
+        _ registry: PrometheusCollectorRegistry,
+        _ descriptor: MetricNameDescriptor,
+        labelledBy label: String
+    ) -> [Key: Counter] where Key.RawValue == String {
+        Dictionary(uniqueKeysWithValues: Key.allCases.map { ($0, registry.makeCounter(descriptor: descriptor, labels: [(label, $0.rawValue)])) })
     }
 
     /// `lambda_<metric>_<unit>`, with its HELP text.

@@ -145,6 +145,11 @@ public struct EndpointDatabase: Sendable {
             try db.execute(sql: "UPDATE task SET resultBytes = length(CAST(result AS BLOB)) WHERE result IS NOT NULL")
             try db.create(index: "task_by_settlement", on: "task", columns: ["settled", "takenAt"])
         }
+        migrator.registerMigration("v9: the boot a run's tracer was started in") { db in
+            // A start time counts from boot: after a reboot the same (pid, start time) may
+            // name an unrelated process. NULL for tracers recorded before v9 (LeftoverTracer).
+            try db.alter(table: "run") { table in table.add(column: "tracerBootID", .text) }
+        }
         return migrator
     }
 
@@ -162,10 +167,14 @@ public struct EndpointDatabase: Sendable {
         try await writer.write { db in _ = try RunRecord.deleteOne(db, key: filePath) }
     }
 
-    /// The tracer's process, once spawned: what the next start stops if it outlived us.
-    public func recordTracerLaunched(filePath: String, pid: Int32, startTime: Int64?) async throws {
+    /// The tracer's process, once spawned, and the boot it runs in: what the next start
+    /// stops if it outlived us.
+    public func recordTracerLaunched(filePath: String, pid: Int32, startTime: Int64?, bootID: String?) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE run SET tracerPID = ?, tracerStartTime = ? WHERE filePath = ?", arguments: [pid, startTime, filePath])
+            try db.execute(
+                sql: "UPDATE run SET tracerPID = ?, tracerStartTime = ?, tracerBootID = ? WHERE filePath = ?",
+                arguments: [pid, startTime, bootID, filePath]
+            )
         }
     }
 

@@ -39,6 +39,9 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
     /// (/proc/PID/stat field 22); nil until spawned.
     public var tracerPID: Int32?
     public var tracerStartTime: Int64?
+    /// /proc/sys/kernel/random/boot_id when the tracer was spawned (nil for runs recorded
+    /// before v9): the start time means something only within that boot.
+    public var tracerBootID: String?
 
     public init(
         filePath: String,

@@ -1,3 +1,4 @@
+import EndpointCore
 import Logging
 import NIOCore
 import Synchronization
@@ -18,6 +19,8 @@ import Synchronization
 /// whom to close scans the whole table, so it only happens when the cap is reached.
 final class ConnectionRegistry: Sendable {
     let capacity: Int
+    /// Evictions counted here; the guard counts the connections it closes at a deadline.
+    let metrics: ConnectionMetrics
     private let logger: Logger
     private let state: Mutex<State>
 
@@ -34,8 +37,9 @@ final class ConnectionRegistry: Sendable {
     /// must not be able to flood the log.
     static let warningInterval = TimeAmount.seconds(60)
 
-    init(capacity: Int, logger: Logger) {
+    init(capacity: Int, metrics: ConnectionMetrics, logger: Logger) {
         self.capacity = capacity
+        self.metrics = metrics
         self.logger = logger
         self.state = Mutex(State())
     }
@@ -67,6 +71,7 @@ final class ConnectionRegistry: Sendable {
             if case .admitted = admission { return (admission, nil) }
             return (admission, Self.takeWarning(&state))
         }
+        if case .admittedClosing = admission { metrics.connectionEvicted() }
         if let warning { logger.warning("\(warning)", metadata: ["http.max-connections": "\(capacity)"]) }
         return admission
     }

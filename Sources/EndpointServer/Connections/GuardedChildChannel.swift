@@ -10,11 +10,11 @@ struct GuardedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
 
     let base: Base
     let registry: ConnectionRegistry
-    let requestReadTimeout: TimeAmount
+    let deadlines: ConnectionDeadlines
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            let handler = ConnectionGuardHandler(registry: registry, requestReadTimeout: requestReadTimeout, logger: logger)
+            let handler = ConnectionGuardHandler(registry: registry, deadlines: deadlines, logger: logger)
             try channel.pipeline.syncOperations.addHandler(handler, position: .first)
         }.flatMap {
             base.setup(channel: channel, logger: logger)
