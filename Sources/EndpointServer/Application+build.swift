@@ -131,7 +131,7 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
 }
 
 /// The port of a `control: pull` endpoint: `/heartbeat` alone, every other path 404
-/// (docs/security.md): a host that accepts nothing inbound is not driven inbound. Its
+/// (README, "Security notes"): a host that accepts nothing inbound is not driven inbound. Its
 /// tasks still run through `buildRouter`'s routes, in process.
 public func buildHeartbeatOnlyRouter(_ dependencies: EndpointDependencies) -> Router<EndpointRequestContext> {
     let router = Router(context: EndpointRequestContext.self, options: .autoGenerateHeadEndpoints)

@@ -22,19 +22,8 @@ public func buildReceiverRouter(store: SubmitStore, authenticator: RequestAuthen
 func addSubmitRoutes(to router: Router<BasicRequestContext>, store: SubmitStore, verifier: some EndpointVerifying, fault: ReceiverFault?) {
     router.put("submit") { request, context -> HTTPResponse.Status in
         var request = request
-        let headerValue = request.headers[.authorization]
-        let endpoint: String
-        if let remembered = verifier.rememberedEndpoint(headerValue) {
-            endpoint = remembered
-        } else {
-            switch await verifier.verify(headerValue) {
-            case .endpoint(let uuid): endpoint = uuid
-            case .rejected(let reason): throw PlatformRefusal(.unauthorized, "bad Authorization: \(reason)")
-            case .busy: throw PlatformRefusal(.serviceUnavailable, "too many Authorization verifications waiting; retry")
-            }
-        }
         // A chunk is at most 16 MiB raw, about 22 MiB of base64.
-        try await verifier.requireSignature(&request, from: endpoint, bodyLimit: 32 << 20)
+        let endpoint = try await verifier.requireEndpoint(&request, bodyLimit: 32 << 20)
         let body = try await request.body.collect(upTo: 32 << 20)
         let message: SubmitStore.Message
         do {

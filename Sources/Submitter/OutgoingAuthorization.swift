@@ -2,7 +2,7 @@ import EndpointCore
 
 /// What this endpoint presents to the platform: the `Authorization` value, made once per
 /// process (one argon2 run) and reused for every request, and the signer that gives every
-/// request its own `Lambda-Signature` (docs/security.md, "Signatures").
+/// request its own `Lambda-Signature` (README, "Security notes": signatures).
 public struct OutgoingAuthorization: Sendable {
     public let headerValue: String
     public let signer: MessageSigner

@@ -3,7 +3,7 @@ import EndpointTestSupport
 import Foundation
 import Testing
 
-/// `Lambda-Signature` through the real daemon (docs/security.md, "Signatures"): poll
+/// `Lambda-Signature` through the real daemon (README, "Security notes": signatures): poll
 /// answers obeyed only when signed for that very poll, incoming signatures verified (and
 /// required when configured), replays refused, and a pull endpoint's port serving
 /// `/heartbeat` alone. That the endpoint signs everything it sends is checked by every

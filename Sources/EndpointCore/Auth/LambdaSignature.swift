@@ -1,8 +1,8 @@
 import Crypto
 import Foundation
 
-/// `Lambda-Signature: t=<unix seconds>, n=<nonce>, s=<hex HMAC-SHA256>` (docs/security.md,
-/// "Signatures"): binds one message to its content and its moment, where the seed's
+/// `Lambda-Signature: t=<unix seconds>, n=<nonce>, s=<hex HMAC-SHA256>` (README, "Security
+/// notes": signatures): binds one message to its content and its moment, where the seed's
 /// `Authorization` value is static and replays forever.
 ///
 /// The HMAC is keyed by the secret's UTF-8 bytes over

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Checks an incoming `Lambda-Signature` (docs/security.md, "Signatures"): its time within
+/// Checks an incoming `Lambda-Signature` (README, "Security notes": signatures): its time within
 /// `window` seconds of this clock, the MAC over the message in constant time, and for a
 /// request its nonce not accepted before within the window (`NonceWindow`).
 public final class SignatureVerifier: Sendable {

@@ -13,8 +13,8 @@ import Submitter
 /// to the `ResultOutbox`, which sends them apart from polling.
 ///
 /// Every poll carries a fresh `nonce`, and its answer is obeyed only when its
-/// `Lambda-Signature` verifies as the answer to that very poll (docs/security.md,
-/// "Signatures"): an unsigned answer, one signed for another poll (a replay), and one
+/// `Lambda-Signature` verifies as the answer to that very poll (README, "Security
+/// notes": signatures): an unsigned answer, one signed for another poll (a replay), and one
 /// carrying only a copy of the endpoint's own `Authorization` run nothing and are logged.
 /// Failures back off with jitter (`RetryPolicy`, as `/submit`). Graceful
 /// shutdown cancels an in-flight poll rather than waiting for it (up to 26 s).

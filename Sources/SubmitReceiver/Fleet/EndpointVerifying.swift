@@ -14,8 +14,26 @@ public protocol EndpointVerifying: Sendable {
 }
 
 extension EndpointVerifying {
+    /// The endpoint a request's Authorization proves, its `Lambda-Signature` verified too,
+    /// or the 401 (503 when busy) to answer. The body (up to `bodyLimit`) stays readable.
+    func requireEndpoint(_ request: inout Request, bodyLimit: Int) async throws -> String {
+        let headerValue = request.headers[.authorization]
+        let uuid: String
+        if let remembered = rememberedEndpoint(headerValue) {
+            uuid = remembered
+        } else {
+            switch await verify(headerValue) {
+            case .endpoint(let verified): uuid = verified
+            case .rejected(let reason): throw PlatformRefusal(.unauthorized, "bad Authorization: \(reason)")
+            case .busy: throw PlatformRefusal(.serviceUnavailable, "too many Authorization verifications waiting; retry")
+            }
+        }
+        try await requireSignature(&request, from: uuid, bodyLimit: bodyLimit)
+        return uuid
+    }
+
     /// Refuses (401) a request from `uuid` whose `Lambda-Signature` is missing or does not
-    /// verify: the platform requires every endpoint request signed (docs/security.md). The
+    /// verify: the platform requires every endpoint request signed (README, "Security notes"). The
     /// body is collected here (up to `bodyLimit`) to check its hash, and stays readable.
     func requireSignature(_ request: inout Request, from uuid: String, bodyLimit: Int) async throws {
         guard let verifier = signatureVerifier(for: uuid) else { throw PlatformRefusal(.unauthorized, "no secret for endpoint \(uuid)") }

@@ -47,18 +47,6 @@ public final class ReferencePlatform: Sendable {
     /// The endpoint a request's Authorization proves, its `Lambda-Signature` verified too,
     /// or the 401 (503 when busy) to answer. The body (up to `bodyLimit`) stays readable.
     func requireEndpoint(_ request: inout Request, bodyLimit: Int = 1 << 20) async throws -> String {
-        let headerValue = request.headers[.authorization]
-        let uuid: String
-        if let remembered = authenticator.rememberedEndpoint(headerValue) {
-            uuid = remembered
-        } else {
-            switch await authenticator.verify(headerValue) {
-            case .endpoint(let verified): uuid = verified
-            case .rejected(let reason): throw PlatformRefusal(.unauthorized, reason)
-            case .busy: throw PlatformRefusal(.serviceUnavailable, "too many Authorization verifications waiting; retry")
-            }
-        }
-        try await authenticator.requireSignature(&request, from: uuid, bodyLimit: bodyLimit)
-        return uuid
+        try await authenticator.requireEndpoint(&request, bodyLimit: bodyLimit)
     }
 }
