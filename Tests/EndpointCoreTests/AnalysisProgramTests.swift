@@ -98,11 +98,11 @@ struct AnalysisProgramTests {
     @Test("bpftrace compiles every program, for the host and for a target (`-d` dry run: no probe attached)", arguments: AnalysisCatalogue.names)
     func bpftraceCompiles(name: String) throws {
         let analysis = try Self.validated(name)
-        for scope in [AnalysisScope.host, .cgroups([1, 42])] {
+        for scope in [AnalysisScope.host, .cgroups([1, 42]), .processes([1, 42])] {
             let (code, output) = try runCommand("/usr/bin/bpftrace", ["-d", "-e", analysis.programText(lastingSeconds: 5, scope: scope)])
             #expect(code == 0, "\(name) \(scope): \(output.suffix(1500))")
         }
-        for scope in [AnalysisScope.host, .cgroups([1, 42])] {
+        for scope in [AnalysisScope.host, .cgroups([1, 42]), .processes([1, 42])] {
             let bounded = analysis.program(scope: scope).text(
                 lastingSeconds: 5,
                 scope: scope,
@@ -145,8 +145,19 @@ struct AnalysisProgramTests {
         let exec = try Self.validated("exec").programText(lastingSeconds: 5, scope: .processes([12, 34]))
         #expect(
             exec.contains(
-                #"tracepoint:sched:sched_process_exec /(pid == 12 || pid == 34)/ { print(("exec", nsecs, pid, curtask->real_parent->tgid, comm, str(args->filename), cgroup)); }"#
+                #"tracepoint:sched:sched_process_exec /(pid == 12 || pid == 34) && @lambda_exited[pid] == 0/ { print(("exec", nsecs, pid, curtask->real_parent->tgid, comm, str(args->filename), cgroup)); }"#
             )
+        )
+        let execLines = exec.split(separator: "\n").map(String.init)
+        #expect(
+            execLines[1]
+                == "tracepoint:sched:sched_process_exit /(pid == 12 || pid == 34) && curtask->signal->live.counter == 0/ { @lambda_exited[pid] = 1; }",
+            "the pids' exits are marked, by a probe attached before the others (TargetExitGuard)"
+        )
+        #expect(execLines.last?.hasPrefix("END { ") == true && execLines.last?.hasSuffix(" clear(@lambda_exited); }") == true)
+        #expect(
+            try Self.validated("exec").program(scope: .processes([12])).attachPoints(lastingSeconds: 5, scope: .processes([12]))
+                == ["BEGIN", "tracepoint:sched:sched_process_exit", "tracepoint:sched:sched_process_exec", "interval:s:2", "interval:s:5", "END"]
         )
         let open = try Self.validated("open").programText(lastingSeconds: 5, scope: .cgroups([3]))
         #expect(open.contains("tracepoint:syscalls:sys_enter_openat /(cgroup == 3)/ {"))
@@ -155,6 +166,8 @@ struct AnalysisProgramTests {
         let offCPU = try Self.validated("off-cpu").programText(lastingSeconds: 5, scope: .cgroups([3]))
         #expect(offCPU.contains("tracepoint:sched:sched_switch /(cgroup == 3) && (args->prev_pid != 0 && (args->prev_state & 0xff) != 0)/"))
         #expect(!(try Self.validated("syscalls").programText(lastingSeconds: 5).contains("cgroup")), "the host needs no filter")
+        #expect(!open.contains("lambda_exited"), "cgroup ids are not reused: no exit mark")
+        #expect(!(try Self.validated("open").programText(lastingSeconds: 5).contains("lambda_exited")))
     }
 
     @Test("Parameters change the programs as documented")

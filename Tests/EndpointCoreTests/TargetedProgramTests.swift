@@ -1,4 +1,5 @@
 import EndpointCore
+import EndpointTestSupport
 import Foundation
 import Testing
 
@@ -37,13 +38,20 @@ struct TargetedProgramTests {
             interval:s:30 { exit(); }
 
             """
-        #expect(TracerProgram.text(for: template, tracer: .bpf, lastingSeconds: 30, target: Self.twoFiles) == golden)
-        #expect(
-            TracerProgram.probes(for: template, tracer: .bpf, lastingSeconds: 30, target: Self.twoFiles) == [
+        expectProgram(
+            of: Self.twoFiles,
+            golden,
+            probes: [
                 "BEGIN", "uprobe:/proc/7/root/usr/bin/bash:xmalloc", "uretprobe:/proc/7/root/usr/bin/bash:xmalloc",
                 "uprobe:/proc/9/root/bin/bash:xmalloc", "uretprobe:/proc/9/root/bin/bash:xmalloc", "interval:s:2", "interval:s:30",
             ]
         )
+    }
+
+    /// `target`'s program (no rate bound, lasting 30 s) is `golden`, and bpftrace counts `probes` in it.
+    func expectProgram(of target: ResolvedTarget, _ golden: String, probes: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(TracerProgram.text(for: template, tracer: .bpf, lastingSeconds: 30, target: target) == golden, sourceLocation: sourceLocation)
+        #expect(TracerProgram.probes(for: template, tracer: .bpf, lastingSeconds: 30, target: target) == probes, sourceLocation: sourceLocation)
     }
 
     @Test(
@@ -64,15 +72,79 @@ struct TargetedProgramTests {
         )
     }
 
-    @Test("A pid-filtered target compares pids")
+    static let pidTarget = ResolvedTarget(
+        matches: [.init(kind: "pid", id: "1234", name: nil, cgroup: "/user.slice", cgroupIds: [5], pids: [1234])],
+        filter: .pids,
+        files: [.init(path: "/proc/1234/root/bin/bash", device: 1, inode: 2, pid: 1234, matches: ["1234"], identity: Self.someBuild)]
+    )
+
+    @Test(
+        "A pid-filtered target compares pids until its process exits: the last thread's sched_process_exit marks the pid, every probe's filter requires it unmarked, END clears the mark; golden text and probe count"
+    )
     func pidFilter() {
-        let target = ResolvedTarget(
-            matches: [.init(kind: "pid", id: "1234", name: nil, cgroup: "/user.slice", cgroupIds: [5], pids: [1234])],
-            filter: .pids,
-            files: [.init(path: "/proc/1234/root/bin/bash", device: 1, inode: 2, pid: 1234, matches: ["1234"], identity: Self.someBuild)]
+        let golden = """
+            BEGIN { print(("ready", nsecs)); }
+            tracepoint:sched:sched_process_exit /(pid == 1234) && curtask->signal->live.counter == 0/ { @lambda_exited[pid] = 1; }
+            uprobe:/proc/1234/root/bin/bash:xmalloc /(pid == 1234) && @lambda_exited[pid] == 0/ { print(("entry", "xmalloc", probe, pid, tid, comm, cpu, nsecs, cgroup)); }
+            uretprobe:/proc/1234/root/bin/bash:xmalloc /(pid == 1234) && @lambda_exited[pid] == 0/ { print(("return", "xmalloc", probe, pid, tid, comm, cpu, nsecs, retval, cgroup)); }
+            interval:s:2 { print(("alive", nsecs)); }
+            interval:s:30 { exit(); }
+            END { clear(@lambda_exited); }
+
+            """
+        expectProgram(
+            of: Self.pidTarget,
+            golden,
+            probes: [
+                "BEGIN", "tracepoint:sched:sched_process_exit", "uprobe:/proc/1234/root/bin/bash:xmalloc",
+                "uretprobe:/proc/1234/root/bin/bash:xmalloc", "interval:s:2", "interval:s:30", "END",
+            ]
         )
+    }
+
+    @Test(
+        "A pid filter with a rate bound: the exit probe is not counted, each event probe counts then tests pid and mark, one END clears both the mark and the bound's maps"
+    )
+    func pidFilterWithRateBound() {
+        let bound = EventRateBound(maxEventsPerSecond: 1000, seconds: 3, windowSeconds: 10)
+        let lines = TracerProgram.text(for: template, tracer: .bpf, lastingSeconds: 30, target: Self.pidTarget, rateBound: bound)
+            .split(separator: "\n").map(String.init)
+        #expect(lines[1] == "tracepoint:sched:sched_process_exit /(pid == 1234) && curtask->signal->live.counter == 0/ { @lambda_exited[pid] = 1; }")
+        #expect(
+            lines[2]
+                == #"uprobe:/proc/1234/root/bin/bash:xmalloc { \#(bound.countStatement) if ((pid == 1234) && @lambda_exited[pid] == 0) { print(("entry", "xmalloc", probe, pid, tid, comm, cpu, nsecs, cgroup)); } }"#
+        )
+        #expect(
+            lines.filter { $0.hasPrefix("END ") } == [
+                "END { clear(@lambda_exited); clear(@lambda_hits); clear(@lambda_events); clear(@lambda_window); clear(@lambda_over); }"
+            ]
+        )
+    }
+
+    @Test("bpftrace accepts a pid target's program, with and without a rate bound (`-d`: compiled, not attached), without a warning")
+    func pidFilterCompiles() throws {
+        var target = Self.pidTarget
+        target.files[0].path = "/bin/bash"
+        for bound in [nil, EventRateBound(maxEventsPerSecond: 100_000, seconds: 5, windowSeconds: 10)] {
+            let program = TracerProgram.text(for: template, tracer: .bpf, lastingSeconds: 5, target: target, rateBound: bound)
+            let (code, output) = try runCommand("/usr/bin/bpftrace", ["-d", "-e", program])
+            #expect(code == 0, "\(output.suffix(2000))")
+            #expect(!output.contains("WARNING"), "\(output.suffix(2000))")
+        }
+    }
+
+    @Test("Several pids (a target without cgroup v2 ids): one exit probe for all, a mark per pid; a cgroup filter has no exit probe")
+    func severalPidsOneExitProbe() {
+        var target = Self.pidTarget
+        target.matches = [.init(kind: "cgroup", id: "/a", name: nil, cgroup: "/a", cgroupIds: [], pids: [34, 12, 34])]
         let text = TracerProgram.text(for: template, tracer: .bpf, lastingSeconds: 30, target: target)
-        #expect(text.contains("uprobe:/proc/1234/root/bin/bash:xmalloc /pid == 1234/ { print((\"entry\""))
+        #expect(
+            text.contains(
+                "\ntracepoint:sched:sched_process_exit /(pid == 12 || pid == 34) && curtask->signal->live.counter == 0/ { @lambda_exited[pid] = 1; }\n"
+            )
+        )
+        #expect(text.contains("uprobe:/proc/1234/root/bin/bash:xmalloc /(pid == 12 || pid == 34) && @lambda_exited[pid] == 0/ {"))
+        #expect(!TracerProgram.text(for: template, tracer: .bpf, lastingSeconds: 30, target: Self.twoFiles).contains("lambda_exited"))
     }
 
     @Test("Target lines: one per match in bpftrace's tuple shape, null where unknown, names escaped")

@@ -220,6 +220,32 @@ struct AnalysisRunTests {
         #expect(!keys.isEmpty && keys.allSatisfy { $0.hasPrefix("\(busy.pid),,") }, "empty user stacks: \(keys.prefix(3))")
     }
 
+    @Test(
+        "A scope of pids keeps to its processes: once the target exits, the busy bash given its pid is not counted (the program marks the exit itself)"
+    )
+    func processScopeEndsWithTheProcess() throws {
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("idle-\(UUID().uuidString)").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo) }
+        // Blocked in read(2) on a FIFO no one writes: no system call while traced, until killed.
+        let idle = try SpawnedProcess(executable: "/bin/bash", arguments: ["-c", #"read -r _ <> "$1""#, "idle", fifo])
+        defer { idle.send(SIGKILL) }
+        let blocked = idle.waitWhileRunning(timeout: 10) {
+            (try? String(contentsOfFile: "/proc/\(idle.pid)/wchan", encoding: .utf8))?.contains("pipe_read") == true ? true : nil
+        }
+        #expect(blocked == true, "the idle bash waits in its read")
+        var reuser: SpawnedProcess?
+        defer { reuser?.send(SIGKILL) }
+        let output = try run(try Self.validated("syscalls", ["interval": .integer(1)]), lasting: 3, scope: .processes([idle.pid])) {
+            idle.send(SIGKILL)
+            #expect(finish(idle) != nil)
+            reuser = TargetIntegrityRunTests.spawnReusing(pid: idle.pid, command: HomeMadeContainer.busyCommand)
+        }
+        #expect(reuser != nil, "a busy bash was given pid \(idle.pid) again")
+        let counted = output.entries(of: "@syscalls")
+        #expect(counted.isEmpty, "nothing of the process given the pid: \(counted.prefix(5).map(\.key))")
+    }
+
     @Test("off-cpu sees a process that sleeps, blocked in nanosleep for its second (targeted to its pid)")
     func offCPU() throws {
         // The sleeper waits on a FIFO until the probes are live, then execs sleep (same pid).

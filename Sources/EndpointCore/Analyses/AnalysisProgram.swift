@@ -94,12 +94,14 @@ public struct AnalysisProgram: Sendable, Equatable {
         return program
     }
 
-    /// Each block: where it attaches, then its predicate and statements.
+    /// Each block: where it attaches, then its predicate and statements. A scope of pids
+    /// adds the probe that marks their exits first (`TargetExitGuard`).
     /// With a `rateBound`, every probe counts each fire first and then applies its filter
     /// (the scope's and its own condition) with `if`, so a filtered-out fire is counted
     /// too (`EventRateBound`); the bound's check is one more block and END clears its maps.
     func blocks(lastingSeconds: Int, scope: AnalysisScope, rateBound: EventRateBound? = nil) -> [(attachTo: String, rest: String)] {
         var blocks = [("BEGIN", " { " + (["print((\"ready\", nsecs));"] + setup).joined(separator: " ") + " }")]
+        if let exit = scope.exitGuard?.exitProbe { blocks.append((exit.attachTo, " /\(exit.predicate)/ { \(exit.action) }")) }
         for probe in probes {
             let conditions = [probe.scoped ? scope.predicate : nil, probe.condition.map { "(\($0))" }].compactMap { $0 }
             let filter = conditions.isEmpty ? nil : conditions.joined(separator: " && ")
@@ -119,7 +121,7 @@ public struct AnalysisProgram: Sendable, Equatable {
         if let rateBound { blocks.append((rateBound.checkProbe.attachTo, " { \(rateBound.checkProbe.action) }")) }
         let end =
             ["print((\"end\", nsecs));"] + printAndClearReports + scratchMaps.map { "clear(\($0));" }
-            + (rateBound == nil ? [] : EventRateBound.endStatements)
+            + (scope.exitGuard == nil ? [] : TargetExitGuard.endStatements) + (rateBound == nil ? [] : EventRateBound.endStatements)
         blocks.append(("END", " { " + end.joined(separator: " ") + " }"))
         return blocks
     }

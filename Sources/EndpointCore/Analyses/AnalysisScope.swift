@@ -13,7 +13,8 @@ public enum AnalysisScope: Sendable, Equatable {
     /// Processes in these cgroup v2 cgroups (bpftrace's `cgroup`: the id of the task's
     /// cgroup, not of its ancestors: pass each cgroup of a target's tree).
     case cgroups([UInt64])
-    /// These processes (thread-group ids), where a target has no cgroup v2 id.
+    /// These processes (thread-group ids), where a target has no cgroup v2 id, until
+    /// they exit.
     case processes([Int32])
 
     /// The bpftrace condition that selects the scope's tasks; nil for the host.
@@ -21,8 +22,15 @@ public enum AnalysisScope: Sendable, Equatable {
         switch self {
         case .host: nil
         case .cgroups(let ids): "(" + (ids.isEmpty ? "0" : ids.map { "cgroup == \($0)" }.joined(separator: " || ")) + ")"
-        case .processes(let pids): "(" + (pids.isEmpty ? "0" : pids.map { "pid == \($0)" }.joined(separator: " || ")) + ")"
+        case .processes: exitGuard?.filter ?? "(0)"
         }
+    }
+
+    /// Processes are kept until they exit, not followed to later processes given their
+    /// pids (`TargetExitGuard`); nil for the host and cgroups.
+    var exitGuard: TargetExitGuard? {
+        guard case .processes(let pids) = self else { return nil }
+        return TargetExitGuard(pids: pids.map { UInt64(UInt32(bitPattern: $0)) })
     }
 
     /// What an event tuple ends with: `, cgroup` for a targeted run.

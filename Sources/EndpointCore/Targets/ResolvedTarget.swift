@@ -148,6 +148,11 @@ public struct ResolvedTarget: Sendable, Equatable {
         case .pids: Array(Set(matches.flatMap(\.pids).map { UInt64($0) })).sorted()
         }
     }
+
+    /// A pid filter's guard against a pid given to another process once its own exited
+    /// (`TargetExitGuard`); nil for a cgroup filter (cgroup v2 ids are 64-bit kernfs ids,
+    /// not given to a later cgroup).
+    public var exitGuard: TargetExitGuard? { filter == .pids ? TargetExitGuard(pids: filterValues) : nil }
 }
 
 extension ResolvedTarget: Encodable {

@@ -28,7 +28,8 @@
 /// `timer.s(N) { exit() }`), so a tracer outlives neither its time nor an endpoint that
 /// died without stopping it. Only validated values reach this text: process paths are
 /// `[A-Za-z0-9/._+-]`, function names `[A-Za-z_][A-Za-z0-9_.$]*`. With a rate bound,
-/// every probe counts its fires before its filter (`EventRateBound`).
+/// every probe counts its fires before its filter (`EventRateBound`). A pid filter keeps
+/// to its processes until they exit, not to later ones given their pids (`TargetExitGuard`).
 public enum TracerProgram {
     /// Seconds between two `alive` lines: how long a tracer may outlive its endpoint.
     public static let aliveIntervalSeconds = 2
@@ -101,6 +102,8 @@ public enum TracerProgram {
         rateBound: EventRateBound? = nil
     ) -> [Probe] {
         var probes: [Probe] = [("BEGIN", nil, "print((\"ready\", nsecs));")]
+        let exitGuard = target?.exitGuard
+        if let exit = exitGuard?.exitProbe { probes.append((exit.attachTo, exit.predicate, exit.action)) }
         // Untargeted: the template's path on the host, no predicate, tuples as they always were.
         let files = target.map { $0.files.map(\.path) } ?? [process]
         let filter = target.map(predicate(for:))
@@ -125,10 +128,9 @@ public enum TracerProgram {
         }
         probes.append(("interval:s:\(aliveIntervalSeconds)", nil, "print((\"alive\", nsecs));"))
         probes.append(("interval:s:\(lastingSeconds)", nil, "exit();"))
-        if let rateBound {
-            probes.append((rateBound.checkProbe.attachTo, nil, rateBound.checkProbe.action))
-            probes.append(("END", nil, EventRateBound.endStatements.joined(separator: " ")))
-        }
+        if let rateBound { probes.append((rateBound.checkProbe.attachTo, nil, rateBound.checkProbe.action)) }
+        let end = (exitGuard == nil ? [] : TargetExitGuard.endStatements) + (rateBound == nil ? [] : EventRateBound.endStatements)
+        if !end.isEmpty { probes.append(("END", nil, end.joined(separator: " "))) }
         return probes
     }
 
@@ -144,10 +146,12 @@ public enum TracerProgram {
         function.utf8.count <= maxStringLiteralBytes ? "\"\(function)\"" : "probe"
     }
 
-    /// `cgroup == 82 || cgroup == 101`, or `pid == 1234 || ...`: the target's processes.
+    /// `cgroup == 82 || cgroup == 101`, or `(pid == 1234 || ...) && @lambda_exited[pid] == 0`:
+    /// the target's processes (pids until their processes exit, `TargetExitGuard`).
     /// bpftrace's `cgroup` is the id of a process's own cgroup, not of an ancestor, so a
     /// container is every id of its subtree.
     static func predicate(for target: ResolvedTarget) -> String {
+        if let exitGuard = target.exitGuard { return exitGuard.filter }
         let variable = target.filter == .cgroup ? "cgroup" : "pid"
         return target.filterValues.map { "\(variable) == \($0)" }.joined(separator: " || ")
     }
