@@ -36,12 +36,26 @@ public struct LambdaSignature: Equatable, Sendable {
             }
     }
 
-    /// A fresh nonce: 32 characters from the system's random generator (190 bits).
+    /// A fresh nonce: 32 characters of `[A-Za-z0-9]` from 32 random bytes, four draws of the
+    /// system generator (`getrandom`). One draw per character, as first written, was 32
+    /// system calls per message: `per_chunk_overhead_us` went from 35 to 72 us.
     public static func makeNonce() -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
         var generator = SystemRandomNumberGenerator()
-        return String(decoding: (0..<32).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] }, as: UTF8.self)
+        var characters: [UInt8] = []
+        characters.reserveCapacity(32)
+        for _ in 0..<4 {
+            var word = generator.next()
+            for _ in 0..<8 {
+                // 256 is not a multiple of 62: the first 8 characters are a little likelier.
+                // A nonce must not repeat, and 32 such characters keep about 190 bits.
+                characters.append(nonceAlphabet[Int(word & 0xff) % nonceAlphabet.count])
+                word >>= 8
+            }
+        }
+        return String(decoding: characters, as: UTF8.self)
     }
+
+    static let nonceAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
 
     /// Parses a header value; nil when any part is missing, repeated or malformed. The
     /// value is short by construction: a longer one is refused before anything else.
