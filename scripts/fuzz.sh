@@ -39,6 +39,7 @@ request_sources=(
     Sources/EndpointCore/Targets/ContainerID.swift
     Sources/EndpointCore/Targets/ResolvedTarget.swift
     Sources/EndpointCore/Targets/CgroupTree.swift
+    Sources/EndpointCore/Targets/TargetExitGuard.swift
     Sources/EndpointCore/Support/DirectoryListing.swift
     Sources/EndpointCore/Tracing/TracerProgram.swift
     Sources/EndpointCore/Tracing/TracerInvocation.swift
