@@ -46,7 +46,8 @@ public struct PlatformClient: SubmitTransport {
     /// Every header but `Content-Length` and `Lambda-Signature`, in AsyncHTTPClient's
     /// order, made once.
     let headers: HTTPHeaders
-    /// Signs each request: one SHA-256 of the body and one HMAC (bench: signature_us_per_chunk).
+    /// Signs each request: one SHA-256 of the body and one HMAC, about 0.4 s per GiB of output
+    /// and 10 us per message (README, Performance, round three).
     let signer: MessageSigner
 
     /// `caFile`: trust roots (PEM) for an https platform; nil trusts the system's roots.
