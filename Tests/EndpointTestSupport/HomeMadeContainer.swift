@@ -240,13 +240,15 @@ public final class HomeMadeContainer: @unchecked Sendable {
         String((0..<count).map { _ in "0123456789abcdef".randomElement()! })
     }
 
-    /// `directory` and every directory below it, each before those below it.
+    /// `directory` and every directory below it, each before those below it. Up to 65536
+    /// children a directory: with 1024, a container given 4,100 sub-cgroups
+    /// (`TargetIntegrityRunTests.subtreePastTheCap`) left 3,082 of them behind.
     static func directories(atAndBelow directory: String) -> [String] {
         var directories: [String] = []
         var pending = [directory]
         while let next = pending.popLast() {
             directories.append(next)
-            for entry in DirectoryListing.entries(of: next, limit: 1024) ?? [] where entry.isDirectory {
+            for entry in DirectoryListing.entries(of: next, limit: 1 << 16) ?? [] where entry.isDirectory {
                 pending.append(next + "/" + entry.name)
             }
         }
