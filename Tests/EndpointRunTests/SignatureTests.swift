@@ -14,10 +14,20 @@ struct SignatureTests {
         "process": .string("/bin/bash"), "functions": .array([.string("xmalloc")]), "traceType": .array([.string("BPF")]),
     ])
 
-    /// A `control: both` endpoint polling `fake` (its port stays open, so the test can see
-    /// what ran).
-    func endpoint(polling fake: HostilePlatformFake) throws -> EndpointProcess {
-        try EndpointProcess(platformURL: fake.url, lambda: PullEndpoints.db.settings(platformURL: fake.url, control: "both", pollWait: 1))
+    /// A fake platform answering every poll with one task storing `template` (id
+    /// `<idPrefix>-<poll number>`), signed or not per `mode`, and a `control: both` endpoint
+    /// polling it (its port stays open, so the test can see what ran). The caller stops the fake.
+    func endpointPolling(_ mode: HostilePlatformFake.Mode, idPrefix: String) async throws -> (HostilePlatformFake, EndpointProcess) {
+        let fake = try await HostilePlatformFake(mode: mode, identity: PullEndpoints.db) { poll in
+            PlatformTask(id: "\(idPrefix)-\(poll)", method: "PUT", path: "/trace", body: Self.template)
+        }
+        let settings = PullEndpoints.db.settings(platformURL: fake.url, control: "both", pollWait: 1)
+        do {
+            return (fake, try EndpointProcess(platformURL: fake.url, lambda: settings))
+        } catch {
+            fake.stop()
+            throw error
+        }
     }
 
     func storedTemplates(_ endpoint: EndpointProcess) async throws -> Int {
@@ -28,22 +38,16 @@ struct SignatureTests {
 
     @Test("A poll answer signed for that very poll runs its task (the control case)")
     func signedAnswerRuns() async throws {
-        let fake = try await HostilePlatformFake(mode: .signedForThisPoll, identity: PullEndpoints.db) { poll in
-            PlatformTask(id: "signed-\(poll)", method: "PUT", path: "/trace", body: Self.template)
-        }
+        let (fake, endpoint) = try await endpointPolling(.signedForThisPoll, idPrefix: "signed")
         defer { fake.stop() }
-        let endpoint = try endpoint(polling: fake)
         try await eventually("a task's result arrives", timeout: .seconds(20)) { fake.results.contains("signed-1") }
         #expect(try await storedTemplates(endpoint) >= 1)
     }
 
     @Test("An answer carrying the poll's own Authorization and Lambda-Signature runs nothing, and the endpoint logs it")
     func copiedHeadersRunNothing() async throws {
-        let fake = try await HostilePlatformFake(mode: .copiesPollHeaders, identity: PullEndpoints.db) { poll in
-            PlatformTask(id: "copied-\(poll)", method: "PUT", path: "/trace", body: Self.template)
-        }
+        let (fake, endpoint) = try await endpointPolling(.copiesPollHeaders, idPrefix: "copied")
         defer { fake.stop() }
-        let endpoint = try endpoint(polling: fake)
         try await eventually("three polls answered", timeout: .seconds(30)) { fake.polls >= 3 }
         try await eventually("the endpoint logs the ignored answers") {
             endpoint.process.standardError.contains("Ignored a poll answer not signed for this poll")
@@ -54,11 +58,8 @@ struct SignatureTests {
 
     @Test("A signed answer replayed to later polls runs once: the replays are ignored and logged")
     func replayedAnswerRunsOnce() async throws {
-        let fake = try await HostilePlatformFake(mode: .replaysFirstAnswer, identity: PullEndpoints.db) { poll in
-            PlatformTask(id: "replayed-\(poll)", method: "PUT", path: "/trace", body: Self.template)
-        }
+        let (fake, endpoint) = try await endpointPolling(.replaysFirstAnswer, idPrefix: "replayed")
         defer { fake.stop() }
-        let endpoint = try endpoint(polling: fake)
         try await eventually("four polls answered", timeout: .seconds(30)) { fake.polls >= 4 }
         try await eventually("the endpoint logs the replays") {
             endpoint.process.standardError.components(separatedBy: "Ignored a poll answer not signed for this poll").count >= 3
@@ -70,11 +71,8 @@ struct SignatureTests {
 
     @Test("An unsigned answer runs nothing")
     func unsignedAnswerRunsNothing() async throws {
-        let fake = try await HostilePlatformFake(mode: .unsigned, identity: PullEndpoints.db) { poll in
-            PlatformTask(id: "unsigned-\(poll)", method: "PUT", path: "/trace", body: Self.template)
-        }
+        let (fake, endpoint) = try await endpointPolling(.unsigned, idPrefix: "unsigned")
         defer { fake.stop() }
-        let endpoint = try endpoint(polling: fake)
         try await eventually("three polls answered", timeout: .seconds(30)) { fake.polls >= 3 }
         try await eventually("the endpoint logs the ignored answers") {
             endpoint.process.standardError.contains("missing Lambda-Signature header")
