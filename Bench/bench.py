@@ -310,7 +310,12 @@ class Bench:
                     tracer = self.child_named("bpftrace")
                     program = os.path.splitext(file_path)[0] + ".bt"
                     if tracer and os.path.exists(program):
-                        shutil.copyfile(program, program_copy)
+                        # The endpoint's program probes the binary through the descriptor it
+                        # holds until the probes attach (`uprobe:/proc/<pid>/fd/<n>:...`), gone
+                        # by the time the same program runs into a file: name the file itself.
+                        # Without this the file run attached nothing and reported 0 lost events.
+                        with open(program) as source, open(program_copy, "w") as copy:
+                            copy.write(re.sub(r"/proc/\d+/fd/\d+", "/bin/bash", source.read()))
                 if tracer:
                     try:
                         tracer_cpu = proc_cpu_seconds(tracer)
