@@ -40,28 +40,67 @@ let package = Package(
         ),
         // Linux calls that Swift's Glibc module does not expose (they need _GNU_SOURCE).
         .target(name: "CLinux"),
-        // Models, configuration, validation, authentication, storage and the analysis
-        // catalogue: no HTTP here.
+        // What the endpoint's API and its tracers speak, as values: templates, requests and
+        // their validation, the analysis catalogue and its programs, targets, tracer programs,
+        // the ELF reader. Foundation only: the fuzzers build this target whole (scripts/fuzz.sh).
+        .target(name: "TraceModel"),
+        // What an endpoint and a platform say to each other: `/submit` bodies and their
+        // parser, the delivery cursor, `finished`, registrations, tasks and their results.
+        // ByteBuffer is the bodies' currency on both sides, hence NIOCore and nothing else.
         .target(
-            name: "EndpointCore",
+            name: "PlatformWire",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // A secret and its verifier: argon2 hashes (libargon2), the `Authorization` header,
+        // the cache of verified headers. What the auth fuzzer builds whole.
+        .target(name: "Credentials", dependencies: ["CArgon2"]),
+        // Who sent a request: the endpoint's request authenticator, `Lambda-Signature`
+        // (HMAC-SHA-256 of every message, swift-crypto), its nonce window, outgoing
+        // credentials. Endpoint and platform both depend on it.
+        .target(
+            name: "Authentication",
+            dependencies: ["Credentials", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // `lambda-settings.yml` and `server.yml` (Yams): every setting's definition, default
+        // and range, and the typed settings the rest reads.
+        .target(
+            name: "EndpointConfig",
             dependencies: [
-                "CArgon2",
-                "CLinux",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                "Credentials",
+                "PlatformWire",
+                "TraceModel",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
-        // The platform-facing side: outgoing authorization, the /submit wire format, its
-        // HTTP client (SwiftNIO's HTTP/1.1 pipeline, NIOSSL for https) and the delivery of a
-        // file to the platform; knows nothing of tracers (usable on its own).
+        // The endpoint's SQLite file (GRDB): templates, runs and their delivery cursors, the
+        // record of executed pull-mode tasks.
+        .target(
+            name: "EndpointStorage",
+            dependencies: ["PlatformWire", "TraceModel", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // What this host is and has, read from its files: containers and cgroups, what it
+        // offers analyses, the identity of binaries (SHA-256, swift-crypto) and their held
+        // descriptors, and the thread pools that all this blocking work runs on.
+        .target(
+            name: "HostSystem",
+            dependencies: ["CLinux", "EndpointConfig", "TraceModel", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The endpoint's Prometheus metrics (`GET /metrics`): requests, runs, connections.
+        .target(
+            name: "PrometheusMetrics",
+            dependencies: ["TraceModel", .product(name: "Prometheus", package: "swift-prometheus")]
+        ),
+        // The platform-facing side: the HTTP client every call to the platform goes through
+        // (SwiftNIO's HTTP/1.1 pipeline, NIOSSL for https, each request signed) and the
+        // delivery of a file to `/submit`; knows nothing of tracers, SQLite or YAML (usable
+        // on its own).
         .target(
             name: "Submitter",
             dependencies: [
+                "Authentication",
                 "CLinux",
-                "EndpointCore",
+                "PlatformWire",
                 .product(name: "Logging", package: "swift-log"),
             ] + nioHTTPClient
         ),
@@ -70,18 +109,26 @@ let package = Package(
             name: "Runs",
             dependencies: [
                 "CLinux",
-                "EndpointCore",
+                "EndpointConfig",
+                "EndpointStorage",
+                "HostSystem",
+                "PlatformWire",
+                "PrometheusMetrics",
                 "Submitter",
+                "TraceModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The reference platform: /submit's receiver that reassembles streams, and a
         // fleet's side of pull mode (registrations, signed task queues, results, fan-out).
+        // The wire and authentication are all it shares with the endpoint.
         .target(
             name: "SubmitReceiver",
             dependencies: [
-                "EndpointCore",
+                "Authentication",
+                "Credentials",
+                "PlatformWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -89,7 +136,9 @@ let package = Package(
         .executableTarget(
             name: "Receiver",
             dependencies: [
-                "EndpointCore",
+                "Credentials",
+                "EndpointConfig",
+                "PlatformWire",
                 "SubmitReceiver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -110,9 +159,15 @@ let package = Package(
                 // context needs a channel, and no socket is involved.
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                "EndpointCore",
-                "Submitter",
+                "Authentication",
+                "EndpointConfig",
+                "EndpointStorage",
+                "HostSystem",
+                "PlatformWire",
+                "PrometheusMetrics",
                 "Runs",
+                "Submitter",
+                "TraceModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -120,16 +175,18 @@ let package = Package(
         // `lambda-endpoint doctor`: the host checks.
         .target(
             name: "Diagnostics",
-            dependencies: ["EndpointCore", "Runs", "Submitter"]
+            dependencies: ["Authentication", "EndpointConfig", "HostSystem", "Runs", "Submitter", "TraceModel"]
         ),
         // Thin executable: the command line.
         .executableTarget(
             name: "Endpoint",
             dependencies: [
+                "Credentials",
                 "Diagnostics",
-                "EndpointCore",
+                "EndpointConfig",
                 "EndpointServer",
-                "Submitter",
+                "HostSystem",
+                "TraceModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -138,20 +195,33 @@ let package = Package(
         // rule cases, spawned processes, certificates, deadlines.
         .target(
             name: "EndpointTestSupport",
-            dependencies: ["EndpointCore"],
+            dependencies: ["HostSystem", "TraceModel"],
             path: "Tests/EndpointTestSupport"
         ),
         .testTarget(
             name: "EndpointCoreTests",
-            dependencies: ["EndpointCore", "Submitter", "EndpointTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "Authentication",
+                "Credentials",
+                "EndpointConfig",
+                "EndpointStorage",
+                "EndpointTestSupport",
+                "HostSystem",
+                "PlatformWire",
+                "Submitter",
+                "TraceModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "EndpointServerTests",
             dependencies: [
+                "EndpointConfig",
                 "EndpointServer",
-                "EndpointCore",
-                "Submitter",
                 "EndpointTestSupport",
+                "PlatformWire",
+                "Submitter",
+                "TraceModel",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
@@ -161,11 +231,15 @@ let package = Package(
             name: "EndpointRunTests",
             dependencies: [
                 "Diagnostics",
+                "Authentication",
+                "Credentials",
                 "Endpoint",
-                "EndpointCore",
                 "EndpointTestSupport",
+                "HostSystem",
+                "PlatformWire",
                 "Runs",
                 "SubmitReceiver",
+                "TraceModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
             ]
@@ -175,7 +249,10 @@ let package = Package(
         // parallel starts against the supervisor.
         .testTarget(
             name: "RunsTests",
-            dependencies: ["Runs", "EndpointCore", "Submitter", "EndpointTestSupport"]
+            dependencies: [
+                "Authentication", "EndpointConfig", "EndpointStorage", "EndpointTestSupport", "HostSystem", "PlatformWire", "Runs", "Submitter",
+                "TraceModel",
+            ]
         ),
         // A run's delivery against a recording transport: chunk boundaries, resume,
         // refusals, retries, a file that goes away; and the platform client against
@@ -183,13 +260,13 @@ let package = Package(
         // processes but openssl for the test certificates.
         .testTarget(
             name: "SubmitterTests",
-            dependencies: ["Submitter", "EndpointCore", "EndpointTestSupport"] + nioHTTPClient
+            dependencies: ["Authentication", "EndpointTestSupport", "PlatformWire", "Submitter"] + nioHTTPClient
         ),
         // The reference platform: parsing and reassembly without a network, and its fleet
         // routes over real HTTP on loopback.
         .testTarget(
             name: "SubmitReceiverTests",
-            dependencies: ["SubmitReceiver", "EndpointCore", "Submitter", "EndpointTestSupport"]
+            dependencies: ["Authentication", "Credentials", "EndpointTestSupport", "PlatformWire", "SubmitReceiver", "Submitter"]
         ),
         // Runs the built `lambda-endpoint` binary as an operator would.
         .testTarget(

@@ -11,10 +11,11 @@
 # - auth: the Authorization header's parser, the argon2 parameter caps and libargon2's
 #   decoder of the presented hash (Fuzz/auth/AuthHeaderFuzzer.swift).
 #
-# Built with swiftc straight from the EndpointCore sources they cover, as one module named
-# EndpointCore: SwiftPM would rebuild every package dependency with instrumentation
-# (minutes) although none of them is on the fuzzed path. Those sources use Foundation
-# only; a new import there fails this build, which is the point.
+# Built with swiftc straight from the whole package target they cover (TraceModel for
+# requests and elf, Credentials for auth), as one module of that name: SwiftPM would
+# rebuild every package dependency with instrumentation (minutes) although none of them
+# is on the fuzzed path. Those targets depend on no package (Foundation, and libargon2
+# for Credentials); a new dependency there fails this build, which is the point.
 #
 # Inputs: the seeds in Fuzz/NAME/corpus (committed, never written) and a working corpus
 # in .build-fuzz/NAME/corpus (kept between runs, so `make fuzz` goes on where it
@@ -29,70 +30,22 @@ if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
     exit 2
 fi
 
-request_sources=(
-    Sources/EndpointCore/Models/*.swift
-    Sources/EndpointCore/Requests/*.swift
-    Sources/EndpointCore/Validation/*.swift
-    Sources/EndpointCore/Targets/TargetObject.swift
-    Sources/EndpointCore/Targets/TargetRequest.swift
-    Sources/EndpointCore/Targets/NameGlob.swift
-    Sources/EndpointCore/Targets/ContainerID.swift
-    Sources/EndpointCore/Targets/ResolvedTarget.swift
-    Sources/EndpointCore/Targets/CgroupTree.swift
-    Sources/EndpointCore/Targets/TargetExitGuard.swift
-    Sources/EndpointCore/Support/DirectoryListing.swift
-    Sources/EndpointCore/Tracing/TracerProgram.swift
-    Sources/EndpointCore/Tracing/TracerInvocation.swift
-    Sources/EndpointCore/Tracing/ELFFunctionSymbols.swift
-    Sources/EndpointCore/Tracing/ELFReadWindow.swift
-    Sources/EndpointCore/Tracing/ELFBuildID.swift
-    Sources/EndpointCore/Tracing/ELFByteSource.swift
-    Sources/EndpointCore/Tracing/BinaryFile.swift
-    Sources/EndpointCore/Tracing/PathInRoot.swift
-    Sources/EndpointCore/Tracing/BinaryInspectionFailure.swift
-    Sources/EndpointCore/Tracing/TracerNoticeScanner.swift
-    Sources/EndpointCore/Tracing/TracerLimits.swift
-    Sources/EndpointCore/Tracing/EventRateBound.swift
-    Sources/EndpointCore/Analyses/*.swift
-    Sources/EndpointCore/Analyses/Catalogue/*.swift
-    Sources/EndpointCore/Analyses/Availability/AnalysisAvailability.swift
-    Sources/EndpointCore/Analyses/Availability/UnmetRequirement.swift
-    Tests/EndpointTestSupport/AcceptedTemplateInvariants.swift
-    Fuzz/requests/RequestFuzzer.swift
-    Fuzz/PropertyFailure.swift
-)
-elf_sources=(
-    Sources/EndpointCore/Tracing/ELFFunctionSymbols.swift
-    Sources/EndpointCore/Tracing/ELFReadWindow.swift
-    Sources/EndpointCore/Tracing/ELFBuildID.swift
-    Sources/EndpointCore/Tracing/ELFByteSource.swift
-    Sources/EndpointCore/Tracing/BinaryFile.swift
-    Sources/EndpointCore/Tracing/PathInRoot.swift
-    Fuzz/elf/ELFSymbolsFuzzer.swift
-    Fuzz/PropertyFailure.swift
-)
-auth_sources=(
-    Sources/EndpointCore/Auth/Argon2.swift
-    Sources/EndpointCore/Auth/Argon2EncodedHash.swift
-    Sources/EndpointCore/Auth/AuthorizationHeader.swift
-    Sources/EndpointCore/Auth/AuthSettings.swift
-    Sources/EndpointCore/Config/AuthSettings+Definitions.swift
-    Sources/EndpointCore/Config/Setting.swift
-    Sources/EndpointCore/Config/SettingDefinition.swift
-    Sources/EndpointCore/Config/SettingTable.swift
-    Sources/EndpointCore/Config/ConfigSection.swift
-    Sources/EndpointCore/Config/ConfigError.swift
-    Sources/EndpointCore/Config/ConfigValue.swift
-    Sources/EndpointCore/Fleet/ControlMode.swift
-    Fuzz/auth/AuthHeaderFuzzer.swift
-    Fuzz/PropertyFailure.swift
-)
+# target_sources TARGET: every source file of one package target (they move with it;
+# nothing here lists files by hand).
+target_sources() {
+    find "Sources/$1" -name '*.swift' | sort
+}
+mapfile -t trace_model < <(target_sources TraceModel)
+mapfile -t credentials < <(target_sources Credentials)
+request_sources=("${trace_model[@]}" Tests/EndpointTestSupport/AcceptedTemplateInvariants.swift Fuzz/requests/RequestFuzzer.swift Fuzz/PropertyFailure.swift)
+elf_sources=("${trace_model[@]}" Fuzz/elf/ELFSymbolsFuzzer.swift Fuzz/PropertyFailure.swift)
+auth_sources=("${credentials[@]}" Fuzz/auth/AuthHeaderFuzzer.swift Fuzz/PropertyFailure.swift)
 
-# build NAME [SWIFTC FLAGS...] -- SOURCES...: (re)builds .build-fuzz/NAME/fuzzer when a
-# source is newer.
+# build NAME MODULE [SWIFTC FLAGS...] -- SOURCES...: (re)builds .build-fuzz/NAME/fuzzer,
+# the sources compiled as module MODULE, when a source is newer.
 build() {
-    local name=$1 work=.build-fuzz/$1 flags=()
-    shift
+    local name=$1 module=$2 work=.build-fuzz/$1 flags=()
+    shift 2
     while [ "$1" != "--" ]; do flags+=("$1"); shift; done
     shift
     mkdir -p "$work/corpus" "$work/artifacts"
@@ -100,10 +53,10 @@ build() {
         return
     fi
     echo "fuzz: building $work/fuzzer"
-    # The shared invariants file imports EndpointCore, which is this module here:
+    # The shared invariants file imports TraceModel, which is this module here:
     # swiftc warns and ignores the import. gold warns about every ASan symbol it cannot
     # export; neither is ours to act on, so the output is shown only when the build fails.
-    if ! swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name EndpointCore -suppress-warnings \
+    if ! swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name "$module" -package-name lambda_endpoint -suppress-warnings \
         "${flags[@]}" "$@" -o "$work/fuzzer" > "$work/build.log" 2>&1; then
         grep -v "Cannot export local symbol" "$work/build.log" >&2
         echo "fuzz: the $name fuzzer did not build" >&2
@@ -135,11 +88,11 @@ run() {
     fi
 }
 
-build requests -- "${request_sources[@]}"
-build elf -- "${elf_sources[@]}"
+build requests TraceModel -- "${request_sources[@]}"
+build elf TraceModel -- "${elf_sources[@]}"
 # libargon2 (Debian's, not instrumented: ASan sees its crashes, not its overreads) through
 # the same module map as the package's CArgon2 target (its `link "argon2"` links it).
-build auth -I Sources/CArgon2 -- "${auth_sources[@]}"
+build auth Credentials -I Sources/CArgon2 -- "${auth_sources[@]}"
 failed=0
 run requests 8192 -dict=Fuzz/requests/dictionary
 run elf 16384

@@ -2,10 +2,10 @@ import Foundation
 
 // libFuzzer harness over what a request body goes through before anything runs: JSON
 // decoding of every body the API takes, the rules of each, for an accepted template its
-// tracer programs, argv and environment, and for an accepted analysis start its program. Built by `scripts/fuzz.sh` with
-// `swiftc -sanitize=fuzzer,address` together with EndpointCore's request, model,
-// validation and program sources (one module, so no package dependency is rebuilt
-// with instrumentation). A property that fails is a crash, which libFuzzer saves.
+// tracer programs, argv and environment, and for an accepted analysis start its program.
+// Built by `scripts/fuzz.sh` with `swiftc -sanitize=fuzzer,address` together with the
+// whole TraceModel target (one module, so no package dependency is rebuilt with
+// instrumentation). A property that fails is a crash, which libFuzzer saves.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func lambdaFuzzOneInput(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {

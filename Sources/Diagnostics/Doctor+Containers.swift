@@ -1,4 +1,4 @@
-import EndpointCore
+import TraceModel
 
 extension Doctor {
     /// Most container problems one `containers` line names; the rest are counted.

@@ -1,10 +1,10 @@
-import EndpointCore
+import EndpointConfig
 
 extension Doctor {
     /// Whether a captured `Authorization` header can drive this endpoint: it can when
     /// unsigned requests are taken (`require-signed-requests: false`) on an address others
     /// reach, over plain HTTP, where a proxy's log or a sniffer sees the header
-    /// (README, "Security notes": signatures). A pull-only endpoint's port serves `/heartbeat`
+    /// (docs/security.md, "Signatures"). A pull-only endpoint's port serves `/heartbeat`
     /// alone, so nothing is at stake there.
     public static func signatures(server: ServerSettings, lambda: LambdaSettings) -> DoctorCheck {
         if lambda.requireSignedRequests {

@@ -1,8 +1,11 @@
-import EndpointCore
+import Authentication
+import EndpointConfig
 import Foundation
+import HostSystem
 import NIOCore
 import Runs
 import Submitter
+import TraceModel
 
 /// `lambda-endpoint doctor`: what an operator checks on a host before trusting the
 /// endpoint with a trace. Each check gives one line; a failed one makes the exit
@@ -93,7 +96,7 @@ public struct Doctor: Sendable {
     /// Whether this user may run the tracer as root the way the endpoint will.
     static func sudo(_ tracer: TracerType, path: String, privilege: TracerPrivilege) -> DoctorCheck {
         let name = "sudo \(tracer.rawValue)"
-        let rule = "a sudoers rule '<user> ALL=(root) NOPASSWD: \(path)' (README: unprivileged endpoint)"
+        let rule = "a sudoers rule '<user> ALL=(root) NOPASSWD: \(path)' (docs/operating.md: running the endpoint as an unprivileged user)"
         switch privilege {
         case .root:
             return .ok(name, "the endpoint runs as root and starts \(path) directly")

@@ -1,6 +1,7 @@
 import ArgumentParser
-import EndpointCore
 import Foundation
+import HostSystem
+import TraceModel
 
 struct AnalysesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,5 @@
 import ArgumentParser
-import EndpointCore
+import Credentials
 
 struct AuthHeader: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

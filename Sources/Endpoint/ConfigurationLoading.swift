@@ -1,5 +1,5 @@
 import ArgumentParser
-import EndpointCore
+import EndpointConfig
 import Foundation
 
 /// Loads the config directory or prints the one-line problem and exits with status 1.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Diagnostics
-import EndpointCore
+import EndpointConfig
 import Foundation
 
 struct DoctorCommand: AsyncParsableCommand {

@@ -1,12 +1,17 @@
-import EndpointCore
+import Authentication
+import EndpointConfig
+import EndpointStorage
 import Foundation
+import HostSystem
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import PrometheusMetrics
 import Runs
 import ServiceLifecycle
 import Submitter
+import TraceModel
 
 /// Everything the routes share, built once from the configuration.
 public struct EndpointDependencies: Sendable {
@@ -131,7 +136,7 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
 }
 
 /// The port of a `control: pull` endpoint: `/heartbeat` alone, every other path 404
-/// (README, "Security notes"): a host that accepts nothing inbound is not driven inbound. Its
+/// (docs/security.md, "Signatures"): a host that accepts nothing inbound is not driven inbound. Its
 /// tasks still run through `buildRouter`'s routes, in process.
 public func buildHeartbeatOnlyRouter(_ dependencies: EndpointDependencies) -> Router<EndpointRequestContext> {
     let router = Router(context: EndpointRequestContext.self, options: .autoGenerateHeadEndpoints)

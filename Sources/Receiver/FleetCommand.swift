@@ -1,6 +1,6 @@
 import ArgumentParser
-import EndpointCore
 import Foundation
+import PlatformWire
 import SubmitReceiver
 
 /// `lambda-receiver fleet ...`: what an operator does with a running reference platform,

@@ -1,5 +1,6 @@
 import ArgumentParser
-import EndpointCore
+import Credentials
+import EndpointConfig
 import Foundation
 import Hummingbird
 import Logging

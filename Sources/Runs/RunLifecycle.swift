@@ -1,5 +1,6 @@
-import EndpointCore
+import PlatformWire
 import Submitter
+import TraceModel
 
 /// Where one run is in its life, as a value: events in, actions out, no I/O (after
 /// async-http-client's `RequestBag.StateMachine`). `TraceRun` owns one behind its lock,

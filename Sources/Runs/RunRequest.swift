@@ -1,5 +1,6 @@
-import EndpointCore
 import Foundation
+import HostSystem
+import TraceModel
 
 /// What a start asks the supervisor to run, every check that needs no run already
 /// passed (`StartRefusal` lists the ones that did not): a template's functions or an

@@ -1,5 +1,7 @@
-import EndpointCore
+import EndpointStorage
 import Foundation
+import PlatformWire
+import TraceModel
 
 /// Where a run is in its life.
 public enum RunState: String, Codable, Sendable {
@@ -15,8 +17,8 @@ public enum RunState: String, Codable, Sendable {
     case delivered
 }
 
-/// A run as the API shows it: the template's fields (what SPEC promises for
-/// `/trace/running`), the run's own, then its delivery cursor's (`DeliveryCursor`: a
+/// A run as the API shows it: the template's fields (what docs/openapi.yaml
+/// promises for `/trace/running`), the run's own, then its delivery cursor's (`DeliveryCursor`: a
 /// counter added there shows here with no edit).
 public struct RunStatus: Encodable, Sendable, Equatable {
     public var template: TraceTemplate

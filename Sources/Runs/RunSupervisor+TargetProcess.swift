@@ -1,4 +1,3 @@
-import EndpointCore
 import Logging
 
 extension RunSupervisor {

@@ -1,11 +1,14 @@
-import EndpointCore
+import EndpointConfig
+import EndpointStorage
 import Foundation
+import Glibc
 import Logging
+import PrometheusMetrics
 import ServiceLifecycle
 import Submitter
+import TraceModel
 
 #if canImport(Glibc)
-import Glibc
 #endif
 
 /// Starts, lists, stops and remembers tracer runs, and sees every run's output to the

@@ -6,7 +6,7 @@ import Synchronization
 import Glibc
 #endif
 
-/// Ends a pid target's run when its process exits (README, "Targets"). The program
+/// Ends a pid target's run when its process exits (docs/targets-and-analyses.md, "Targets"). The program
 /// filters by pid; once the process is gone the kernel may give its pid to any other
 /// process, which the filter would then trace under the target's label. So the run
 /// ends with the process rather than outlive it.

@@ -1,11 +1,15 @@
-import EndpointCore
+import EndpointStorage
 import Foundation
+import Glibc
+import HostSystem
 import Logging
+import PlatformWire
+import PrometheusMetrics
 import Submitter
 import Synchronization
+import TraceModel
 
 #if canImport(Glibc)
-import Glibc
 #endif
 
 /// One tracer run's I/O: its child process, its output file, its delivery position. Where

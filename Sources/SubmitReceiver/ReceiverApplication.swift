@@ -1,12 +1,13 @@
-import EndpointCore
+import Authentication
 import Foundation
 import Hummingbird
 import Logging
+import PlatformWire
 
 /// A hook to make the receiver misbehave on purpose (tests of the endpoint's delivery):
 /// called for each authenticated, parsed message before it is stored; a status it
 /// returns is answered instead and the message is not stored. It may also sleep.
-public typealias ReceiverFault = @Sendable (SubmitStore.Message) async -> HTTPResponse.Status?
+public typealias ReceiverFault = @Sendable (SubmitMessage) async -> HTTPResponse.Status?
 
 /// The reference platform side of `/submit` for one endpoint: `PUT /submit`
 /// (authenticated like the endpoint's own routes) and `GET /status`, the verdict of
@@ -25,7 +26,7 @@ func addSubmitRoutes(to router: Router<BasicRequestContext>, store: SubmitStore,
         // A chunk is at most 16 MiB raw, about 22 MiB of base64.
         let endpoint = try await verifier.requireEndpoint(&request, bodyLimit: 32 << 20)
         let body = try await request.body.collect(upTo: 32 << 20)
-        let message: SubmitStore.Message
+        let message: SubmitMessage
         do {
             message = try SubmitMessageParser.parse(body)
         } catch SubmitMessageParser.Failure.badBase64(let no) {

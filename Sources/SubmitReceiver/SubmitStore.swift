@@ -1,4 +1,5 @@
 import Foundation
+import PlatformWire
 
 /// Reassembles `/submit` streams on disk: `<out>/<name>.ndjson` holds the decoded
 /// chunks in `no` order, `<out>/<name>.status.json` the verdict. With many endpoints
@@ -10,13 +11,6 @@ import Foundation
 /// protocol order), not for every in-order chunk: an atomic file replacement per chunk
 /// cost more than the rest of the receiver at 51200-byte chunks. `GET /status` is live.
 public actor SubmitStore {
-    /// A parsed `/submit` body (see `SubmitMessageParser`); a chunk's bytes are decoded.
-    public enum Message: Sendable {
-        case start(trace: String)
-        case chunk(trace: String, no: Int, bytes: Data)
-        case finished(trace: String, stderr: String, code: Int32)
-    }
-
     public enum Rejection: Error, Equatable, CustomStringConvertible {
         case badTraceName
         case negativeChunkNumber
@@ -99,7 +93,7 @@ public actor SubmitStore {
     }
 
     /// Stores one message of the stream `trace` of `endpoint` (the uuid its Authorization proved).
-    public func receive(_ message: Message, from endpoint: String? = nil) throws -> ReceivedTrace {
+    public func receive(_ message: SubmitMessage, from endpoint: String? = nil) throws -> ReceivedTrace {
         switch message {
         case .start(let trace):
             var stream = try takeStream(trace, endpoint: endpoint)

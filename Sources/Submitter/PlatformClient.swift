@@ -1,4 +1,4 @@
-import EndpointCore
+import Authentication
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -47,7 +47,7 @@ public struct PlatformClient: SubmitTransport {
     /// order, made once.
     let headers: HTTPHeaders
     /// Signs each request: one SHA-256 of the body and one HMAC, about 0.4 s per GiB of output
-    /// and 10 us per message (README, Performance, round three).
+    /// and 10 us per message (Bench/RESULTS.md, round three).
     let signer: MessageSigner
 
     /// `caFile`: trust roots (PEM) for an https platform; nil trusts the system's roots.

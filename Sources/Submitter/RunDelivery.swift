@@ -1,7 +1,7 @@
-import EndpointCore
 import Foundation
 import Logging
 import NIOCore
+import PlatformWire
 
 /// Streams one run's file to the platform: `start`, chunks `no = 0, 1, ...` of exactly
 /// `chunkSize` bytes (the last may be shorter; with a flush interval, a chunk is also

@@ -1,4 +1,4 @@
-import EndpointCore
+import Authentication
 import Foundation
 import NIOCore
 import NIOHTTP1

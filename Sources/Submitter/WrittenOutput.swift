@@ -1,3 +1,5 @@
+import PlatformWire
+
 /// What a delivery reads from the writer of the file it sends: how many bytes are
 /// written so far, and, once nothing more will be written, what `finished` reports. The
 /// writer is a tracer for the endpoint, but the Submitter knows only this.
@@ -9,16 +11,5 @@ public struct WrittenOutput: Sendable, Equatable {
     public init(bytesWritten: Int64, finished: FinishedReport?) {
         self.bytesWritten = bytesWritten
         self.finished = finished
-    }
-}
-
-/// The `finished` message's `code` and `stderr`.
-public struct FinishedReport: Sendable, Equatable {
-    public var code: Int32
-    public var stderr: String
-
-    public init(code: Int32, stderr: String) {
-        self.code = code
-        self.stderr = stderr
     }
 }

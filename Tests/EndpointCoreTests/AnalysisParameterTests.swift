@@ -1,7 +1,7 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
 import Testing
+import TraceModel
 
 @Suite("Analysis starts: the catalogue's names and every parameter rule")
 struct AnalysisParameterTests {

@@ -1,7 +1,7 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
 import Testing
+import TraceModel
 
 /// A scratch directory for files a test makes as a local user would (FIFOs, symlinks,
 /// crafted binaries).

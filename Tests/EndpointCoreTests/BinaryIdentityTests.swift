@@ -1,7 +1,8 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
+import HostSystem
 import Testing
+import TraceModel
 
 @Suite("A binary's identity: build-id, SHA-256, size")
 struct BinaryIdentityTests {

@@ -1,6 +1,6 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
+import HostSystem
 import Testing
 
 @Suite("BlockingWorkPool: dedicated threads, a deadline for every caller")

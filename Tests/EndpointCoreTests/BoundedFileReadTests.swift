@@ -1,6 +1,6 @@
-import EndpointCore
 import Foundation
 import Testing
+import TraceModel
 
 @Suite("BoundedFileRead: at most N bytes, never a FIFO")
 struct BoundedFileReadTests {

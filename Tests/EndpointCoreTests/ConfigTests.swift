@@ -1,6 +1,8 @@
-import EndpointCore
+import Credentials
+import EndpointConfig
 import EndpointTestSupport
 import Foundation
+import HostSystem
 import Testing
 
 @Suite("Configuration files")

@@ -1,5 +1,5 @@
-import EndpointCore
 import Testing
+import TraceModel
 
 /// The cgroup v2 paths of real hosts, as runtimes and the kubelet name them (shapes
 /// gathered from cadvisor, Pixie's and Falco's cgroup resolvers and their tests, CRI-O's

@@ -1,8 +1,9 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
+import HostSystem
 import Synchronization
 import Testing
+import TraceModel
 
 /// The inventory against a host made of files (`FakeHostTree`): which processes make
 /// which containers, where names come from, and what it does with files that are not

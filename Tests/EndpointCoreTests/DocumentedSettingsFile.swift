@@ -1,4 +1,4 @@
-import EndpointCore
+import EndpointConfig
 import Foundation
 
 /// A shipped settings file read as documentation: where each key stands (set, or shown

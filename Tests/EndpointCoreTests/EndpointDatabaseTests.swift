@@ -2,7 +2,9 @@ import Foundation
 import GRDB
 import Testing
 
-@testable import EndpointCore
+@testable import EndpointStorage
+@testable import PlatformWire
+@testable import TraceModel
 
 @Suite("SQLite template store")
 struct EndpointDatabaseTests {

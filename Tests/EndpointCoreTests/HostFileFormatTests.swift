@@ -1,5 +1,5 @@
-import EndpointCore
 import Testing
+import TraceModel
 
 /// The small formats the container inventory reads: `/proc/<pid>/cgroup`, the mount
 /// table, the kubelet's log-link names, Docker's `config.v2.json`.

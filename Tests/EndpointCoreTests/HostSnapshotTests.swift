@@ -1,5 +1,5 @@
-import EndpointCore
 import Testing
+import TraceModel
 
 @Suite("HostSnapshot: containers by id prefix and pod globs, processes by cgroup")
 struct HostSnapshotTests {

@@ -1,5 +1,5 @@
-import EndpointCore
 import Testing
+import TraceModel
 
 @Suite("NameGlob: * and ? only")
 struct NameGlobTests {

@@ -1,4 +1,4 @@
-import EndpointCore
+import Submitter
 import Synchronization
 import Testing
 

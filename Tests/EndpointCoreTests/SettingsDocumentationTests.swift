@@ -1,4 +1,4 @@
-import EndpointCore
+import EndpointConfig
 import Testing
 
 /// The shipped files are the operator's documentation of every key, and the tables

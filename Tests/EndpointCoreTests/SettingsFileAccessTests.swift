@@ -1,4 +1,5 @@
-import EndpointCore
+import EndpointConfig
+import EndpointStorage
 import EndpointTestSupport
 import Foundation
 import Testing

@@ -1,6 +1,6 @@
-import EndpointCore
 import Foundation
 import NIOCore
+import PlatformWire
 import Submitter
 import Testing
 

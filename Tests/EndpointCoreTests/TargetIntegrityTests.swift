@@ -1,7 +1,8 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
+import HostSystem
 import Testing
+import TraceModel
 
 /// What a target must not do on a host made of files (`FakeHostTree`): trace another
 /// container than the one named (a container's sub-cgroup named after another's id), or

@@ -1,6 +1,6 @@
-import EndpointCore
 import Foundation
 import Testing
+import TraceModel
 
 @Suite("Start targets: decoding and the rules of each shape")
 struct TargetRequestTests {

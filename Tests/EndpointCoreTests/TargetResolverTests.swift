@@ -1,7 +1,8 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
+import HostSystem
 import Testing
+import TraceModel
 
 /// Targets resolved against a host made of files (`FakeHostTree`): what each kind
 /// matches, its refusals, the filter it gets, and the files found through

@@ -2,7 +2,9 @@ import Foundation
 import GRDB
 import Testing
 
-@testable import EndpointCore
+@testable import EndpointStorage
+@testable import PlatformWire
+@testable import TraceModel
 
 /// The record of pull-mode tasks under its bounds (`TaskRecordBounds`): only settled rows
 /// give way, a full record refuses a new id, and no id the platform may redeliver is

@@ -1,7 +1,7 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
 import Testing
+import TraceModel
 
 /// Property: whatever a client sends, an accepted template reaches the tracer only as
 /// its validated parts. Thousands of generated templates, hostile characters mixed in;

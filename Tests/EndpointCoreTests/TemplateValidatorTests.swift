@@ -1,7 +1,7 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
 import Testing
+import TraceModel
 
 @Suite("Template validation rules")
 struct TemplateValidatorTests {

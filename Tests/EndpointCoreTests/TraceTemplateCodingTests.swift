@@ -1,6 +1,6 @@
-import EndpointCore
 import Foundation
 import Testing
+import TraceModel
 
 @Suite("Template wire form")
 struct TraceTemplateCodingTests {

@@ -1,5 +1,5 @@
-import EndpointCore
 import Testing
+import TraceModel
 
 @Suite("bpftrace's limits, set for every run")
 struct TracerLimitsTests {

@@ -1,5 +1,5 @@
-import EndpointCore
 import Testing
+import TraceModel
 
 @Suite("Reading bpftrace's notices from a run's output")
 struct TracerNoticeScannerTests {

@@ -1,7 +1,7 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
 import Testing
+import TraceModel
 
 @Suite("Tracer programs from templates")
 struct TracerProgramTests {

@@ -1,7 +1,7 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
 import Testing
+import TraceModel
 
 /// `POST /analysis/start` through the real daemon, real bpftrace and a real platform on
 /// loopback: an analysis's run is a run like a template's (views, kill, delivery, the

@@ -1,9 +1,9 @@
-import EndpointCore
+import Credentials
 import EndpointTestSupport
 import Foundation
+import FoundationNetworking
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
 #endif
 
 /// The real `lambda-endpoint serve --config DIR` as a separate process, as root or as

@@ -1,8 +1,9 @@
-import EndpointCore
+import Authentication
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import PlatformWire
 
 /// A platform that answers polls the way an attacker who saw the traffic could, for the
 /// tests of signed poll answers (a fake: no real platform misbehaves on demand). It takes

@@ -1,12 +1,12 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
+import FoundationNetworking
 import Hummingbird
 import Logging
+import PlatformWire
 import SubmitReceiver
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
 #endif
 
 /// The reference platform (`lambda-receiver`'s fleet side) in this test process on a free

@@ -1,4 +1,5 @@
-import EndpointCore
+import Authentication
+import Credentials
 import EndpointTestSupport
 import Foundation
 import Hummingbird

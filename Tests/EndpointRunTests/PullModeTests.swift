@@ -1,6 +1,6 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
+import PlatformWire
 import SubmitReceiver
 import Testing
 

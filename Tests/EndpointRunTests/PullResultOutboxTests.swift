@@ -1,7 +1,7 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
 import HTTPTypes
+import PlatformWire
 import SubmitReceiver
 import Testing
 

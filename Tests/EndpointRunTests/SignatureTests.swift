@@ -1,6 +1,7 @@
-import EndpointCore
+import Authentication
 import EndpointTestSupport
 import Foundation
+import PlatformWire
 import Testing
 
 /// `Lambda-Signature` through the real daemon (README, "Security notes": signatures): poll

@@ -1,9 +1,9 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TraceModel
 
 @Suite("GET /analyses")
 struct AnalysisRouteTests {

@@ -1,6 +1,6 @@
-import EndpointCore
 import Hummingbird
 import Testing
+import TraceModel
 
 @testable import EndpointServer
 

@@ -1,4 +1,3 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
 import Hummingbird

@@ -1,10 +1,11 @@
-import EndpointCore
+import EndpointConfig
 import EndpointServer
 import EndpointTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import TraceModel
 
 /// A whole endpoint application built from a real config directory with a real SQLite
 /// file, as `lambda-endpoint serve` builds it.

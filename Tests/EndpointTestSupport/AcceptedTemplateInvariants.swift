@@ -1,9 +1,9 @@
-import EndpointCore
 import Foundation
+import TraceModel
 
 /// The property every template the validator accepts must have: it reaches the tracer
 /// only as its validated parts. Shared by the property test (generated templates) and
-/// the fuzzer (`Fuzz/`, which compiles this file together with EndpointCore's sources).
+/// the fuzzer (`Fuzz/`, which compiles this file together with TraceModel's sources).
 /// - the process path and function names use only their allowed characters;
 /// - the program is the program of placeholder names with the template's names put in
 ///   their places: nothing else of the template enters the text;

@@ -1,5 +1,6 @@
-import EndpointCore
 import Foundation
+import HostSystem
+import TraceModel
 
 /// A host's files as the container inventory reads them, in a temporary directory:
 /// `proc/<pid>/cgroup` files and `proc/mounts`, a cgroup tree of plain directories (whose

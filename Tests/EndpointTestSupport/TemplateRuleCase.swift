@@ -1,5 +1,5 @@
-import EndpointCore
 import Testing
+import TraceModel
 
 /// One broken template rule and the exact error it must give: checked against the
 /// validator directly and against `PUT /trace` over HTTP.

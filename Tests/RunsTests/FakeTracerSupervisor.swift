@@ -1,4 +1,6 @@
-import EndpointCore
+import Authentication
+import EndpointConfig
+import EndpointStorage
 import EndpointTestSupport
 import Foundation
 import Logging

@@ -1,9 +1,10 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
+import HostSystem
 import Logging
 import Submitter
 import Testing
+import TraceModel
 
 @testable import Runs
 

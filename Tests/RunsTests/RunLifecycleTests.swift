@@ -1,4 +1,4 @@
-import EndpointCore
+import PlatformWire
 import Submitter
 import Testing
 

@@ -1,9 +1,9 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
 import Logging
 import Submitter
 import Testing
+import TraceModel
 
 @testable import Runs
 

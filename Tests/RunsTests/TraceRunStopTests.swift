@@ -1,7 +1,8 @@
-import EndpointCore
+import EndpointStorage
 import Foundation
 import Submitter
 import Testing
+import TraceModel
 
 @testable import Runs
 

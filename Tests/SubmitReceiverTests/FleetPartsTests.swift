@@ -1,5 +1,5 @@
-import EndpointCore
 import Foundation
+import PlatformWire
 import SubmitReceiver
 import Testing
 

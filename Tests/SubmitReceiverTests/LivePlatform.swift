@@ -1,11 +1,12 @@
-import EndpointCore
+import Authentication
+import Credentials
 import Foundation
+import FoundationNetworking
 import Hummingbird
 import Logging
 import SubmitReceiver
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
 #endif
 
 /// The reference platform in this test process on a free loopback port, trusting two

@@ -1,6 +1,8 @@
-import EndpointCore
+import Authentication
+import Credentials
 import EndpointTestSupport
 import Foundation
+import PlatformWire
 import SubmitReceiver
 import Synchronization
 import Testing

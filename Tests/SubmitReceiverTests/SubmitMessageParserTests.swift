@@ -1,17 +1,17 @@
-import EndpointCore
 import Foundation
 import NIOCore
+import PlatformWire
 import SubmitReceiver
 import Submitter
 import Testing
 
 @Suite("Receiver: parsing /submit bodies")
 struct SubmitMessageParserTests {
-    static func parse(_ json: String) throws -> SubmitStore.Message {
+    static func parse(_ json: String) throws -> SubmitMessage {
         try SubmitMessageParser.parse(ByteBuffer(string: json))
     }
 
-    static func chunkParts(_ message: SubmitStore.Message) -> (String, Int, Data)? {
+    static func chunkParts(_ message: SubmitMessage) -> (String, Int, Data)? {
         guard case let .chunk(trace, no, bytes) = message else { return nil }
         return (trace, no, bytes)
     }

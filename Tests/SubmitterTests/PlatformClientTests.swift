@@ -1,4 +1,4 @@
-import EndpointCore
+import Authentication
 import EndpointTestSupport
 import Foundation
 import NIOCore

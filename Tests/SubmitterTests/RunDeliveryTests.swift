@@ -1,8 +1,8 @@
-import EndpointCore
 import EndpointTestSupport
 import Foundation
 import Logging
 import NIOCore
+import PlatformWire
 import Submitter
 import Synchronization
 import Testing

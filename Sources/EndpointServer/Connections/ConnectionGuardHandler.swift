@@ -1,6 +1,6 @@
-import EndpointCore
 import Logging
 import NIOCore
+import PrometheusMetrics
 
 /// First handler of every connection's pipeline (before TLS, so it sees the raw
 /// bytes): registers the connection with the `ConnectionRegistry` (closing the one

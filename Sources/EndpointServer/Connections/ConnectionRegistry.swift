@@ -1,6 +1,6 @@
-import EndpointCore
 import Logging
 import NIOCore
+import PrometheusMetrics
 import Synchronization
 
 /// The open HTTP connections, capped at `max-connections`.

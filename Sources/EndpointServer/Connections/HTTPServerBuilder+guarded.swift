@@ -1,4 +1,4 @@
-import EndpointCore
+import EndpointConfig
 import HummingbirdCore
 import HummingbirdTLS
 import NIOCore

@@ -1,5 +1,6 @@
-import EndpointCore
+import HostSystem
 import Hummingbird
+import TraceModel
 
 extension AnalysisListing: ResponseEncodable {}
 

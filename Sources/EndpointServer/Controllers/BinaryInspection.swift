@@ -1,5 +1,6 @@
-import EndpointCore
+import HostSystem
 import Hummingbird
+import TraceModel
 
 /// Where a template's binary is read: checking `process` when a template is stored or
 /// started, and looking its functions up. Never on the concurrency pool: a binary on

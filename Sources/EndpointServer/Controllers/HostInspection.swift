@@ -1,4 +1,4 @@
-import EndpointCore
+import HostSystem
 
 /// Where the host's tracing support is read (`TracingHost`: tracefs, the perf event
 /// check): for `GET /analyses`, and for an analysis start's availability check. Never on

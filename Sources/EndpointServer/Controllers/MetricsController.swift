@@ -1,5 +1,5 @@
-import EndpointCore
 import Hummingbird
+import PrometheusMetrics
 
 /// `GET /metrics`: Prometheus text format. Authenticated like every route unless
 /// `metrics-open: true`.

@@ -1,8 +1,10 @@
-import EndpointCore
+import EndpointStorage
 import Foundation
+import HostSystem
 import Hummingbird
 import Logging
 import Runs
+import TraceModel
 
 extension RunStatus: ResponseEncodable {}
 

@@ -1,7 +1,9 @@
-import EndpointCore
+import EndpointStorage
 import Foundation
+import HostSystem
 import Hummingbird
 import Logging
+import TraceModel
 
 extension StoredTemplate: ResponseEncodable {}
 

@@ -1,20 +1,25 @@
-import EndpointCore
+import Authentication
+import EndpointStorage
 import Foundation
+import HostSystem
 import Logging
 import NIOCore
 import NIOHTTP1
+import PlatformWire
+import PrometheusMetrics
 import ServiceLifecycle
 import Submitter
+import TraceModel
 
-/// Pull mode (SPEC "Pull mode and fleets"), a service of its own: registers with the
+/// Pull mode (docs/fleet.md), a service of its own: registers with the
 /// platform at start and every `register-interval`, and long-polls it for tasks, which
 /// run through the endpoint's own routes (`TaskDispatcher`) at most once each
 /// (`EndpointDatabase.claimTask`, bounded by `TaskRecordBounds`), their results handed
 /// to the `ResultOutbox`, which sends them apart from polling.
 ///
 /// Every poll carries a fresh `nonce`, and its answer is obeyed only when its
-/// `Lambda-Signature` verifies as the answer to that very poll (README, "Security
-/// notes": signatures): an unsigned answer, one signed for another poll (a replay), and one
+/// `Lambda-Signature` verifies as the answer to that very poll (docs/security.md,
+/// "Signatures"): an unsigned answer, one signed for another poll (a replay), and one
 /// carrying only a copy of the endpoint's own `Authorization` run nothing and are logged.
 /// Failures back off with jitter (`RetryPolicy`, as `/submit`). Graceful
 /// shutdown cancels an in-flight poll rather than waiting for it (up to 26 s).

@@ -1,7 +1,9 @@
-import EndpointCore
+import EndpointStorage
 import Foundation
 import Logging
 import NIOCore
+import PlatformWire
+import PrometheusMetrics
 import Submitter
 import Synchronization
 

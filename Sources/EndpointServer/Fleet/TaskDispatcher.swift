@@ -1,10 +1,10 @@
-import EndpointCore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
 import NIOEmbedded
+import PlatformWire
 
 /// Runs a pull-mode task through the endpoint's own router, in process: the same
 /// middlewares (JSON errors, metrics; authentication knows the task came in a poll answer

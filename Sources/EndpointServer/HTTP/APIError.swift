@@ -1,6 +1,6 @@
-import EndpointCore
 import Foundation
 import Hummingbird
+import TraceModel
 
 /// Every error the API answers with: a status and `{"error": "<human readable>"}`.
 public struct APIError: HTTPResponseError, Equatable {
@@ -33,7 +33,7 @@ public struct APIError: HTTPResponseError, Equatable {
 }
 
 extension APIError {
-    /// A refusal spelled in EndpointCore, answered with the status its kind asks for.
+    /// A refusal spelled in TraceModel, answered with the status its kind asks for.
     /// (Labelled: unlabelled, `.badRequest` below would name the answer, not the status,
     /// and the initialiser would call itself.)
     init(answer: RefusalAnswer, message: String) {

@@ -1,6 +1,7 @@
-import EndpointCore
+import Authentication
 import HTTPTypes
 import Hummingbird
+import PrometheusMetrics
 
 /// Lets a request through only when its `Authorization` header is this endpoint's
 /// (see `RequestAuthenticator`) and its `Lambda-Signature`, when present or required

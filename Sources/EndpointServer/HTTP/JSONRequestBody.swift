@@ -1,6 +1,6 @@
-import EndpointCore
 import Foundation
 import Hummingbird
+import TraceModel
 
 /// Reads a request's JSON body with the checks every route shares, in this order:
 /// Content-Type must be JSON (415), the body at most `maxBytes` (413; the setting

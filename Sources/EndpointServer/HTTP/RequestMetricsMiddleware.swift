@@ -1,5 +1,5 @@
-import EndpointCore
 import Hummingbird
+import PrometheusMetrics
 
 /// Counts every request in `lambda_http_request_duration_seconds` by method and status,
 /// refused ones included (it sits outside authentication).

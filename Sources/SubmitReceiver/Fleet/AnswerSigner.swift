@@ -1,5 +1,6 @@
+import Authentication
+import Credentials
 import Dispatch
-import EndpointCore
 import Synchronization
 
 /// What the platform puts on its task answers and its calls to push endpoints: a

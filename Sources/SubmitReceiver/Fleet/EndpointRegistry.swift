@@ -1,5 +1,5 @@
-import EndpointCore
 import Foundation
+import PlatformWire
 
 /// What an endpoint says of itself in `PUT /endpoints/{uuid}`.
 public struct EndpointRegistration: Codable, Sendable, Equatable {

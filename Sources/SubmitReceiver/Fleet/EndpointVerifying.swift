@@ -1,4 +1,5 @@
-import EndpointCore
+import Authentication
+import Credentials
 import HTTPTypes
 import Hummingbird
 
@@ -33,7 +34,7 @@ extension EndpointVerifying {
     }
 
     /// Refuses (401) a request from `uuid` whose `Lambda-Signature` is missing or does not
-    /// verify: the platform requires every endpoint request signed (README, "Security notes"). The
+    /// verify: the platform requires every endpoint request signed (docs/security.md, "Signatures"). The
     /// body is collected here (up to `bodyLimit`) to check its hash, and stays readable.
     func requireSignature(_ request: inout Request, from uuid: String, bodyLimit: Int) async throws {
         guard let verifier = signatureVerifier(for: uuid) else { throw PlatformRefusal(.unauthorized, "no secret for endpoint \(uuid)") }

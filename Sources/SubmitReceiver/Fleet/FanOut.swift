@@ -1,5 +1,5 @@
-import EndpointCore
 import Foundation
+import PlatformWire
 
 /// `POST /fleet/start`: one template to start on every endpoint whose labels match.
 public struct FanOutRequest: Codable, Sendable {

@@ -1,5 +1,6 @@
+import Authentication
+import Credentials
 import Dispatch
-import EndpointCore
 import Synchronization
 
 /// What a request's `Authorization` proved: which endpoint sent it, or why it is refused.

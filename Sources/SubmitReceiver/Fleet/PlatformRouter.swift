@@ -1,7 +1,8 @@
-import EndpointCore
+import Authentication
 import Foundation
 import HTTPTypes
 import Hummingbird
+import PlatformWire
 
 /// The reference platform's routes.
 ///

@@ -1,8 +1,9 @@
-import EndpointCore
+import Authentication
 import Foundation
+import FoundationNetworking
+import PlatformWire
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
 #endif
 
 /// How the platform calls a push endpoint's route; a protocol so that tests put a fake

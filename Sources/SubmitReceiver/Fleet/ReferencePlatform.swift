@@ -1,4 +1,4 @@
-import EndpointCore
+import Credentials
 import Foundation
 import Hummingbird
 

@@ -1,5 +1,5 @@
-import EndpointCore
 import HTTPTypes
+import PlatformWire
 
 /// A hook to make the reference platform refuse task results on purpose (tests of the
 /// endpoint's result outbox): called for each authenticated, decoded

@@ -1,5 +1,5 @@
-import EndpointCore
 import Foundation
+import PlatformWire
 
 /// A queue of tasks per endpoint, answered by long polls, and the results sent back.
 ///
