@@ -45,13 +45,13 @@ FUZZ_SECONDS ?= 300
 fuzz: deps
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
-# Release build, then one `name: value unit` line per figure (README "Performance").
+# Release build, then one `name: value unit` line per figure (docs/performance.md).
 # Figures only, never pass/fail; about 3 minutes after the build.
 bench: deps
 	bash scripts/bench.sh
 
 # Release binaries, config (never overwritten), systemd unit and the sudoers example:
-# make install PREFIX=/usr/local [DESTDIR=staging]. See README "Packaging".
+# make install PREFIX=/usr/local [DESTDIR=staging]. See docs/operating.md "Packaging".
 PREFIX ?= /usr/local
 DESTDIR ?=
 install: deps

@@ -547,7 +547,7 @@ def report_real_tracer(bench):
 
 def report_rate_bound(bench):
     """The slowdown of a traced hot program with and without the event-rate bound
-    (README "Guardrails"): its iterations untraced, traced unbounded, and traced under
+    (docs/guardrails.md): its iterations untraced, traced unbounded, and traced under
     the default max-events-per-second (10000, stopping after rate-limit-seconds 5)."""
     seconds = 10
     loop = Bench.hot_loop(seconds)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`: release build, then Bench/bench.py prints one `name: value unit` line per
-# figure (see README "Performance"). Installs wrk and socat on first use. Runs as root: the fake
+# figure (see docs/performance.md). Installs wrk and socat on first use. Runs as root: the fake
 # tracers are started directly, as by an endpoint running as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -2,7 +2,7 @@
 # `make install`: binaries, config, systemd unit and the sudoers example under a prefix.
 #   scripts/install.sh --bin DIR [--prefix /usr/local] [--destdir STAGING]
 # Idempotent: an existing /etc/lambda-endpoint config is never overwritten. Creates no
-# user and installs no sudo rule (a rule for the tracers is root-equivalent: README).
+# user and installs no sudo rule (a rule for the tracers is root-equivalent: docs/operating.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="" prefix=/usr/local destdir=""

@@ -1,5 +1,5 @@
 """schemathesis hooks for scripts/check-platform-openapi.sh: signs every generated request
-with `Lambda-Signature` as an endpoint does (README, "Security notes": signatures), so the
+with `Lambda-Signature` as an endpoint does (docs/security.md, "Signatures"), so the
 reference platform, which refuses unsigned endpoint requests, reaches its routes' own
 checks. Signed over the request as `requests` prepared it (its path and query, its body
 bytes), with the throw-away endpoint's uuid and secret read from LAMBDA_SIGNING_CONFIG's
