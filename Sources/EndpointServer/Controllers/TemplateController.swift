@@ -2,6 +2,7 @@ import EndpointCore
 import Foundation
 import Hummingbird
 import Logging
+import Runs
 
 extension StoredTemplate: ResponseEncodable {}
 
