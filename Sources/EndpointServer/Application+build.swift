@@ -117,17 +117,15 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
     ).addRoutes(to: authenticated)
     let tracingHost = TracingHost(settings: lambda)
     RunController(
-        database: dependencies.database,
         supervisor: dependencies.supervisor,
-        validator: validator,
-        maxLastingSeconds: lambda.maxLastingSeconds,
-        maxEventsPerSecond: lambda.maxEventsPerSecond,
-        rateLimitSeconds: lambda.rateLimitSeconds,
-        rateLimitWindowSeconds: lambda.rateLimitWindowSeconds,
-        maxBodyBytes: lambda.maxBodyBytes,
-        inventory: dependencies.containerInventory,
-        maxTargetsPerRun: lambda.maxTargetsPerRun,
-        tracingHost: tracingHost
+        approval: RunApproval(
+            database: dependencies.database,
+            validator: validator,
+            inventory: dependencies.containerInventory,
+            tracingHost: tracingHost,
+            limits: RunApproval.Limits(lambda: lambda)
+        ),
+        maxBodyBytes: lambda.maxBodyBytes
     ).addRoutes(to: authenticated)
     ContainerController(inventory: dependencies.containerInventory).addRoutes(to: authenticated)
     AnalysisController(host: tracingHost).addRoutes(to: authenticated)

@@ -9,7 +9,7 @@ extension RunSupervisor {
     /// A pid target's run ends when its process exits (`TargetProcessWatch`), so that the
     /// pid filter never traces a later process given the same pid.
     func endWithTargetProcess(_ run: TraceRun) {
-        guard let target = run.target, case .pid(let pid) = target.asked else { return }
+        guard let target = run.launched?.target, case .pid(let pid) = target.asked else { return }
         let (grace, runLogger) = (settings.killGrace, logger(for: run.filePath))
         let watch: TargetProcessWatch
         do throws(TargetProcessWatch.Failure) {

@@ -10,7 +10,7 @@ import Submitter
 
 /// A supervisor driven directly by a test: its runs in `directory`, its tracer the fake
 /// `fixture` (`Tests/Fixtures`), running as root, a platform that is never there
-/// (port 9); `adjust` changes any other setting.
+/// (`UnreachablePlatformTransport`); `adjust` changes any other setting.
 func fakeTracerSupervisor(
     in directory: TestConfigDirectory,
     fixture: String = "fake-tracer-sleeps.sh",
@@ -27,10 +27,7 @@ func fakeTracerSupervisor(
     adjust(&lambda)
     return RunSupervisor(
         settings: RunSupervisor.Settings(lambda: lambda, privilege: .root),
-        client: PlatformClient(
-            platformURL: lambda.platformURL,
-            authorization: try OutgoingAuthorization(endpointUUID: lambda.endpointUUID, secret: lambda.secret)
-        ),
+        client: UnreachablePlatformTransport(),
         database: try EndpointDatabase(path: directory.databaseFile, poolSize: 4),
         logger: Logger(label: "test")
     )

@@ -1,5 +1,6 @@
 import HostSystem
 import Hummingbird
+import Runs
 import TraceModel
 
 extension AnalysisListing: ResponseEncodable {}
@@ -15,6 +16,10 @@ struct AnalysisController<Context: RequestContext> {
 
     @Sendable func list(_ request: Request, context: Context) async throws -> [AnalysisListing] {
         let host = self.host
-        return try await HostInspection.run(tracefsPath: host.tracefsPath) { AnalysisListing.catalogue(on: host) }
+        do throws(HostInspection.Unreadable) {
+            return try await HostInspection.run(tracefsPath: host.tracefsPath) { AnalysisListing.catalogue(on: host) }
+        } catch {
+            throw APIError(answer: error.answer, message: error.message)
+        }
     }
 }

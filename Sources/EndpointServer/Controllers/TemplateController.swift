@@ -3,6 +3,7 @@ import Foundation
 import HostSystem
 import Hummingbird
 import Logging
+import Runs
 import TraceModel
 
 extension StoredTemplate: ResponseEncodable {}

@@ -7,6 +7,7 @@ import NIOCore
 import NIOHTTP1
 import PlatformWire
 import PrometheusMetrics
+import Runs
 import ServiceLifecycle
 import Submitter
 import TraceModel

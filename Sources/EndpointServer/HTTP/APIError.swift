@@ -54,6 +54,4 @@ extension APIError {
     init(_ refusal: StartRefusal) { self.init(answer: refusal.answer, message: refusal.message) }
 
     init(_ failure: BinaryInspectionFailure) { self.init(answer: failure.answer, message: failure.message) }
-
-    init(_ refusal: AnalysisRefusal) { self.init(answer: refusal.answer, message: refusal.message) }
 }

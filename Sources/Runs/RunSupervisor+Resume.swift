@@ -1,0 +1,83 @@
+import Foundation
+import Glibc
+import Logging
+import ServiceLifecycle
+import Submitter
+import TraceModel
+
+#if canImport(Glibc)
+#endif
+
+/// Picking up, at start-up, the runs an earlier life of the endpoint left undelivered.
+extension RunSupervisor {
+    /// Picks up every run the database holds as undelivered: its output is whatever its
+    /// file holds, its exit is the recorded one or "unknown" (code -1). A tracer of the
+    /// previous life still alive is stopped first (its output has nowhere to go). Their
+    /// deliveries run `resumedDeliveriesAtOnce` at a time, oldest first.
+    func resumeIfNeeded() async {
+        guard !resumedFromDatabase else { return }
+        resumedFromDatabase = true
+        if settings.privilege == .root {
+            // The cgroups of tracers whose endpoint died before it could remove them.
+            await StartThread.run { TracerCgroup.sweep(mounts: (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? "") }
+        }
+        var resumed: [(TraceRun, chunkSize: Int)] = []
+        do {
+            nextRunNumber = max(nextRunNumber, try await database.highestRunNumber() + 1)
+            history = try await database.finishedRuns(limit: settings.historySize).compactMap(RunStatus.init(stored:))
+            for stored in try await database.undeliveredRuns() {
+                let record = stored.run
+                guard runs[record.filePath] == nil, let tracer = TracerType(rawValue: record.tracer) else { continue }
+                let runLogger = logger(for: record.filePath)
+                if record.exitCode == nil, let pid = record.tracerPID {
+                    LeftoverTracer(
+                        pid: pid,
+                        startTime: record.tracerStartTime,
+                        bootID: record.tracerBootID,
+                        wholeGroup: record.privilege == TracerPrivilege.root.name
+                    ).stop(grace: settings.killGrace, logger: runLogger)
+                }
+                let file = RunFileCheck(
+                    path: record.filePath,
+                    traceDirectory: settings.traceDirectory,
+                    bytesAcknowledged: stored.delivery.bytesAcknowledged
+                )
+                if file.isInsideTraceDirectory {
+                    unlink(TracerProgramFile.path(forRun: record.filePath, tracer: tracer))
+                }
+                if let problem = file.problem {
+                    runLogger.error("Run file unusable; delivering finished only", metadata: ["error": "\(problem)"])
+                }
+                let run = TraceRun(
+                    resuming: stored,
+                    tracer: tracer,
+                    fileSize: file.size,
+                    fileProblem: file.problem,
+                    ownsFile: file.isInsideTraceDirectory,
+                    budget: budget
+                )
+                register(run)
+                metrics.runResumed()
+                runLogger.notice(
+                    "Resuming undelivered run",
+                    metadata: [
+                        "chunk.no": "\(stored.delivery.chunksAcknowledged)", "trace.bytes": "\(file.size)",
+                    ]
+                )
+                handleExit(of: run, program: nil, alreadyRecorded: record.exitCode != nil)
+                resumed.append((run, record.chunkSize ?? settings.chunkSize))
+            }
+        } catch {
+            logger.error("Cannot read undelivered runs from the database", metadata: ["error": "\(error)"])
+        }
+        guard !resumed.isEmpty else { return }
+        Task {
+            await withTaskGroup(of: Void.self) { group in
+                for (index, (run, chunkSize)) in resumed.enumerated() {
+                    if index >= Self.resumedDeliveriesAtOnce { await group.next() }
+                    group.addTask { await self.deliver(run, chunkSize: chunkSize) }
+                }
+            }
+        }
+    }
+}
