@@ -2,7 +2,7 @@ import NIOCore
 import NIOPosix
 
 /// The one thread every run's delivery runs on: an event loop of its own that also
-/// carries the `/submit` connections (`SubmitConnection` connects on it), and the task
+/// carries the `/submit` connections (`PlatformConnection` connects on it), and the task
 /// executor every `RunDelivery` prefers. A chunk then costs no thread switch: the send's
 /// write, the answer's read, the resumed delivery, its `pread` and base64 all happen on
 /// this thread. Before, the delivery ran on Swift's shared pool and each message crossed

@@ -4,10 +4,12 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// Sends `/submit` messages to the platform: one PUT each, JSON, with the endpoint's
-/// Authorization header, over keep-alive connections shared by the whole process.
+/// Every request the endpoint makes to its platform: `/submit` messages (one PUT each, the
+/// `SubmitTransport` of a delivery) and pull mode's registrations, polls and results
+/// (`request`), JSON, with the endpoint's Authorization header and each signed, over
+/// keep-alive connections shared by the whole process.
 ///
-/// On SwiftNIO's own HTTP/1.1 pipeline (`SubmitConnection`) rather than AsyncHTTPClient:
+/// On SwiftNIO's own HTTP/1.1 pipeline (`PlatformConnection`) rather than AsyncHTTPClient:
 /// AHC's per-request machinery (request bag, pool and connection state machines, its
 /// task hops) cost ≈ 220-260 µs of CPU per message, two thirds of the endpoint's CPU at
 /// 51200-byte chunks. What AHC was configured for holds here too:
@@ -23,26 +25,26 @@ public struct PlatformClient: SubmitTransport {
     /// One pool per platform URL and set of trust roots (nil: the system's), made on
     /// first use and kept for the life of the process, so that every `PlatformClient`
     /// value for the same platform shares its connections.
-    static func pool(submitURL: String, caFile: String?) throws(PlatformClientError) -> SubmitConnectionPool {
-        let target = try SubmitTarget(submitURL: submitURL)
+    static func pool(platformURL: String, caFile: String?) throws(PlatformClientError) -> PlatformConnectionPool {
+        let target = try PlatformAddress(platformURL: platformURL)
         return pools.withLock { pools in
             let key = PoolKey(target: target, caFile: caFile)
             if let pool = pools[key] { return pool }
-            let pool = SubmitConnectionPool(target: target, caFile: caFile)
+            let pool = PlatformConnectionPool(target: target, caFile: caFile)
             pools[key] = pool
             return pool
         }
     }
     private struct PoolKey: Hashable {
-        let target: SubmitTarget
+        let target: PlatformAddress
         let caFile: String?
     }
-    private static let pools = Mutex<[PoolKey: SubmitConnectionPool]>([:])
+    private static let pools = Mutex<[PoolKey: PlatformConnectionPool]>([:])
 
     public let submitURL: String
     let timeoutSeconds: Int64
     /// The pool, or why platform-url cannot be used: thrown by every send, as before.
-    let connections: Result<SubmitConnectionPool, PlatformClientError>
+    let connections: Result<PlatformConnectionPool, PlatformClientError>
     /// Every header but `Content-Length` and `Lambda-Signature`, in AsyncHTTPClient's
     /// order, made once.
     let headers: HTTPHeaders
@@ -54,7 +56,7 @@ public struct PlatformClient: SubmitTransport {
     public init(platformURL: String, authorization: OutgoingAuthorization, timeoutSeconds: Int64 = 30, caFile: String? = nil) {
         self.submitURL = platformURL + "/submit"
         self.timeoutSeconds = timeoutSeconds
-        self.connections = Result { () throws(PlatformClientError) in try Self.pool(submitURL: platformURL + "/submit", caFile: caFile) }
+        self.connections = Result { () throws(PlatformClientError) in try Self.pool(platformURL: platformURL, caFile: caFile) }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Authorization", value: authorization.headerValue)
@@ -93,9 +95,8 @@ public struct PlatformClient: SubmitTransport {
         Self.uri(of: route, in: try connections.get())
     }
 
-    static func uri(of route: String, in pool: SubmitConnectionPool) -> String {
-        let base = pool.target.path.hasSuffix("/submit") ? String(pool.target.path.dropLast("/submit".count)) : ""
-        return base + route
+    static func uri(of route: String, in pool: PlatformConnectionPool) -> String {
+        pool.target.requestTarget(route)
     }
 
     /// Throws on connection errors, TLS errors and timeouts, and `CancellationError`
@@ -103,13 +104,13 @@ public struct PlatformClient: SubmitTransport {
     /// `body` is one of `SubmitBody`'s; a retry sends the same buffer again.
     public func send(_ body: ByteBuffer) async throws -> SubmitAnswer {
         let pool = try connections.get()
-        return try await exchange(on: pool, .PUT, uri: pool.target.path, body: body, timeoutSeconds: timeoutSeconds, keepingBodyUpTo: 0)
+        return try await exchange(on: pool, .PUT, uri: pool.target.submitTarget, body: body, timeoutSeconds: timeoutSeconds, keepingBodyUpTo: 0)
     }
 
     /// One request on an idle connection of `pool` (or a new one), given back when it can
     /// carry the next: what `send` and `request` share.
     private func exchange(
-        on pool: SubmitConnectionPool,
+        on pool: PlatformConnectionPool,
         _ method: HTTPMethod,
         uri: String,
         body: ByteBuffer,
@@ -124,7 +125,7 @@ public struct PlatformClient: SubmitTransport {
         }
         headers.add(name: LambdaSignature.headerName, value: signature.headerValue)
         let head = HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: headers)
-        let connection: SubmitConnection
+        let connection: PlatformConnection
         if let idle = pool.take() {
             connection = idle
         } else {
