@@ -104,7 +104,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ] + nioHTTPClient
         ),
-        // Trace runs: spawning tracers, draining their output, stopping them, the registry.
+        // Trace runs: the start rules (`RunApproval`), spawning tracers, draining their output,
+        // stopping them, the registry.
         .target(
             name: "Runs",
             dependencies: [
