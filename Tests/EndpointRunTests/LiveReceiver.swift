@@ -43,12 +43,12 @@ final class LiveReceiver: Sendable {
     var url: String { "\(scheme)://127.0.0.1:\(port)" }
 
     /// Waits until the receiver has a verdict for `trace` (its `finished` arrived).
+    /// After `timeout`, what it has of `trace` so far (nil: nothing).
     func waitForFinished(_ trace: String, timeout: Double) async -> ReceivedTrace? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let received = await store.trace(trace), received.verdict != .receiving { return received }
-            try? await Task.sleep(for: .milliseconds(50))
+        let finished = try? await eventuallyValue("a verdict for \(trace)", timeout: .seconds(timeout)) {
+            await store.trace(trace).flatMap { $0.verdict == .receiving ? nil : $0 }
         }
+        if let finished { return finished }
         return await store.trace(trace)
     }
 
