@@ -3,15 +3,13 @@ import EndpointTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTLS
-import Logging
 import SubmitReceiver
 
 /// The reference receiver, in this test process, on a free loopback port.
 final class LiveReceiver: Sendable {
     let store: SubmitStore
-    let port: Int
     let directory: String
-    private let task: Task<Void, any Error>
+    private let server: LoopbackServer
 
     let scheme: String
 
@@ -25,20 +23,15 @@ final class LiveReceiver: Sendable {
             secret: TestConfigDirectory.secret,
             settings: AuthSettings()
         )
-        var logger = Logger(label: "test-receiver")
-        logger.logLevel = .warning
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
+        server = await LoopbackServer(
             router: buildReceiverRouter(store: store, authenticator: authenticator, fault: fault),
             server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: logger
+            label: "test-receiver",
+            logLevel: .warning
         )
-        task = Task { try await app.run() }
-        var iterator = ports.makeAsyncIterator()
-        port = await iterator.next() ?? 0
     }
+
+    var port: Int { server.port }
 
     var url: String { "\(scheme)://127.0.0.1:\(port)" }
 
@@ -58,7 +51,7 @@ final class LiveReceiver: Sendable {
     }
 
     func stop() {
-        task.cancel()
+        server.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
