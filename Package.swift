@@ -152,7 +152,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndpointCoreTests",
-            dependencies: ["EndpointCore", "Submitter", "EndpointTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["EndpointCore", "EndpointTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "EndpointServerTests",
@@ -186,10 +186,11 @@ let package = Package(
             name: "RunsTests",
             dependencies: ["Runs", "EndpointCore", "Submitter", "EndpointTestSupport"]
         ),
-        // A run's delivery against a recording transport: chunk boundaries, resume,
-        // refusals, retries, a file that goes away; and the platform client against
-        // loopback servers in this process (NIO's server codec, scripted answers). No
-        // processes but openssl for the test certificates.
+        // The Submitter library's own tests: the retry policy, the submit bodies, the
+        // outgoing Authorization header; a run's delivery against a recording transport:
+        // chunk boundaries, resume, refusals, retries, a file that goes away; and the
+        // platform client against loopback servers in this process (NIO's server codec,
+        // scripted answers). No processes but openssl for the test certificates.
         .testTarget(
             name: "SubmitterTests",
             dependencies: ["Submitter", "EndpointCore", "EndpointTestSupport"] + nioHTTPClient

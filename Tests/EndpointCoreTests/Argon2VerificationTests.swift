@@ -1,4 +1,5 @@
 import EndpointCore
+import EndpointTestSupport
 import Foundation
 import Synchronization
 import Testing
