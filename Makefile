@@ -2,7 +2,7 @@
 SWIFT ?= swift
 CONFIG ?= Config
 
-.PHONY: deps build run test format lint fuzz bench install clean-data
+.PHONY: deps build run test test-fast format lint fuzz bench install clean-data
 
 deps:
 	bash scripts/install-deps.sh
@@ -27,6 +27,20 @@ test: deps lint
 	bash scripts/check-openapi.sh
 	bash scripts/check-platform-openapi.sh
 	bash scripts/fuzz.sh $(FUZZ_TEST_SECONDS)
+
+# The pure suites alone, for the edit-test loop: no root, no sudo, no tracer (neither
+# bpftrace nor a fake one), no endpoint process; in-process servers on loopback, temporary
+# files and a few helper tools (openssl, objcopy, python3, bash) only. Every suite of the
+# five targets below but those that do one of these: run `bpftrace -d`/`--help`
+# (AnalysisProgram, TargetedProgram, TracerProgram, TemplateValidator), read the host's
+# tracefs (TracingHost, the live /analyses catalogue), chown (SettingsFileAccess), spawn
+# fake tracers (RunSupervisorLimit, TraceRunStop, HeldBinaryLaunch). Serial: two of them
+# measure this process's memory growth and answer times, which parallel suites disturb.
+FAST_SUITES = ^(EndpointCoreTests|EndpointServerTests|RunsTests|SubmitterTests|SubmitReceiverTests)\.
+FAST_SKIP = AnalysisProgramTests|TargetedProgramTests|TracerProgramTests|TemplateValidatorTests|TracingHostTests|AnalysisRouteTests/catalogue|SettingsFileAccessTests|RunSupervisorLimitTests|TraceRunStopTests|HeldBinaryLaunchTests
+test-fast:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --no-parallel --filter '$(FAST_SUITES)' --skip '$(FAST_SKIP)'
 
 # The Swift code as `.swift-format` (Hummingbird's style, lines up to 150) wants it:
 # `make format` rewrites it in place; `make lint` (part of `make test`) fails on any

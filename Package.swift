@@ -193,10 +193,23 @@ let package = Package(
             ]
         ),
         // Helpers shared by the test targets: temporary config directories, the template
-        // rule cases, spawned processes, certificates, deadlines.
+        // rule cases, spawned processes, certificates, deadlines and waits, and the servers
+        // on loopback: SubmitReceiver and Hummingbird for the reference platform (one
+        // `LivePlatform` for the run tests and the platform's own) and the test fakes'
+        // servers (`LoopbackServer`).
         .target(
             name: "EndpointTestSupport",
-            dependencies: ["HostSystem", "TraceModel"],
+            dependencies: [
+                "Authentication",
+                "Credentials",
+                "HostSystem",
+                "PlatformWire",
+                "SubmitReceiver",
+                "TraceModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/EndpointTestSupport"
         ),
         .testTarget(
@@ -209,7 +222,6 @@ let package = Package(
                 "EndpointTestSupport",
                 "HostSystem",
                 "PlatformWire",
-                "Submitter",
                 "TraceModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -255,13 +267,14 @@ let package = Package(
                 "TraceModel",
             ]
         ),
-        // A run's delivery against a recording transport: chunk boundaries, resume,
-        // refusals, retries, a file that goes away; and the platform client against
-        // loopback servers in this process (NIO's server codec, scripted answers). No
-        // processes but openssl for the test certificates.
+        // The Submitter library's own tests: the retry policy, the submit bodies, the
+        // outgoing Authorization header; a run's delivery against a recording transport:
+        // chunk boundaries, resume, refusals, retries, a file that goes away; and the
+        // platform client against loopback servers in this process (NIO's server codec,
+        // scripted answers). No processes but openssl for the test certificates.
         .testTarget(
             name: "SubmitterTests",
-            dependencies: ["Authentication", "EndpointTestSupport", "PlatformWire", "Submitter"] + nioHTTPClient
+            dependencies: ["Authentication", "Credentials", "EndpointTestSupport", "PlatformWire", "Submitter"] + nioHTTPClient
         ),
         // The reference platform: parsing and reassembly without a network, and its fleet
         // routes over real HTTP on loopback.

@@ -1,4 +1,5 @@
 import Credentials
+import EndpointTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -39,6 +40,7 @@ struct Argon2VerificationTests {
         let started = Date()
         while verified.withLock({ $0 }) == nil, Date().timeIntervalSince(started) < 60 {
             peak = max(peak, Self.threads(named: name))
+            // Sampled every 200 µs for the peak: a lane's thread would live for milliseconds.
             usleep(200)
         }
         #expect(peak >= 1, "the verifying thread was seen under its name")

@@ -2,28 +2,7 @@ import Authentication
 import Credentials
 import EndpointTestSupport
 import Foundation
-import Submitter
 import Testing
-
-/// Hashes made with Debian's `argon2` command-line tool, e.g.
-/// `echo -n test-secret-for-vectors | argon2 saltsaltsalt1 -i -t 3 -m 12 -p 1 -e`.
-enum Argon2Vectors {
-    static let secret = TestConfigDirectory.secret
-    static let argon2i = "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0MQ$33hYFAJcnRrKeKvb29ZyLDXtbkW5uDW8aRMtBGtXZ8g"
-    static let argon2id = "$argon2id$v=19$m=1024,t=2,p=2$b3RoZXJzYWx0MTIz$1gS2fkP51gcl95oSwE2BGc50OX20Z3r+AeOx1dmhpdw"
-    static let argon2d = "$argon2d$v=19$m=256,t=1,p=1$ZHNhbHRkc2FsdDk5$OKJ0jDO/yP978wb463wscX1pE8t2b819R8dlIAEuhTc"
-    /// Same salt and parameters as `argon2i`, secret "wrong-secret".
-    static let wrongSecret = "$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0MQ$zGgwmYUpTi4VqU7YUyZYzc+ug4kHRYbNX2zz5PQEsMI"
-    /// A correct hash of the secret that asks for 128 MiB: over the default cap.
-    static let overMemoryCap = "$argon2id$v=19$m=131072,t=1,p=1$YmlnbWVtc2FsdDAx$FRhaMFqQ1KpaTSeM8uJ/15TVI52A4qQjnG2RpybEAmE"
-    /// A correct hash of the secret with t=11: over the default cap.
-    static let overTimeCap = "$argon2i$v=19$m=256,t=11,p=1$dGltZWNvc3RzYWx0$MZcbTv2uEqjvyskzsKjyh56Yn3wEkcWgZSq3lNvssz4"
-
-    static func header(_ hash: String, uuid: String = TestConfigDirectory.endpointUUID) -> String { uuid + hash }
-
-    /// The 401 text for a wrong uuid and for a wrong hash alike.
-    static let notThisEndpoint = "Authorization header does not verify for this endpoint (wrong endpoint uuid or secret)"
-}
 
 @Suite("argon2 and the Authorization header")
 struct AuthenticationTests {
@@ -58,18 +37,6 @@ struct AuthenticationTests {
                 #expect(outcome != .accepted, "\(seed)")
             }
         }
-    }
-
-    @Test("Our outgoing header is what the argon2 CLI produces for the same salt")
-    func outgoingHeaderMatchesCLI() throws {
-        let salt = Array("saltsaltsalt1".utf8)
-        #expect(try Argon2.hashEncoded(password: Argon2Vectors.secret, salt: salt) == Argon2Vectors.argon2i)
-        let outgoing = try OutgoingAuthorization(endpointUUID: TestConfigDirectory.endpointUUID, secret: Argon2Vectors.secret)
-        let header = try #require(AuthorizationHeader(parsing: outgoing.headerValue))
-        #expect(header.uuid == TestConfigDirectory.endpointUUID)
-        #expect(header.hash.variant == .i && header.hash.memoryKiB == 4096 && header.hash.timeCost == 3 && header.hash.parallelism == 1)
-        #expect(Argon2.verify(encoded: header.hash.encoded, password: Argon2Vectors.secret, variant: .i))
-        #expect(!outgoing.headerValue.contains(Argon2Vectors.secret))
     }
 
     @Test("Encoded hashes are parsed without computing; malformed ones are refused")

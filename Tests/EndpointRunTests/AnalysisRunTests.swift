@@ -14,28 +14,27 @@ import TraceModel
 /// comes first, and the tuples and maps have the documented shapes.
 @Suite("Analyses run by real bpftrace over real workloads", .serialized)
 struct AnalysisRunTests {
-    /// One finished run: its stdout as JSON objects (NDJSON, checked line by line), stderr.
+    /// One finished run: its stdout as stream lines (NDJSON, each line decoded), the
+    /// prints of its maps in order, stderr.
     struct Output {
-        let objects: [[String: Any]]
+        let lines: [StreamLine]
+        let mapPrints: [MapPrint]
         let standardError: String
 
         /// The `data` of every `{"type": "value"}` tuple whose first element is `tag`.
-        func tuples(_ tag: String) -> [[Any]] {
-            objects.compactMap { object in
-                guard object["type"] as? String == "value", let data = object["data"] as? [Any], data.first as? String == tag else { return nil }
-                return data
-            }
+        func tuples(_ tag: String) -> [[TupleElement]] {
+            lines.compactMap(\.data).filter { $0.first?.text == tag }
         }
 
         /// Every print of map `name` (`{"type": "map"|"hist", "data": {name: value}}`), in order.
-        func prints(of name: String) -> [Any] {
-            objects.compactMap { ($0["data"] as? [String: Any])?[name] }
+        func prints(of name: String) -> [MapValue] {
+            mapPrints.compactMap { $0.data[name] }
         }
 
         /// Every entry of every print of a keyed map, its key split at its first
         /// `numericKeys` commas (the documented parse: strings come last).
-        func entries(of name: String) -> [(key: String, value: Any)] {
-            prints(of: name).flatMap { ($0 as? [String: Any]).map { $0.map { ($0.key, $0.value) } } ?? [] }
+        func entries(of name: String) -> [(key: String, value: MapValue)] {
+            prints(of: name).flatMap { $0.keyed.map { $0.map { ($0.key, $0.value) } } ?? [] }
         }
     }
 
@@ -51,17 +50,13 @@ struct AnalysisRunTests {
         try workload()
         let code = tracer.waitForExit(timeout: Double(lasting) + 20)
         #expect(code == 0, "\(analysis.name) exited \(code.map(String.init) ?? "late"): \(tracer.standardError.suffix(1500))")
-        var objects: [[String: Any]] = []
-        for line in tracer.standardOutput.split(separator: "\n", omittingEmptySubsequences: true) {
-            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-            #expect(object != nil, "not one JSON object: \(line.prefix(300))")
-            if let object { objects.append(object) }
-        }
-        let output = Output(objects: objects, standardError: tracer.standardError)
-        let values = objects.filter { $0["type"] as? String == "value" }
-        #expect((values.first?["data"] as? [Any])?.first as? String == "ready", "ready is the first tuple")
+        let stdout = Data(tracer.standardOutput.utf8)
+        let lines = try streamLines(stdout)
+        let mapPrints = try stdout.split(separator: UInt8(ascii: "\n")).compactMap { try MapPrint.decode($0) }
+        let output = Output(lines: lines, mapPrints: mapPrints, standardError: tracer.standardError)
+        #expect(lines.first { $0.type == "value" }?.event == "ready", "ready is the first tuple")
         #expect(output.tuples("end").count == 1, "END ran once; the output ends: \(tracer.standardOutput.suffix(600))")
-        #expect(objects.first?["type"] as? String == "attached_probes")
+        #expect(lines.first?.type == "attached_probes")
         // Only the sandbox's RLIMIT_MEMLOCK notice: no warning, no "Struct offset mismatch".
         // bpftrace's own runtime notice when two stacks collide in its stack map
         // ("failed to look up stack id -17": EEXIST) is the tracer's, not the program's:
@@ -100,9 +95,9 @@ struct AnalysisRunTests {
             // glibc's getppid() is the system call every time (glibc caches no pids).
             for _ in 0..<burst { _ = getppid() }
         }
-        #expect(output.tuples("architecture").first?.last as? String == Self.machine)
+        #expect(output.tuples("architecture").first?.last?.text == Self.machine)
         let ours = output.entries(of: "@syscalls").filter { $0.key.hasPrefix("\(getpid()),\(Self.getppidNumber),") }
-        let calls = ours.compactMap { $0.value as? Int }.reduce(0, +)
+        let calls = ours.compactMap(\.value.number).reduce(0, +)
         #expect(calls >= burst, "\(ours.prefix(5))")
         #expect(output.tuples("interval").count >= 1)
     }
@@ -115,14 +110,14 @@ struct AnalysisRunTests {
             child = process.pid
             finish(process)
         }
-        let seen = output.tuples("exec").filter { ($0[2] as? Int) == Int(child) }
+        let seen = output.tuples("exec").filter { $0[2].number == Int64(child) }
         #expect(seen.count == 1, "\(output.tuples("exec").prefix(10))")
         if let tuple = seen.first {
             #expect(tuple.count == 6)
-            #expect(tuple[3] as? Int == Int(getpid()), "ppid")
-            #expect(tuple[4] as? String == "true")
-            #expect(tuple[5] as? String == "/bin/true")
-            #expect((tuple[1] as? Int ?? 0) > 0, "nsecs")
+            #expect(tuple[3].number == Int64(getpid()), "ppid")
+            #expect(tuple[4].text == "true")
+            #expect(tuple[5].text == "/bin/true")
+            #expect((tuple[1].number ?? 0) > 0, "nsecs")
         }
     }
 
@@ -142,17 +137,17 @@ struct AnalysisRunTests {
                 }
             }
             let opens = output.tuples("open")
-            let failed = opens.filter { $0[5] as? String == missing }
+            let failed = opens.filter { $0[5].text == missing }
             #expect(failed.count == 1, "\(opens.suffix(10))")
             if let tuple = failed.first {
                 #expect(tuple.count == 8)
-                #expect(tuple[2] as? Int == Int(getpid()))
-                #expect(tuple[7] as? Int == -Int(ENOENT), "result")
-                #expect((tuple[6] as? Int).map { $0 & Int(O_ACCMODE) } == Int(O_RDONLY), "flags")
+                #expect(tuple[2].number == Int64(getpid()))
+                #expect(tuple[7].number == -Int64(ENOENT), "result")
+                #expect(tuple[6].number.map { $0 & Int64(O_ACCMODE) } == Int64(O_RDONLY), "flags")
             }
-            let succeeded = opens.filter { $0[5] as? String == present }
+            let succeeded = opens.filter { $0[5].text == present }
             #expect(succeeded.count == (failedOnly ? 0 : 1))
-            if let tuple = succeeded.first { #expect((tuple[7] as? Int ?? -1) >= 0, "a descriptor") }
+            if let tuple = succeeded.first { #expect((tuple[7].number ?? -1) >= 0, "a descriptor") }
         }
     }
 
@@ -162,13 +157,13 @@ struct AnalysisRunTests {
         let output = try run(try Self.validated("tcp", ["family": .string("ipv4")])) {
             port = try Self.connectOnce()
         }
-        let changes = output.tuples("tcp").filter { ($0[6] as? Int) == port || ($0[8] as? Int) == port }
-        #expect(changes.allSatisfy { $0.count == 11 && $0[4] as? Int == 4 })
-        let listen = changes.first { $0[6] as? Int == port && $0[10] as? String == "LISTEN" }
-        #expect(listen?[5] as? String == "127.0.0.1" && listen?[9] as? String == "CLOSE", "\(changes)")
-        let connected = changes.first { $0[8] as? Int == port && $0[9] as? String == "SYN_SENT" && $0[10] as? String == "ESTABLISHED" }
-        #expect(connected?[5] as? String == "127.0.0.1" && connected?[7] as? String == "127.0.0.1", "\(changes)")
-        #expect(changes.contains { $0[10] as? String == "CLOSE" && $0[9] as? String != "LISTEN" }, "the close is seen")
+        let changes = output.tuples("tcp").filter { $0[6].number == Int64(port) || $0[8].number == Int64(port) }
+        #expect(changes.allSatisfy { $0.count == 11 && $0[4].number == 4 })
+        let listen = changes.first { $0[6].number == Int64(port) && $0[10].text == "LISTEN" }
+        #expect(listen?[5].text == "127.0.0.1" && listen?[9].text == "CLOSE", "\(changes)")
+        let connected = changes.first { $0[8].number == Int64(port) && $0[9].text == "SYN_SENT" && $0[10].text == "ESTABLISHED" }
+        #expect(connected?[5].text == "127.0.0.1" && connected?[7].text == "127.0.0.1", "\(changes)")
+        #expect(changes.contains { $0[10].text == "CLOSE" && $0[9].text != "LISTEN" }, "the close is seen")
     }
 
     /// A file on a block device that takes O_DIRECT writes (tmpfs and overlay do not).
@@ -199,9 +194,9 @@ struct AnalysisRunTests {
         }
         let histograms = output.entries(of: "@block_io_us")
         let writes = histograms.filter { $0.key.split(separator: ",").count == 3 && $0.key.split(separator: ",")[2].contains("W") }
-        let requests = writes.flatMap { ($0.value as? [[String: Any]]) ?? [] }.compactMap { $0["count"] as? Int }.reduce(0, +)
+        let requests = writes.compactMap(\.value.histogram).joined().map(\.count).reduce(0, +)
         #expect(requests >= 1, "\(histograms)")
-        #expect(output.objects.contains { $0["type"] as? String == "hist" })
+        #expect(output.lines.contains { $0.type == "hist" })
     }
 
     @Test("cpu-profile finds the stacks of a busy loop, keyed PID,USTACK,KSTACK,COMM (targeted to its pid)")
@@ -214,7 +209,7 @@ struct AnalysisRunTests {
         let output = try run(analysis, scope: .processes([busy.pid])) {}
         let samples = output.entries(of: "@cpu_samples")
         #expect(samples.allSatisfy { $0.key.hasPrefix("\(busy.pid),") && $0.key.hasSuffix(",bash") }, "only the target")
-        #expect(samples.compactMap { $0.value as? Int }.reduce(0, +) >= 20, "2 s at 99 Hz: \(samples.count) stacks")
+        #expect(samples.compactMap(\.value.number).reduce(0, +) >= 20, "2 s at 99 Hz: \(samples.count) stacks")
         #expect(samples.contains { $0.key.hasPrefix("\(busy.pid),\n    ") }, "a user stack: \(samples.map(\.key).prefix(3))")
         let withoutUser = try run(try Self.validated("cpu-profile", ["user-stacks": .boolean(false)]), scope: .processes([busy.pid])) {}
         let keys = withoutUser.entries(of: "@cpu_samples").map(\.key)
@@ -265,7 +260,7 @@ struct AnalysisRunTests {
         let blocked = output.entries(of: "@offcpu_us")
         #expect(blocked.allSatisfy { $0.key.hasPrefix("\(sleeper.pid),\(sleeper.pid),") }, "only the target")
         let sleeping = blocked.filter { $0.key.contains("nanosleep") && $0.key.hasSuffix(",sleep") }
-        #expect(sleeping.compactMap { $0.value as? Int }.reduce(0, +) >= 900_000, "\(blocked.map { ($0.key.prefix(400), $0.value) })")
+        #expect(sleeping.compactMap(\.value.number).reduce(0, +) >= 900_000, "\(blocked.map { ($0.key.prefix(400), $0.value) })")
     }
 
     @Test("function-latency gives a histogram of /bin/bash xmalloc under the test's busy bash")
@@ -279,10 +274,10 @@ struct AnalysisRunTests {
             let loop = try SpawnedProcess(executable: "/bin/bash", arguments: ["-c", "for i in $(seq 200); do x=$(echo $i); done"])
             finish(loop, timeout: 30)
         }
-        let histograms = output.prints(of: "@latency_ns").compactMap { $0 as? [[String: Any]] }
-        let calls = histograms.flatMap { $0 }.compactMap { $0["count"] as? Int }.reduce(0, +)
+        let histograms = output.prints(of: "@latency_ns").compactMap(\.histogram)
+        let calls = histograms.joined().map(\.count).reduce(0, +)
         #expect(calls >= 200, "\(histograms.count) prints")
-        #expect(histograms.flatMap { $0 }.allSatisfy { $0["min"] is Int && $0["max"] is Int })
+        #expect(histograms.joined().allSatisfy { $0.min != nil && $0.max != nil })
     }
 
     // O_DIRECT and the SYS_ numbers are hidden behind _GNU_SOURCE in Swift's Glibc module.

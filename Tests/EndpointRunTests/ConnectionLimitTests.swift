@@ -82,6 +82,7 @@ struct ConnectionLimitTests {
         let giveUp = Date().addingTimeInterval(Double(3 * Self.readTimeoutSeconds) + 2)
         var sent = 1
         while Date() < giveUp, tricklers.contains(where: { $0.closedAt == nil }) {
+            // A byte a second per connection: the trickle's pace is the attack.
             try await Task.sleep(for: .seconds(1))
             for index in tricklers.indices where tricklers[index].closedAt == nil {
                 if tricklers[index].connection.isClosedByPeer {
@@ -149,6 +150,7 @@ struct ConnectionLimitTests {
         }
         #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
         let idlers = silent + [keptAlive]
+        // None may be closed during this first second (idle-timeout-seconds is 2).
         try await Task.sleep(for: .seconds(1))
         #expect(!idlers.contains { $0.isClosedByPeer }, "a connection was closed before idle-timeout-seconds")
         try await eventually("every idle connection closed", timeout: .seconds(8), poll: .milliseconds(100)) {

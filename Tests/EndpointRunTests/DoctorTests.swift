@@ -174,16 +174,9 @@ struct DoctorTests {
     func platformServerError() async throws {
         let router = Router()
         router.put("submit") { _, _ -> HTTPResponse.Status in .serviceUnavailable }
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }
-        )
-        let server = Task { try await app.run() }
-        defer { server.cancel() }
-        var iterator = ports.makeAsyncIterator()
-        let url = "http://127.0.0.1:\(await iterator.next() ?? 0)"
+        let server = await LoopbackServer(router: router, label: "platform-answering-503")
+        defer { server.stop() }
+        let url = "http://127.0.0.1:\(server.port)"
         let directory = try TestConfigDirectory(lambda: ["platform-url": url])
         defer { directory.remove() }
         let result = try await doctor(directory)

@@ -33,6 +33,7 @@ struct FlushIntervalTests {
                 }
             }
             latencies.append(ContinuousClock.now - spawned)
+            // A line every 300 ms is the point: a trace slow enough that only the flush sends it.
             try await Task.sleep(for: .milliseconds(300))
         }
         #expect(latencies.allSatisfy { $0 < .milliseconds(550) }, "\(latencies)")

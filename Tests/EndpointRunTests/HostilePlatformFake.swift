@@ -1,4 +1,5 @@
 import Authentication
+import EndpointTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -23,8 +24,7 @@ final class HostilePlatformFake: Sendable {
         case unsigned
     }
 
-    let port: Int
-    private let task: Task<Void, any Error>
+    private let server: LoopbackServer
     private let state: Locked<State>
 
     private struct State {
@@ -74,24 +74,13 @@ final class HostilePlatformFake: Sendable {
             }
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
-        var logger = Logger(label: "hostile-platform-fake")
-        logger.logLevel = .critical
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: logger
-        )
-        task = Task { try await app.run() }
-        var iterator = ports.makeAsyncIterator()
-        port = await iterator.next() ?? 0
+        server = await LoopbackServer(router: router, label: "hostile-platform-fake")
     }
 
-    var url: String { "http://127.0.0.1:\(port)" }
+    var url: String { "http://127.0.0.1:\(server.port)" }
     var polls: Int { state.withLock { $0.polls } }
     /// Task ids whose result arrived, once per arrival.
     var results: [String] { state.withLock { $0.results } }
 
-    func stop() { task.cancel() }
+    func stop() { server.stop() }
 }

@@ -4,15 +4,13 @@ import EndpointTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTLS
-import Logging
 import SubmitReceiver
 
 /// The reference receiver, in this test process, on a free loopback port.
 final class LiveReceiver: Sendable {
     let store: SubmitStore
-    let port: Int
     let directory: String
-    private let task: Task<Void, any Error>
+    private let server: LoopbackServer
 
     let scheme: String
 
@@ -26,30 +24,25 @@ final class LiveReceiver: Sendable {
             secret: TestConfigDirectory.secret,
             settings: AuthSettings()
         )
-        var logger = Logger(label: "test-receiver")
-        logger.logLevel = .warning
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
+        server = await LoopbackServer(
             router: buildReceiverRouter(store: store, authenticator: authenticator, fault: fault),
             server: try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: logger
+            label: "test-receiver",
+            logLevel: .warning
         )
-        task = Task { try await app.run() }
-        var iterator = ports.makeAsyncIterator()
-        port = await iterator.next() ?? 0
     }
+
+    var port: Int { server.port }
 
     var url: String { "\(scheme)://127.0.0.1:\(port)" }
 
     /// Waits until the receiver has a verdict for `trace` (its `finished` arrived).
+    /// After `timeout`, what it has of `trace` so far (nil: nothing).
     func waitForFinished(_ trace: String, timeout: Double) async -> ReceivedTrace? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let received = await store.trace(trace), received.verdict != .receiving { return received }
-            try? await Task.sleep(for: .milliseconds(50))
+        let finished = try? await eventuallyValue("a verdict for \(trace)", timeout: .seconds(timeout)) {
+            await store.trace(trace).flatMap { $0.verdict == .receiving ? nil : $0 }
         }
+        if let finished { return finished }
         return await store.trace(trace)
     }
 
@@ -59,7 +52,7 @@ final class LiveReceiver: Sendable {
     }
 
     func stop() {
-        task.cancel()
+        server.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
 }

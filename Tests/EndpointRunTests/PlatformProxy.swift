@@ -61,6 +61,7 @@ final class PlatformProxy: @unchecked Sendable {
                 lock.unlock()
                 guard alive else { return }
                 guard fd >= 0 else {
+                    // Refusing: no listener until `set(.forward)` opens one; looked for every 20 ms.
                     usleep(20_000)
                     continue
                 }

@@ -132,6 +132,7 @@ struct FlipLayout {
                 rename(inside + "/flip", parked)
                 rename(next, inside + "/flip")
                 isDirectory.toggle()
+                // The pace is the point: a flip every half millisecond races each start's path walk.
                 usleep(500)
             }
             flipper.done.signal()

@@ -67,6 +67,7 @@ struct PullModeTests {
         try await eventually("the endpoint logs the ignored answer") {
             endpoint.process.standardError.contains("Ignored a poll answer not signed for this poll")
         }
+        // Nothing must be stored during this 1 s after the answer was ignored.
         try await Task.sleep(for: .seconds(1))
         #expect(try await endpoint.request("GET", "/traces").body == "[]", "nothing stored")
         #expect(await platform.platform.queues.result("unsigned-1") == nil)
@@ -174,6 +175,7 @@ struct PullModeTests {
         let endpoint = try EndpointProcess(platformURL: proxy.url, lambda: settings)
         try await eventually("it polls") { await platform.lastSeen(PullEndpoints.db.uuid) != nil }
         proxy.set(.refuse)
+        // The outage's length is the point: 10 s of refused polls make it back off.
         try await Task.sleep(for: .seconds(10))
         #expect(endpoint.process.standardError.contains("Cannot poll the platform for tasks"))
         let back = Date()
@@ -181,6 +183,7 @@ struct PullModeTests {
         try await eventually("it polls again", timeout: .seconds(45)) { await platform.lastSeen(PullEndpoints.db.uuid).map { $0 > back } == true }
         await platform.enqueue(PlatformTask(id: "after-outage", method: "PUT", path: "/trace", body: Self.bashTemplate), for: PullEndpoints.db.uuid)
         #expect(try await platform.waitForResult("after-outage").status == 200)
+        // Runs once: a second run of the task (a poll retried twice) would show within these 3 s.
         try await Task.sleep(for: .seconds(3))
         let stored = try await platform.ask(PullEndpoints.db.uuid, "/traces")
         guard case .array(let templates) = stored.body else { throw MissingValue() }
@@ -193,8 +196,12 @@ struct PullModeTests {
         let platform = try await LivePlatform()
         defer { platform.stop() }
         let endpoint = try EndpointProcess(platform: platform, identity: PullEndpoints.db, pollWait: 26)
-        try await eventually("it polls") { await platform.endpoints().first { $0.uuid == PullEndpoints.db.uuid }?.lastSeen != nil }
-        try await Task.sleep(for: .seconds(1))
+        let registered = try await eventuallyValue("it registers") { await platform.lastSeen(PullEndpoints.db.uuid) }
+        // A poll moves lastSeen on arrival, before its wait: then it is in flight (or, when
+        // it came before the registration, the next registration moves it, 5 s later).
+        try await eventually("its long poll reaches the platform", timeout: .seconds(15)) {
+            await platform.lastSeen(PullEndpoints.db.uuid).map { $0 > registered } == true
+        }
         let sent = ContinuousClock.now
         endpoint.process.send(SIGTERM)
         #expect(endpoint.process.waitForExit(timeout: 30) == 0)
@@ -207,6 +214,7 @@ struct PullModeTests {
         defer { platform.stop() }
         let endpoint = try EndpointProcess(platform: platform, identity: PullEndpoints.web, control: "push")
         await platform.enqueue(PlatformTask(id: "never", method: "GET", path: "/traces"), for: PullEndpoints.web.uuid)
+        // Nothing must come from it during these 3 s (a pull endpoint registers and polls at start).
         try await Task.sleep(for: .seconds(3))
         #expect(await platform.endpoints().isEmpty)
         #expect(await platform.platform.queues.queuedCount(PullEndpoints.web.uuid) == 1, "its task was never taken")

@@ -71,6 +71,7 @@ struct PullResultOutboxTests {
             endpoint.process.standardError.contains("Dropped a task's result the platform keeps answering 404")
         }
         #expect(endpoint.process.standardError.contains("Dropped a task's result the platform refused for good"))
+        // No further attempt of either may come during these 3 s.
         try await Task.sleep(for: .seconds(3))
         #expect(await log.statuses("lost-1") == [404, 404, 404], "tried exactly task-result-404-limit times")
         #expect(await log.statuses("bad-1") == [422], "a permanent refusal is not sent again")
@@ -82,6 +83,7 @@ struct PullResultOutboxTests {
         endpoint.process.send(SIGTERM)
         #expect(endpoint.process.waitForExit(timeout: 30) == 0)
         try endpoint.restart()
+        // Nor during the restarted endpoint's first 3 s.
         try await Task.sleep(for: .seconds(3))
         #expect(await log.statuses("lost-1") == [404, 404, 404], "not sent again after a restart")
         #expect(await log.statuses("bad-1") == [422])

@@ -40,3 +40,22 @@ public struct NotReached: Error, CustomStringConvertible {
     public let timeout: Duration
     public var description: String { "waited \(timeout) for: \(what)" }
 }
+
+/// `eventuallyValue` for code that cannot await: a thread of its own, or a synchronous
+/// helper such as `SpawnedProcess.waitForExit`. Asks `produce` every `poll`, the calling
+/// thread asleep in between; nil when there is none within `timeout` (asked once at
+/// least, a zero timeout included).
+public func blockingEventuallyValue<Value>(
+    timeout: Duration,
+    poll: Duration = .milliseconds(20),
+    _ produce: () throws -> Value?
+) rethrows -> Value? {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while true {
+        if let value = try produce() { return value }
+        guard clock.now < deadline else { return nil }
+        let (seconds, attoseconds) = poll.components
+        usleep(UInt32(seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
+    }
+}

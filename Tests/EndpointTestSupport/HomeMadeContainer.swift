@@ -264,10 +264,8 @@ public final class HomeMadeContainer: @unchecked Sendable {
     /// Polls `condition` every 10 ms (these waits are milliseconds long); throws naming
     /// `what` after `timeout` seconds.
     static func waitUntil(_ what: String, timeout: Double = 10, _ condition: () -> Bool) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !condition() {
-            guard Date() < deadline else { throw Failure("waited \(timeout) s for \(what)") }
-            usleep(10_000)
+        guard blockingEventuallyValue(timeout: .seconds(timeout), poll: .milliseconds(10), { condition() ? true : nil }) != nil else {
+            throw Failure("waited \(timeout) s for \(what)")
         }
     }
 }

@@ -80,30 +80,24 @@ public final class SpawnedProcess: @unchecked Sendable {
     @discardableResult
     public func waitForExit(timeout: Double) -> Int32? {
         if let exitStatus { return exitStatus }
-        let deadline = Date().addingTimeInterval(timeout)
-        repeat {
+        exitStatus = blockingEventuallyValue(timeout: .seconds(timeout)) {
             var status: Int32 = 0
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid {
-                let signal = status & 0x7f
-                exitStatus = signal == 0 ? (status >> 8) & 0xff : 128 + signal
-                return exitStatus
-            }
-            usleep(20_000)
-        } while Date() < deadline
-        return nil
+            guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+            let signal = status & 0x7f
+            return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        }
+        return exitStatus
     }
 
     /// Asks `produce` again every 20 ms until it gives a value, e.g. a port file's port:
     /// nil once `timeout` passes, or at once when the process has exited without one
     /// (a failed start need not wait out the timeout).
     public func waitWhileRunning<Value>(timeout: Double, for produce: () -> Value?) -> Value? {
-        let deadline = Date().addingTimeInterval(timeout)
-        repeat {
-            if let value = produce() { return value }
-            // Polls once and sleeps 20 ms when the process still runs.
-            if waitForExit(timeout: 0) != nil { break }
-        } while Date() < deadline
-        return produce()
+        var value: Value?
+        _ = blockingEventuallyValue(timeout: .seconds(timeout)) { () -> Bool? in
+            value = produce()
+            return value != nil || waitForExit(timeout: 0) != nil ? true : nil
+        }
+        return value ?? produce()
     }
 }

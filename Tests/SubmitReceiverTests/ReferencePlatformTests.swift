@@ -61,6 +61,8 @@ struct ReferencePlatformTests {
 
         started = clock.now
         async let polled = live.call("GET", "/tasks?endpoint=\(Live.first.uuid)&wait=20", authorization: auth)
+        // A moment for the poll to be waiting when the task comes: the platform shows no
+        // waiting polls to wait for (the task's arrival "meanwhile" is the point).
         try await Task.sleep(for: .milliseconds(300))
         let task = #"{"id": "t-1", "method": "GET", "path": "/traces/finished", "query": {"limit": "3"}}"#
         let queued = try await live.call("POST", "/tasks", json: #"{"endpoint": "\#(Live.first.uuid)", "task": \#(task)}"#)
@@ -94,6 +96,8 @@ struct ReferencePlatformTests {
         let clock = ContinuousClock()
         let started = clock.now
         async let abandoned = live.call("GET", "/tasks?endpoint=\(Live.first.uuid)&wait=20", authorization: auth)
+        // A moment for the first poll to be waiting before the second: the platform shows
+        // no waiting polls to wait for.
         try await Task.sleep(for: .milliseconds(300))
         async let current = live.call("GET", "/tasks?endpoint=\(Live.first.uuid)&wait=20", authorization: auth)
         #expect(try await abandoned.status == 204)

@@ -1,3 +1,4 @@
+import EndpointTestSupport
 import Submitter
 import Synchronization
 import Testing
@@ -5,27 +6,18 @@ import Testing
 @Suite("ProgressSignal")
 struct ProgressSignalTests {
     @Test("A timeout that fires before the waiter is registered still ends the wait")
-    func timeoutRacingRegistration() async {
+    func timeoutRacingRegistration() async throws {
         let signal = ProgressSignal()
-        let finished = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for _ in 0..<5000 {
-                    if Task.isCancelled { return false }
-                    await signal.wait(after: signal.generation, timeout: .zero)
-                }
-                return true
+        let finished = try await withinDeadline(seconds: 20) {
+            for _ in 0..<5000 {
+                if Task.isCancelled { return false }
+                await signal.wait(after: signal.generation, timeout: .zero)
             }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(20))
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            // A lost wake-up leaves the first task parked forever: wake it to end the test.
-            signal.signal()
-            return first
+            return true
         }
-        #expect(finished, "a wait with an expired timeout never returned")
+        // A lost wake-up leaves the waiting task parked forever: wake it to end the test.
+        signal.signal()
+        #expect(finished == true, "a wait with an expired timeout never returned")
     }
 
     @Test("A signal after the generation was read wakes the waiter at once")
@@ -47,6 +39,7 @@ struct ProgressSignalTests {
         }
         for level in stride(from: Int64(10), to: 100, by: 10) {
             signal.signal(level: level)
+            // A moment at each lower level for a wrong wake-up to happen (no waiter count to wait on).
             try? await Task.sleep(for: .milliseconds(5))
         }
         #expect(!woken.withLock { $0 }, "woken below its mark")
@@ -63,6 +56,7 @@ struct ProgressSignalTests {
         await signal.wait(after: beforeLevel, until: 400, timeout: nil)
         let parked = signal.generation
         let waiter = Task { await signal.wait(after: parked, until: 10_000, timeout: nil) }
+        // A moment for the waiter to park (no waiter count to wait on): the signal must wake it.
         try? await Task.sleep(for: .milliseconds(5))
         signal.signal()
         await waiter.value
