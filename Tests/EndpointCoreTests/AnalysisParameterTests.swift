@@ -15,7 +15,7 @@ struct AnalysisParameterTests {
         }
     }
 
-    @Test("The catalogue holds the analyses SPEC lists, each named once, all run by bpftrace")
+    @Test("The catalogue holds the analyses docs/targets-and-analyses.md lists, each named once, all run by bpftrace")
     func catalogueNames() {
         let names = AnalysisCatalogue.names
         for required in ["syscalls", "exec", "open", "tcp", "block-io", "cpu-profile", "off-cpu", "function-latency"] {

@@ -66,7 +66,7 @@ struct ContainerInventoryTests {
         #expect(snapshot.processes(inCgroup: Self.podSlice) == [501, 502])
     }
 
-    @Test("GET /containers' JSON: SPEC's keys, null where unknown, cgroupId, conflict and untracedSubCgroups beside them")
+    @Test("GET /containers' JSON: docs/openapi.yaml's keys, null where unknown, cgroupId, conflict and untracedSubCgroups beside them")
     func json() throws {
         let tree = try Self.host()
         let snapshot = ContainerInventory(locations: tree.locations).readSnapshot()

@@ -5,7 +5,7 @@ import TraceModel
 
 /// `POST /analysis/start` through the real daemon, real bpftrace and a real platform on
 /// loopback: an analysis's run is a run like a template's (views, kill, delivery, the
-/// restart), with the refusals SPEC lists, each changing nothing.
+/// restart), with the refusals docs/openapi.yaml lists, each changing nothing.
 @Suite("Analysis runs through POST /analysis/start", .serialized)
 struct AnalysisStartTests {
     /// The stream of a finished run that exited 0, as text lines; it must equal the run file.

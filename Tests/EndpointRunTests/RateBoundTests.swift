@@ -3,7 +3,7 @@ import Foundation
 import SubmitReceiver
 import Testing
 
-/// The event-rate bound (SPEC "Guardrails") with real bpftrace: a run whose probes fire
+/// The event-rate bound (docs/guardrails.md) with real bpftrace: a run whose probes fire
 /// more than its `maxEventsPerSecond` in `rate-limit-seconds` of the last
 /// `rate-limit-window-seconds` seconds stops itself, prints `["rate-limit", events]` and its
 /// `finished` says so; a run below it is untouched. Every fire counts, also one the

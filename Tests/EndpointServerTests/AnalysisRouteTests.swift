@@ -28,7 +28,7 @@ struct AnalysisRouteTests {
             #expect(!answer.description.isEmpty && !answer.output.isEmpty)
             #expect(answer.available == (answer.unavailable == nil), "\(answer.name): unavailable exactly when not available")
             if answer.requires.kprobes {
-                // This machine's kernel has none (README, MACHINE-NOTES).
+                // This machine's kernel has none (docs/targets-and-analyses.md, "Analyses").
                 #expect(!answer.available && answer.unavailable?.hasPrefix("this kernel has no kprobes") == true, "\(answer.name)")
             } else {
                 #expect(answer.available, "\(answer.name): \(answer.unavailable ?? "")")

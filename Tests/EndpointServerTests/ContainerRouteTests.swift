@@ -10,7 +10,7 @@ import Testing
 struct ContainerRouteTests {
     static let dockerId = "9ec39b91f3d70e1beff50a308f77067065ea6be0d91a3378375056cd4422cf3d"
 
-    @Test("Lists the fake host's containers as SPEC's objects, null where unknown")
+    @Test("Lists the fake host's containers as docs/openapi.yaml's objects, null where unknown")
     func lists() async throws {
         let tree = try FakeHostTree()
         try tree.addProcess(1, cgroup: "/init.scope")

@@ -1,7 +1,7 @@
 import Foundation
 
 // The endpoint's answers as a client reads them, written from the contract
-// (docs/openapi.yaml, SPEC.md) rather than borrowed from the server's own types: a key
+// (docs/openapi.yaml) rather than borrowed from the server's own types: a key
 // the server renames or stops sending then fails the decoding, and so the test, instead
 // of changing on both sides at once. Every key the API always sends is a non-optional
 // property; the optional ones are those the document calls absent until they have a

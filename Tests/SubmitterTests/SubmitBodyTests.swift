@@ -18,7 +18,7 @@ struct SubmitBodyTests {
         }
     }
 
-    @Test("A chunk body is byte for byte the SPEC's message, the trace JSON-escaped")
+    @Test("A chunk body is byte for byte the documented message, the trace JSON-escaped")
     func chunkBytes() throws {
         let bytes = Array("{\"a\": 1}\n\u{0}\u{ff}".utf8)
         let body = bytes.withUnsafeBytes { SubmitBody(filePath: "/tmp/x.trace").chunk(no: 12, bytes: $0) }
@@ -32,7 +32,7 @@ struct SubmitBodyTests {
         #expect(decoded.field == "")
     }
 
-    @Test("start and finished bodies carry exactly the SPEC's fields")
+    @Test("start and finished bodies carry exactly the documented fields")
     func startAndFinished() throws {
         let bodies = SubmitBody(filePath: "/tmp/x.trace")
         #expect(String(buffer: bodies.start()) == #"{"trace":"/tmp/x.trace","status":"start"}"#)
@@ -46,7 +46,7 @@ struct SubmitBodyTests {
     }
 }
 
-// The /submit messages as SPEC.md defines them, decoded the way a platform reads them.
+// The /submit messages as docs/platform-openapi.yaml defines them, decoded the way a platform reads them.
 
 /// `{"trace": ..., "no": N, "field": "<base64>"}`.
 struct ChunkMessage: Decodable {

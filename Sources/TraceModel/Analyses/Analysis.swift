@@ -28,7 +28,7 @@ public struct Analysis: Sendable {
     }
 
     /// Every analysis runs with bpftrace: SystemTap's BPF runtime cannot run here (see
-    /// MACHINE-NOTES) and its module runtime needs kernel headers.
+    /// docs/targets-and-analyses.md) and its module runtime needs kernel headers.
     public var tracer: TracerType { .bpf }
 
     /// The request's `parameters` object checked against this analysis's parameters:
