@@ -6,8 +6,8 @@ import TraceModel
 #endif
 
 /// A container made by hand, real enough that a wrong filter shows, since no runtime can
-/// start one on these machines (docs/testing.md, the
-/// home-made containers): a private root directory holding copies of its binaries and their
+/// start one on these machines (docs/testing.md, "Test
+/// containers"): a private root directory holding copies of its binaries and their
 /// libraries (`ldd`), processes in their own mount and pid namespaces chrooted into it
 /// (`unshare --mount --pid --fork --kill-child chroot ROOT /bin/bash -c COMMAND`), in a real
 /// cgroup v2 directory named as a runtime names its containers.
