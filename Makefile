@@ -31,12 +31,12 @@ test: deps lint
 # The pure suites alone, for the edit-test loop: no root, no sudo, no tracer (neither
 # bpftrace nor a fake one), no endpoint process; in-process servers on loopback, temporary
 # files and a few helper tools (openssl, objcopy, python3, bash) only. Every suite of the
-# five targets below but those that do one of these: run `bpftrace -d`/`--help`
+# targets below but those that do one of these: run `bpftrace -d`/`--help`
 # (AnalysisProgram, TargetedProgram, TracerProgram, TemplateValidator), read the host's
 # tracefs (TracingHost, the live /analyses catalogue), chown (SettingsFileAccess), spawn
 # fake tracers (RunSupervisorLimit, TraceRunStop, HeldBinaryLaunch). Serial: two of them
 # measure this process's memory growth and answer times, which parallel suites disturb.
-FAST_SUITES = ^(EndpointCoreTests|EndpointServerTests|RunsTests|SubmitterTests|SubmitReceiverTests)\.
+FAST_SUITES = ^(TraceModelTests|AuthenticationTests|EndpointConfigTests|EndpointStorageTests|HostSystemTests|EndpointServerTests|RunsTests|SubmitterTests|SubmitReceiverTests)\.
 FAST_SKIP = AnalysisProgramTests|TargetedProgramTests|TracerProgramTests|TemplateValidatorTests|TracingHostTests|AnalysisRouteTests/catalogue|SettingsFileAccessTests|RunSupervisorLimitTests|TraceRunStopTests|HeldBinaryLaunchTests
 test-fast:
 	$(SWIFT) build --build-tests

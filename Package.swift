@@ -212,20 +212,29 @@ let package = Package(
             ],
             path: "Tests/EndpointTestSupport"
         ),
+        // The values: templates and their rules (with a property over random ones), requests,
+        // analyses and their programs (checked by `bpftrace -d`), targets, tracer programs,
+        // the ELF reader and the host files' parsers.
+        .testTarget(name: "TraceModelTests", dependencies: ["EndpointTestSupport", "TraceModel"]),
+        // argon2 (libargon2's answers, one thread a verification), the request authenticator
+        // and its caches, signatures and the nonce window.
+        .testTarget(name: "AuthenticationTests", dependencies: ["Authentication", "Credentials", "EndpointTestSupport"]),
+        // The settings files: every key's default and range as documented in Config/, the
+        // errors, the files' modes.
         .testTarget(
-            name: "EndpointCoreTests",
+            name: "EndpointConfigTests",
+            dependencies: ["Credentials", "EndpointConfig", "EndpointStorage", "EndpointTestSupport", "HostSystem"]
+        ),
+        // The SQLite file: migrations, templates, runs, cursors, the record of tasks.
+        .testTarget(
+            name: "EndpointStorageTests",
             dependencies: [
-                "Authentication",
-                "Credentials",
-                "EndpointConfig",
-                "EndpointStorage",
-                "EndpointTestSupport",
-                "HostSystem",
-                "PlatformWire",
-                "TraceModel",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "EndpointStorage", "EndpointTestSupport", "PlatformWire", "TraceModel", .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // The host's files: containers and cgroups on fake host trees, the tracing host,
+        // binary identity, the blocking pools.
+        .testTarget(name: "HostSystemTests", dependencies: ["EndpointTestSupport", "HostSystem", "TraceModel"]),
         .testTarget(
             name: "EndpointServerTests",
             dependencies: [

@@ -1,5 +1,5 @@
 // The Authorization header's argon2 hashes as an independent tool makes them: the
-// endpoint's verification (EndpointCoreTests) and its outgoing header (SubmitterTests)
+// endpoint's verification (AuthenticationTests) and its outgoing header (SubmitterTests)
 // are checked against the same ones.
 
 /// Hashes made with Debian's `argon2` command-line tool, e.g.

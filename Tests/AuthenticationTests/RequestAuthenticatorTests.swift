@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 @Suite("argon2 and the Authorization header")
-struct AuthenticationTests {
+struct RequestAuthenticatorTests {
     func authenticator(_ settings: AuthSettings = AuthSettings()) -> RequestAuthenticator {
         RequestAuthenticator(endpointUUID: TestConfigDirectory.endpointUUID, secret: Argon2Vectors.secret, settings: settings)
     }
