@@ -19,6 +19,7 @@ import EndpointCore
 /// `.send` and `.sendAgain` by `answered`, `.record` and `.recordRefusal` by `recorded`,
 /// `.release` by `released`, `.pause` by `pauseEnded`, `.readOutput` and
 /// `.waitForOutput` by `outputRead`; a chunk that cannot be read is `chunkUnreadable`.
+/// One driver feeds it, in that order: any other event is a bug, and stops the process.
 struct DeliveryStateMachine: Sendable {
     /// Where one chunk lies in the run file, and its `no`.
     struct Chunk: Equatable, Sendable {
@@ -140,8 +141,9 @@ struct DeliveryStateMachine: Sendable {
         return nextChunk(at: now)
     }
 
-    /// `random`: a uniform draw from [0, 1) for the backoff's jitter.
-    mutating func answered(_ outcome: Outcome, at now: ContinuousClock.Instant, random: Double) -> Action {
+    /// `random`: a uniform draw from [0, 1) for the backoff's jitter, taken only for a
+    /// retry (a draw is a `getrandom` call: none per acknowledged chunk).
+    mutating func answered(_ outcome: Outcome, at now: ContinuousClock.Instant, random: @autoclosure () -> Double) -> Action {
         guard case .sending(let message, let attempt) = phase else { preconditionFailure("answered in \(phase)") }
         let verdict: RetryPolicy.Verdict
         switch outcome {
@@ -163,7 +165,7 @@ struct DeliveryStateMachine: Sendable {
             return .recordRefusal(cursor, status: status)
         case .retry(let retryAfter):
             cursor.retries += 1
-            let backoff = retryPolicy.delay(attempt: attempt + 1, retryAfter: retryAfter, random: random)
+            let backoff = retryPolicy.delay(attempt: attempt + 1, retryAfter: retryAfter, random: random())
             return record(durably: true, then: .pause(message, attempt: attempt + 1, backoff: backoff))
         }
     }

@@ -119,9 +119,13 @@ public struct RunDelivery: Sendable {
                     action = machine.chunkUnreadable("\(error)", at: .now)
                     continue
                 }
-                action = machine.answered(try await attempt(inFlight.body, readingAhead: readAhead, from: file), at: .now, random: .random(in: 0..<1))
+                action = machine.answered(
+                    try await attempt(inFlight.body, readingAhead: readAhead, from: file),
+                    at: .now,
+                    random: Double.random(in: 0..<1)
+                )
             case .sendAgain:
-                action = machine.answered(try await attempt(inFlight.body, readingAhead: nil, from: file), at: .now, random: .random(in: 0..<1))
+                action = machine.answered(try await attempt(inFlight.body, readingAhead: nil, from: file), at: .now, random: Double.random(in: 0..<1))
             case .record(let cursor, let durable):
                 action = machine.recorded(kept: await record(cursor, durable), at: .now)
             case .recordRefusal(let cursor, let status):
