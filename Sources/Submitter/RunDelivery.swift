@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import NIOCore
 import PlatformWire
@@ -52,14 +51,6 @@ public struct RunDelivery: Sendable {
         self.logger = logger
     }
 
-    /// A chunk read and encoded, ready to send.
-    struct PreparedChunk {
-        let no: Int
-        let offset: Int64
-        let length: Int
-        let body: ByteBuffer
-    }
-
     /// Runs from `cursor` until `finished` is acknowledged (or refused for good).
     /// `progress` is signalled whenever the file grew (its level: the bytes written) or its
     /// writer finished; `current` reads the latest state. `record` gets the cursor after
@@ -86,6 +77,8 @@ public struct RunDelivery: Sendable {
         }
     }
 
+    /// Drives a `DeliveryStateMachine`: carries out each action it returns and feeds it
+    /// what came of it.
     func stream(
         from cursor: DeliveryCursor,
         progress: ProgressSignal,
@@ -93,188 +86,105 @@ public struct RunDelivery: Sendable {
         unreadable: @Sendable (String) -> Void,
         record: @Sendable (_ cursor: DeliveryCursor, _ durable: Bool) async -> Bool
     ) async throws {
-        var cursor = cursor
-        // Acknowledged before a crash that came before the run was retired.
-        if cursor.finishedAcknowledged { return }
-        // Opened at the first chunk: a run with nothing left to send (its file lost while
-        // the endpoint was down) never needs it, and a waiting run holds no descriptor.
-        var file: RunFileReader?
-        var unreadableReason: String?
-        let bodies = SubmitBody(filePath: filePath)
-        func prepare(no: Int, offset: Int64, length: Int) throws -> PreparedChunk {
-            let reader = try file ?? RunFileReader(path: filePath, capacity: chunkSize, releasing: releasesAcknowledgedOutput)
-            file = reader
-            return PreparedChunk(
-                no: no,
-                offset: offset,
-                length: length,
-                body: bodies.chunk(no: no, bytes: try reader.read(offset: offset, length: length))
-            )
-        }
-        // The acknowledged bytes are given back only once their position is durable: a
-        // crash after a punch whose cursor write failed would resend the zeros it left.
-        func persist(_ cursor: DeliveryCursor) async {
-            if await record(cursor, true), releasesAcknowledgedOutput { file?.release(before: cursor.bytesAcknowledged) }
-        }
-        if !cursor.startAcknowledged {
-            cursor = try await deliver(bodies.start(), cursor: cursor, record: record, metadata: [:])
-            cursor.startAcknowledged = true
-            _ = await record(cursor, true)
-        }
-        var lastSend = ContinuousClock.now
-        var lastDurable = ContinuousClock.now
-        var prepared: PreparedChunk?
+        var machine = DeliveryStateMachine(
+            cursor: cursor,
+            chunkSize: chunkSize,
+            flushInterval: flushInterval,
+            retryPolicy: retryPolicy,
+            releasesAcknowledgedOutput: releasesAcknowledgedOutput,
+            durableCursorInterval: Self.durableCursorInterval,
+            now: .now
+        )
+        let file = RunFileChunks(path: filePath, chunkSize: chunkSize, releasing: releasesAcknowledgedOutput)
+        var inFlight = (body: ByteBuffer(), metadata: Logger.Metadata())
+        var seen = progress.generation
+        var action = machine.start(at: .now)
         while true {
-            let seen = progress.generation
-            let now = current()
-            var available = now.bytesWritten - cursor.bytesAcknowledged
-            while unreadableReason == nil,
-                available >= Int64(chunkSize) || (available > 0 && (now.finished != nil || flushDue(since: lastSend)))
-            {
-                let length = cursor.shortChunkLength.map { min($0, Int(min(available, Int64(chunkSize)))) } ?? Int(min(available, Int64(chunkSize)))
-                if length < chunkSize, cursor.shortChunkLength != length {
-                    cursor.shortChunkLength = length
-                    _ = await record(cursor, true)
-                }
-                let chunk: PreparedChunk
+            switch action {
+            case .stop:
+                return
+            case .readOutput:
+                seen = progress.generation
+                action = machine.outputRead(current(), at: .now)
+            case .waitForOutput(let mark, let timeout):
+                await progress.wait(after: seen, until: mark, timeout: timeout)
+                try Task.checkCancellation()
+                action = .readOutput
+            case .send(let message, let readAhead):
                 do {
-                    if let ready = prepared, ready.offset == cursor.bytesAcknowledged, ready.length == length {
-                        chunk = ready
-                    } else {
-                        chunk = try prepare(no: cursor.chunksAcknowledged, offset: cursor.bytesAcknowledged, length: length)
-                    }
+                    inFlight = (try file.body(of: message), Self.metadata(of: message))
                 } catch {
-                    unreadableReason = "\(error)"
                     logger.error("Run file unreadable; stopping the tracer", metadata: ["delivery.error": "\(error)"])
                     unreadable("\(error)")
-                    break
+                    action = machine.chunkUnreadable("\(error)", at: .now)
+                    continue
                 }
-                prepared = nil
-                // While this chunk is on the wire, read and encode the next one if it is
-                // already whole (or the tracer is done): the endpoint's work then overlaps
-                // the platform's instead of adding to each round trip.
-                let rest = available - Int64(length)
-                let before = cursor
-                async let acknowledged = deliver(chunk.body, cursor: before, record: record, metadata: ["chunk.no": "\(chunk.no)"])
-                if rest >= Int64(chunkSize) || (rest > 0 && now.finished != nil) {
-                    // The send runs on this same thread: let it write its request first,
-                    // so the reading overlaps the platform's work on it.
-                    await Task.yield()
-                    prepared = try? prepare(no: chunk.no + 1, offset: chunk.offset + Int64(length), length: Int(min(rest, Int64(chunkSize))))
-                }
-                cursor = try await acknowledged
-                cursor.chunksAcknowledged += 1
-                cursor.bytesAcknowledged += Int64(length)
-                let wasShort = cursor.shortChunkLength != nil
-                cursor.shortChunkLength = nil
-                available = rest
-                lastSend = ContinuousClock.now
-                if wasShort || lastSend - lastDurable >= Self.durableCursorInterval {
-                    lastDurable = lastSend
-                    await persist(cursor)
-                } else {
-                    _ = await record(cursor, false)
-                }
-            }
-            if let finished = now.finished, unreadableReason != nil || cursor.bytesAcknowledged >= now.bytesWritten {
-                var stderr = finished.stderr
-                if let unreadableReason {
-                    let lost = max(0, now.bytesWritten - cursor.bytesAcknowledged)
-                    stderr +=
-                        "\n[lambda-endpoint: \(unreadableReason); the \(lost) bytes of output after byte \(cursor.bytesAcknowledged) could not be sent]\n"
-                }
-                cursor = try await deliver(
-                    bodies.finished(stderr: stderr, code: finished.code),
-                    cursor: cursor,
-                    record: record,
-                    metadata: ["trace.code": "\(finished.code)"]
+                action = machine.answered(
+                    try await attempt(inFlight.body, readingAhead: readAhead, from: file),
+                    at: .now,
+                    random: Double.random(in: 0..<1)
                 )
-                cursor.finishedAcknowledged = true
-                _ = await record(cursor, true)
-                return
-            }
-            // Caught up: the position becomes durable once it is `durableCursorInterval`
-            // old. A real tracer writes slower than the platform takes it, so the delivery
-            // catches up after nearly every chunk: persisting then was a database
-            // transaction (and a hole punch) per chunk, 7 % of the endpoint's CPU.
-            var durableDeadline: Duration?
-            if lastDurable < lastSend {
-                let age = ContinuousClock.now - lastDurable
-                if age >= Self.durableCursorInterval {
-                    lastDurable = ContinuousClock.now
-                    await persist(cursor)
-                } else {
-                    durableDeadline = Self.durableCursorInterval - age
-                }
-            }
-            // Wake for new bytes, when a partial chunk becomes due, or when the position
-            // is due to be made durable, whichever is first.
-            let flushDeadline = flushInterval.flatMap { available > 0 ? $0 - (ContinuousClock.now - lastSend) : nil }
-            let timeout = [flushDeadline, durableDeadline].compactMap { $0 }.min()
-            // Woken by the tracer's exit, or once a whole chunk is written: not by every
-            // block its reader writes before that. With a flush interval and nothing
-            // pending, the first new byte wakes it instead, to start the flush timer: with
-            // only the whole-chunk mark, a slow trace's lines sat in the file until the run
-            // ended (first_event_latency_ms 3,825 ms instead of a few).
-            let mark = flushInterval != nil && available == 0 ? cursor.bytesAcknowledged + 1 : cursor.bytesAcknowledged + Int64(chunkSize)
-            await progress.wait(after: seen, until: mark, timeout: timeout.map { max($0, .milliseconds(1)) })
-            try Task.checkCancellation()
-        }
-    }
-
-    func flushDue(since lastSend: ContinuousClock.Instant) -> Bool {
-        guard let flushInterval else { return false }
-        return ContinuousClock.now - lastSend >= flushInterval
-    }
-
-    /// Sends one message until the platform acknowledges it, retrying per
-    /// `retryPolicy`. A permanent refusal is logged and counted, and the message is not
-    /// sent again.
-    func deliver(
-        _ body: ByteBuffer,
-        cursor: DeliveryCursor,
-        record: @Sendable (DeliveryCursor, Bool) async -> Bool,
-        metadata: Logger.Metadata
-    ) async throws -> DeliveryCursor {
-        var cursor = cursor
-        var attempt = 0
-        while true {
-            try Task.checkCancellation()
-            let verdict: RetryPolicy.Verdict
-            do {
-                let answer = try await client.send(body)
-                cursor.lastStatusCode = answer.status
-                verdict = RetryPolicy.classify(status: answer.status, retryAfter: answer.retryAfter)
-                if case .retry = verdict { cursor.lastDeliveryError = "platform answered \(answer.status)" }
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                verdict = .retry(retryAfter: nil)
-                cursor.lastDeliveryError = "cannot reach the platform: \(error)"
-            }
-            switch verdict {
-            case .acknowledged:
-                return cursor
-            case .permanent(let status):
-                cursor.refusedMessages += 1
-                cursor.lastDeliveryError = "platform refused a message with \(status); not retried"
-                _ = await record(cursor, true)
-                logger.error("Platform refused a submit message; not retried", metadata: metadata.merging(["http.status": "\(status)"]) { $1 })
-                return cursor
-            case .retry(let retryAfter):
-                attempt += 1
-                cursor.retries += 1
-                _ = await record(cursor, true)
-                let backoff = retryPolicy.delay(attempt: attempt, retryAfter: retryAfter, random: Double.random(in: 0..<1))
+            case .sendAgain:
+                action = machine.answered(try await attempt(inFlight.body, readingAhead: nil, from: file), at: .now, random: Double.random(in: 0..<1))
+            case .record(let cursor, let durable):
+                action = machine.recorded(kept: await record(cursor, durable), at: .now)
+            case .recordRefusal(let cursor, let status):
+                let kept = await record(cursor, true)
+                logger.error(
+                    "Platform refused a submit message; not retried",
+                    metadata: inFlight.metadata.merging(["http.status": "\(status)"]) { $1 }
+                )
+                action = machine.recorded(kept: kept, at: .now)
+            case .release(let offset):
+                file.release(before: offset)
+                action = machine.released(at: .now)
+            case .pause(let backoff, let attempt, let reason):
                 logger.warning(
                     "Submit failed; retrying",
-                    metadata: metadata.merging([
-                        "delivery.error": "\(cursor.lastDeliveryError ?? "")", "delivery.attempt": "\(attempt)",
+                    metadata: inFlight.metadata.merging([
+                        "delivery.error": "\(reason)", "delivery.attempt": "\(attempt)",
                         "delivery.pause_ms": "\(backoff.components.seconds * 1000 + backoff.components.attoseconds / 1_000_000_000_000_000)",
                     ]) { $1 }
                 )
                 try await pause(backoff)
+                action = machine.pauseEnded(at: .now)
             }
+        }
+    }
+
+    /// Sends `body` once; with `readAhead`, reads and encodes that chunk while the body
+    /// is on the wire.
+    private func attempt(
+        _ body: ByteBuffer,
+        readingAhead readAhead: DeliveryStateMachine.Chunk?,
+        from file: RunFileChunks
+    ) async throws -> DeliveryStateMachine.Outcome {
+        try Task.checkCancellation()
+        guard let readAhead else { return try await send(body) }
+        async let outcome = send(body)
+        // The send runs on this same thread: let it write its request first, so the
+        // reading overlaps the platform's work on it.
+        await Task.yield()
+        file.readAhead(readAhead)
+        return try await outcome
+    }
+
+    /// A thrown error is no answer at all, but cancellation, which ends the delivery.
+    private func send(_ body: ByteBuffer) async throws -> DeliveryStateMachine.Outcome {
+        do {
+            return .answered(try await client.send(body))
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            return .unreachable("\(error)")
+        }
+    }
+
+    static func metadata(of message: DeliveryStateMachine.Message) -> Logger.Metadata {
+        switch message {
+        case .start: return [:]
+        case .chunk(let chunk): return ["chunk.no": "\(chunk.no)"]
+        case .finished(let report): return ["trace.code": "\(report.code)"]
         }
     }
 }
