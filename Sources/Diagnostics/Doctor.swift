@@ -254,7 +254,7 @@ public struct Doctor: Sendable {
         } catch {
             return .failed(name, "cannot make our Authorization header: \(error)", fix: "check secret")
         }
-        let answer: SubmitAnswer
+        let answer: PlatformAnswer
         do {
             answer = try await client.send(ByteBuffer(string: "{}"))
         } catch {

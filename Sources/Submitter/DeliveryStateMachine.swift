@@ -36,7 +36,7 @@ struct DeliveryStateMachine: Sendable {
 
     /// What came of one attempt to send a message.
     enum Outcome: Equatable, Sendable {
-        case answered(SubmitAnswer)
+        case answered(PlatformAnswer)
         /// No answer at all (connection refused, reset, timeout): why.
         case unreachable(String)
     }

@@ -77,7 +77,7 @@ public struct PlatformClient: SubmitTransport {
         body: ByteBuffer = ByteBuffer(),
         keepingBodyUpTo bodyLimit: Int,
         timeoutSeconds: Int64? = nil
-    ) async throws -> SubmitAnswer {
+    ) async throws -> PlatformAnswer {
         let pool = try connections.get()
         return try await exchange(
             on: pool,
@@ -102,7 +102,7 @@ public struct PlatformClient: SubmitTransport {
     /// Throws on connection errors, TLS errors and timeouts, and `CancellationError`
     /// when the task is cancelled (the connection is closed then).
     /// `body` is one of `SubmitBody`'s; a retry sends the same buffer again.
-    public func send(_ body: ByteBuffer) async throws -> SubmitAnswer {
+    public func send(_ body: ByteBuffer) async throws -> PlatformAnswer {
         let pool = try connections.get()
         return try await exchange(on: pool, .PUT, uri: pool.target.submitTarget, body: body, timeoutSeconds: timeoutSeconds, keepingBodyUpTo: 0)
     }
@@ -116,7 +116,7 @@ public struct PlatformClient: SubmitTransport {
         body: ByteBuffer,
         timeoutSeconds timeout: Int64,
         keepingBodyUpTo bodyLimit: Int
-    ) async throws -> SubmitAnswer {
+    ) async throws -> PlatformAnswer {
         let deadline = NIODeadline.now() + .seconds(timeout)
         var headers = self.headers
         headers.add(name: "Content-Length", value: String(body.readableBytes))

@@ -118,7 +118,7 @@ final class PlatformExchangeHandler: ChannelInboundHandler, NIOScheduledCallback
             }
             finished.continuation.resume(
                 returning: ExchangeResult(
-                    answer: SubmitAnswer(
+                    answer: PlatformAnswer(
                         status: status,
                         retryAfter: finished.retryAfter,
                         authorization: finished.authorization,

@@ -14,7 +14,7 @@ final class UnreachablePlatformTransport: SubmitTransport {
     /// Messages sent so far (each retry counts).
     var messagesTried: Int { attempts.withLock { $0 } }
 
-    func send(_ body: ByteBuffer) async throws -> SubmitAnswer {
+    func send(_ body: ByteBuffer) async throws -> PlatformAnswer {
         attempts.withLock { $0 += 1 }
         throw Unreachable()
     }

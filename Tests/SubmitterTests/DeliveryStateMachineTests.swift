@@ -14,9 +14,9 @@ struct DeliveryStateMachineTests {
     let t0 = ContinuousClock.now
     func at(_ milliseconds: Int) -> ContinuousClock.Instant { t0 + .milliseconds(milliseconds) }
 
-    static let ok = Machine.Outcome.answered(SubmitAnswer(status: 200))
+    static let ok = Machine.Outcome.answered(PlatformAnswer(status: 200))
     static func status(_ status: Int, retryAfter: String? = nil) -> Machine.Outcome {
-        .answered(SubmitAnswer(status: status, retryAfter: retryAfter))
+        .answered(PlatformAnswer(status: status, retryAfter: retryAfter))
     }
     static let bye = FinishedReport(code: 0, stderr: "bye")
 

@@ -36,9 +36,9 @@ struct PlatformClientTests {
     }
 
     /// One send's outcome and how long it took.
-    static func timedSend(_ client: PlatformClient) async -> (Result<SubmitAnswer, any Error>, Duration) {
+    static func timedSend(_ client: PlatformClient) async -> (Result<PlatformAnswer, any Error>, Duration) {
         let began = ContinuousClock.now
-        let result: Result<SubmitAnswer, any Error>
+        let result: Result<PlatformAnswer, any Error>
         do {
             result = .success(try await client.send(ByteBuffer(string: "{}")))
         } catch {
@@ -53,7 +53,7 @@ struct PlatformClientTests {
         let client = client(platform, path: "/prefix")
         for no in 0..<50 {
             let answer = try await client.send(ByteBuffer(string: #"{"no":\#(no)}"#))
-            #expect(answer == SubmitAnswer(status: 200))
+            #expect(answer == PlatformAnswer(status: 200))
         }
         #expect(platform.connectionsAccepted == 1)
         let received = platform.received
@@ -105,8 +105,8 @@ struct PlatformClientTests {
             index == 0 ? .answer(status: 503, headers: [("Retry-After", "7")]) : .answer(status: 303, headers: [("Location", "/status")])
         }
         let client = client(platform)
-        #expect(try await client.send(ByteBuffer(string: "{}")) == SubmitAnswer(status: 503, retryAfter: "7"))
-        #expect(try await client.send(ByteBuffer(string: "{}")) == SubmitAnswer(status: 303))
+        #expect(try await client.send(ByteBuffer(string: "{}")) == PlatformAnswer(status: 503, retryAfter: "7"))
+        #expect(try await client.send(ByteBuffer(string: "{}")) == PlatformAnswer(status: 303))
         #expect(platform.received.map(\.head.uri) == ["/submit", "/submit"])
         await platform.stop()
     }

@@ -20,13 +20,13 @@ struct RunDeliveryTests {
     /// Answers each message with `answer(message)` (200 when nil) and logs it.
     final class RecordingTransport: SubmitTransport {
         let log = Mutex<[Event]>([])
-        let answer: @Sendable (String) async -> SubmitAnswer?
-        init(answer: @escaping @Sendable (String) async -> SubmitAnswer? = { _ in nil }) { self.answer = answer }
-        convenience init(status: @escaping @Sendable (String) -> Int?) { self.init(answer: { status($0).map { SubmitAnswer(status: $0) } }) }
-        func send(_ body: ByteBuffer) async throws -> SubmitAnswer {
+        let answer: @Sendable (String) async -> PlatformAnswer?
+        init(answer: @escaping @Sendable (String) async -> PlatformAnswer? = { _ in nil }) { self.answer = answer }
+        convenience init(status: @escaping @Sendable (String) -> Int?) { self.init(answer: { status($0).map { PlatformAnswer(status: $0) } }) }
+        func send(_ body: ByteBuffer) async throws -> PlatformAnswer {
             let text = String(buffer: body)
             log.withLock { $0.append(.sent(text)) }
-            return await answer(text) ?? SubmitAnswer(status: 200)
+            return await answer(text) ?? PlatformAnswer(status: 200)
         }
         var events: [Event] { log.withLock { $0 } }
         var sent: [String] { events.compactMap { if case .sent(let text) = $0 { text } else { nil } } }
@@ -201,9 +201,9 @@ struct RunDeliveryTests {
     func backoffPauses() async throws {
         let (path, _) = try Self.runFile(count: 2048)
         defer { unlink(path) }
-        let answers = Mutex<[Int: [SubmitAnswer]]>([
-            0: [SubmitAnswer(status: 503, retryAfter: "7"), SubmitAnswer(status: 503), SubmitAnswer(status: 500), SubmitAnswer(status: 502)],
-            1: [SubmitAnswer(status: 429)],
+        let answers = Mutex<[Int: [PlatformAnswer]]>([
+            0: [PlatformAnswer(status: 503, retryAfter: "7"), PlatformAnswer(status: 503), PlatformAnswer(status: 500), PlatformAnswer(status: 502)],
+            1: [PlatformAnswer(status: 429)],
         ])
         let transport = RecordingTransport(answer: { text in
             guard let no = (try? JSONDecoder().decode(Chunk.self, from: Data(text.utf8)))?.no else { return nil }

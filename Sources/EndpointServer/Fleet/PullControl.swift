@@ -128,7 +128,7 @@ public struct PullControl: Service {
         let wait = settings.pollWaitSeconds
         let nonce = LambdaSignature.makeNonce()
         let route = "/tasks?endpoint=\(settings.endpointUUID)&wait=\(wait)&nonce=\(nonce)"
-        let answer: SubmitAnswer
+        let answer: PlatformAnswer
         let pollURI: String
         do {
             pollURI = try client.uri(of: route)
