@@ -17,7 +17,11 @@ extension RunSupervisor {
     /// the record, the launch, the watchers (exit, lasting, delivery).
     public func start(_ request: RunRequest) async throws(StartRefusal) -> StartedRun {
         try reserveSlot()
-        defer { reservedStarts -= 1 }
+        // The slot is given back once the run is in `runs`, where it counts from then on,
+        // or when the start is refused: held through the launch as well, it counted the
+        // launching run twice and refused a start that was within the limit.
+        var holdsReservedSlot = true
+        defer { if holdsReservedSlot { reservedStarts -= 1 } }
         await resumeIfNeeded()
         let (traceDirectory, programText) = (settings.traceDirectory, request.programText)
         let files = try await StartThread.run {
@@ -44,6 +48,8 @@ extension RunSupervisor {
             logger: logger
         )
         register(run)
+        reservedStarts -= 1
+        holdsReservedSlot = false
         metrics.runStarted(request.tracer)
         var startMetadata: Logger.Metadata = [
             "trace.thread": "\(record.runNumber)", "trace.tracer": "\(request.tracer.rawValue)", "trace.lasting": "\(request.lastingSeconds)",

@@ -49,13 +49,9 @@ struct HeldBinaryLaunchTests {
         #expect(text.contains("uprobe:\(descriptorPath):xmalloc") && text.contains("uretprobe:\(descriptorPath):xmalloc"), "\(text)")
         #expect(!text.contains(program))
         #expect(request.expectedProbes?.contains("uprobe:\(program):xmalloc") == true, "the run's own view names the path")
-        let deadline = ContinuousClock.now + .seconds(10)
-        while held.count > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(held.count == 0, "released once ready")
+        try await eventually("the held descriptors released once the tracer is ready", poll: .milliseconds(20)) { held.count == 0 }
         await supervisor.kill(filePath: filePath)
-        while await supervisor.status(filePath: filePath)?.exitCode == nil, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await eventually("the killed run has exited") { await supervisor.status(filePath: filePath)?.exitCode != nil }
     }
 
     @Test("A held file written to between the start's checks and the launch (mtime set back): refused 409, nothing runs")

@@ -37,10 +37,35 @@ struct RunSupervisorLimitTests {
         #expect(outcomes.filter { $0 == .failure(.tooManyRuns(limit: 2)) }.count == 30)
         for path in started { await supervisor.kill(filePath: path) }
         for path in started {
-            let deadline = ContinuousClock.now + .seconds(10)
-            while await supervisor.status(filePath: path)?.exitCode == nil, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
+            try await eventually("killed run \(path) has exited") { await supervisor.status(filePath: path)?.exitCode != nil }
+        }
+    }
+
+    /// A run counts once from the moment it is among the runs: a start that reserved its
+    /// slot used to keep it through the tracer's launch as well, so a second start during
+    /// that launch saw the first run twice and was refused below the limit.
+    @Test("With max-concurrent-runs 2, a start while another run is launching is not refused")
+    func startDuringAnotherLaunch() async throws {
+        let directory = try TestConfigDirectory()
+        defer { directory.remove() }
+        let supervisor = try fakeTracerSupervisor(in: directory) { $0.maxConcurrentRuns = 2 }
+        let template = TraceTemplate(process: "/bin/bash", functions: ["xmalloc"], traceType: ["BPF"])
+        let request = RunRequest(template: template, tracer: .bpf, lastingSeconds: 30)
+        for attempt in 1...10 {
+            let first = Task { () throws(StartRefusal) in try await supervisor.start(request).filePath }
+            // The first run is among the runs (its launch may still be going on): start the second now.
+            try await eventually("attempt \(attempt): the first run is registered", poll: .milliseconds(1)) {
+                await !supervisor.activeRuns().isEmpty
             }
+            let second: Result<String, StartRefusal>
+            do throws(StartRefusal) { second = .success(try await supervisor.start(request).filePath) } catch { second = .failure(error) }
+            let paths = [try await first.value] + ((try? second.get()).map { [$0] } ?? [])
+            #expect(second.map { _ in "started" } == .success("started"), "attempt \(attempt): \(second)")
+            for path in paths { await supervisor.kill(filePath: path) }
+            for path in paths {
+                try await eventually("attempt \(attempt): run \(path) has exited") { await supervisor.status(filePath: path)?.exitCode != nil }
+            }
+            if case .failure = second { return }
         }
     }
 }
