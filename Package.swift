@@ -28,7 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
-        // SHA-256 of traced binaries (BoringSSL's, already built for swift-nio-extras).
+        // SHA-256 of traced binaries and HMAC-SHA-256 of signed messages (BoringSSL's, already
+        // built for swift-nio-extras).
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
     ],
     targets: [
@@ -61,7 +62,7 @@ let package = Package(
             name: "Authentication",
             dependencies: ["Credentials", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        // `lambda-settings.yml` and `server.yml` (Yams): every setting's definition, default
+        // `settings.yml` and `lambda-settings.yml` (Yams): every setting's definition, default
         // and range, and the typed settings the rest reads.
         .target(
             name: "EndpointConfig",
