@@ -267,14 +267,15 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
             ]
         ),
-        // The run machinery in process, without HTTP: the lifecycle and the stop sequence as
-        // values, a tracer's output read in batches, races with a real child process,
-        // parallel starts against the supervisor.
+        // The run machinery in process, without HTTP: the start rules (`RunApproval`), the
+        // lifecycle and the stop sequence as values, a tracer's output read in batches (its
+        // blocks are NIOCore's ByteBuffers), races with a real child process, parallel
+        // starts against the supervisor.
         .testTarget(
             name: "RunsTests",
             dependencies: [
                 "Authentication", "EndpointConfig", "EndpointStorage", "EndpointTestSupport", "HostSystem", "PlatformWire", "Runs", "Submitter",
-                "TraceModel",
+                "TraceModel", .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // The Submitter library's own tests: the retry policy, the submit bodies, the
