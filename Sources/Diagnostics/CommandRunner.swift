@@ -1,10 +1,10 @@
 import Dispatch
-import Glibc
 import Runs
 import Synchronization
 import TraceModel
 
 #if canImport(Glibc)
+import Glibc
 #endif
 
 /// Runs a program for a check through the same `ChildProcess` the runs use (argv array,

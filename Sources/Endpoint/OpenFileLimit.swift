@@ -1,8 +1,8 @@
 import EndpointConfig
-import Glibc
 import Logging
 
 #if canImport(Glibc)
+import Glibc
 #endif
 
 /// The endpoint's descriptor budget: its soft `RLIMIT_NOFILE` raised to the hard limit

@@ -1,7 +1,7 @@
-import Glibc
 import TraceModel
 
 #if canImport(Glibc)
+import Glibc
 #endif
 
 /// `serve --port-file FILE`: the port the server bound, as decimal digits and a newline,

@@ -1,11 +1,11 @@
 import ArgumentParser
 import EndpointConfig
 import EndpointServer
-import Glibc
 import Logging
 import Synchronization
 
 #if canImport(Glibc)
+import Glibc
 #endif
 
 struct Serve: AsyncParsableCommand {

@@ -1,6 +1,6 @@
-import Glibc
 
 #if canImport(Glibc)
+import Glibc
 #endif
 
 /// What a restarted endpoint may do with a run file whose path it read back from the

@@ -1,8 +1,8 @@
 import Foundation
-import Glibc
 import TraceModel
 
 #if canImport(Glibc)
+import Glibc
 #endif
 
 /// The two files a run starts with, in trace-dir: its output file, open for the

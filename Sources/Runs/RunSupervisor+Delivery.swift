@@ -1,10 +1,9 @@
 import Foundation
-import Glibc
 import Logging
-import ServiceLifecycle
 import Submitter
 
 #if canImport(Glibc)
+import Glibc
 #endif
 
 /// A run's delivery to the platform, and its retirement once `finished` is acknowledged.

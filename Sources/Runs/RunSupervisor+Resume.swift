@@ -1,11 +1,10 @@
 import Foundation
-import Glibc
 import Logging
-import ServiceLifecycle
 import Submitter
 import TraceModel
 
 #if canImport(Glibc)
+import Glibc
 #endif
 
 /// Picking up, at start-up, the runs an earlier life of the endpoint left undelivered.

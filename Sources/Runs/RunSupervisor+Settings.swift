@@ -1,12 +1,10 @@
 import EndpointConfig
 import Foundation
-import Glibc
-import Logging
-import ServiceLifecycle
 import Submitter
 import TraceModel
 
 #if canImport(Glibc)
+import Glibc
 #endif
 
 /// What the supervisor runs with, read from the settings.

@@ -1,10 +1,10 @@
 import Foundation
-import Glibc
 import Logging
 import ServiceLifecycle
 import Submitter
 
 #if canImport(Glibc)
+import Glibc
 #endif
 
 /// The supervisor as a `Service`: it resumes at start and, on graceful shutdown, stops

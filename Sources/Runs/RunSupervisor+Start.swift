@@ -1,12 +1,11 @@
 import EndpointStorage
 import Foundation
-import Glibc
 import Logging
-import ServiceLifecycle
 import Submitter
 import TraceModel
 
 #if canImport(Glibc)
+import Glibc
 #endif
 
 /// Starting a run: a slot, its files, its record, the tracer's launch, and what watches it.

@@ -1,7 +1,6 @@
 import EndpointConfig
 import EndpointStorage
 import Foundation
-import Glibc
 import Logging
 import PrometheusMetrics
 import ServiceLifecycle
@@ -9,6 +8,7 @@ import Submitter
 import TraceModel
 
 #if canImport(Glibc)
+import Glibc
 #endif
 
 /// Starts, lists, stops and remembers tracer runs, and sees every run's output to the

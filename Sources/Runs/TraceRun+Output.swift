@@ -1,8 +1,8 @@
 import Foundation
-import Glibc
 import TraceModel
 
 #if canImport(Glibc)
+import Glibc
 #endif
 
 /// A launched run's output and exit, as its child's reader threads report them.

@@ -1,6 +1,5 @@
 import EndpointStorage
 import Foundation
-import Glibc
 import HostSystem
 import Logging
 import PlatformWire
@@ -10,6 +9,7 @@ import Synchronization
 import TraceModel
 
 #if canImport(Glibc)
+import Glibc
 #endif
 
 /// One tracer run's I/O: its child process, its output file, its delivery position. Where

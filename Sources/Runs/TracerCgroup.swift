@@ -1,8 +1,8 @@
 import Foundation
-import Glibc
 import TraceModel
 
 #if canImport(Glibc)
+import Glibc
 #endif
 
 /// A tracer's own cgroup, with a CPU cap and a memory cap: a tracer cannot take more of

@@ -1,11 +1,11 @@
 import EndpointTestSupport
 import Foundation
-import Glibc
 import HostSystem
 import Testing
 import TraceModel
 
 #if canImport(Glibc)
+import Glibc
 #endif
 
 /// Every analysis this host offers, run by the real bpftrace for 2 to 3 seconds (as

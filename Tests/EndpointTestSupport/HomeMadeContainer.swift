@@ -1,8 +1,8 @@
 import Foundation
-import Glibc
 import TraceModel
 
 #if canImport(Glibc)
+import Glibc
 #endif
 
 /// A container made by hand, real enough that a wrong filter shows, since no runtime can

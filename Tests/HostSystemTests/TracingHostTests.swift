@@ -1,10 +1,10 @@
 import Foundation
-import Glibc
 import HostSystem
 import Testing
 import TraceModel
 
 #if canImport(Glibc)
+import Glibc
 #endif
 
 @Suite("Analysis availability, checked on a host")
