@@ -61,11 +61,7 @@ extension RunApproval {
                 throw .invalidField(error)
             }
             guard let file else { throw .binaryUnreadable(process: binary.process, reason: "was not opened") }
-            let identity = try Self.reading(binary.process) { () throws(ELFFunctionSymbols.ReadError) in
-                try BinaryIdentityCache.shared.identity(of: file)
-            }
-            held.hold(file, naming: binary.process)
-            return identity
+            return try Self.identityHeld(file, naming: binary.process, in: held)
         }
         return RunRequest(
             analysis: analysis,

@@ -37,12 +37,8 @@ extension RunApproval {
         // each check is of the file the tracer will probe.
         let binary = try await Self.onThreads(of: BinaryInspection.run, poolFailed: StartRefusal.binaryInspection) {
             () throws(StartRefusal) -> BinaryIdentity in
+            try Self.checkRules(of: template, templateId: templateId, validator: validator)
             let symbols: ELFFunctionSymbols
-            do throws(TemplateValidationError) {
-                try validator.validate(template, openingProcess: false)
-            } catch {
-                throw .templateNoLongerValid(templateId: templateId, reason: error.message)
-            }
             do throws(FieldError) {
                 symbols = try TemplateValidator.openProcessBinary(template.process, field: "process")
             } catch {
@@ -51,13 +47,10 @@ extension RunApproval {
             guard let file = symbols.file else { throw .binaryUnreadable(process: template.process, reason: "was not opened") }
             let missing = try Self.reading(template.process) { () throws(ELFFunctionSymbols.ReadError) in try symbols.missing(template.functions) }
             guard missing.isEmpty else { throw .functionsMissing(process: template.process, missing: missing) }
-            let identity = try Self.reading(template.process) { () throws(ELFFunctionSymbols.ReadError) in
-                try BinaryIdentityCache.shared.identity(of: file)
-            }
+            let identity = try Self.identityHeld(file, naming: template.process, in: held)
             if let pin = BinaryPin(template), !pin.matches(identity) {
                 throw .binaryDiffersFromPin(templateId: templateId, process: template.process, pinned: pin, found: identity)
             }
-            held.hold(file, naming: template.process)
             return identity
         }
         return RunRequest(
@@ -84,12 +77,7 @@ extension RunApproval {
         var resolved = try await resolve(target)
         let validator = self.validator
         resolved.files = try await probedFiles(template.process, functions: template.functions, in: resolved, holdingIn: held) {
-            () throws(StartRefusal) in
-            do throws(TemplateValidationError) {
-                try validator.validate(template, openingProcess: false)
-            } catch {
-                throw .templateNoLongerValid(templateId: templateId, reason: error.message)
-            }
+            () throws(StartRefusal) in try Self.checkRules(of: template, templateId: templateId, validator: validator)
         }
         // A pin holds inside a target too: every copy probed must be the pinned build.
         if let pin = BinaryPin(template), let other = resolved.files.first(where: { !pin.matches($0.identity) }) {

@@ -70,6 +70,24 @@ public struct RunApproval: Sendable {
         return try outcome.get()
     }
 
+    /// The template's rules but for its host file (read apart, on the caller's pool):
+    /// one stored before a rule changed is refused now.
+    static func checkRules(of template: TraceTemplate, templateId: Int64, validator: TemplateValidator) throws(StartRefusal) {
+        do throws(TemplateValidationError) {
+            try validator.validate(template, openingProcess: false)
+        } catch {
+            throw .templateNoLongerValid(templateId: templateId, reason: error.message)
+        }
+    }
+
+    /// The build of `file` (`BinaryIdentityCache`: hashed once per version of a file),
+    /// and the file held open in `held` for the tracer, which probes it as `process`.
+    static func identityHeld(_ file: BinaryFile, naming process: String, in held: HeldBinaries) throws(StartRefusal) -> BinaryIdentity {
+        let identity = try reading(process) { () throws(ELFFunctionSymbols.ReadError) in try BinaryIdentityCache.shared.identity(of: file) }
+        held.hold(file, naming: process)
+        return identity
+    }
+
     /// Reads `process`'s file with `read`; a file that cannot be read is the start's refusal.
     static func reading<Read>(_ process: String, _ read: () throws(ELFFunctionSymbols.ReadError) -> Read) throws(StartRefusal) -> Read {
         do throws(ELFFunctionSymbols.ReadError) {
