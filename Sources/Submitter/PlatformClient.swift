@@ -82,7 +82,7 @@ public struct PlatformClient: SubmitTransport {
         return try await exchange(
             on: pool,
             method,
-            uri: Self.uri(of: route, in: pool),
+            uri: pool.target.requestTarget(route),
             body: body,
             timeoutSeconds: timeoutSeconds ?? self.timeoutSeconds,
             keepingBodyUpTo: max(1, bodyLimit)
@@ -92,11 +92,7 @@ public struct PlatformClient: SubmitTransport {
     /// The request target `request` sends for `route`: platform-url's path, then `route`
     /// (what a poll answer's signature covers).
     public func uri(of route: String) throws -> String {
-        Self.uri(of: route, in: try connections.get())
-    }
-
-    static func uri(of route: String, in pool: PlatformConnectionPool) -> String {
-        pool.target.requestTarget(route)
+        try connections.get().target.requestTarget(route)
     }
 
     /// Throws on connection errors, TLS errors and timeouts, and `CancellationError`

@@ -54,8 +54,9 @@ public struct RunDelivery: Sendable {
     /// Runs from `cursor` until `finished` is acknowledged (or refused for good).
     /// `progress` is signalled whenever the file grew (its level: the bytes written) or its
     /// writer finished; `current` reads the latest state. `record` gets the cursor after
-    /// every change, awaited before the next message, and answers whether it was kept;
-    /// `durable` asks the caller to persist it too (false back: not persisted): always for start, finished, retries, refusals and short chunks, and for
+    /// every change, awaited before the next message, and answers whether it was kept
+    /// (false: a persist it was asked for failed); `durable` asks the caller to persist
+    /// it too: always for start, finished, retries, refusals and short chunks, and for
     /// chunk acknowledgements at least every `durableCursorInterval`, also while the
     /// delivery waits for more output (then once the position is that old). `unreadable`
     /// hears once that the file cannot give the bytes its writer wrote (removed,
