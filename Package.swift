@@ -31,6 +31,10 @@ let package = Package(
         // SHA-256 of traced binaries and HMAC-SHA-256 of signed messages (BoringSSL's, already
         // built for swift-nio-extras).
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        // The platform's database: one SQL builder (SQLKit) over SQLite now and PostgreSQL
+        // later, so the platform's queries are written once (docs/platform.md, *Storage*).
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
     ],
     targets: [
         // libargon2 from the system (Debian: libargon2-dev), in the style of GRDB's GRDBSQLite.
@@ -133,6 +137,19 @@ let package = Package(
                 "PlatformWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The platform's durable state: one SQL schema and its migrations, and a store per
+        // concern (endpoints, tasks, runs and their chunks, events, accounts and tokens,
+        // sessions), written against SQLKit's `SQLDatabase` so the same queries serve SQLite
+        // (sqlite-nio's own thread pool: no blocking on Swift's) and, later, PostgreSQL.
+        .target(
+            name: "PlatformStore",
+            dependencies: [
+                "PlatformWire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
             ]
         ),
         .executableTarget(
@@ -292,6 +309,12 @@ let package = Package(
         .testTarget(
             name: "SubmitReceiverTests",
             dependencies: ["Authentication", "Credentials", "EndpointTestSupport", "PlatformWire", "SubmitReceiver", "Submitter"]
+        ),
+        // The platform's stores on real SQLite files: schema and migrations, chunks and
+        // their contiguous prefix, tasks handed out once, bounds.
+        .testTarget(
+            name: "PlatformStoreTests",
+            dependencies: ["EndpointTestSupport", "PlatformStore", "PlatformWire"]
         ),
         // Runs the built `lambda-endpoint` binary as an operator would.
         .testTarget(
