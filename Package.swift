@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "lambda-endpoint", targets: ["Endpoint"]),
         .executable(name: "lambda-receiver", targets: ["Receiver"]),
+        .executable(name: "lambda-platform", targets: ["Platform"]),
         .library(name: "Submitter", targets: ["Submitter"]),
     ],
     dependencies: [
@@ -134,6 +135,7 @@ let package = Package(
             dependencies: [
                 "Authentication",
                 "Credentials",
+                "PlatformServer",
                 "PlatformWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -150,6 +152,32 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
+            ]
+        ),
+        // `lambda-platform`'s server: platform.yml, the endpoint-facing routes (`/submit`,
+        // registrations, tasks, results, events: authenticated, signed, committed before
+        // answered), the operator API behind accounts, sessions over the fleet, retention.
+        .target(
+            name: "PlatformServer",
+            dependencies: [
+                "Authentication",
+                "Credentials",
+                "PlatformStore",
+                "PlatformWire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // Thin executable: `lambda-platform serve|account|fleet`.
+        .executableTarget(
+            name: "Platform",
+            dependencies: [
+                "PlatformServer",
+                "PlatformStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(

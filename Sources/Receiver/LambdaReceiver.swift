@@ -1,3 +1,4 @@
+import PlatformServer
 import ArgumentParser
 
 /// `lambda-receiver`: a small stand-in for the platform, for a first trace on a new

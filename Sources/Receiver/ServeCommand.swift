@@ -1,3 +1,4 @@
+import PlatformServer
 import ArgumentParser
 import Credentials
 import EndpointConfig

@@ -1,3 +1,4 @@
+import PlatformServer
 import Foundation
 
 /// What the receiver knows of one trace's stream, and the verdict it writes next to it.

@@ -1,3 +1,4 @@
+import PlatformServer
 import Foundation
 import PlatformWire
 

@@ -1,3 +1,4 @@
+import PlatformServer
 import Foundation
 
 /// The table of a fan-out: a started run's file path, a failure's error.

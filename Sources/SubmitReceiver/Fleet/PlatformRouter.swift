@@ -1,3 +1,4 @@
+import PlatformServer
 import Authentication
 import Foundation
 import HTTPTypes

@@ -1,3 +1,4 @@
+import PlatformServer
 import Credentials
 import Foundation
 import Hummingbird

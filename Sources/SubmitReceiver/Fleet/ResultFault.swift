@@ -1,3 +1,4 @@
+import PlatformServer
 import HTTPTypes
 import PlatformWire
 

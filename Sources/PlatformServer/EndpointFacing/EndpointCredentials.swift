@@ -7,6 +7,8 @@ public struct EndpointCredentials: Sendable {
         case single(uuid: String, secret: String)
         case table([String: String])
         case fleet(secret: String)
+        /// platform.yml: the endpoints it declares, and a fleet secret any other uuid may hold.
+        case declared([String: String], fleetSecret: String?)
     }
 
     public let source: Source
@@ -16,6 +18,8 @@ public struct EndpointCredentials: Sendable {
         case let .single(uuid, secret): self.source = .single(uuid: uuid.lowercased(), secret: secret)
         case .table(let table): self.source = .table(Dictionary(table.map { ($0.key.lowercased(), $0.value) }) { first, _ in first })
         case .fleet: self.source = source
+        case let .declared(table, fleetSecret):
+            self.source = .declared(Dictionary(table.map { ($0.key.lowercased(), $0.value) }) { first, _ in first }, fleetSecret: fleetSecret)
         }
     }
 
@@ -26,6 +30,7 @@ public struct EndpointCredentials: Sendable {
         case let .single(known, secret): return uuid == known ? secret : nil
         case .table(let table): return table[uuid]
         case .fleet(let secret): return UUID(uuidString: uuid) == nil ? nil : secret
+        case let .declared(table, fleetSecret): return table[uuid] ?? (UUID(uuidString: uuid) == nil ? nil : fleetSecret)
         }
     }
 

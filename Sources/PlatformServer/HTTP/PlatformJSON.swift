@@ -2,26 +2,31 @@ import Foundation
 import Hummingbird
 
 /// JSON in and out of the platform's routes, one spelling for all of them.
-enum PlatformJSON {
-    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+package enum PlatformJSON {
+    package static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
         response(bytes: try encoded(value), status: status, headers: headers)
     }
 
-    static func response(bytes: Data, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+    package static func response(bytes: Data, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    static func encoded(_ value: some Encodable) throws -> Data {
+    package static func encoded(_ value: some Encodable) throws -> Data {
+        try encoder.encode(value)
+    }
+
+    /// Sorted keys and plain slashes: answers compare byte for byte across runs.
+    package static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(value)
-    }
+        return encoder
+    }()
 
     /// The request's body as `T`; 400 naming what is wrong otherwise. Bodies here are
     /// small, but for task results, which carry a route's whole answer.
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, upTo limit: Int = 1 << 20) async throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from request: Request, upTo limit: Int = 1 << 20) async throws -> T {
         let body = try await request.body.collect(upTo: limit)
         do {
             return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))

@@ -25,7 +25,7 @@ public struct LabelSelector: Equatable, Sendable, CustomStringConvertible {
 
     /// Comma-separated `key=value` pairs (spaces around them ignored), shared with the
     /// labels of `--push-endpoint`.
-    static func pairs(_ text: String, what: String) throws(Malformed) -> [String: String] {
+    package static func pairs(_ text: String, what: String) throws(Malformed) -> [String: String] {
         var pairs: [String: String] = [:]
         for item in text.split(separator: ",") {
             let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

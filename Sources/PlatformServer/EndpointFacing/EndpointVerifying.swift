@@ -17,7 +17,7 @@ public protocol EndpointVerifying: Sendable {
 extension EndpointVerifying {
     /// The endpoint a request's Authorization proves, its `Lambda-Signature` verified too,
     /// or the 401 (503 when busy) to answer. The body (up to `bodyLimit`) stays readable.
-    func requireEndpoint(_ request: inout Request, bodyLimit: Int) async throws -> String {
+    package func requireEndpoint(_ request: inout Request, bodyLimit: Int) async throws -> String {
         let headerValue = request.headers[.authorization]
         let uuid: String
         if let remembered = rememberedEndpoint(headerValue) {
@@ -36,7 +36,7 @@ extension EndpointVerifying {
     /// Refuses (401) a request from `uuid` whose `Lambda-Signature` is missing or does not
     /// verify: the platform requires every endpoint request signed (docs/security.md, "Signatures"). The
     /// body is collected here (up to `bodyLimit`) to check its hash, and stays readable.
-    func requireSignature(_ request: inout Request, from uuid: String, bodyLimit: Int) async throws {
+    package func requireSignature(_ request: inout Request, from uuid: String, bodyLimit: Int) async throws {
         guard let verifier = signatureVerifier(for: uuid) else { throw PlatformRefusal(.unauthorized, "no secret for endpoint \(uuid)") }
         let body = try await request.collectBody(upTo: bodyLimit)
         let digest = body.withUnsafeReadableBytes { LambdaSignature.bodyDigest($0) }

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import PlatformServer
+import PlatformStore
+
+/// `lambda-platform serve --config DIR`: reads DIR/platform.yml, opens (migrating) the
+/// database, and serves until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve endpoints and operators (DIR/platform.yml).")
+
+    @Option(help: "The configuration directory holding platform.yml.") var config = "/etc/lambda-platform"
+
+    func run() async throws {
+        var logger = Logger(label: "lambda-platform")
+        logger.logLevel = .info
+        let settings: PlatformSettings
+        let database: any PlatformDatabase
+        do {
+            settings = try PlatformSettings.load(directory: config)
+            database = try await PlatformDatabaseOpening.open(settings, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("lambda-platform: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let platform = Platform(settings: settings, database: database, logger: logger)
+        try await platform.declareEndpoints()
+        logger.info("lambda-platform serving", metadata: ["address": "\(settings.host):\(settings.port)", "database": "\(database.summary)"])
+        let app = buildPlatformApplication(platform: platform)
+        try await app.runService()
+        await database.close()
+    }
+}

@@ -1,0 +1,20 @@
+import Foundation
+import Hummingbird
+import Logging
+import PlatformStore
+
+/// The platform's router: the endpoint-facing routes, and the operator API under `/api/`.
+public func buildPlatformRouter(platform: Platform) -> Router<PlatformContext> {
+    let router = Router(context: PlatformContext.self)
+    EndpointRoutes(platform: platform).add(to: router)
+    return router
+}
+
+/// The platform as a Hummingbird application on platform.yml's host and port.
+public func buildPlatformApplication(platform: Platform) -> some ApplicationProtocol {
+    Application(
+        router: buildPlatformRouter(platform: platform),
+        configuration: .init(address: .hostname(platform.settings.host, port: platform.settings.port), serverName: "lambda-platform"),
+        logger: platform.logger
+    )
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// `DIR/platform.yml`, read once at start. Every key, its default and range are listed
+/// in `Config/platform.yml` (the shipped file); a bad value stops start-up with one line
+/// naming the key (`PlatformSettingsError`).
+public struct PlatformSettings: Sendable {
+    /// A push endpoint (with `url`) or a pull one, as platform.yml's `endpoints` names it.
+    public struct DeclaredEndpoint: Sendable, Equatable {
+        public var uuid: String
+        public var secret: String
+        public var url: String?
+        public var labels: [String: String]?
+    }
+
+    public var host = "127.0.0.1"
+    public var port = 3001
+    /// A file path (SQLite; relative to the config directory), or `postgres://...` (issue "postgres").
+    public var database = "platform.sqlite"
+    public var databasePasswordFile: String?
+    public var endpoints: [DeclaredEndpoint] = []
+    public var fleetSecret: String?
+    public var retentionDays = 7
+    public var retentionBytes: Int64 = 10_737_418_240
+    public var retentionSweepSeconds = 60
+    public var tokenHours = 12
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    /// The longest a poll waits for a task: 26 s as the seed dutserver; less for checks
+    /// that must not sit in long polls.
+    public var maxPollWait = 26.0
+    /// Bounds of what the platform keeps beside the streams (docs/platform.md, *Bounds*).
+    public var maxEvents = 1_000_000
+    public var maxQueuedTasksPerEndpoint = 1000
+    public var maxTasks = 100_000
+    public var maxSessions = 1000
+    public var maxRuns = 100_000
+    public var maxAccounts = 1000
+    /// The config directory, where relative paths are resolved.
+    public var directory = "."
+
+    public init() {}
+
+    /// The SQLite file's absolute path, when `database` is not a URL.
+    public var sqlitePath: String? {
+        guard !database.contains("://") else { return nil }
+        return database.hasPrefix("/") ? database : "\(directory)/\(database)"
+    }
+}
+
+/// One line naming the key: what is wrong and what would be right.
+public struct PlatformSettingsError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

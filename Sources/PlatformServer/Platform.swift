@@ -1,0 +1,52 @@
+import Authentication
+import Credentials
+import Foundation
+import Logging
+import PlatformStore
+
+/// Everything the platform's routes and services share, built once at start from
+/// platform.yml and the opened database.
+public final class Platform: Sendable {
+    public let settings: PlatformSettings
+    public let database: any PlatformDatabase
+    public let runs: RunStore
+    public let tasks: TaskStore
+    public let endpoints: EndpointStore
+    /// Who an endpoint-facing request comes from (Authorization and Lambda-Signature).
+    public let authenticator: FleetAuthenticator
+    /// What the platform signs its poll answers and push calls with.
+    public let signer: AnswerSigner
+    /// Wakes an endpoint's held polls when a task for it was committed (key: uuid).
+    public let taskArrivals = WakeSignal()
+    /// Wakes a run's followers when its contiguous prefix grew or it finished (key: run id).
+    public let streamGrowth = WakeSignal()
+    /// Told of every task result committed.
+    public let taskResults = TaskResultObservers()
+    public let logger: Logger
+
+    public init(settings: PlatformSettings, database: any PlatformDatabase, logger: Logger = Logger(label: "lambda-platform")) {
+        self.settings = settings
+        self.database = database
+        self.logger = logger
+        runs = RunStore(database: database)
+        tasks = TaskStore(database: database, maxQueuedPerEndpoint: settings.maxQueuedTasksPerEndpoint, maxTasks: settings.maxTasks)
+        endpoints = EndpointStore(database: database)
+        let credentials = EndpointCredentials(
+            .declared(Dictionary(settings.endpoints.map { ($0.uuid, $0.secret) }) { first, _ in first }, fleetSecret: settings.fleetSecret))
+        // A fleet's endpoints each reuse their own header value: room for many of them.
+        authenticator = FleetAuthenticator(credentials: credentials, settings: AuthSettings(cacheSize: 65536))
+        signer = AnswerSigner(credentials: credentials)
+    }
+
+    /// Writes platform.yml's declared endpoints into the database (at start).
+    public func declareEndpoints() async throws {
+        for endpoint in settings.endpoints {
+            try await endpoints.declare(uuid: endpoint.uuid, url: endpoint.url, labels: endpoint.labels)
+        }
+    }
+
+    /// Whether platform.yml gives `uuid`'s labels (they win over its registration's).
+    public func declaresLabels(of uuid: String) -> Bool {
+        settings.endpoints.contains { $0.uuid == uuid && $0.labels != nil }
+    }
+}
