@@ -250,6 +250,7 @@ let package = Package(
                 "Credentials",
                 "HostSystem",
                 "PlatformWire",
+                "PlatformServer",
                 "SubmitReceiver",
                 "TraceModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -304,6 +305,9 @@ let package = Package(
                 "Endpoint",
                 "EndpointTestSupport",
                 "HostSystem",
+                "Platform",
+                "PlatformServer",
+                "PlatformStore",
                 "PlatformWire",
                 "Runs",
                 "SubmitReceiver",
@@ -336,13 +340,19 @@ let package = Package(
         // routes over real HTTP on loopback.
         .testTarget(
             name: "SubmitReceiverTests",
-            dependencies: ["Authentication", "Credentials", "EndpointTestSupport", "PlatformWire", "SubmitReceiver", "Submitter"]
+            dependencies: ["Authentication", "Credentials", "EndpointTestSupport", "PlatformServer", "PlatformWire", "SubmitReceiver", "Submitter"]
         ),
         // The platform's stores on real SQLite files: schema and migrations, chunks and
         // their contiguous prefix, tasks handed out once, bounds.
         .testTarget(
             name: "PlatformStoreTests",
             dependencies: ["EndpointTestSupport", "PlatformStore", "PlatformWire"]
+        ),
+        // The platform's routes over real HTTP on loopback, in this process, on real SQLite
+        // files; and the built `lambda-platform` binary as an operator runs it.
+        .testTarget(
+            name: "PlatformServerTests",
+            dependencies: ["Authentication", "Credentials", "EndpointTestSupport", "Platform", "PlatformServer", "PlatformStore", "PlatformWire"]
         ),
         // Runs the built `lambda-endpoint` binary as an operator would.
         .testTarget(

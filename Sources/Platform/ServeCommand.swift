@@ -11,6 +11,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve endpoints and operators (DIR/platform.yml).")
 
     @Option(help: "The configuration directory holding platform.yml.") var config = "/etc/lambda-platform"
+    @Option(help: "Write the port listened on to this file once listening (with port: 0, any free port).") var portFile: String?
 
     func run() async throws {
         var logger = Logger(label: "lambda-platform")
@@ -27,7 +28,13 @@ struct ServeCommand: AsyncParsableCommand {
         let platform = Platform(settings: settings, database: database, logger: logger)
         try await platform.declareEndpoints()
         logger.info("lambda-platform serving", metadata: ["address": "\(settings.host):\(settings.port)", "database": "\(database.summary)"])
-        let app = buildPlatformApplication(platform: platform)
+        let portFile = portFile
+        let app = buildPlatformApplication(platform: platform) { port in
+            // Written whole then renamed: a reader never sees half a number.
+            if let portFile {
+                try? Data("\(port)\n".utf8).write(to: URL(fileURLWithPath: portFile), options: .atomic)
+            }
+        }
         try await app.runService()
         await database.close()
     }

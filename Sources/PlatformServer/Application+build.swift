@@ -11,10 +11,13 @@ public func buildPlatformRouter(platform: Platform) -> Router<PlatformContext> {
 }
 
 /// The platform as a Hummingbird application on platform.yml's host and port.
-public func buildPlatformApplication(platform: Platform) -> some ApplicationProtocol {
+/// `onListening` is told the port once the server listens (`serve --port-file`).
+public func buildPlatformApplication(platform: Platform, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol
+{
     Application(
         router: buildPlatformRouter(platform: platform),
         configuration: .init(address: .hostname(platform.settings.host, port: platform.settings.port), serverName: "lambda-platform"),
+        onServerRunning: { channel in await onListening(channel.localAddress?.port ?? platform.settings.port) },
         logger: platform.logger
     )
 }

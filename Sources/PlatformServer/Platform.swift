@@ -32,7 +32,8 @@ public final class Platform: Sendable {
         tasks = TaskStore(database: database, maxQueuedPerEndpoint: settings.maxQueuedTasksPerEndpoint, maxTasks: settings.maxTasks)
         endpoints = EndpointStore(database: database)
         let credentials = EndpointCredentials(
-            .declared(Dictionary(settings.endpoints.map { ($0.uuid, $0.secret) }) { first, _ in first }, fleetSecret: settings.fleetSecret))
+            .declared(Dictionary(settings.endpoints.map { ($0.uuid, $0.secret) }) { first, _ in first }, fleetSecret: settings.fleetSecret)
+        )
         // A fleet's endpoints each reuse their own header value: room for many of them.
         authenticator = FleetAuthenticator(credentials: credentials, settings: AuthSettings(cacheSize: 65536))
         signer = AnswerSigner(credentials: credentials)

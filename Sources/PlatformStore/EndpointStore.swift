@@ -28,8 +28,14 @@ public struct EndpointStore: Sendable {
     /// Records a registration (`PUT /endpoints/{uuid}`); `declaredLabels`: labels from
     /// platform.yml, which take precedence.
     public func register(
-        uuid: String, hostname: String, labels: [String: String], control: String, version: String, analyses: [String],
-        declaredLabels: Bool, now: Int64 = Clock.milliseconds()
+        uuid: String,
+        hostname: String,
+        labels: [String: String],
+        control: String,
+        version: String,
+        analyses: [String],
+        declaredLabels: Bool,
+        now: Int64 = Clock.milliseconds()
     ) async throws {
         let labelsJSON = Self.json(labels)
         let analysesJSON = Self.json(analyses)

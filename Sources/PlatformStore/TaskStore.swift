@@ -98,10 +98,16 @@ public struct TaskStore: Sendable {
     /// may answer. The first result counts; a repeat is accepted and changes nothing.
     /// Returns the record and whether it changed.
     @discardableResult
-    public func record(_ result: TaskResult, for id: String, from endpoint: String, now: Int64 = Clock.milliseconds()) async throws -> (TaskRecord, Bool) {
+    public func record(
+        _ result: TaskResult,
+        for id: String,
+        from endpoint: String,
+        now: Int64 = Clock.milliseconds()
+    ) async throws -> (TaskRecord, Bool) {
         let body = try result.body.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         return try await database.write { sql in
-            guard var record = try await sql.raw("SELECT * FROM tasks WHERE id = \(bind: id)").first(decoding: TaskRecord.self, with: .platform) else {
+            guard var record = try await sql.raw("SELECT * FROM tasks WHERE id = \(bind: id)").first(decoding: TaskRecord.self, with: .platform)
+            else {
                 throw Refusal.unknownTask(id)
             }
             guard record.endpoint == endpoint else { throw Refusal.notYours(task: id) }

@@ -1,6 +1,7 @@
 import EndpointTestSupport
 import Foundation
 import Hummingbird
+import PlatformServer
 import SubmitReceiver
 import Synchronization
 import Testing

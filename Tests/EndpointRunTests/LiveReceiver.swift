@@ -4,6 +4,7 @@ import EndpointTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTLS
+import PlatformServer
 import SubmitReceiver
 
 /// The reference receiver, in this test process, on a free loopback port.

@@ -1,5 +1,6 @@
 import EndpointTestSupport
 import Foundation
+import PlatformServer
 import SubmitReceiver
 import Testing
 

@@ -1,4 +1,5 @@
 import EndpointTestSupport
+import PlatformServer
 import SubmitReceiver
 
 extension LivePlatform {

@@ -2,6 +2,7 @@ import EndpointTestSupport
 import Foundation
 import HTTPTypes
 import PlatformWire
+import PlatformServer
 import SubmitReceiver
 import Testing
 

@@ -2,6 +2,7 @@ import Authentication
 import Credentials
 import Foundation
 import FoundationNetworking
+import PlatformServer
 import PlatformWire
 import SubmitReceiver
 
@@ -91,14 +92,7 @@ public final class LivePlatform: Sendable {
 
     // MARK: Its HTTP API, as a client calls it
 
-    public struct Answer: Sendable {
-        public let status: Int
-        public let headers: [String: String]
-        public let body: Data
-
-        public func json<T: Decodable>(_ type: T.Type) throws -> T { try JSONDecoder().decode(T.self, from: body) }
-        public var text: String { String(decoding: body, as: UTF8.self) }
-    }
+    public typealias Answer = HTTPAnswer
 
     /// With `authorization`, the request is also signed (`Lambda-Signature`) with the secret
     /// of the endpoint it names, as an endpoint signs, unless `signed` is false.
@@ -109,36 +103,9 @@ public final class LivePlatform: Sendable {
         json: String? = nil,
         signed: Bool = true
     ) async throws -> Answer {
-        var request = URLRequest(url: URL(string: "\(url)\(path)")!)
-        request.httpMethod = method
-        request.timeoutInterval = 60
-        if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
-        let body = Data((json ?? "").utf8)
-        if let json {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(json.utf8)
-        }
-        if signed, let authorization, let secret = secrets[String(authorization.prefix(36)).lowercased()] {
-            let signer = MessageSigner(uuid: String(authorization.prefix(36)), secret: secret)
-            request.setValue(
-                signer.sign(.request, method: method, pathAndQuery: path, body: body).headerValue,
-                forHTTPHeaderField: LambdaSignature.headerName
-            )
-        }
-        let (data, response) = try await Self.session.data(for: request)
-        let http = response as! HTTPURLResponse
-        var headers: [String: String] = [:]
-        for (key, value) in http.allHeaderFields {
-            if let key = key as? String, let value = value as? String { headers[key.lowercased()] = value }
-        }
-        return Answer(status: http.statusCode, headers: headers, body: data)
+        let secret = signed ? authorization.flatMap { secrets[String($0.prefix(36)).lowercased()] } : nil
+        return try await HTTPAnswer.call(url, method, path, authorization: authorization, signingSecret: secret, json: json)
     }
-
-    static let session: URLSession = {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 60
-        return URLSession(configuration: configuration)
-    }()
 
     /// A fresh Authorization value of an endpoint (one argon2 run).
     public static func authorization(_ endpoint: (uuid: String, secret: String)) throws -> String {

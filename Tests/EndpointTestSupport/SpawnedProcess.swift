@@ -18,15 +18,22 @@ public final class SpawnedProcess: @unchecked Sendable {
     let errorPath: String
     private var exitStatus: Int32?
 
-    public init(executable: String, arguments: [String], environment: [String: String]? = nil) throws {
+    /// `standardInput`: text the child reads on its stdin (from a 0600 file removed once
+    /// the child has it open); nil: /dev/null.
+    public init(executable: String, arguments: [String], environment: [String: String]? = nil, standardInput: String? = nil) throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("spawn-\(UUID().uuidString)").path
         outputPath = base + ".out"
         errorPath = base + ".err"
+        let inputPath = base + ".in"
+        if let standardInput {
+            FileManager.default.createFile(atPath: inputPath, contents: Data(standardInput.utf8), attributes: [.posixPermissions: 0o600])
+        }
+        defer { if standardInput != nil { try? FileManager.default.removeItem(atPath: inputPath) } }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, standardInput == nil ? "/dev/null" : inputPath, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
 

@@ -1,6 +1,7 @@
 import EndpointTestSupport
 import Foundation
 import PlatformWire
+import PlatformServer
 import SubmitReceiver
 import Testing
 

@@ -1,4 +1,5 @@
 import EndpointTestSupport
+import PlatformServer
 import SubmitReceiver
 
 /// The endpoints the reference platform trusts in these tests, and how they register.

@@ -3,6 +3,7 @@ import Credentials
 import EndpointTestSupport
 import Foundation
 import PlatformWire
+import PlatformServer
 import SubmitReceiver
 import Synchronization
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import PlatformWire
+import PlatformServer
 import SubmitReceiver
 import Submitter
 import Testing

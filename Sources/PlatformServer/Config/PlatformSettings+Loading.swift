@@ -14,7 +14,8 @@ extension PlatformSettings {
         guard stat(path, &info) == 0 else { throw PlatformSettingsError("\(path): cannot read it: \(String(cString: strerror(errno)))") }
         guard info.st_mode & 0o077 == 0 else {
             throw PlatformSettingsError(
-                "\(path): holds secrets but its group or others may use it (mode 0\(String(info.st_mode & 0o777, radix: 8))); chmod 600 \(path)")
+                "\(path): holds secrets but its group or others may use it (mode 0\(String(info.st_mode & 0o777, radix: 8))); chmod 600 \(path)"
+            )
         }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw PlatformSettingsError("\(path): not UTF-8 text") }
         var settings = try parse(text, file: path)
@@ -38,7 +39,7 @@ extension PlatformSettings {
             guard let key = keyNode.string else { throw PlatformSettingsError("\(file): a key that is not text") }
             switch key {
             case "host": settings.host = try reader.text(key, value)
-            case "port": settings.port = try reader.integer(key, value, in: 1...65535)
+            case "port": settings.port = try reader.integer(key, value, in: 0...65535)
             case "database": settings.database = try reader.text(key, value)
             case "database-password-file": settings.databasePasswordFile = try reader.text(key, value)
             case "endpoints": settings.endpoints = try reader.endpoints(value)
@@ -101,7 +102,9 @@ private struct KeyReader {
     }
 
     func endpoints(_ node: Node) throws(PlatformSettingsError) -> [PlatformSettings.DeclaredEndpoint] {
-        guard let mapping = node.mapping else { throw PlatformSettingsError("\(file): endpoints: expected a mapping of uuid to {secret, url, labels}") }
+        guard let mapping = node.mapping else {
+            throw PlatformSettingsError("\(file): endpoints: expected a mapping of uuid to {secret, url, labels}")
+        }
         var declared: [PlatformSettings.DeclaredEndpoint] = []
         for (uuidNode, entry) in mapping {
             guard let uuid = uuidNode.string, UUID(uuidString: uuid) != nil else {

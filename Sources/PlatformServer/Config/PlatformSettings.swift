@@ -10,9 +10,17 @@ public struct PlatformSettings: Sendable {
         public var secret: String
         public var url: String?
         public var labels: [String: String]?
+
+        public init(uuid: String, secret: String, url: String? = nil, labels: [String: String]? = nil) {
+            self.uuid = uuid
+            self.secret = secret
+            self.url = url
+            self.labels = labels
+        }
     }
 
     public var host = "127.0.0.1"
+    /// 0: any free port (with `serve --port-file`, which tells which).
     public var port = 3001
     /// A file path (SQLite; relative to the config directory), or `postgres://...` (issue "postgres").
     public var database = "platform.sqlite"

@@ -49,7 +49,8 @@ struct EndpointRoutes {
                 metadata: [
                     "run.id": "\(receipt.run.id)", "run.file": "\(receipt.run.filePath)", "run.bytes": "\(receipt.run.bytes)",
                     "run.complete": "\(receipt.run.complete)", "endpoint.uuid": "\(endpoint)",
-                ])
+                ]
+            )
         }
         return Response(status: .ok)
     }
@@ -65,8 +66,14 @@ struct EndpointRoutes {
         }
         try registration.check()
         try await platform.endpoints.register(
-            uuid: uuid, hostname: registration.hostname, labels: registration.labels, control: registration.control.rawValue,
-            version: registration.version, analyses: registration.analyses, declaredLabels: platform.declaresLabels(of: uuid))
+            uuid: uuid,
+            hostname: registration.hostname,
+            labels: registration.labels,
+            control: registration.control.rawValue,
+            version: registration.version,
+            analyses: registration.analyses,
+            declaredLabels: platform.declaresLabels(of: uuid)
+        )
         return try PlatformJSON.response(["uuid": uuid])
     }
 

@@ -1,0 +1,61 @@
+import Authentication
+import Credentials
+import EndpointTestSupport
+import Foundation
+import PlatformServer
+import PlatformStore
+
+/// The platform in this test process: the real router on a free loopback port, its
+/// database a real SQLite file in a temporary directory, settings as platform.yml would
+/// give them. `call` makes real HTTP requests.
+final class TestPlatform: @unchecked Sendable {
+    /// Two endpoints platform.yml declares (pull ones: no url).
+    static let first = (uuid: "6f1d9a4e-1c2b-4d3e-8f70-112233445566", secret: "first-endpoint-secret")
+    static let second = (uuid: "7a2e0b5f-2d3c-4e4f-9081-223344556677", secret: "second-endpoint-secret")
+
+    let directory: String
+    let platform: Platform
+    private let server: LoopbackServer
+    var url: String { "http://127.0.0.1:\(server.port)" }
+
+    /// `configure` changes the settings before the platform is built.
+    init(configure: (inout PlatformSettings) -> Void = { _ in }) async throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("test-platform-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var settings = PlatformSettings()
+        settings.directory = directory
+        settings.port = 0
+        settings.maxPollWait = 2
+        settings.endpoints = [Self.first, Self.second].map { .init(uuid: $0.uuid, secret: $0.secret, url: nil, labels: nil) }
+        configure(&settings)
+        let database = try await PlatformDatabaseOpening.open(settings, logger: .init(label: "test-platform"))
+        platform = Platform(settings: settings, database: database)
+        try await platform.declareEndpoints()
+        server = await LoopbackServer(router: buildPlatformRouter(platform: platform), label: "test-platform")
+    }
+
+    func stop() async {
+        server.stop()
+        await platform.database.close()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Authorization values made once per endpoint (an argon2 run each).
+    static let authorizations: [String: String] = {
+        var values: [String: String] = [:]
+        for endpoint in [first, second] {
+            values[endpoint.uuid] = try! AuthorizationHeader.make(endpointUUID: endpoint.uuid, secret: endpoint.secret)
+        }
+        return values
+    }()
+
+    /// A request signed as `endpoint` signs it.
+    func call(_ method: String, _ path: String, as endpoint: (uuid: String, secret: String), json: String? = nil) async throws -> HTTPAnswer {
+        try await HTTPAnswer.call(url, method, path, authorization: Self.authorizations[endpoint.uuid], signingSecret: endpoint.secret, json: json)
+    }
+
+    /// An operator's request with a bearer token.
+    func call(_ method: String, _ path: String, bearer: String? = nil, json: String? = nil) async throws -> HTTPAnswer {
+        try await HTTPAnswer.call(url, method, path, bearer: bearer, json: json)
+    }
+}
