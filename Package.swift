@@ -149,6 +149,7 @@ let package = Package(
             name: "PlatformStore",
             dependencies: [
                 "PlatformWire",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
@@ -352,7 +353,7 @@ let package = Package(
         // files; and the built `lambda-platform` binary as an operator runs it.
         .testTarget(
             name: "PlatformServerTests",
-            dependencies: ["Authentication", "Credentials", "EndpointTestSupport", "Platform", "PlatformServer", "PlatformStore", "PlatformWire"]
+            dependencies: ["Authentication", "Credentials", "EndpointTestSupport", "Platform", "PlatformServer", "PlatformStore", "PlatformWire", .product(name: "SQLKit", package: "sql-kit")]
         ),
         // Runs the built `lambda-endpoint` binary as an operator would.
         .testTarget(

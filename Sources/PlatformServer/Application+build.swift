@@ -7,6 +7,9 @@ import PlatformStore
 public func buildPlatformRouter(platform: Platform) -> Router<PlatformContext> {
     let router = Router(context: PlatformContext.self)
     EndpointRoutes(platform: platform).add(to: router)
+    // The operator API: every route under /api/ sees the account of its bearer token.
+    let api = router.group("api").add(middleware: OperatorAuthentication(platform: platform))
+    _ = api
     return router
 }
 

@@ -12,6 +12,7 @@ public final class Platform: Sendable {
     public let runs: RunStore
     public let tasks: TaskStore
     public let endpoints: EndpointStore
+    public let tokens: TokenStore
     /// Who an endpoint-facing request comes from (Authorization and Lambda-Signature).
     public let authenticator: FleetAuthenticator
     /// What the platform signs its poll answers and push calls with.
@@ -31,6 +32,7 @@ public final class Platform: Sendable {
         runs = RunStore(database: database)
         tasks = TaskStore(database: database, maxQueuedPerEndpoint: settings.maxQueuedTasksPerEndpoint, maxTasks: settings.maxTasks)
         endpoints = EndpointStore(database: database)
+        tokens = TokenStore(database: database)
         let credentials = EndpointCredentials(
             .declared(Dictionary(settings.endpoints.map { ($0.uuid, $0.secret) }) { first, _ in first }, fleetSecret: settings.fleetSecret)
         )

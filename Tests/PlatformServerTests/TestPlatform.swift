@@ -4,6 +4,7 @@ import EndpointTestSupport
 import Foundation
 import PlatformServer
 import PlatformStore
+import SQLKit
 
 /// The platform in this test process: the real router on a free loopback port, its
 /// database a real SQLite file in a temporary directory, settings as platform.yml would
@@ -57,5 +58,18 @@ final class TestPlatform: @unchecked Sendable {
     /// An operator's request with a bearer token.
     func call(_ method: String, _ path: String, bearer: String? = nil, json: String? = nil) async throws -> HTTPAnswer {
         try await HTTPAnswer.call(url, method, path, bearer: bearer, json: json)
+    }
+}
+
+extension TestPlatform {
+    /// A token of a new account of `role`, made straight in the database (the login route
+    /// has tests of its own).
+    func token(_ role: String, name: String = "user-\(UUID().uuidString.prefix(8))") async throws -> String {
+        try await platform.database.write { sql in
+            try await sql.raw(
+                "INSERT INTO accounts (name, role, password_hash, created) VALUES (\(bind: name), \(bind: role), 'not-a-hash', \(bind: Clock.milliseconds()))"
+            ).run()
+        }
+        return try await platform.tokens.issue(for: name, lifetime: 3_600_000).token
     }
 }
