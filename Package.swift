@@ -353,7 +353,10 @@ let package = Package(
         // files; and the built `lambda-platform` binary as an operator runs it.
         .testTarget(
             name: "PlatformServerTests",
-            dependencies: ["Authentication", "Credentials", "EndpointTestSupport", "Platform", "PlatformServer", "PlatformStore", "PlatformWire", .product(name: "SQLKit", package: "sql-kit")]
+            dependencies: [
+                "Authentication", "Credentials", "EndpointTestSupport", "Platform", "PlatformServer", "PlatformStore", "PlatformWire",
+                .product(name: "SQLKit", package: "sql-kit"),
+            ]
         ),
         // Runs the built `lambda-endpoint` binary as an operator would.
         .testTarget(
