@@ -39,7 +39,13 @@ public struct EndpointEvent: Codable, Sendable, Equatable {
         self.detail = detail
     }
 
-    public init(id: String = UUID().uuidString.lowercased(), at date: Date = Date(), kind: Kind, run: String? = nil, detail: [String: JSONValue] = [:]) {
+    public init(
+        id: String = UUID().uuidString.lowercased(),
+        at date: Date = Date(),
+        kind: Kind,
+        run: String? = nil,
+        detail: [String: JSONValue] = [:]
+    ) {
         self.init(id: id, time: Self.timeText(date), kind: kind.rawValue, run: run, detail: detail)
     }
 
@@ -48,7 +54,11 @@ public struct EndpointEvent: Codable, Sendable, Equatable {
 
     /// ISO 8601 with milliseconds and `Z`.
     public static func timeText(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted))
+        date.formatted(
+            .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(
+                separator: .omitted
+            )
+        )
     }
 
     public static func isValidID(_ id: String) -> Bool { PlatformTask.isValidID(id) }
@@ -56,6 +66,9 @@ public struct EndpointEvent: Codable, Sendable, Equatable {
     /// 1-64 of lowercase letters, digits and `-`.
     public static func isValidKind(_ kind: String) -> Bool {
         (1...64).contains(kind.utf8.count)
-            && kind.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") }
+            && kind.utf8.allSatisfy {
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                    || $0 == UInt8(ascii: "-")
+            }
     }
 }
