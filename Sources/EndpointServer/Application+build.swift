@@ -210,7 +210,9 @@ public func buildApplication(
         startEvent: .endpointStarted(lambda, privilege: dependencies.privilege),
         logger: logger
     )
-    var services: [any Service] = [dependencies.supervisor, events]
+    // Graceful shutdown goes through services in reverse order, each finished before the
+    // next: the supervisor records its runs' ends before the sender's last round.
+    var services: [any Service] = [events, dependencies.supervisor]
     if lambda.control.polls {
         services.append(
             PullControl(

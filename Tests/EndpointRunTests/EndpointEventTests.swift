@@ -70,6 +70,20 @@ struct EndpointEventTests {
         #expect(!text.contains(TestConfigDirectory.secret.trimmingCharacters(in: CharacterSet(charactersIn: "\""))))
     }
 
+    @Test("SIGTERM while a run traces: the run's run-finished reaches the platform before the endpoint exits")
+    func shutdownSendsTheLastEvents() async throws {
+        let receiver = try await LiveReceiver()
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(receiver: receiver)
+        let number = try await endpoint.putTemplate(Self.bashTemplate)
+        let filePath = try await endpoint.start(traceId: number, lasting: 60)
+        _ = try await endpoint.waitForState(filePath, .running)
+        endpoint.process.send(SIGTERM)
+        #expect(endpoint.process.waitForExit(timeout: 30) == 0)
+        let all = await receiver.store.events.events()
+        #expect(all.count { $0.kind == "run-finished" && $0.run == filePath } == 1, "\(all)")
+    }
+
     @Test("Platform answering 503 while a run starts and finishes, then SIGKILL and a restart with it up: every event arrives, each id once")
     func noneLostAcrossSigkill() async throws {
         let log = PostLog()

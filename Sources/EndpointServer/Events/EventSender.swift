@@ -16,7 +16,8 @@ import Submitter
 /// `/submit` and the result outbox (`RetryPolicy`: jitter, `Retry-After` honoured).
 /// Another 4xx says the batch will never be accepted: logged once, dropped and counted
 /// (`lambda_events_dropped_total{reason="refused"}`), so it never holds later events back.
-/// Graceful shutdown stops it; what is unsent waits in the database for the next start.
+/// Graceful shutdown (after the supervisor's: `buildApplication` orders them) ends it with
+/// one last round bounded by `lastRound`; what is unsent waits for the next start.
 struct EventSender: Service {
     let recorder: EventRecorder
     let client: PlatformClient
@@ -25,9 +26,27 @@ struct EventSender: Service {
     let startEvent: EndpointEvent
     let logger: Logger
 
+    /// How long graceful shutdown gives the last round (the events of the runs it stopped).
+    static let lastRound: Duration = .seconds(3)
+
     func run() async throws {
         await recorder.record(startEvent)
         await cancelWhenGracefulShutdown { await sendForever() }
+        await sendPending(until: .now + Self.lastRound)
+    }
+
+    /// Posts what is pending until none is, the platform fails one batch, or `deadline`.
+    func sendPending(until deadline: ContinuousClock.Instant) async {
+        defer { recorder.setInFlight(through: nil) }
+        while ContinuousClock.now < deadline {
+            recorder.setInFlight(through: .max)
+            guard let batch = try? await recorder.database.pendingEvents(limit: EndpointEvent.maxPerPost), let last = batch.last else { return }
+            recorder.setInFlight(through: last.seq)
+            let seconds = max(1, Int64((deadline - ContinuousClock.now).components.seconds))
+            guard let status = await post(batch, timeoutSeconds: seconds)?.status, (200..<300).contains(status) else { return }
+            await remove(batch)
+            recorder.metrics.eventsSent(batch.count)
+        }
     }
 
     /// Posts batches until cancelled.
@@ -95,9 +114,9 @@ struct EventSender: Service {
     }
 
     /// One `POST /events`; nil without an answer (connection refused, reset, timeout).
-    private func post(_ batch: [PendingEvent]) async -> PlatformAnswer? {
+    private func post(_ batch: [PendingEvent], timeoutSeconds: Int64? = nil) async -> PlatformAnswer? {
         // An EndpointEvent always encodes (strings and JSONValues).
         guard let body = try? PullControl.encoder.encode(batch.map(\.event)) else { return PlatformAnswer(status: 400) }
-        return try? await client.request(.POST, "/events", body: ByteBuffer(bytes: body), keepingBodyUpTo: 64 * 1024)
+        return try? await client.request(.POST, "/events", body: ByteBuffer(bytes: body), keepingBodyUpTo: 64 * 1024, timeoutSeconds: timeoutSeconds)
     }
 }
