@@ -180,6 +180,13 @@ extension LambdaSettings {
             unit: "answers",
             "404 answers to one task result after which it is dropped (pull, both); 400, 413 and 422 drop it at once."
         )
+        public let maxPendingEvents = Setting.wholeNumber(
+            "max-pending-events",
+            default: 10_000,
+            range: 100...1_000_000,
+            unit: "events",
+            "Events (POST <platform-url>/events) kept until the platform acknowledges them; beyond, the oldest are dropped and the drop is an event itself."
+        )
         public let maxEventsPerSecond = Setting.wholeNumber(
             "max-events-per-second",
             default: 10_000,

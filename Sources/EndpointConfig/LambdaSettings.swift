@@ -62,6 +62,8 @@ public struct LambdaSettings: Sendable {
     /// 404 answers after which a result is dropped.
     public var taskResultsMaxBytes: Int64
     public var taskResultNotFoundLimit: Int
+    /// The event outbox's bound (docs/fleet.md, "Events").
+    public var maxPendingEvents: Int
     /// The event-rate bound of every bpftrace run (a start may ask for a lower rate).
     public var maxEventsPerSecond: Int
     public var rateLimitSeconds: Int
@@ -144,6 +146,7 @@ public struct LambdaSettings: Sendable {
         self.pollWaitSeconds = try section.read(table.pollWaitSeconds)
         self.taskResultsMaxBytes = Int64(try section.read(table.taskResultsMaxBytes))
         self.taskResultNotFoundLimit = try section.read(table.taskResultNotFoundLimit)
+        self.maxPendingEvents = try section.read(table.maxPendingEvents)
         self.maxEventsPerSecond = try section.read(table.maxEventsPerSecond)
         self.rateLimitSeconds = try section.read(table.rateLimitSeconds)
         self.rateLimitWindowSeconds = try section.read(table.rateLimitWindowSeconds)

@@ -22,9 +22,13 @@ public struct EndpointDependencies: Sendable {
     public let signatures: SignatureVerifier
     public let outgoingAuthorization: OutgoingAuthorization
     public let supervisor: RunSupervisor
+    /// The event outbox (`EventRecorder`; `EventSender` posts it).
+    public let events: EventRecorder
     /// What runs in containers here (`GET /containers`, and what a start's target names).
     public let containerInventory: ContainerInventory
     public let metrics = EndpointMetrics()
+    /// How tracers run here (root, or sudo).
+    public let privilege: TracerPrivilege
     /// The server's TLS setup when settings.yml names a certificate and key.
     public let serverTLS: TLSConfiguration?
 
@@ -47,11 +51,14 @@ public struct EndpointDependencies: Sendable {
         self.outgoingAuthorization = try OutgoingAuthorization(endpointUUID: lambda.endpointUUID, secret: lambda.secret)
         self.containerInventory = ContainerInventory(locations: ContainerInventory.Locations(settings: lambda))
         let privilege = TracerPrivilege.forCurrentUser(rootPassword: lambda.rootPassword)
+        self.privilege = privilege
+        self.events = EventRecorder(maxPending: lambda.maxPendingEvents, database: database, metrics: metrics.events, logger: logger)
         self.supervisor = RunSupervisor(
             settings: RunSupervisor.Settings(lambda: lambda, privilege: privilege),
             client: PlatformClient(platformURL: lambda.platformURL, authorization: outgoingAuthorization, caFile: lambda.platformCAFile),
             database: database,
             metrics: metrics,
+            events: events,
             logger: logger
         )
     }
@@ -189,15 +196,24 @@ public func buildApplication(
         metrics: dependencies.metrics.connections,
         logger: logger
     )
-    var services: [any Service] = [dependencies.supervisor]
     let lambda = configuration.lambda
+    let retryPolicy = RetryPolicy(initial: lambda.submitRetryInitial, maximum: lambda.submitRetryMaximum)
+    let client = PlatformClient(
+        platformURL: lambda.platformURL,
+        authorization: dependencies.outgoingAuthorization,
+        caFile: lambda.platformCAFile
+    )
+    let events = EventSender(
+        recorder: dependencies.events,
+        client: client,
+        retryPolicy: retryPolicy,
+        startEvent: .endpointStarted(lambda, privilege: dependencies.privilege),
+        logger: logger
+    )
+    // Graceful shutdown goes through services in reverse order, each finished before the
+    // next: the supervisor records its runs' ends before the sender's last round.
+    var services: [any Service] = [events, dependencies.supervisor]
     if lambda.control.polls {
-        let retryPolicy = RetryPolicy(initial: lambda.submitRetryInitial, maximum: lambda.submitRetryMaximum)
-        let client = PlatformClient(
-            platformURL: lambda.platformURL,
-            authorization: dependencies.outgoingAuthorization,
-            caFile: lambda.platformCAFile
-        )
         services.append(
             PullControl(
                 settings: PullControl.Settings(

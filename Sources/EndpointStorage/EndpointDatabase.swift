@@ -152,6 +152,18 @@ public struct EndpointDatabase: Sendable {
             // name an unrelated process. NULL for tracers recorded before v9 (LeftoverTracer).
             try db.alter(table: "run") { table in table.add(column: "tracerBootID", .text) }
         }
+        migrator.registerMigration("v10: the event outbox") { db in
+            // AUTOINCREMENT: `seq` only grows, so "oldest first" and "in flight up to
+            // seq N" keep their meaning after rows are deleted (PendingEventRecord).
+            try db.create(table: "event") { table in
+                table.autoIncrementedPrimaryKey("seq")
+                table.column("id", .text).notNull().unique()
+                table.column("time", .text).notNull()
+                table.column("kind", .text).notNull()
+                table.column("run", .text)
+                table.column("detail", .jsonText).notNull()
+            }
+        }
         return migrator
     }
 
@@ -185,12 +197,26 @@ public struct EndpointDatabase: Sendable {
         try await writer.write { db in try DeliveryRecord(filePath: filePath, cursor: cursor).update(db) }
     }
 
-    public func recordTracerExit(filePath: String, code: Int32, stderr: String, bytesWritten: Int64, failure: String?) async throws {
+    /// `event`: the run's `run-finished`, recorded in the same transaction, so that it is
+    /// recorded once: a restart finds the exit recorded and the event with it, or neither
+    /// (and the resumed run ends with code -1 and its own event). The events dropped to
+    /// make room for it.
+    @discardableResult
+    public func recordTracerExit(
+        filePath: String,
+        code: Int32,
+        stderr: String,
+        bytesWritten: Int64,
+        failure: String?,
+        event: (EndpointEvent, EventAdmission)? = nil
+    ) async throws -> Int {
         try await writer.write { db in
             try db.execute(
                 sql: "UPDATE run SET exitCode = ?, stderr = ?, bytesWritten = ?, failure = ? WHERE filePath = ?",
                 arguments: [code, stderr, bytesWritten, failure, filePath]
             )
+            guard let (event, admission) = event else { return 0 }
+            return try Self.insertEvent(event, admission: admission, db)
         }
     }
 

@@ -22,6 +22,8 @@ public final class EndpointMetrics: Sendable {
     private let tasksRefused: Counter
     /// Connections the HTTP server's guard closed on its own.
     public let connections: ConnectionMetrics
+    /// The event outbox's sends and drops.
+    public let events: EventMetrics
 
     /// Request latencies from 1 ms to 30 s (argon2 verifications sit around 10-100 ms).
     static let latencyBuckets: [Duration] = [
@@ -93,6 +95,7 @@ public final class EndpointMetrics: Sendable {
             )
         )
         connections = ConnectionMetrics(registry: registry)
+        events = EventMetrics(registry: registry)
     }
 
     /// Why a task's result was given up (`lambda_task_results_dropped_total{reason}`).

@@ -31,6 +31,8 @@ struct LaunchedTracer: Sendable {
     /// The files its program names by descriptor, open until the tracer's probes are live
     /// or it exited (nil: none).
     let heldBinaries: HeldBinaries?
+    /// Where its events go (nil: nowhere, as in tests of the supervisor alone).
+    let events: RunEventReporter?
 
     init(
         outputFD: Int32,
@@ -42,7 +44,8 @@ struct LaunchedTracer: Sendable {
         tracerLimits: TracerLimits?,
         target: RunTarget?,
         rateBound: EventRateBound?,
-        heldBinaries: HeldBinaries?
+        heldBinaries: HeldBinaries?,
+        events: RunEventReporter?
     ) {
         self.outputFD = outputFD
         self.signalsWholeGroup = privilege == TracerPrivilege.root.name
@@ -60,5 +63,6 @@ struct LaunchedTracer: Sendable {
         self.tracerLimits = tracerLimits
         self.rateBound = rateBound
         self.heldBinaries = heldBinaries
+        self.events = events
     }
 }

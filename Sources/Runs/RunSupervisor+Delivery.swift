@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import PlatformWire
 import Submitter
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -22,6 +24,8 @@ extension RunSupervisor {
         )
         let runLogger = logger(for: run.filePath)
         let (database, budget, metrics, killGrace) = (database, budget, metrics, settings.killGrace)
+        // Only the delivery's task calls `record`, one call at a time.
+        let stall = Mutex(DeliveryStallWatch())
         do {
             try await delivery.run(
                 from: run.cursor,
@@ -35,6 +39,11 @@ extension RunSupervisor {
                     metrics.delivered(bytes: acknowledged, chunks: cursor.chunksAcknowledged - before.chunksAcknowledged)
                     metrics.deliveryRetried(count: cursor.retries - before.retries)
                     metrics.deliveryRefused(count: cursor.refusedMessages - before.refusedMessages)
+                    if Self.acknowledgedMore(cursor, than: before) {
+                        stall.withLock { $0.acknowledged() }
+                    } else if cursor.retries > before.retries, stall.withLock({ $0.failed(at: .now) }) {
+                        await self.tellDeliveryStalled(run.filePath, cursor)
+                    }
                     guard durable else { return true }
                     do {
                         try await database.recordDeliveryProgress(filePath: run.filePath, cursor: cursor)
@@ -54,6 +63,12 @@ extension RunSupervisor {
             return
         }
         await retire(run)
+    }
+
+    /// The platform acknowledged a message between `before` and `cursor`.
+    static func acknowledgedMore(_ cursor: DeliveryCursor, than before: DeliveryCursor) -> Bool {
+        cursor.chunksAcknowledged > before.chunksAcknowledged || cursor.startAcknowledged != before.startAcknowledged
+            || cursor.finishedAcknowledged != before.finishedAcknowledged
     }
 
     /// `finished` was acknowledged: remember the outcome, drop the file (unless kept).

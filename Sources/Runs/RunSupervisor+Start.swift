@@ -32,6 +32,7 @@ extension RunSupervisor {
             }
         }.get()
         let record = try await recordNewRun(request, files: files)
+        await tellRunStarted(record, request)
         let run = TraceRun(
             record: record,
             tracer: request.tracer,
@@ -44,6 +45,7 @@ extension RunSupervisor {
             target: request.target,
             rateBound: request.rateBound,
             heldBinaries: request.heldBinaries,
+            events: events.map { RunEventReporter(recorder: $0, run: record.filePath) },
             logger: logger
         )
         register(run)

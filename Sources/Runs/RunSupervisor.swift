@@ -23,6 +23,8 @@ public actor RunSupervisor: Service {
     let logger: Logger
     let budget: SpoolBudget
     let metrics: EndpointMetrics
+    /// Where the runs' events go (nil: nowhere, as in tests of the supervisor alone).
+    let events: EventRecorder?
     var runs: [String: TraceRun] = [:]
     var order: [String] = []
     var history: [RunStatus] = []
@@ -47,9 +49,11 @@ public actor RunSupervisor: Service {
         client: any SubmitTransport,
         database: EndpointDatabase,
         metrics: EndpointMetrics = EndpointMetrics(),
+        events: EventRecorder? = nil,
         logger: Logger
     ) {
         self.settings = settings
+        self.events = events
         self.metrics = metrics
         self.client = client
         self.database = database
@@ -71,22 +75,18 @@ public actor RunSupervisor: Service {
 
     /// The one place a tracer's end is handled: once the run has its exit, the program
     /// file goes and the exit is persisted (its code and stderr are what `finished`
-    /// carries, also if the endpoint restarts before delivering it). `alreadyRecorded`:
-    /// a resumed run whose exit the database holds.
+    /// carries, also if the endpoint restarts before delivering it), with the run's
+    /// `run-finished` after its other events. `alreadyRecorded`: a resumed run whose exit
+    /// (and event) the database holds.
     func handleExit(of run: TraceRun, program: TracerProgramFile?, alreadyRecorded: Bool) {
         exitHandlers[run.filePath] = Task {
             await run.waitForExit()
             program?.remove()
             if case .applied(_, let directories) = run.resourceCaps { await StartThread.run { TracerCgroup(directories: directories).remove() } }
+            await run.launched?.events?.finish()
             guard !alreadyRecorded, let exit = run.exit else { return }
             do {
-                try await database.recordTracerExit(
-                    filePath: run.filePath,
-                    code: exit.code,
-                    stderr: exit.stderr,
-                    bytesWritten: run.writtenOutput.bytesWritten,
-                    failure: run.status.failure
-                )
+                try await recordExit(of: run, exit)
             } catch {
                 logger(for: run.filePath).error("Cannot record the tracer's exit", metadata: ["error": "\(error)"])
             }

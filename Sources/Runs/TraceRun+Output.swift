@@ -1,4 +1,5 @@
 import Foundation
+import PlatformWire
 import TraceModel
 
 #if canImport(Glibc)
@@ -48,11 +49,19 @@ extension TraceRun {
         tracer.metrics?.outputWritten(bytes: written)
         if lost.now > 0 {
             tracer.metrics?.tracerLostEvents(lost.now)
+            tracer.events?.eventsLost(lost.now)
             if lost.total == lost.now {
                 tracer.logger?.warning("The tracer lost events", metadata: ["trace.path": "\(filePath)", "trace.events_lost": "\(lost.now)"])
             }
         }
         if let attached, let expectedProbes = tracer.expectedProbes, attached < expectedProbes.count {
+            tracer.events?.tellOnce(
+                .probesMissing,
+                [
+                    "attached": .integer(Int64(attached)), "expected": .integer(Int64(expectedProbes.count)),
+                    "probes": .array(expectedProbes.map(JSONValue.string)),
+                ]
+            )
             stop(
                 grace: .seconds(1),
                 reason:
@@ -60,6 +69,7 @@ extension TraceRun {
             )
         }
         if budget.add(Int64(written)) {
+            tracer.events?.tellOnce(.spoolFull, ["maxSpoolBytes": .integer(budget.capacity)])
             stop(
                 grace: .seconds(1),
                 reason:
@@ -72,12 +82,22 @@ extension TraceRun {
     func exited(code: Int32, of tracer: LaunchedTracer) {
         if tracer.outputFD >= 0 { close(tracer.outputFD) }
         tracer.heldBinaries?.release()
-        state.withLock { state in
+        let rateLimited = state.withLock { state in
             // The program stopped itself: `finished` says why, after the tracer's own stderr.
             var rateNote: String?
             if let rateBound = tracer.rateBound, let events = state.notices.rateLimitedEvents { rateNote = rateBound.note(lastSecondEvents: events) }
             if let rateNote { Array(rateNote.utf8).withUnsafeBytes { state.stderr.append($0) } }
             _ = state.lifecycle.childExited(code: code, stderr: state.stderr.text)
+            return rateNote == nil ? nil : state.notices.rateLimitedEvents
+        }
+        if let rateLimited, let rateBound = tracer.rateBound {
+            tracer.events?.tellOnce(
+                .rateLimited,
+                [
+                    "maxEventsPerSecond": .integer(Int64(rateBound.maxEventsPerSecond)), "lastSecondEvents": .integer(rateLimited),
+                    "seconds": .integer(Int64(rateBound.seconds)), "windowSeconds": .integer(Int64(rateBound.windowSeconds)),
+                ]
+            )
         }
         progress.signal()
         exitSignal.signal()

@@ -89,6 +89,7 @@ public final class TraceRun: Sendable {
         target: RunTarget? = nil,
         rateBound: EventRateBound? = nil,
         heldBinaries: HeldBinaries? = nil,
+        events: RunEventReporter? = nil,
         logger: Logger? = nil
     ) {
         let launched = LaunchedTracer(
@@ -101,7 +102,8 @@ public final class TraceRun: Sendable {
             tracerLimits: tracerLimits,
             target: target,
             rateBound: rateBound,
-            heldBinaries: heldBinaries
+            heldBinaries: heldBinaries,
+            events: events
         )
         self.init(record: record, tracer: tracer, origin: .launched(launched), budget: budget, state: State(lifecycle: RunLifecycle()))
     }

@@ -19,9 +19,10 @@ public func buildReceiverRouter(store: SubmitStore, authenticator: RequestAuthen
     return router
 }
 
-/// `PUT /submit` and `GET /status`; a trace is stored under the endpoint its
-/// Authorization proved.
+/// `PUT /submit`, `POST /events` and `GET /status`; a trace (an event) is stored under
+/// the endpoint its Authorization proved.
 func addSubmitRoutes(to router: Router<BasicRequestContext>, store: SubmitStore, verifier: some EndpointVerifying, fault: ReceiverFault?) {
+    addEventRoute(to: router, events: store.events, verifier: verifier)
     router.put("submit") { request, context -> HTTPResponse.Status in
         var request = request
         // A chunk is at most 16 MiB raw, about 22 MiB of base64.

@@ -57,6 +57,8 @@ public actor SubmitStore {
 
     public nonisolated let directory: String
     public nonisolated let perEndpoint: Bool
+    /// What endpoints posted to `/events`.
+    public nonisolated let events = ReceivedEvents()
     /// Keyed by `streamKey`: the trace name, with the endpoint's uuid in front per endpoint.
     private var streams: [String: Stream] = [:]
 

@@ -56,7 +56,11 @@ struct AnalysisRunTests {
 
     /// One run of `analysis`; nil when the tracer hung and this is not the last attempt.
     private func attempt(
-        _ analysis: ValidatedAnalysis, lasting: Int, scope: AnalysisScope, lastAttempt: Bool, workload: () throws -> Void
+        _ analysis: ValidatedAnalysis,
+        lasting: Int,
+        scope: AnalysisScope,
+        lastAttempt: Bool,
+        workload: () throws -> Void
     ) throws -> Output? {
         let program = FileManager.default.temporaryDirectory.appendingPathComponent("analysis-\(UUID().uuidString).bt").path
         try analysis.programText(lastingSeconds: lasting, scope: scope).write(toFile: program, atomically: true, encoding: .utf8)

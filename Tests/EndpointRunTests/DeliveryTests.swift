@@ -2,6 +2,7 @@ import EndpointTestSupport
 import Foundation
 import Hummingbird
 import PlatformServer
+import PlatformWire
 import SubmitReceiver
 import Synchronization
 import Testing
@@ -245,6 +246,9 @@ struct DeliveryTests {
         #expect(received.bytes == written)
         #expect(try await receiver.stream(filePath) == FileManager.default.contents(atPath: filePath))
         #expect(received.stderr?.contains("stopped: max-spool-bytes (1048576 bytes of undelivered output) reached") == true)
+        let events = try await receiver.runEvents(filePath)
+        #expect(events.map(\.kind) == ["run-started", "spool-full", "run-finished"])
+        #expect(events.first { $0.kind == "spool-full" }?.detail["maxSpoolBytes"] == .integer(1_048_576))
     }
 
     @Test("Retention: the run file goes once finished is acknowledged; the outcome stays in /traces/finished, also after a restart")

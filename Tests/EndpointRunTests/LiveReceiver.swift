@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTLS
 import PlatformServer
+import PlatformWire
 import SubmitReceiver
 
 /// The reference receiver, in this test process, on a free loopback port.
@@ -50,6 +51,15 @@ final class LiveReceiver: Sendable {
     func stream(_ trace: String) async throws -> Data {
         guard let path = await store.streamPath(for: trace) else { throw MissingValue() }
         return try Data(contentsOf: URL(fileURLWithPath: path))
+    }
+
+    /// The events `/events` received about `run`, oldest first, once its `run-finished`
+    /// is among them (the run's events come before it).
+    func runEvents(_ run: String, timeout: Double = 20) async throws -> [EndpointEvent] {
+        try await eventuallyValue("the run-finished event of \(run)", timeout: .seconds(timeout)) {
+            let events = await store.events.events().filter { $0.run == run }
+            return events.contains { $0.kind == EndpointEvent.Kind.runFinished.rawValue } ? events : nil
+        }
     }
 
     func stop() {

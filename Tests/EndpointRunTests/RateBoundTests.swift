@@ -1,6 +1,7 @@
 import EndpointTestSupport
 import Foundation
 import PlatformServer
+import PlatformWire
 import SubmitReceiver
 import Testing
 
@@ -102,6 +103,10 @@ struct RateBoundTests {
         let lines = try streamLines(try await receiver.stream(filePath))
         #expect(lines.contains { $0.event == "rate-limit" } && lines.contains { $0.event == "end" })
         #expect(lines.contains { $0.type == "map" }, "END printed the counts")
+        let events = try await receiver.runEvents(filePath)
+        #expect(events.map(\.kind) == ["run-started", "rate-limited", "run-finished"])
+        #expect(events.first?.detail["analysis"] == .string("syscalls"))
+        #expect(events.first { $0.kind == "rate-limited" }?.detail["maxEventsPerSecond"] == .integer(1))
     }
 
     @Test("maxEventsPerSecond above the setting, zero or not a whole number: 400 naming it on both starts, nothing runs")

@@ -1,5 +1,6 @@
 import EndpointTestSupport
 import Foundation
+import PlatformWire
 import Testing
 
 /// bpftrace's own notices in a run's stream: how many probes it attached, how many
@@ -34,6 +35,12 @@ struct TracerNoticeTests {
         let page = try await endpoint.request("GET", "/metrics").body
         #expect(prometheusSample(page, "lambda_tracer_events_lost_total") == String(lostInStream))
         #expect(endpoint.process.standardError.contains("The tracer lost events"))
+        // events-lost: coalesced (at most one per 10 s, the rest with the run's end), adding up to every event lost.
+        let lost = try await receiver.runEvents(filePath).filter { $0.kind == "events-lost" }
+        #expect(!lost.isEmpty && lost.count <= 2, "\(lost)")
+        #expect(
+            lost.reduce(Int64(0)) { sum, event in if case .integer(let count) = event.detail["count"] { sum + count } else { sum } } == lostInStream
+        )
     }
 
     @Test("A run whose tracer attached fewer probes than its program has is stopped, and finished says which probes")
@@ -55,6 +62,10 @@ struct TracerNoticeTests {
         let finished = try #require(try await endpoint.runStatus(filePath))
         #expect(finished.probesExpected == 7 && finished.probesAttached == 1)
         #expect(finished.failure?.hasPrefix("stopped: bpftrace attached 1 of the 7 probes") == true)
+        let events = try await receiver.runEvents(filePath)
+        #expect(events.map(\.kind) == ["run-started", "probes-missing", "run-finished"])
+        #expect(events.first { $0.kind == "probes-missing" }?.detail["attached"] == .integer(1))
+        #expect(events.first { $0.kind == "probes-missing" }?.detail["expected"] == .integer(7))
     }
 
     @Test("bpftrace's limits come from the settings unless the template sets them, reach the tracer and show in the status")

@@ -50,7 +50,7 @@ extension PlatformSettings {
             case "token-hours": settings.tokenHours = try reader.integer(key, value, in: 1...8760)
             case "tls-certificate": settings.tlsCertificate = try reader.text(key, value)
             case "tls-key": settings.tlsKey = try reader.text(key, value)
-            case "max-poll-wait": settings.maxPollWait = Double(try reader.integer(key, value, in: 0...26))
+            case "max-poll-wait": settings.maxPollWait = try reader.number(key, value, in: 0...26)
             case "max-events": settings.maxEvents = try reader.integer(key, value, in: 100...100_000_000)
             case "max-queued-tasks-per-endpoint": settings.maxQueuedTasksPerEndpoint = try reader.integer(key, value, in: 1...100_000)
             case "max-tasks": settings.maxTasks = try reader.integer(key, value, in: 100...10_000_000)
@@ -82,6 +82,16 @@ private struct KeyReader {
     func integer(_ key: String, _ node: Node, in range: ClosedRange<Int>) throws(PlatformSettingsError) -> Int {
         guard let scalar = node.scalar, let value = Int(scalar.string) else {
             throw PlatformSettingsError("\(file): \(key): expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        guard range.contains(value) else {
+            throw PlatformSettingsError("\(file): \(key): \(value) is out of range \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    func number(_ key: String, _ node: Node, in range: ClosedRange<Double>) throws(PlatformSettingsError) -> Double {
+        guard let scalar = node.scalar, let value = Double(scalar.string), value.isFinite else {
+            throw PlatformSettingsError("\(file): \(key): expected a number from \(range.lowerBound) to \(range.upperBound)")
         }
         guard range.contains(value) else {
             throw PlatformSettingsError("\(file): \(key): \(value) is out of range \(range.lowerBound)...\(range.upperBound)")
