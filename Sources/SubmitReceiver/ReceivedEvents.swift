@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PlatformServer
 import PlatformWire
 
 /// The reference platform's side of `POST /events` (docs/fleet.md, "Events"): the
