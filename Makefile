@@ -10,8 +10,8 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Starts the endpoint on the Config/ defaults (SQLite file Config/lambda.sqlite3) and
-# the reference receiver on port 3001 (the default platform-url), writing .run/received/.
+# lambda-platform on port 3001 (the default platform-url; its files in .run/platform/)
+# and the endpoint of Config/ delivering to it; prints how to sign in (scripts/run-local.sh).
 run: build
 	CONFIG=$(CONFIG) bash scripts/run-local.sh
 

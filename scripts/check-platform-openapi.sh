@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Checks docs/platform-openapi.yaml (what the endpoint expects of a platform: /submit,
-# /endpoints/{uuid}, /tasks, /tasks/{id}/result) against the reference platform,
-# `lambda-receiver`, with schemathesis (`make test`): no 5xx, every answer as documented.
+# /endpoints/{uuid}, /tasks, /tasks/{id}/result, /events; and the operator API under
+# /api/) against the running `lambda-platform serve --config DIR`, with schemathesis
+# (`make test`): no 5xx, every answer as documented.
 #
-# The receiver trusts one throw-away endpoint (scripts/test-config.py: a random uuid and
-# secret it never prints); schemathesis sends that endpoint's Authorization, and signs
-# every request as the endpoint would (scripts/platform_openapi_hooks.py: the platform
-# refuses endpoint requests without a valid Lambda-Signature). Polls wait
-# at most 0.2 s here (`--max-poll-wait`, hidden): a generated wait=26 would otherwise hold
-# each example for 26 s. About half a minute.
+# The platform trusts one throw-away endpoint (scripts/test-config.py: a random uuid and
+# secret it never prints; platform.yml declares it); schemathesis sends that endpoint's
+# Authorization, and signs every request as the endpoint would
+# (scripts/platform_openapi_hooks.py: the platform refuses endpoint requests without a
+# valid Lambda-Signature). Polls wait at most 0.2 s here (`max-poll-wait`): a generated
+# wait=26 would otherwise hold each example for 26 s. About half a minute.
 #
 # Environment: SWIFT (default swift), OPENAPI_MAX_EXAMPLES (default 50), OPENAPI_SEED.
 set -euo pipefail
@@ -26,34 +27,42 @@ fail() {
 
 command -v schemathesis >/dev/null 2>&1 || fail "schemathesis is not installed (run scripts/install-deps.sh)"
 bin_dir=$("$SWIFT" build --show-bin-path)
-for product in lambda-receiver lambda-endpoint; do
+for product in lambda-platform lambda-endpoint; do
     [ -x "$bin_dir/$product" ] || "$SWIFT" build --product "$product"
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/lambda-platform-openapi.XXXXXX")
-receiver_pid=
+platform_pid=
 cleanup() {
-    if [ -n "$receiver_pid" ]; then kill -TERM "$receiver_pid" 2>/dev/null || true; wait "$receiver_pid" 2>/dev/null || true; fi
+    if [ -n "$platform_pid" ]; then kill -TERM "$platform_pid" 2>/dev/null || true; wait "$platform_pid" 2>/dev/null || true; fi
     rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 python3 scripts/test-config.py "$work/config" >/dev/null || fail "scripts/test-config.py could not write the configuration"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-"$bin_dir/lambda-receiver" --config "$work/config" --out "$work/received" --port "$port" --max-poll-wait 0.2 \
-    >"$work/receiver.log" 2>&1 &
-receiver_pid=$!
-base="http://127.0.0.1:$port"
-for _ in $(seq 100); do curl -fsS --max-time 2 "$base/status" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fsS --max-time 2 "$base/status" >/dev/null 2>&1 || { tail -20 "$work/receiver.log" >&2; fail "lambda-receiver did not answer"; }
+uuid=$(sed -n 's/^endpoint-uuid: *"\{0,1\}\([0-9a-fA-F-]*\)"\{0,1\}$/\1/p' "$work/config/lambda-settings.yml")
+[[ "$uuid" =~ ^[0-9a-fA-F-]{36}$ ]] || fail "no endpoint-uuid in the test configuration"
+mkdir -m 700 "$work/platform"
+(
+    umask 077
+    python3 - "$work/config/lambda-settings.yml" "$uuid" >"$work/platform/platform.yml" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+secret = re.search(r'^secret: *"?([^"\n]*)"?$', text, re.M).group(1)
+print("host: 127.0.0.1\nport: 0\nmax-poll-wait: 0.2\nendpoints:\n  %s:\n    secret: \"%s\"" % (sys.argv[2], secret))
+PY
+)
+"$bin_dir/lambda-platform" serve --config "$work/platform" --port-file "$work/port" >"$work/platform.log" 2>&1 &
+platform_pid=$!
+for _ in $(seq 300); do [ -s "$work/port" ] && break; sleep 0.1; done
+[ -s "$work/port" ] || { tail -20 "$work/platform.log" >&2; fail "lambda-platform did not start"; }
+base="http://127.0.0.1:$(cat "$work/port")"
 auth=$("$bin_dir/lambda-endpoint" auth-header --config "$work/config") || fail "auth-header failed"
 
 # The endpoint a request names (the path's uuid, the poll's endpoint) must be the one its
 # Authorization proves, or the answer is 401: generated uuids would never reach the
 # routes' own checks. schemathesis.toml pins those parameters to the trusted endpoint.
-uuid=$(sed -n 's/^endpoint-uuid: *"\{0,1\}\([0-9a-fA-F-]*\)"\{0,1\}$/\1/p' "$work/config/lambda-settings.yml")
-[[ "$uuid" =~ ^[0-9a-fA-F-]{36}$ ]] || fail "no endpoint-uuid in the test configuration"
 cat >"$work/schemathesis.toml" <<TOML
 [parameters]
 "path.uuid" = "$uuid"
@@ -84,7 +93,7 @@ set -e
 out=$(cat "$work/schemathesis.out")
 hash=${auth:36}
 [[ "$out" != *"$hash"* ]] || fail "schemathesis printed the Authorization value; keep --output-sanitize true"
-printf '%s\n' "$out" | tail -25
-kill -0 "$receiver_pid" 2>/dev/null || fail "lambda-receiver died during the run"
+printf "%s\n" "$out" | tail -60
+kill -0 "$platform_pid" 2>/dev/null || fail "lambda-platform died during the run"
 [ "$status" -eq 0 ] || fail "schemathesis exited $status (failures above)"
 echo "check-platform-openapi: ok (docs/platform-openapi.yaml; seed $seed, at most $max_examples examples per operation)"

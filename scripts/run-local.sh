@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make run`: the endpoint on Config/ with the reference receiver beside it, so a first
-# trace lands on disk in .run/received/. Ctrl-C stops both.
+# `make run`: lambda-platform on 127.0.0.1:3001 (its files in .run/platform/) with the
+# endpoint of Config/ beside it delivering to it, and an admin account for the person at
+# the keyboard, whose password is printed once. Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config=${CONFIG:-Config}
@@ -11,13 +12,32 @@ if ! mountpoint -q /sys/kernel/tracing; then
     if [ "$(id -u)" -eq 0 ]; then mount -t tracefs nodev /sys/kernel/tracing || true; else sudo mount -t tracefs nodev /sys/kernel/tracing || true; fi
 fi
 
-# git checks files out world-readable; serve refuses a lambda-settings.yml that others
-# can read (it holds the secret).
-chmod 600 "$config/lambda-settings.yml"
+umask 077
+mkdir -p .run/platform .run/endpoint
+# The platform: the shipped platform.yml (it declares the endpoint of Config/ with the
+# same example secret), its SQLite file next to it.
+cp Config/platform.yml .run/platform/platform.yml
+# The endpoint: Config/ as it is, but a partial chunk goes out after half a second
+# without a full one, so a slow trace is live in the platform within a second.
+cp "$config/settings.yml" .run/endpoint/settings.yml
+sed 's/^submit-flush-interval: .*/submit-flush-interval: 0.5/' "$config/lambda-settings.yml" >.run/endpoint/lambda-settings.yml
+chmod 600 .run/platform/platform.yml .run/endpoint/lambda-settings.yml
 
-mkdir -p .run/received
-"$bin/lambda-receiver" --config "$config" --out .run/received --port 3001 &
-receiver=$!
-trap 'kill $receiver 2>/dev/null || true' EXIT
-echo "run-local: receiver on 127.0.0.1:3001 writing to .run/received/"
-"$bin/lambda-endpoint" serve --config "$config"
+me=$(id -un)
+if ! "$bin/lambda-platform" account list --config .run/platform | grep -q "^$me "; then
+    password=$(head -c 18 /dev/urandom | base64 | tr '+/' 'xy')
+    printf '%s\n' "$password" | "$bin/lambda-platform" account add "$me" --role admin --config .run/platform >/dev/null
+    printf '%s\n' "$password" >.run/platform/$me.password
+    echo "run-local: account '$me' (admin) made; its password is in .run/platform/$me.password"
+fi
+
+"$bin/lambda-platform" serve --config .run/platform &
+platform=$!
+trap 'kill $platform 2>/dev/null || true' EXIT
+cat <<TEXT
+run-local: lambda-platform on http://127.0.0.1:3001 (database .run/platform/platform.sqlite)
+  sign in:   curl -s -X POST http://127.0.0.1:3001/api/login -H 'Content-Type: application/json' \\
+               -d "{\"name\": \"$me\", \"password\": \"\$(cat .run/platform/$me.password)\"}"
+  then:      lambda-platform fleet runs --url http://127.0.0.1:3001 --token-file FILE   (README, "A first session")
+TEXT
+"$bin/lambda-endpoint" serve --config .run/endpoint
