@@ -347,7 +347,7 @@ let package = Package(
         // their contiguous prefix, tasks handed out once, bounds.
         .testTarget(
             name: "PlatformStoreTests",
-            dependencies: ["EndpointTestSupport", "PlatformStore", "PlatformWire"]
+            dependencies: ["EndpointTestSupport", "PlatformStore", "PlatformWire", .product(name: "SQLKit", package: "sql-kit")]
         ),
         // The platform's routes over real HTTP on loopback, in this process, on real SQLite
         // files; and the built `lambda-platform` binary as an operator runs it.

@@ -24,6 +24,7 @@ public final class Platform: Sendable {
     /// Told of every task result committed.
     public let taskResults = TaskResultObservers()
     public let logger: Logger
+    let lastSeen = LastSeenThrottle()
 
     public init(settings: PlatformSettings, database: any PlatformDatabase, logger: Logger = Logger(label: "lambda-platform")) {
         self.settings = settings
@@ -46,6 +47,12 @@ public final class Platform: Sendable {
         for endpoint in settings.endpoints {
             try await endpoints.declare(uuid: endpoint.uuid, url: endpoint.url, labels: endpoint.labels)
         }
+    }
+
+    /// Notes a request from `uuid` (`lastSeen`, `online`), in the database at most once per 10 s.
+    public func heard(from uuid: String) async throws {
+        guard lastSeen.shouldWrite(uuid) else { return }
+        try await endpoints.seen(uuid)
     }
 
     /// Whether platform.yml gives `uuid`'s labels (they win over its registration's).

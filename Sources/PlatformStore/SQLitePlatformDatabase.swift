@@ -20,6 +20,15 @@ public final class SQLitePlatformDatabase: PlatformDatabase {
 
     /// Opens (creating) the file at `path` with mode 0600, and brings its schema up to date.
     public static func open(path: String, logger: Logger = Logger(label: "lambda-platform.sqlite")) async throws -> SQLitePlatformDatabase {
+        try await open(path: path, migrating: true, logger: logger)
+    }
+
+    /// Opens the file as it is, its schema untouched (to inspect one, e.g. in tests).
+    public static func openWithoutMigrating(path: String) async throws -> SQLitePlatformDatabase {
+        try await open(path: path, migrating: false, logger: Logger(label: "lambda-platform.sqlite"))
+    }
+
+    static func open(path: String, migrating: Bool, logger: Logger) async throws -> SQLitePlatformDatabase {
         if !FileManager.default.fileExists(atPath: path) {
             guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
                 throw PlatformStoreError.cannotOpen("\(path): cannot create the file")
@@ -44,7 +53,7 @@ public final class SQLitePlatformDatabase: PlatformDatabase {
             for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000"] {
                 try await sql.raw(SQLQueryString(pragma)).run()
             }
-            try await PlatformSchema.migrate(database)
+            if migrating { try await PlatformSchema.migrate(database) }
         } catch {
             try? await connection.close()
             throw error

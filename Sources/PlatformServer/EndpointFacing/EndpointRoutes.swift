@@ -42,7 +42,7 @@ struct EndpointRoutes {
             throw PlatformRefusal(.badRequest, refusal.description)
         }
         if receipt.changed { platform.streamGrowth.signal(receipt.run.id) }
-        try await platform.endpoints.seen(endpoint)
+        try await platform.heard(from: endpoint)
         if case .finished = message, receipt.changed {
             context.logger.info(
                 "Run received",
@@ -91,7 +91,7 @@ struct EndpointRoutes {
             }
             wait = min(seconds, platform.settings.maxPollWait)
         }
-        try await platform.endpoints.seen(endpoint)
+        try await platform.heard(from: endpoint)
         let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
         var tasks = try await platform.tasks.take(for: endpoint)
         while tasks.isEmpty, ContinuousClock.now < deadline, !Task.isCancelled {
