@@ -14,7 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "lambda-endpoint", targets: ["Endpoint"]),
-        .executable(name: "lambda-receiver", targets: ["Receiver"]),
+        .executable(name: "lambda-test-receiver", targets: ["Receiver"]),
         .executable(name: "lambda-platform", targets: ["Platform"]),
         .library(name: "Submitter", targets: ["Submitter"]),
     ],
@@ -361,7 +361,7 @@ let package = Package(
         // Runs the built `lambda-endpoint` binary as an operator would.
         .testTarget(
             name: "EndpointCLITests",
-            dependencies: ["Endpoint", "EndpointTestSupport"]
+            dependencies: ["Endpoint", "EndpointTestSupport", "Platform"]
         ),
     ],
     swiftLanguageModes: [.v6]

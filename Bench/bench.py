@@ -2,7 +2,7 @@
 """`make bench`: the endpoint measured the way an operator would judge it.
 
 Starts the release `lambda-endpoint serve --config DIR` and the reference
-`lambda-receiver` on loopback, drives them over HTTP exactly as the platform would,
+`lambda-test-receiver` on loopback, drives them over HTTP exactly as the platform would,
 and prints one line per figure, `name: value unit`. Every baseline is measured in the
 same run on the same machine. Figures only: nothing here passes or fails.
 
@@ -133,7 +133,7 @@ class Bench:
         os.makedirs(self.received)
         config = self.config_dir("receiver-config", {})
         self.receiver = subprocess.Popen(
-            [os.path.join(bin_dir, "lambda-receiver"), "--config", config, "--out", self.received,
+            [os.path.join(bin_dir, "lambda-test-receiver"), "--config", config, "--out", self.received,
              "--port", str(self.receiver_port)],
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "receiver.log"), "wb"))
         self.wait_listening(self.receiver_port)

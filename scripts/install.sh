@@ -18,7 +18,7 @@ done
 
 root=$destdir
 install -d -m 0755 "$root$prefix/bin" "$root$prefix/lib/systemd/system" "$root$prefix/share/lambda-endpoint" "$root$prefix/share/doc/lambda-endpoint"
-install -m 0755 "$bin/lambda-endpoint" "$bin/lambda-receiver" "$root$prefix/bin/"
+install -m 0755 "$bin/lambda-endpoint" "$bin/lambda-platform" "$root$prefix/bin/"
 sed "s|@PREFIX@|$prefix|g" packaging/lambda-endpoint.service > "$root$prefix/lib/systemd/system/lambda-endpoint.service"
 chmod 0644 "$root$prefix/lib/systemd/system/lambda-endpoint.service"
 install -m 0644 packaging/sudoers.lambda-endpoint "$root$prefix/share/lambda-endpoint/sudoers.example"

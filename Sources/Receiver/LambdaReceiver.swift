@@ -1,16 +1,14 @@
-import PlatformServer
 import ArgumentParser
 
-/// `lambda-receiver`: a small stand-in for the platform, for a first trace on a new
-/// machine, for trying a fleet and for tests. `serve` (the default, so
-/// `lambda-receiver --port P --config DIR --out DIR` works as it always did) runs it;
-/// `fleet ...` talks to a running one as an operator would.
+/// `lambda-test-receiver`: the in-memory, file-writing stand-in for a platform that the
+/// endpoint's tests and `make bench` deliver to (it keeps no accounts, no database, and
+/// can misbehave on purpose). Not installed: operators run `lambda-platform`.
 @main
 struct LambdaReceiver: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "lambda-receiver",
-        abstract: "A reference platform: receives /submit streams, registers endpoints, queues tasks and fans traces out.",
-        subcommands: [ServeCommand.self, FleetCommand.self],
+        commandName: "lambda-test-receiver",
+        abstract: "A test and bench stand-in for lambda-platform: receives /submit streams into files, registers endpoints, queues tasks.",
+        subcommands: [ServeCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

@@ -1,10 +1,10 @@
-import PlatformServer
 import ArgumentParser
 import Credentials
 import EndpointConfig
 import Foundation
 import Hummingbird
 import Logging
+import PlatformServer
 import SubmitReceiver
 
 /// Runs the reference platform. It trusts the endpoint of `--config DIR/lambda-settings.yml`,
@@ -43,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
                 throw LabelSelector.Malformed(description: "--push-endpoint \(unknown.uuid): no secret for it in the credentials given")
             }
         } catch {
-            FileHandle.standardError.write(Data("lambda-receiver: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("lambda-test-receiver: \(error)\n".utf8))
             throw ExitCode(1)
         }
         let platform = ReferencePlatform(
@@ -54,11 +54,11 @@ struct ServeCommand: AsyncParsableCommand {
             unsignedTasks: unsignedTasks,
             pollWaitCap: maxPollWait
         )
-        var logger = Logger(label: "lambda-receiver")
+        var logger = Logger(label: "lambda-test-receiver")
         logger.logLevel = .info
         let app = Application(
             router: buildPlatformRouter(platform: platform),
-            configuration: .init(address: .hostname(host, port: port), serverName: "lambda-receiver"),
+            configuration: .init(address: .hostname(host, port: port), serverName: "lambda-test-receiver"),
             logger: logger
         )
         try await app.runService()

@@ -27,7 +27,7 @@ struct PackagingTests {
         #expect(try run("/bin/bash", install) == 0)
 
         #expect(mode(staging + "/opt/lambda/bin/lambda-endpoint") == 0o755)
-        #expect(mode(staging + "/opt/lambda/bin/lambda-receiver") == 0o755)
+        #expect(mode(staging + "/opt/lambda/bin/lambda-platform") == 0o755)
         #expect(mode(staging + "/etc/lambda-endpoint/lambda-settings.yml") == 0o600)
         #expect(mode(staging + "/opt/lambda/share/lambda-endpoint/sudoers.example") == 0o644)
         #expect(!FileManager.default.fileExists(atPath: staging + "/etc/sudoers.d"), "a root-equivalent rule is never installed by itself")

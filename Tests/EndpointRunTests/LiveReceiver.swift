@@ -19,7 +19,7 @@ final class LiveReceiver: Sendable {
     /// A receiver on a free port; `fault` makes it misbehave on purpose; `tls` serves https.
     init(fault: ReceiverFault? = nil, tls: TLSConfiguration? = nil) async throws {
         scheme = tls == nil ? "http" : "https"
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lambda-receiver-\(UUID().uuidString)").path
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lambda-test-receiver-\(UUID().uuidString)").path
         store = try SubmitStore(directory: directory)
         let authenticator = RequestAuthenticator(
             endpointUUID: TestConfigDirectory.endpointUUID,

@@ -1,7 +1,7 @@
 import EndpointTestSupport
 import Foundation
-import PlatformWire
 import PlatformServer
+import PlatformWire
 import SubmitReceiver
 import Testing
 
@@ -122,47 +122,6 @@ struct PullModeTests {
             for: PullEndpoints.db.uuid
         )
         #expect(try await platform.waitForResult("kill-1").body == .string("Killed"), "a text answer travels as a string")
-    }
-
-    /// `lambda-receiver ARGUMENTS` (the built one), waited for without blocking a thread:
-    /// the platform it talks to runs in this process.
-    func receiverCommand(_ arguments: [String]) async throws -> (code: Int32, output: String) {
-        let binary = URL(fileURLWithPath: EndpointProcess.builtBinary).deletingLastPathComponent().appendingPathComponent("lambda-receiver").path
-        let command = try SpawnedProcess(executable: binary, arguments: arguments)
-        let code = try await eventuallyValue("lambda-receiver \(arguments.first ?? "") exits", timeout: .seconds(60)) {
-            command.waitForExit(timeout: 0)
-        }
-        return (code, command.standardOutput + command.standardError)
-    }
-
-    @Test(
-        "From the command line: fleet endpoints lists a pull endpoint with its labels; fleet start fans a template out and prints a table; fleet results again"
-    )
-    func commandLine() async throws {
-        let platform = try await LivePlatform()
-        defer { platform.stop() }
-        let endpoint = try EndpointProcess(platform: platform, identity: PullEndpoints.db, labels: "{role: db}")
-        try await eventually("it registered") { await platform.lastSeen(PullEndpoints.db.uuid) != nil }
-        let listed = try await receiverCommand(["fleet", "endpoints", "--platform", platform.url])
-        #expect(listed.code == 0, "\(listed.output)")
-        let lines = listed.output.split(separator: "\n").map(String.init)
-        #expect(lines.first?.hasPrefix("UUID") == true && lines.first?.contains("LABELS") == true, "\(listed.output)")
-        #expect(lines.contains { $0.hasPrefix(PullEndpoints.db.uuid) && $0.contains(" pull ") && $0.contains("role=db") }, "\(listed.output)")
-
-        let template = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-template-\(UUID().uuidString).json").path
-        try #"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#.write(toFile: template, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: template) }
-        let started = try await receiverCommand(
-            ["fleet", "start", "--platform", platform.url, "--selector", "role=db", "--template", template, "--lasting", "1", "--wait", "30"]
-        )
-        #expect(started.code == 0, "\(started.output)")
-        let id = try #require(started.output.firstMatch(of: /fan-out (\S+): 1 endpoint\(s\)/)?.1, "\(started.output)")
-        let row = try #require(started.output.split(separator: "\n").first { $0.hasPrefix(PullEndpoints.db.uuid) }, "\(started.output)")
-        #expect(row.contains(" pull ") && row.contains(" started ") && row.contains(" 200 ") && row.contains(".trace"), "\(row)")
-        let again = try await receiverCommand(["fleet", "results", String(id), "--platform", platform.url])
-        #expect(again.code == 0 && again.output.contains(String(row)), "\(again.output)")
-        #expect(try await platform.runCount(PullEndpoints.db.uuid) == 1)
-        _ = endpoint
     }
 
     @Test("The platform unreachable for 10 s: the endpoint backs off, polls again after, and a task then runs once")

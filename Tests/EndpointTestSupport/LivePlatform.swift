@@ -9,7 +9,7 @@ import SubmitReceiver
 #if canImport(FoundationNetworking)
 #endif
 
-/// The reference platform (`lambda-receiver`'s fleet side) in this test process on a free
+/// The reference platform (`lambda-test-receiver`'s fleet side) in this test process on a free
 /// loopback port, trusting the endpoints it is given, with traces in a directory per
 /// endpoint; real HTTP to it. Each test target names its endpoints in a convenience init.
 public final class LivePlatform: Sendable {

@@ -11,7 +11,7 @@ import Synchronization
 public final class AnswerSigner: Sendable {
     let credentials: EndpointCredentials
     private let signed = Mutex<[String: String]>([:])
-    private let queue = DispatchQueue(label: "lambda-receiver.sign", attributes: .concurrent)
+    private let queue = DispatchQueue(label: "lambda-platform.sign", attributes: .concurrent)
 
     public init(credentials: EndpointCredentials) {
         self.credentials = credentials

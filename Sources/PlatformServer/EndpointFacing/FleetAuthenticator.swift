@@ -25,7 +25,7 @@ public final class FleetAuthenticator: Sendable {
     let settings: AuthSettings
     let cache: VerifiedHeaderCache
     let gate: VerificationGate
-    private let queue = DispatchQueue(label: "lambda-receiver.argon2", attributes: .concurrent)
+    private let queue = DispatchQueue(label: "lambda-platform.argon2", attributes: .concurrent)
     /// One per endpoint with a secret, made at its first signed request (as many as
     /// `credentials` holds, at most).
     private let signatures = Mutex<[String: SignatureVerifier]>([:])
