@@ -1,8 +1,8 @@
-import PlatformServer
 import Authentication
 import Foundation
 import Hummingbird
 import Logging
+import PlatformServer
 import PlatformWire
 
 /// A hook to make the receiver misbehave on purpose (tests of the endpoint's delivery):

@@ -1,7 +1,7 @@
 import EndpointTestSupport
 import Foundation
-import Runs
 import PlatformServer
+import Runs
 import SubmitReceiver
 import Testing
 

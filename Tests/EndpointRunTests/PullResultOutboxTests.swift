@@ -1,8 +1,8 @@
 import EndpointTestSupport
 import Foundation
 import HTTPTypes
-import PlatformWire
 import PlatformServer
+import PlatformWire
 import SubmitReceiver
 import Testing
 

@@ -31,9 +31,13 @@ struct PlatformSettingsTests {
             ("tls-key: /k\nfleet-secret: s\n", "tls-certificate and tls-key: give both or neither"),
             ("port: 3001\n", "endpoints or fleet-secret"),
             ("endpoints:\n  not-a-uuid: {secret: s}\n", "endpoints: not-a-uuid is not a uuid"),
-            ("endpoints:\n  4633d686-f75d-4d1f-8415-02ce37d9e5f8: {url: \"http://h:1\"}\n", "endpoints.4633d686-f75d-4d1f-8415-02ce37d9e5f8.secret: missing"),
+            (
+                "endpoints:\n  4633d686-f75d-4d1f-8415-02ce37d9e5f8: {url: \"http://h:1\"}\n",
+                "endpoints.4633d686-f75d-4d1f-8415-02ce37d9e5f8.secret: missing"
+            ),
             ("max-poll-wait: 27\nfleet-secret: s\n", "max-poll-wait: 27.0 is out of range"),
-        ])
+        ]
+    )
     func refusals(text: String, expected: String) {
         #expect {
             _ = try PlatformSettings.parse(text)
@@ -48,7 +52,11 @@ struct PlatformSettingsTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("platform-yml-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        FileManager.default.createFile(atPath: directory + "/platform.yml", contents: Data("fleet-secret: s\n".utf8), attributes: [.posixPermissions: 0o644])
+        FileManager.default.createFile(
+            atPath: directory + "/platform.yml",
+            contents: Data("fleet-secret: s\n".utf8),
+            attributes: [.posixPermissions: 0o644]
+        )
         #expect {
             _ = try PlatformSettings.load(directory: directory)
         } throws: { "\($0)".contains("chmod 600") }

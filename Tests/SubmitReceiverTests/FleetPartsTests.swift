@@ -1,7 +1,7 @@
 import EndpointTestSupport
 import Foundation
-import PlatformWire
 import PlatformServer
+import PlatformWire
 import SubmitReceiver
 import Testing
 

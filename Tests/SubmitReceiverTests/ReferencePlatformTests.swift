@@ -2,8 +2,8 @@ import Authentication
 import Credentials
 import EndpointTestSupport
 import Foundation
-import PlatformWire
 import PlatformServer
+import PlatformWire
 import SubmitReceiver
 import Synchronization
 import Testing

@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
-import PlatformWire
 import PlatformServer
+import PlatformWire
 import SubmitReceiver
 import Submitter
 import Testing

@@ -1,5 +1,5 @@
-import PlatformServer
 import Foundation
+import PlatformServer
 import PlatformWire
 
 /// What an endpoint says of itself in `PUT /endpoints/{uuid}`.

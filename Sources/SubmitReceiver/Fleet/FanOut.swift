@@ -1,5 +1,5 @@
-import PlatformServer
 import Foundation
+import PlatformServer
 import PlatformWire
 
 /// `POST /fleet/start`: one template to start on every endpoint whose labels match.

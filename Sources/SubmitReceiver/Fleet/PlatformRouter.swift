@@ -1,8 +1,8 @@
-import PlatformServer
 import Authentication
 import Foundation
 import HTTPTypes
 import Hummingbird
+import PlatformServer
 import PlatformWire
 
 /// The reference platform's routes.

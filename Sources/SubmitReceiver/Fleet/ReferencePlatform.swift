@@ -1,7 +1,7 @@
-import PlatformServer
 import Credentials
 import Foundation
 import Hummingbird
+import PlatformServer
 
 /// Everything the reference platform keeps: who the endpoints are and their secrets,
 /// their registrations, task queues and results, fan-outs, and the received traces.

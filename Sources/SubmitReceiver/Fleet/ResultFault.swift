@@ -1,5 +1,5 @@
-import PlatformServer
 import HTTPTypes
+import PlatformServer
 import PlatformWire
 
 /// A hook to make the reference platform refuse task results on purpose (tests of the

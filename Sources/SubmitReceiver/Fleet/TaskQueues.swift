@@ -1,5 +1,5 @@
-import PlatformServer
 import Foundation
+import PlatformServer
 import PlatformWire
 
 /// A queue of tasks per endpoint, answered by long polls, and the results sent back.
