@@ -1,5 +1,4 @@
 import Foundation
-import PlatformServer
 
 /// What the receiver knows of one trace's stream, and the verdict it writes next to it.
 public struct ReceivedTrace: Codable, Sendable, Equatable {

@@ -1,5 +1,4 @@
 import Foundation
-import PlatformServer
 import PlatformWire
 
 /// Reassembles `/submit` streams on disk: `<out>/<name>.ndjson` holds the decoded

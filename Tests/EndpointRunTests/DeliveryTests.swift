@@ -1,7 +1,6 @@
 import EndpointTestSupport
 import Foundation
 import Hummingbird
-import PlatformServer
 import PlatformWire
 import SubmitReceiver
 import Synchronization

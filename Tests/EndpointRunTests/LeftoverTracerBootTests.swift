@@ -1,6 +1,5 @@
 import EndpointTestSupport
 import Foundation
-import PlatformServer
 import Runs
 import SubmitReceiver
 import Testing

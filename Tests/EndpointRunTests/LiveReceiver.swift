@@ -4,7 +4,6 @@ import EndpointTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTLS
-import PlatformServer
 import PlatformWire
 import SubmitReceiver
 

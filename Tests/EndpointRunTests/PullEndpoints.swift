@@ -1,5 +1,4 @@
 import EndpointTestSupport
-import PlatformServer
 import SubmitReceiver
 
 extension LivePlatform {

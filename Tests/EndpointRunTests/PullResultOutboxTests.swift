@@ -1,7 +1,6 @@
 import EndpointTestSupport
 import Foundation
 import HTTPTypes
-import PlatformServer
 import PlatformWire
 import SubmitReceiver
 import Testing

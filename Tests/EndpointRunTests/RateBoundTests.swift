@@ -1,6 +1,5 @@
 import EndpointTestSupport
 import Foundation
-import PlatformServer
 import PlatformWire
 import SubmitReceiver
 import Testing

@@ -1,6 +1,5 @@
 import EndpointTestSupport
 import Foundation
-import PlatformServer
 import SubmitReceiver
 import Testing
 

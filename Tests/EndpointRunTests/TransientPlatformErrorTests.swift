@@ -1,7 +1,6 @@
 import EndpointTestSupport
 import Foundation
 import Hummingbird
-import PlatformServer
 import SubmitReceiver
 import Testing
 

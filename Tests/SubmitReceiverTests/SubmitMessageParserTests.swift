@@ -1,6 +1,5 @@
 import Foundation
 import NIOCore
-import PlatformServer
 import PlatformWire
 import SubmitReceiver
 import Submitter

@@ -1,5 +1,4 @@
 import Foundation
-import PlatformServer
 
 /// The table of a fan-out: a started run's file path, a failure's error.
 public enum FanOutTable {

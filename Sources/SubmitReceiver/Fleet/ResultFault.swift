@@ -1,5 +1,4 @@
 import HTTPTypes
-import PlatformServer
 import PlatformWire
 
 /// A hook to make the reference platform refuse task results on purpose (tests of the

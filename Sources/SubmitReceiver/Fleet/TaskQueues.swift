@@ -1,5 +1,4 @@
 import Foundation
-import PlatformServer
 import PlatformWire
 
 /// A queue of tasks per endpoint, answered by long polls, and the results sent back.
