@@ -258,6 +258,48 @@ class Bench:
         self.stop_endpoint()
         return DELIVERED_BYTES / seconds / MB, peak_kib / 1024, cpu * GIB / DELIVERED_BYTES, seconds
 
+    def platform_delivery(self):
+        """1 GiB from the fast fake tracer to the real `lambda-platform` (release, SQLite in
+        the bench's directory: WAL, synchronous FULL, one commit per chunk): start request
+        to `finished` committed; the platform's CPU and its database's size after. The
+        run's stream is checked in the database itself (python's sqlite3, read only)."""
+        import sqlite3
+        directory = os.path.join(self.work, "platform")
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        with open(os.path.join(directory, "platform.yml"), "w") as f:
+            f.write(f"host: 127.0.0.1\nport: 0\nretention-bytes: 1048576\nendpoints:\n  {UUID}:\n    secret: \"{SECRET}\"\n")
+        os.chmod(os.path.join(directory, "platform.yml"), 0o600)
+        port_file = os.path.join(directory, "port")
+        platform = subprocess.Popen(
+            [os.path.join(self.bin, "lambda-platform"), "serve", "--config", directory, "--port-file", port_file],
+            stdout=subprocess.DEVNULL, stderr=open(os.path.join(directory, "platform.log"), "wb"))
+        try:
+            port = wait_for_port_file(port_file, platform, f"see {directory}/platform.log")
+            self.start_endpoint("platform-delivery", bpf_path=FAST_WRITER, max_spool_bytes=4 * GIB,
+                                platform_url=f"http://127.0.0.1:{port}")
+            cpu_before = proc_cpu_seconds(platform.pid)
+            began = time.monotonic()
+            file_path = self.start_run(lasting=3600)
+            database = sqlite3.connect(f"file:{directory}/platform.sqlite?mode=ro", uri=True, timeout=30)
+            while True:
+                row = database.execute("SELECT finished, bytes FROM runs WHERE file_path = ?", (file_path,)).fetchone()
+                if row and row[0] is not None:
+                    break
+                if time.monotonic() - began > 900:
+                    raise SystemExit("bench: delivery to lambda-platform did not finish in 900 s")
+                time.sleep(0.05)
+            seconds = time.monotonic() - began
+            cpu = proc_cpu_seconds(platform.pid) - cpu_before
+            database.close()
+            if row[1] != DELIVERED_BYTES:
+                raise SystemExit(f"bench: lambda-platform stored {row[1]} bytes, not {DELIVERED_BYTES}")
+            self.stop_endpoint()
+            return DELIVERED_BYTES / seconds / MB, cpu * GIB / DELIVERED_BYTES
+        finally:
+            platform.terminate()
+            platform.wait()
+            shutil.rmtree(directory, ignore_errors=True)
+
     def baseline(self):
         """The same byte work as a delivery done by coreutils and socat: the fast fake
         tracer's 1 GiB `| tee RUNFILE | base64 -w0 | socat` over loopback TCP to
@@ -487,7 +529,7 @@ class Bench:
         return running, rss_kib / 1024, peak_kib / 1024, baseline_kib / 1024, threads
 
 
-GROUPS = ["base64", "delivery", "real-tracer", "rate-bound", "http", "flood", "latency", "concurrency"]
+GROUPS = ["base64", "delivery", "platform", "real-tracer", "rate-bound", "http", "flood", "latency", "concurrency"]
 
 
 DELIVERY_ROUNDS = 3
@@ -644,6 +686,11 @@ def main():
             figure("base64_mb_s", base64_mb_s, "MB/s", "coreutils base64 -w0, 1 GiB")
         if "delivery" in groups:
             report_delivery(bench, base64_mb_s)
+        if "platform" in groups:
+            mb_s, cpu = bench.platform_delivery()
+            figure("platform_ingest_mb_s_chunk_51200", mb_s, "MB/s",
+                   "1 GiB to lambda-platform on SQLite (a commit and an fsync per chunk), start to finished committed")
+            figure("platform_cpu_s_per_gib", cpu, "s", "lambda-platform's own CPU for that GiB")
         if "real-tracer" in groups:
             report_real_tracer(bench)
         if "rate-bound" in groups:
