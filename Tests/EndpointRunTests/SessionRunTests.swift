@@ -66,6 +66,8 @@ struct SessionRunTests {
         "A template session on a pull and a push endpoint: queued, running, finished with their streams stored; an identical template is reused; delete removes only what it stored"
     )
     func templateSession() async throws {
+        let busy = try busyBash(seconds: 30)
+        defer { busy.send(SIGKILL) }
         let platform = try await SessionPlatform()
         defer { Task { await platform.stop() } }
         let (pulled, pushedEndpoint) = try await Self.endpoints(platform)
@@ -123,12 +125,19 @@ struct SessionRunTests {
 
     @Test("run: false kills the runs on both endpoints long before their lasting; the rows show killed")
     func stopKills() async throws {
+        // A bash allocating all along: the traced function fires, so the streams grow.
+        let busy = try busyBash(seconds: 60)
+        defer { busy.send(SIGKILL) }
         let platform = try await SessionPlatform()
         defer { Task { await platform.stop() } }
         let endpoints = try await Self.endpoints(platform)
         let id = try await platform.createSession(#"{"name": "long", "selector": "role=db", "template": \#(Self.bashTemplate), "lasting": 120}"#)
         _ = try await platform.api("PUT", "/api/sessions/\(id)", json: #"{"run": true}"#)
-        let running = try await Self.follow(platform, id, until: ["running"], timeout: .seconds(30)).last
+        // Stopped once both tracers print (their `ready` line reached the platform).
+        let running = try await eventuallyValue("both runs stream", timeout: .seconds(30)) { () -> SessionAnswer? in
+            let session = try await platform.session(id)
+            return session.endpoints.count == 2 && session.endpoints.allSatisfy({ $0.state == "running" && $0.bytes > 0 }) ? session : nil
+        }
         let stopped = try await platform.api("PUT", "/api/sessions/\(id)", json: #"{"run": false}"#).json(SessionAnswer.self)
         #expect(!stopped.running && stopped.endpoints.allSatisfy { $0.state == "killed" }, "\(stopped.endpoints)")
         let clock = ContinuousClock()
@@ -141,7 +150,7 @@ struct SessionRunTests {
         }
         #expect(clock.now - stoppedAt < .seconds(60), "killed, not run to its 120 s")
         let after = try await platform.session(id)
-        #expect(after.endpoints.allSatisfy { $0.state == "killed" && $0.bytes > 0 }, "\(after.endpoints)")
+        #expect(after.endpoints.allSatisfy { $0.state == "killed" && $0.run != nil && $0.code != nil }, "\(after.endpoints)")
         _ = endpoints
     }
 
