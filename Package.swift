@@ -165,6 +165,7 @@ let package = Package(
                 "Credentials",
                 "PlatformStore",
                 "PlatformWire",
+                "TraceModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

@@ -9,7 +9,8 @@ public func buildPlatformRouter(platform: Platform) -> Router<PlatformContext> {
     EndpointRoutes(platform: platform).add(to: router)
     // The operator API: every route under /api/ sees the account of its bearer token.
     let api = router.group("api").add(middleware: OperatorAuthentication(platform: platform))
-    _ = api
+    SessionRoutes(platform: platform).add(to: api)
+    ContainerRoutes(platform: platform).add(to: api)
     return router
 }
 

@@ -133,18 +133,20 @@ public enum PlatformSchema {
             .column("at", type: .bigint, .notNull)
             .run()
         try await sql.create(index: "login_failures_by_name").on("login_failures").column("name").column("address").run()
-        // Sessions over the fleet; `spec` is the JSON of what each endpoint is asked to run.
+        // Sessions over the fleet; `spec` is the JSON of what each endpoint is asked to run
+        // (docs/platform.md, *Sessions*). Whether one is running is not stored: it is read
+        // from its newest round's rows and their runs, so it never needs updating.
         try await sql.create(table: "sessions")
             .column("id", type: .text, .primaryKey(autoIncrement: false))
             .column("name", type: .text, .notNull)
             .column("selector", type: .text, .notNull)
             .column("spec", type: .text, .notNull)
-            .column("running", type: .bigint, .notNull)
             .column("round", type: .bigint, .notNull)
             .column("created", type: .bigint, .notNull)
             .column("created_by", type: .text, .notNull)
             .run()
-        // One row per session and endpoint of its newest round.
+        // One row per session and endpoint of its newest round; `task`: the id of the
+        // request the row waits on (an answer for another id is late and changes nothing).
         try await sql.create(table: "session_endpoints")
             .column("session", type: .text, .notNull)
             .column("endpoint", type: .text, .notNull)
@@ -153,11 +155,18 @@ public enum PlatformSchema {
             .column("run", type: .text)
             .column("status", type: .bigint)
             .column("error", type: .text)
-            .column("code", type: .bigint)
             .column("task", type: .text)
-            .column("stored_template", type: .text)
             .column("updated", type: .bigint, .notNull)
             .primaryKey("session", "endpoint")
+            .run()
+        // The templates a session stored on an endpoint (not those it found there and
+        // reused), removed when the session is deleted; `trace_types` a JSON array.
+        try await sql.create(table: "session_templates")
+            .column("session", type: .text, .notNull)
+            .column("endpoint", type: .text, .notNull)
+            .column("trace_no", type: .bigint, .notNull)
+            .column("trace_types", type: .text, .notNull)
+            .primaryKey("session", "endpoint", "trace_no")
             .run()
     }
 }
