@@ -104,6 +104,20 @@ struct AccountRoutesTests {
         #expect(try await login(platform, "ops", password).status == 200)
     }
 
+    @Test("Twenty wrong logins sent at once: five are checked (401), fifteen are 429 before any argon2 run")
+    func throttleUnderConcurrency() async throws {
+        let platform = try await TestPlatform()
+        defer { Task { await platform.stop() } }
+        _ = try await account(platform, "target", role: "admin")
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for attempt in 0..<20 { group.addTask { try await login(platform, "target", "guess-\(attempt)").status } }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses.filter { $0 == 401 }.count == 5)
+        #expect(statuses.filter { $0 == 429 }.count == 15)
+        #expect(try await LoginFailureStore(database: platform.platform.database).count() == 5)
+    }
+
     @Test("Logout ends the token at once; removing an account ends its tokens")
     func logoutAndRemoval() async throws {
         let platform = try await TestPlatform()
