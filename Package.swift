@@ -177,6 +177,7 @@ let package = Package(
             dependencies: [
                 "PlatformServer",
                 "PlatformStore",
+                "PlatformWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -356,7 +357,7 @@ let package = Package(
             name: "PlatformServerTests",
             dependencies: [
                 "Authentication", "Credentials", "EndpointTestSupport", "Platform", "PlatformServer", "PlatformStore", "PlatformWire",
-                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "SQLKit", package: "sql-kit"),
             ]
         ),
         // Runs the built `lambda-endpoint` binary as an operator would.

@@ -6,6 +6,6 @@ struct LambdaPlatform: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lambda-platform",
         abstract: "The platform of lambda endpoints: streams, runs, sessions over the fleet, events, accounts.",
-        subcommands: [ServeCommand.self]
+        subcommands: [ServeCommand.self, AccountCommand.self, FleetCommand.self]
     )
 }

@@ -27,6 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let platform = Platform(settings: settings, database: database, logger: logger)
         try await platform.declareEndpoints()
+        if try await AccountStore(database: database).count() == 0 {
+            FileHandle.standardError.write(Data(Self.noAccountHint(config: config).utf8))
+        }
         logger.info("lambda-platform serving", metadata: ["address": "\(settings.host):\(settings.port)", "database": "\(database.summary)"])
         let portFile = portFile
         let app = buildPlatformApplication(platform: platform) { port in
@@ -35,7 +38,20 @@ struct ServeCommand: AsyncParsableCommand {
                 try? Data("\(port)\n".utf8).write(to: URL(fileURLWithPath: portFile), options: .atomic)
             }
         }
+        // Push endpoints' heartbeats (whether they are online), beside the server.
+        let heartbeat = Task { await EndpointHeartbeat(platform: platform, client: URLSessionPushClient(timeout: 10)).run() }
+        defer { heartbeat.cancel() }
         try await app.runService()
+        heartbeat.cancel()
         await database.close()
+    }
+
+    /// Printed at a start with no account: the operator API cannot be used without one.
+    static func noAccountHint(config: String) -> String {
+        """
+        lambda-platform: no account yet; add an admin (the password is read from standard input):
+          lambda-platform account add NAME --role admin --config \(config)
+
+        """
     }
 }

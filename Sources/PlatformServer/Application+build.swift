@@ -4,11 +4,15 @@ import Logging
 import PlatformStore
 
 /// The platform's router: the endpoint-facing routes, and the operator API under `/api/`.
-public func buildPlatformRouter(platform: Platform) -> Router<PlatformContext> {
+/// `clock`: the operator side's time (token expiry, login throttle, online), moved by tests.
+public func buildPlatformRouter(platform: Platform, clock: OperatorClock = .system) -> Router<PlatformContext> {
     let router = Router(context: PlatformContext.self)
     EndpointRoutes(platform: platform).add(to: router)
-    // The operator API: every route under /api/ sees the account of its bearer token.
-    let api = router.group("api").add(middleware: OperatorAuthentication(platform: platform))
+    // The operator API: every route under /api/ takes JSON bodies only and sees the
+    // account of its bearer token.
+    let api = router.group("api").add(middleware: JSONBodyRequirement()).add(middleware: OperatorAuthentication(platform: platform, clock: clock))
+    AccountRoutes(platform: platform, clock: clock, hasher: PasswordHasher()).add(to: api)
+    EndpointListRoutes(platform: platform, clock: clock).add(to: api)
     SessionRoutes(platform: platform).add(to: api)
     ContainerRoutes(platform: platform).add(to: api)
     return router

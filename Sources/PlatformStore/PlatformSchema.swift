@@ -127,11 +127,14 @@ public enum PlatformSchema {
             .column("created", type: .bigint, .notNull)
             .column("expires", type: .bigint, .notNull)
             .run()
+        // Login attempts counted as failed (`attempt`: the id that takes a right one back).
         try await sql.create(table: "login_failures")
             .column("name", type: .text, .notNull)
             .column("address", type: .text, .notNull)
             .column("at", type: .bigint, .notNull)
+            .column("attempt", type: .text, .notNull)
             .run()
+        try await sql.create(index: "login_failures_by_time").on("login_failures").column("at").run()
         try await sql.create(index: "login_failures_by_name").on("login_failures").column("name").column("address").run()
         // Sessions over the fleet; `spec` is the JSON of what each endpoint is asked to run
         // (docs/platform.md, *Sessions*). Whether one is running is not stored: it is read

@@ -19,8 +19,9 @@ final class TestPlatform: @unchecked Sendable {
     private let server: LoopbackServer
     var url: String { "http://127.0.0.1:\(server.port)" }
 
-    /// `configure` changes the settings before the platform is built.
-    init(configure: (inout PlatformSettings) -> Void = { _ in }) async throws {
+    /// `configure` changes the settings before the platform is built; `clock`: the
+    /// operator side's time (token expiry, login throttle, online).
+    init(configure: (inout PlatformSettings) -> Void = { _ in }, clock: OperatorClock = .system) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("test-platform-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var settings = PlatformSettings()
@@ -32,7 +33,7 @@ final class TestPlatform: @unchecked Sendable {
         let database = try await PlatformDatabaseOpening.open(settings, logger: .init(label: "test-platform"))
         platform = Platform(settings: settings, database: database)
         try await platform.declareEndpoints()
-        server = await LoopbackServer(router: buildPlatformRouter(platform: platform), label: "test-platform")
+        server = await LoopbackServer(router: buildPlatformRouter(platform: platform, clock: clock), label: "test-platform")
     }
 
     func stop() async {

@@ -79,7 +79,7 @@ public struct EndpointCredentials: Sendable {
     }
 
     /// Secrets in a file others can read are no secrets: refused, like ssh refuses such keys.
-    static func readPrivateFile(_ path: String) throws(LoadError) -> Data {
+    public static func readPrivateFile(_ path: String) throws(LoadError) -> Data {
         let attributes: [FileAttributeKey: Any]
         let data: Data
         do {
