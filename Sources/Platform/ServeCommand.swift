@@ -35,7 +35,12 @@ struct ServeCommand: AsyncParsableCommand {
                 try? Data("\(port)\n".utf8).write(to: URL(fileURLWithPath: portFile), options: .atomic)
             }
         }
+        // Services of the platform beside the HTTP server, ended when it ends.
+        let retention = Task { await RetentionService(platform: platform).run() }
+        defer { retention.cancel() }
         try await app.runService()
+        retention.cancel()
+        _ = await retention.value
         await database.close()
     }
 }

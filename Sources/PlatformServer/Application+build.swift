@@ -6,10 +6,13 @@ import PlatformStore
 /// The platform's router: the endpoint-facing routes, and the operator API under `/api/`.
 public func buildPlatformRouter(platform: Platform) -> Router<PlatformContext> {
     let router = Router(context: PlatformContext.self)
+    router.add(middleware: RefusalCounting(metrics: platform.metrics))
     EndpointRoutes(platform: platform).add(to: router)
+    MetricsRoutes(platform: platform).add(to: router)
     // The operator API: every route under /api/ sees the account of its bearer token.
     let api = router.group("api").add(middleware: OperatorAuthentication(platform: platform))
-    _ = api
+    RunRoutes(platform: platform).add(to: api)
+    EventRoutes(platform: platform).add(to: router, api: api)
     return router
 }
 
