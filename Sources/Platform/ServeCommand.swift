@@ -38,11 +38,18 @@ struct ServeCommand: AsyncParsableCommand {
                 try? Data("\(port)\n".utf8).write(to: URL(fileURLWithPath: portFile), options: .atomic)
             }
         }
-        // Push endpoints' heartbeats (whether they are online), beside the server.
+        // Services of the platform beside the HTTP server, ended when it ends: push
+        // endpoints' heartbeats (whether they are online), and the retention sweep.
         let heartbeat = Task { await EndpointHeartbeat(platform: platform, client: URLSessionPushClient(timeout: 10)).run() }
-        defer { heartbeat.cancel() }
+        let retention = Task { await RetentionService(platform: platform).run() }
+        defer {
+            heartbeat.cancel()
+            retention.cancel()
+        }
         try await app.runService()
         heartbeat.cancel()
+        retention.cancel()
+        _ = await retention.value
         await database.close()
     }
 

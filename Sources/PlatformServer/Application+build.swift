@@ -7,7 +7,9 @@ import PlatformStore
 /// `clock`: the operator side's time (token expiry, login throttle, online), moved by tests.
 public func buildPlatformRouter(platform: Platform, clock: OperatorClock = .system) -> Router<PlatformContext> {
     let router = Router(context: PlatformContext.self)
+    router.add(middleware: RefusalCounting(metrics: platform.metrics))
     EndpointRoutes(platform: platform).add(to: router)
+    MetricsRoutes(platform: platform).add(to: router)
     // The operator API: every route under /api/ takes JSON bodies only and sees the
     // account of its bearer token.
     let api = router.group("api").add(middleware: JSONBodyRequirement()).add(middleware: OperatorAuthentication(platform: platform, clock: clock))
@@ -15,6 +17,8 @@ public func buildPlatformRouter(platform: Platform, clock: OperatorClock = .syst
     EndpointListRoutes(platform: platform, clock: clock).add(to: api)
     SessionRoutes(platform: platform).add(to: api)
     ContainerRoutes(platform: platform).add(to: api)
+    RunRoutes(platform: platform).add(to: api)
+    EventRoutes(platform: platform).add(to: router, api: api)
     return router
 }
 

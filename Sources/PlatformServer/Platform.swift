@@ -13,6 +13,7 @@ public final class Platform: Sendable {
     public let tasks: TaskStore
     public let endpoints: EndpointStore
     public let tokens: TokenStore
+    public let events: EventStore
     /// Who an endpoint-facing request comes from (Authorization and Lambda-Signature).
     public let authenticator: FleetAuthenticator
     /// What the platform signs its poll answers and push calls with.
@@ -23,6 +24,7 @@ public final class Platform: Sendable {
     public let streamGrowth = WakeSignal()
     /// Told of every task result committed.
     public let taskResults = TaskResultObservers()
+    public let metrics = PlatformMetrics()
     public let logger: Logger
     let lastSeen = LastSeenThrottle()
 
@@ -34,6 +36,7 @@ public final class Platform: Sendable {
         tasks = TaskStore(database: database, maxQueuedPerEndpoint: settings.maxQueuedTasksPerEndpoint, maxTasks: settings.maxTasks)
         endpoints = EndpointStore(database: database)
         tokens = TokenStore(database: database)
+        events = EventStore(database: database, maxEvents: settings.maxEvents)
         let credentials = EndpointCredentials(
             .declared(Dictionary(settings.endpoints.map { ($0.uuid, $0.secret) }) { first, _ in first }, fleetSecret: settings.fleetSecret)
         )

@@ -93,20 +93,27 @@ public enum PlatformSchema {
             .column("stored_bytes", type: .bigint, .notNull)
             .column("highest_no", type: .bigint, .notNull)
             .column("gaps", type: .text, .notNull)
+            // The unfinished last line of the contiguous prefix, up to 257 bytes, for the
+            // `resumed` tuples' scan (`ResumeGapScanner`).
+            .column("scan_tail", type: .blob, .notNull)
             .unique("endpoint", "file_path")
             .run()
         try await sql.create(index: "runs_by_start").on("runs").column("started").run()
+        // Retention removes finished runs oldest finish first.
+        try await sql.create(index: "runs_by_finish").on("runs").column("finished").run()
         try await sql.create(table: "chunks")
             .column("run", type: .text, .notNull)
             .column("no", type: .bigint, .notNull)
             .column("data", type: .blob, .notNull)
             .primaryKey("run", "no")
             .run()
-        // Events once per (endpoint, id).
+        // Events once per (endpoint, id). `time` as the endpoint wrote it; `at` the same
+        // instant in milliseconds (the order and `since` of GET /api/events).
         try await sql.create(table: "events")
             .column("endpoint", type: .text, .notNull)
             .column("id", type: .text, .notNull)
             .column("time", type: .text, .notNull)
+            .column("at", type: .bigint, .notNull)
             .column("kind", type: .text, .notNull)
             .column("run", type: .text)
             .column("detail", type: .text, .notNull)
@@ -114,6 +121,7 @@ public enum PlatformSchema {
             .primaryKey("endpoint", "id")
             .run()
         try await sql.create(index: "events_by_arrival").on("events").column("received_at").run()
+        try await sql.create(index: "events_by_time").on("events").column("at").run()
         try await sql.create(table: "accounts")
             .column("name", type: .text, .primaryKey(autoIncrement: false))
             .column("role", type: .text, .notNull)

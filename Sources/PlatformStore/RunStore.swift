@@ -103,8 +103,8 @@ public struct RunStore: Sendable {
         )
         try await sql.raw(
             """
-            INSERT INTO runs (id, endpoint, file_path, started, chunks, bytes, stored_bytes, highest_no, gaps)
-            VALUES (\(bind: run.id), \(bind: endpoint), \(bind: filePath), \(bind: now), 0, 0, 0, -1, '[]')
+            INSERT INTO runs (id, endpoint, file_path, started, chunks, bytes, stored_bytes, highest_no, gaps, scan_tail)
+            VALUES (\(bind: run.id), \(bind: endpoint), \(bind: filePath), \(bind: now), 0, 0, 0, -1, '[]', \(bind: Data()))
             """
         ).run()
         return run
@@ -127,31 +127,39 @@ public struct RunStore: Sendable {
         run.storedBytes += Int64(data.count)
         run.highestNo = max(run.highestNo, Int64(no))
         if Int64(no) == run.chunks {
-            run.chunks += 1
-            run.bytes += Int64(data.count)
-            // Chunks that were waiting ahead of this gap, in order while they follow on.
-            if run.highestNo >= run.chunks {
-                struct Held: Decodable {
-                    var no: Int64
-                    var length: Int64
-                }
-                let held = try await sql.raw(
-                    "SELECT no, LENGTH(data) AS length FROM chunks WHERE run = \(bind: run.id) AND no >= \(bind: run.chunks) ORDER BY no"
-                ).all(decoding: Held.self)
-                for chunk in held {
-                    guard chunk.no == run.chunks else { break }
-                    run.chunks += 1
-                    run.bytes += chunk.length
-                }
-            }
+            try await advance(&run, over: data, in: sql)
         }
         try await sql.raw(
             """
             UPDATE runs SET chunks = \(bind: run.chunks), bytes = \(bind: run.bytes), stored_bytes = \(bind: run.storedBytes),
-            highest_no = \(bind: run.highestNo) WHERE id = \(bind: run.id)
+            highest_no = \(bind: run.highestNo), gaps = \(bind: run.gaps) WHERE id = \(bind: run.id)
             """
         ).run()
         return true
+    }
+
+    /// Moves the contiguous prefix over `data` (the chunk it expected next) and over the
+    /// chunks that were waiting ahead of it, in order while they follow on, scanning each
+    /// for `resumed` tuples (`ResumeGapScanner`; the unfinished last line is kept in
+    /// `scan_tail`). Held chunks are read one at a time: at most one chunk in memory.
+    static func advance(_ run: inout RunRecord, over data: Data, in sql: any SQLDatabase) async throws {
+        var tail =
+            try await sql.raw("SELECT scan_tail FROM runs WHERE id = \(bind: run.id)").first(decodingColumn: "scan_tail", as: Data.self) ?? Data()
+        var gaps = ResumeGapScanner.gaps(fromJSON: run.gaps)
+        let before = gaps.count
+        var next: Data? = data
+        while let chunk = next {
+            gaps += ResumeGapScanner.scan(chunk, tail: &tail)
+            run.chunks += 1
+            run.bytes += Int64(chunk.count)
+            next = nil
+            if run.highestNo >= run.chunks {
+                next = try await sql.raw("SELECT data FROM chunks WHERE run = \(bind: run.id) AND no = \(bind: run.chunks)")
+                    .first(decodingColumn: "data", as: Data.self)
+            }
+        }
+        if gaps.count != before { run.gaps = ResumeGapScanner.json(Array(gaps.prefix(ResumeGapScanner.maxGaps))) }
+        try await sql.raw("UPDATE runs SET scan_tail = \(bind: tail) WHERE id = \(bind: run.id)").run()
     }
 
     // MARK: Reading

@@ -6,7 +6,8 @@ import Glibc
 
 /// The real `lambda-platform serve --config DIR` as a separate process on a free port of
 /// loopback, with its platform.yml (mode 0600) and SQLite file in a temporary directory
-/// that outlives a `kill` and `restart` (a restarted platform opens the same database).
+/// that outlives a `kill` and `restart` (a restarted platform opens the same database and
+/// listens on the same port: the first start's port is written into platform.yml).
 public final class PlatformProcess: @unchecked Sendable {
     /// An endpoint platform.yml declares.
     public struct Declared: Sendable {
@@ -54,6 +55,9 @@ public final class PlatformProcess: @unchecked Sendable {
             attributes: [.posixPermissions: 0o600]
         )
         (process, port) = try Self.launch(directory: directory)
+        // From now on the same port: a restart is where its endpoints deliver already.
+        let kept = lines.map { $0 == "port: 0" ? "port: \(port)" : $0 }
+        try Data((kept.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: file))
     }
 
     /// The built `lambda-platform`, next to this test bundle.
@@ -81,7 +85,8 @@ public final class PlatformProcess: @unchecked Sendable {
         _ = process.waitForExit(timeout: 20)
     }
 
-    /// Starts it again on the same directory and database (a new port).
+    /// Starts it again on the same directory, database and port (its endpoints' platform-url
+    /// stays right).
     public func restart() throws {
         (process, port) = try Self.launch(directory: directory)
     }

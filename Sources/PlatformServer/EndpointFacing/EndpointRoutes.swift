@@ -17,6 +17,7 @@ struct EndpointRoutes {
         router.put("endpoints/:uuid", use: register)
         router.get("tasks", use: poll)
         router.put("tasks/:id/result", use: result)
+        router.post("events", use: EventRoutes(platform: platform).post)
     }
 
     /// A chunk is at most 16 MiB raw, about 22 MiB of base64.
@@ -42,6 +43,7 @@ struct EndpointRoutes {
             throw PlatformRefusal(.badRequest, refusal.description)
         }
         if receipt.changed { platform.streamGrowth.signal(receipt.run.id) }
+        platform.metrics.received(message.metricKind, bytes: message.chunkBytes)
         try await platform.heard(from: endpoint)
         if case .finished = message, receipt.changed {
             context.logger.info(
@@ -74,6 +76,7 @@ struct EndpointRoutes {
             analyses: registration.analyses,
             declaredLabels: platform.declaresLabels(of: uuid)
         )
+        platform.metrics.received(.registration)
         return try PlatformJSON.response(["uuid": uuid])
     }
 
@@ -94,6 +97,9 @@ struct EndpointRoutes {
         try await platform.heard(from: endpoint)
         let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
         var tasks = try await platform.tasks.take(for: endpoint)
+        platform.metrics.received(.poll)
+        platform.metrics.pollHeld()
+        defer { platform.metrics.pollAnswered() }
         while tasks.isEmpty, ContinuousClock.now < deadline, !Task.isCancelled {
             await platform.taskArrivals.wait(for: endpoint, timeout: deadline - ContinuousClock.now)
             tasks = try await platform.tasks.take(for: endpoint)
@@ -125,6 +131,7 @@ struct EndpointRoutes {
         do {
             let (record, changed) = try await platform.tasks.record(result, for: id, from: sender)
             if changed { await platform.taskResults.resultArrived(record) }
+            platform.metrics.received(.result)
         } catch let refusal as TaskStore.Refusal {
             switch refusal {
             case .unknownTask: throw PlatformRefusal(.notFound, refusal.description)
