@@ -9,7 +9,8 @@
 # Authorization, and signs every request as the endpoint would
 # (scripts/platform_openapi_hooks.py: the platform refuses endpoint requests without a
 # valid Lambda-Signature). Polls wait at most 0.2 s here (`max-poll-wait`): a generated
-# wait=26 would otherwise hold each example for 26 s. About half a minute.
+# wait=26 would otherwise hold each example for 26 s; a live tail of a run that never
+# finishes ends after 1 s without bytes (`follow-idle-seconds`). About half a minute.
 #
 # Environment: SWIFT (default swift), OPENAPI_MAX_EXAMPLES (default 50), OPENAPI_SEED.
 set -euo pipefail
@@ -50,7 +51,7 @@ mkdir -m 700 "$work/platform"
 import re, sys
 text = open(sys.argv[1]).read()
 secret = re.search(r'^secret: *"?([^"\n]*)"?$', text, re.M).group(1)
-print("host: 127.0.0.1\nport: 0\nmax-poll-wait: 0.2\nendpoints:\n  %s:\n    secret: \"%s\"" % (sys.argv[2], secret))
+print("host: 127.0.0.1\nport: 0\nmax-poll-wait: 0.2\nfollow-idle-seconds: 1\nendpoints:\n  %s:\n    secret: \"%s\"" % (sys.argv[2], secret))
 PY
 )
 # An admin for the operator API, its password on standard input and in no file.
@@ -72,6 +73,9 @@ cat >"$work/schemathesis.toml" <<TOML
 [parameters]
 "path.uuid" = "$uuid"
 "query.endpoint" = "$uuid"
+# schemathesis reuses names it saw in answers: the admin's own, from GET /api/accounts,
+# would be deleted by DELETE /api/accounts/{name} and every /api/ call after it be 401.
+"path.name" = "no-such-account"
 TOML
 
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection

@@ -51,6 +51,7 @@ extension PlatformSettings {
             case "tls-certificate": settings.tlsCertificate = try reader.text(key, value)
             case "tls-key": settings.tlsKey = try reader.text(key, value)
             case "max-poll-wait": settings.maxPollWait = try reader.number(key, value, in: 0...26)
+            case "follow-idle-seconds": settings.followIdleSeconds = try reader.integer(key, value, in: 1...3600)
             case "max-events": settings.maxEvents = try reader.integer(key, value, in: 100...100_000_000)
             case "max-queued-tasks-per-endpoint": settings.maxQueuedTasksPerEndpoint = try reader.integer(key, value, in: 1...100_000)
             case "max-tasks": settings.maxTasks = try reader.integer(key, value, in: 100...10_000_000)

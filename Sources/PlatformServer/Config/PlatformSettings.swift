@@ -36,6 +36,8 @@ public struct PlatformSettings: Sendable {
     /// The longest a poll waits for a task: 26 s as the seed dutserver; less for checks
     /// that must not sit in long polls.
     public var maxPollWait = 26.0
+    /// A `?follow=true` stream ends after this many seconds without new bytes.
+    public var followIdleSeconds = 300
     /// Bounds of what the platform keeps beside the streams (docs/platform.md, *Bounds*).
     public var maxEvents = 1_000_000
     public var maxQueuedTasksPerEndpoint = 1000

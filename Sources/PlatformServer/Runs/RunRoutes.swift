@@ -18,15 +18,14 @@ struct RunRoutes {
     /// A follower re-reads the run this often even unwoken: a wake-up missed between its
     /// read and its wait costs at most this.
     static let followRecheck = Duration.seconds(2)
-    /// A follow ends after this long without new bytes (the client follows again if it
-    /// wants more); see `follow`.
-    static let followIdleLimit = Duration.seconds(300)
+    /// A follow ends after `follow-idle-seconds` without new bytes (the client follows
+    /// again if it wants more); see `follow`.
     let followIdleLimit: Duration
 
-    init(platform: Platform, maxFollowers: Int = maxFollowers, followIdleLimit: Duration = followIdleLimit) {
+    init(platform: Platform, maxFollowers: Int = maxFollowers, followIdleLimit: Duration? = nil) {
         self.platform = platform
         followers = StreamFollowers(limit: maxFollowers)
-        self.followIdleLimit = followIdleLimit
+        self.followIdleLimit = followIdleLimit ?? .seconds(platform.settings.followIdleSeconds)
     }
 
     func add(to api: RouterGroup<PlatformContext>) {
