@@ -34,10 +34,13 @@ fi
 "$bin/lambda-platform" serve --config .run/platform &
 platform=$!
 trap 'kill $platform 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -fs -o /dev/null http://127.0.0.1:3001/metrics && break; sleep 0.1; done
+# A token for the walk-through (README, "A first session"), 0600 like the password.
+"$bin/lambda-platform" fleet login --url http://127.0.0.1:3001 --name "$me" <.run/platform/$me.password >.run/platform/token
 cat <<TEXT
-run-local: lambda-platform on http://127.0.0.1:3001 (database .run/platform/platform.sqlite)
-  sign in:   curl -s -X POST http://127.0.0.1:3001/api/login -H 'Content-Type: application/json' \\
-               -d "{\"name\": \"$me\", \"password\": \"\$(cat .run/platform/$me.password)\"}"
-  then:      lambda-platform fleet runs --url http://127.0.0.1:3001 --token-file FILE   (README, "A first session")
+run-local: lambda-platform on http://127.0.0.1:3001 (database .run/platform/platform.sqlite),
+  signed in as '$me' (admin): the token is in .run/platform/token, the password in
+  .run/platform/$me.password. The endpoint of Config/ on http://127.0.0.1:3000 delivers to it.
+  Try: .build/debug/lambda-platform fleet endpoints --url http://127.0.0.1:3001 --token-file .run/platform/token
 TEXT
 "$bin/lambda-endpoint" serve --config .run/endpoint

@@ -74,12 +74,13 @@ public struct EndpointStore: Sendable {
         }
     }
 
-    /// Sets what an `endpoint-started` event said of an endpoint that did not register.
+    /// Sets what an `endpoint-started` event says (the newest start wins, e.g. after an
+    /// upgrade; a field the event lacks keeps its value).
     public func describe(uuid: String, hostname: String?, version: String?) async throws {
         try await database.write { sql in
             try await sql.raw(
                 """
-                UPDATE endpoints SET hostname = COALESCE(hostname, \(bind: hostname)), version = COALESCE(version, \(bind: version))
+                UPDATE endpoints SET hostname = COALESCE(\(bind: hostname), hostname), version = COALESCE(\(bind: version), version)
                 WHERE uuid = \(bind: uuid)
                 """
             ).run()

@@ -50,6 +50,7 @@ struct EndpointEventTests {
         }
         #expect(started.detail["version"] == .string(Registration.endpointVersion))
         #expect(started.detail["control"] == .string("push"))
+        #expect(started.detail["hostname"]?.text?.isEmpty == false, "a push endpoint's platform learns its host name from it")
         #expect(started.run == nil)
         let number = try await endpoint.putTemplate(Self.bashTemplate)
         let filePath = try await endpoint.start(traceId: number, lasting: 1)

@@ -3,7 +3,7 @@ import PlatformWire
 import TraceModel
 
 extension EndpointEvent {
-    /// `endpoint-started`: the version, how the endpoint is driven, and the settings that
+    /// `endpoint-started`: the version and host name, how the endpoint is driven, and the settings that
     /// bound what it runs. Never a secret: no secret, root-password, header or URL.
     static func endpointStarted(_ lambda: LambdaSettings, privilege: TracerPrivilege) -> EndpointEvent {
         let settings: [String: JSONValue] = [
@@ -20,6 +20,8 @@ extension EndpointEvent {
             kind: .endpointStarted,
             detail: [
                 "version": .string(Registration.endpointVersion),
+                // A push endpoint never registers: this is how its platform learns its name.
+                "hostname": .string(PullControl.hostname),
                 "control": .string(lambda.control.rawValue),
                 "labels": .object(lambda.labels.mapValues(JSONValue.string)),
                 "settings": .object(settings),
