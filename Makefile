@@ -75,3 +75,4 @@ install: deps
 # Removes the database that `make run` created.
 clean-data:
 	rm -f $(CONFIG)/lambda.sqlite3 $(CONFIG)/lambda.sqlite3-shm $(CONFIG)/lambda.sqlite3-wal
+	rm -rf .run
