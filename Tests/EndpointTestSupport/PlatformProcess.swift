@@ -1,4 +1,5 @@
 import Foundation
+import PlatformServer
 
 #if canImport(Glibc)
 import Glibc
@@ -10,19 +11,7 @@ import Glibc
 /// listens on the same port: the first start's port is written into platform.yml).
 public final class PlatformProcess: @unchecked Sendable {
     /// An endpoint platform.yml declares.
-    public struct Declared: Sendable {
-        public var uuid: String
-        public var secret: String
-        public var url: String?
-        public var labels: [String: String]?
-
-        public init(uuid: String, secret: String, url: String? = nil, labels: [String: String]? = nil) {
-            self.uuid = uuid
-            self.secret = secret
-            self.url = url
-            self.labels = labels
-        }
-    }
+    public typealias Declared = PlatformSettings.DeclaredEndpoint
 
     public let directory: String
     public private(set) var process: SpawnedProcess
