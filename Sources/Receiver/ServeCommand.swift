@@ -7,9 +7,10 @@ import Logging
 import PlatformServer
 import SubmitReceiver
 
-/// Runs the reference platform. It trusts the endpoint of `--config DIR/lambda-settings.yml`,
-/// or the endpoints of `--endpoints FILE` or every endpoint holding `--fleet-secret-file`'s
-/// secret; with many endpoints, traces are stored in a directory per endpoint uuid.
+/// Runs the stand-in platform (`StandInPlatform`). It trusts the endpoint of
+/// `--config DIR/lambda-settings.yml`, or the endpoints of `--endpoints FILE` or every
+/// endpoint holding `--fleet-secret-file`'s secret; with many endpoints, traces are stored
+/// in a directory per endpoint uuid.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -22,34 +23,23 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "One endpoint's config directory, for its uuid and secret (default ./Config).") var config: String?
     @Option(help: "A JSON file {\"<uuid>\": \"<secret>\", ...} of the endpoints trusted (mode 600).") var endpoints: String?
     @Option(help: "A file holding one secret every endpoint of the fleet shares (mode 600).") var fleetSecretFile: String?
-    @Option(
-        help: "A push endpoint the platform calls itself: 'UUID=URL' or 'UUID=URL;role=db,zone=eu-1' (repeatable; its secret from the credentials)."
-    )
-    var pushEndpoint: [String] = []
     @Option(help: "Directory for received traces.") var out = "./received"
     @Flag(help: .hidden) var unsignedTasks = false
-    /// For the OpenAPI check: polls wait at most this long (default 26 s).
-    @Option(help: .hidden) var maxPollWait: Double = ReferencePlatform.maxWaitSeconds
+    /// For a check that must not sit in long polls: polls wait at most this long (default 26 s).
+    @Option(help: .hidden) var maxPollWait: Double = StandInPlatform.maxWaitSeconds
 
     func run() async throws {
         let credentials: EndpointCredentials
         let authSettings: AuthSettings
-        let pushEndpoints: [PushEndpoint]
         do {
             (credentials, authSettings) = try loadCredentials()
-            pushEndpoints = try pushEndpoint.map { text throws(LabelSelector.Malformed) in try PushEndpoint(parsing: text) }
-            // The platform signs its calls to a push endpoint with that endpoint's secret.
-            if let unknown = pushEndpoints.first(where: { credentials.secret(for: $0.uuid) == nil }) {
-                throw LabelSelector.Malformed(description: "--push-endpoint \(unknown.uuid): no secret for it in the credentials given")
-            }
         } catch {
             FileHandle.standardError.write(Data("lambda-test-receiver: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let platform = ReferencePlatform(
+        let platform = StandInPlatform(
             store: try SubmitStore(directory: out, perEndpoint: credentials.isFleet),
             credentials: credentials,
-            pushEndpoints: pushEndpoints,
             authSettings: authSettings,
             unsignedTasks: unsignedTasks,
             pollWaitCap: maxPollWait

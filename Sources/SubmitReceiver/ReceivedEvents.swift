@@ -3,7 +3,7 @@ import Hummingbird
 import PlatformServer
 import PlatformWire
 
-/// The reference platform's side of `POST /events` (docs/fleet.md, "Events"): the
+/// The stand-in platform's side of `POST /events` (docs/fleet.md, "Events"): the
 /// events endpoints posted, each `(endpoint, id)` kept once, the newest `maxKept`, in
 /// memory (the durable platform keeps its own).
 public actor ReceivedEvents {

@@ -10,9 +10,9 @@ import PlatformWire
 /// returns is answered instead and the message is not stored. It may also sleep.
 public typealias ReceiverFault = @Sendable (SubmitMessage) async -> HTTPResponse.Status?
 
-/// The reference platform side of `/submit` for one endpoint: `PUT /submit`
+/// The stand-in platform's side of `/submit` for one endpoint: `PUT /submit`
 /// (authenticated like the endpoint's own routes) and `GET /status`, the verdict of
-/// every trace seen. `buildPlatformRouter` is the same plus the fleet's routes.
+/// every trace seen. `buildPlatformRouter` is the same plus registrations and task queues.
 public func buildReceiverRouter(store: SubmitStore, authenticator: RequestAuthenticator, fault: ReceiverFault? = nil) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     addSubmitRoutes(to: router, store: store, verifier: authenticator, fault: fault)

@@ -55,7 +55,7 @@ final class EndpointProcess: @unchecked Sendable {
 
     /// A pull-mode endpoint of `platform` (or a push one, `control: "push"`), as `identity`.
     convenience init(
-        platform: LivePlatform,
+        platform: LiveStandInPlatform,
         identity: PullEndpoints.Identity,
         control: String = "pull",
         labels: String? = nil,

@@ -1,8 +1,8 @@
 import EndpointTestSupport
 import SubmitReceiver
 
-extension LivePlatform {
-    /// The reference platform trusting the endpoints of `PullEndpoints`.
+extension LiveStandInPlatform {
+    /// The stand-in platform trusting the endpoints of `PullEndpoints`.
     convenience init(unsignedTasks: Bool = false, resultFault: ResultFault? = nil) async throws {
         try await self.init(
             trusting: PullEndpoints.all.map { ($0.uuid, $0.secret) },
@@ -12,14 +12,14 @@ extension LivePlatform {
     }
 }
 
-/// The endpoints a `LivePlatform` trusts: uuids and secrets for `EndpointProcess`'s config.
+/// The endpoints a `LiveStandInPlatform` trusts: uuids and secrets for `EndpointProcess`'s config.
 enum PullEndpoints {
     struct Identity: Sendable {
         let uuid: String
         let secret: String
 
         /// lambda-settings.yml overrides that make an endpoint this one, polling `platform`.
-        func settings(_ platform: LivePlatform, control: String = "pull", labels: String? = nil, pollWait: Int = 2) -> [String: String?] {
+        func settings(_ platform: LiveStandInPlatform, control: String = "pull", labels: String? = nil, pollWait: Int = 2) -> [String: String?] {
             settings(platformURL: platform.url, control: control, labels: labels, pollWait: pollWait)
         }
 

@@ -6,7 +6,7 @@ import SubmitReceiver
 import Testing
 
 /// Pull mode's results against a platform that will not take them (a real endpoint, the
-/// reference platform on loopback with its `ResultFault`): polling goes on, a result
+/// stand-in platform on loopback with its `ResultFault`): polling goes on, a result
 /// refused for good or 404 too often is dropped and counted, and a record full of
 /// unacknowledged results refuses new tasks instead of forgetting old ones.
 @Suite("Pull mode: the result outbox and the bounded task record", .serialized)
@@ -24,7 +24,7 @@ struct PullResultOutboxTests {
 
     /// PullEndpoints.db polling `platform` with `settings` and a fast backoff (0.2 s to 1 s),
     /// once it polls.
-    func pollingEndpoint(_ platform: LivePlatform, _ settings: [String: String?]) async throws -> EndpointProcess {
+    func pollingEndpoint(_ platform: LiveStandInPlatform, _ settings: [String: String?]) async throws -> EndpointProcess {
         var lambda = PullEndpoints.db.settings(platform)
         lambda["submit-retry-initial"] = "0.2"
         lambda["submit-retry-max"] = "1"
@@ -35,7 +35,7 @@ struct PullResultOutboxTests {
     }
 
     /// A GET /metrics task's result: the endpoint's metrics text.
-    func metrics(_ platform: LivePlatform, id: String) async throws -> String {
+    func metrics(_ platform: LiveStandInPlatform, id: String) async throws -> String {
         await platform.enqueue(PlatformTask(id: id, method: "GET", path: "/metrics"), for: PullEndpoints.db.uuid)
         return try #require(await platform.waitForResult(id).body?.text)
     }
@@ -45,7 +45,7 @@ struct PullResultOutboxTests {
     )
     func refusedResultsNeverBlockPolling() async throws {
         let log = FaultLog()
-        let platform = try await LivePlatform(resultFault: { id, _ in
+        let platform = try await LiveStandInPlatform(resultFault: { id, _ in
             let status: HTTPResponse.Status? =
                 switch id {
                 case "lost-1": .notFound
@@ -94,7 +94,7 @@ struct PullResultOutboxTests {
     )
     func fullRecordRefusesNewTasks() async throws {
         let log = FaultLog()
-        let platform = try await LivePlatform(resultFault: { id, result in
+        let platform = try await LiveStandInPlatform(resultFault: { id, result in
             guard id.hasPrefix("fill-"), result.status == 200, await log.refusing else { return nil }
             await log.note(id, 503)
             return .serviceUnavailable

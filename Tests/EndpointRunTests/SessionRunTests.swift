@@ -12,6 +12,7 @@ struct SessionRunTests {
     static let bashTemplate = #"{"process": "/bin/bash", "functions": ["xmalloc"], "traceType": ["BPF"]}"#
     static let db = PullEndpoints.db
     static let pushed = PullEndpoints.pushed
+    static let web = PullEndpoints.web
 
     /// A pull endpoint (registering role=db) and a push endpoint (declared role=db).
     static func endpoints(_ platform: SessionPlatform) async throws -> (pulled: EndpointProcess, pushed: EndpointProcess) {
@@ -63,7 +64,7 @@ struct SessionRunTests {
     }
 
     @Test(
-        "A template session on a pull and a push endpoint: queued, running, finished with their streams stored; an identical template is reused; delete removes only what it stored"
+        "A template session by role=db on a pull and a push endpoint: queued, running, finished with their streams stored, a role=web endpoint left alone; an identical template is reused; delete removes only what it stored"
     )
     func templateSession() async throws {
         let busy = try busyBash(seconds: 30)
@@ -71,6 +72,14 @@ struct SessionRunTests {
         let platform = try await SessionPlatform()
         defer { Task { await platform.stop() } }
         let (pulled, pushedEndpoint) = try await Self.endpoints(platform)
+        // A third endpoint, registered with other labels: the session must leave it alone.
+        let other = try EndpointProcess(
+            platformURL: platform.url,
+            lambda: Self.web.settings(platformURL: platform.url, control: "both", labels: "{role: web}")
+        )
+        try await eventually("the role=web endpoint registered with its labels", timeout: .seconds(20)) {
+            try await platform.platform.endpoints.endpoint(Self.web.uuid)?.labels == #"{"role":"web"}"#
+        }
         let existing = try await pushedEndpoint.putTemplate(Self.bashTemplate)
         let id = try await platform.createSession(
             #"{"name": "bash allocations", "selector": "role=db", "template": \#(Self.bashTemplate), "lasting": 2}"#
@@ -83,7 +92,12 @@ struct SessionRunTests {
             #expect(seen[uuid]?.contains("running") == true && seen[uuid]?.last == "finished", "\(uuid): \(seen[uuid] ?? [])")
         }
         #expect(!finished.running)
+        #expect(Set(finished.endpoints.map(\.uuid)) == [Self.db.uuid, Self.pushed.uuid])
         try await Self.expectDelivered(finished, platform)
+        #expect(try await platform.platform.runs.runs(endpoint: Self.web.uuid).isEmpty, "role=web has no run on the platform")
+        for path in ["/traces", "/traces/running/all", "/traces/finished"] {
+            #expect(try await other.request("GET", path).body == "[]", "role=web was not asked: GET \(path)")
+        }
 
         let pulledTemplates = try await pulled.request("GET", "/traces")
         #expect(pulledTemplates.body.contains(#""traceNo":1"#), "stored on the pull endpoint: \(pulledTemplates.body)")

@@ -8,7 +8,7 @@ import Testing
 /// answers obeyed only when signed for that very poll, incoming signatures verified (and
 /// required when configured), replays refused, and a pull endpoint's port serving
 /// `/heartbeat` alone. That the endpoint signs everything it sends is checked by every
-/// test that talks to the reference platform, which refuses unsigned endpoint requests.
+/// test that talks to the stand-in platform, which refuses unsigned endpoint requests.
 @Suite("Signatures: poll answers, incoming requests, a pull endpoint's port", .serialized)
 struct SignatureTests {
     static let template = JSONValue.object([
@@ -144,7 +144,7 @@ struct SignatureTests {
 
     @Test("control: pull serves /heartbeat alone: every other route is 404 on its port, with or without credentials")
     func pullPortServesHeartbeatOnly() async throws {
-        let platform = try await LivePlatform()
+        let platform = try await LiveStandInPlatform()
         defer { platform.stop() }
         let endpoint = try EndpointProcess(platform: platform, identity: PullEndpoints.db)
         #expect(try await endpoint.request("GET", "/heartbeat").status == 200)

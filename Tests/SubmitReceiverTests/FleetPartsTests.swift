@@ -5,7 +5,7 @@ import PlatformWire
 import SubmitReceiver
 import Testing
 
-@Suite("Reference platform parts: label selectors, push endpoint declarations, credential files")
+@Suite("Stand-in platform parts: label selectors, credential files, task redelivery")
 struct FleetPartsTests {
     @Test("Every pair of a selector must be among the labels; the empty selector matches all")
     func selector() throws {
@@ -20,16 +20,6 @@ struct FleetPartsTests {
         #expect(throws: LabelSelector.Malformed.self) { try LabelSelector(parsing: "role") }
         #expect(throws: LabelSelector.Malformed.self) { try LabelSelector(parsing: "=db") }
         #expect(throws: LabelSelector.Malformed.self) { try LabelSelector(parsing: "role=db,role=web") }
-    }
-
-    @Test("--push-endpoint 'UUID=URL;labels'")
-    func pushEndpoint() throws {
-        let plain = try PushEndpoint(parsing: "33333333-3333-4333-8333-333333333333=http://10.0.0.5:3000/")
-        #expect(plain == PushEndpoint(uuid: "33333333-3333-4333-8333-333333333333", url: "http://10.0.0.5:3000"))
-        let labelled = try PushEndpoint(parsing: "33333333-3333-4333-8333-333333333333=https://h:3000;role=db,zone=eu-1")
-        #expect(labelled.labels == ["role": "db", "zone": "eu-1"] && labelled.url == "https://h:3000")
-        #expect(throws: LabelSelector.Malformed.self) { try PushEndpoint(parsing: "not-a-uuid=http://h:1") }
-        #expect(throws: LabelSelector.Malformed.self) { try PushEndpoint(parsing: "33333333-3333-4333-8333-333333333333=ftp://h") }
     }
 
     @Test("An endpoints file others can read is refused; a private one gives each uuid its secret")
@@ -51,26 +41,6 @@ struct FleetPartsTests {
         let fleet = EndpointCredentials(.fleet(secret: "shared"))
         #expect(fleet.secret(for: "22222222-2222-4222-8222-222222222222") == "shared")
         #expect(fleet.secret(for: "not-a-uuid") == nil)
-    }
-
-    @Test("The fan-out table a person reads: a started run's file path, a failure's error, padded columns")
-    func fanOutTable() {
-        let summary = FanOutSummary(
-            id: "fan-1",
-            endpoints: [
-                FanOutEndpoint(uuid: "a", mode: .pull, state: .started, status: 200, body: .object(["filePath": .string("/tmp/x.trace")])),
-                FanOutEndpoint(uuid: "bb", mode: .push, state: .failed, status: 400, body: .object(["error": .string("functions: missing")])),
-                FanOutEndpoint(uuid: "c", mode: .pull, state: .queued),
-            ]
-        )
-        #expect(
-            FanOutTable.render(summary).split(separator: "\n") == [
-                "UUID  MODE  STATE    STATUS  FILEPATH",
-                "a     pull  started  200     /tmp/x.trace",
-                "bb    push  failed   400     functions: missing",
-                "c     pull  queued   -       ",
-            ]
-        )
     }
 
     @Test("A task handed out without a result comes again at a poll after redeliverAfter; one with its result, or not yet overdue, does not")

@@ -5,14 +5,14 @@ import Hummingbird
 import PlatformServer
 import PlatformWire
 
-/// The reference platform's routes.
+/// The stand-in platform's routes (`StandInPlatform`): what the endpoint's tests need
+/// of a platform, with its hostile behaviours on purpose.
 ///
 /// From endpoints (Authorization verified against the secret of the uuid it names):
 /// `PUT /submit`, `PUT /endpoints/{uuid}`, `GET /tasks`, `PUT /tasks/{id}/result`.
 /// For operators and tests, without Authorization (the receiver listens on loopback by
-/// default): `GET /status`, `GET /endpoints`, `POST /tasks`, `GET /tasks/{id}/result`,
-/// `POST /fleet/start`, `GET /fleet/{id}`.
-public func buildPlatformRouter(platform: ReferencePlatform, fault: ReceiverFault? = nil) -> Router<BasicRequestContext> {
+/// default): `GET /status`, `GET /endpoints`, `POST /tasks`, `GET /tasks/{id}/result`.
+public func buildPlatformRouter(platform: StandInPlatform, fault: ReceiverFault? = nil) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     addSubmitRoutes(to: router, store: platform.store, verifier: platform.authenticator, fault: fault)
 
@@ -43,7 +43,7 @@ public func buildPlatformRouter(platform: ReferencePlatform, fault: ReceiverFaul
         var wait = 0.0
         if let text = request.uri.queryParameters.get("wait") {
             guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
-                throw PlatformRefusal(.badRequest, "wait: expected seconds from 0 to \(Int(ReferencePlatform.maxWaitSeconds))")
+                throw PlatformRefusal(.badRequest, "wait: expected seconds from 0 to \(Int(StandInPlatform.maxWaitSeconds))")
             }
             wait = min(seconds, platform.pollWaitCap)
         }
@@ -79,9 +79,7 @@ public func buildPlatformRouter(platform: ReferencePlatform, fault: ReceiverFaul
         if let fault = platform.resultFault, let status = await fault(id, result) {
             return Response(status: status)
         }
-        if await platform.queues.record(result, for: id) {
-            await platform.fanOut.resultArrived(result, for: id)
-        }
+        await platform.queues.record(result, for: id)
         return try PlatformJSON.response(["id": id])
     }
 
@@ -103,27 +101,5 @@ public func buildPlatformRouter(platform: ReferencePlatform, fault: ReceiverFaul
         return try PlatformJSON.response(result)
     }
 
-    router.post("fleet/start") { request, _ -> Response in
-        let fanOut = try await PlatformJSON.decode(FanOutRequest.self, from: request)
-        guard fanOut.lasting >= 1 else { throw PlatformRefusal(.badRequest, "lasting: a whole number of seconds from 1") }
-        do {
-            let summary = try await platform.fanOut.start(fanOut)
-            return try PlatformJSON.response(FanOutStarted(id: summary.id, endpoints: summary.endpoints.map(\.uuid)))
-        } catch {
-            throw PlatformRefusal(.badRequest, "\(error)")
-        }
-    }
-
-    router.get("fleet/:id") { _, context -> Response in
-        let id = try context.parameters.require("id")
-        guard let summary = await platform.fanOut.summary(id) else { throw PlatformRefusal(.notFound, "no fan-out \(id)") }
-        return try PlatformJSON.response(summary)
-    }
     return router
-}
-
-/// `POST /fleet/start`'s answer: the fan-out's id and the endpoints it reaches.
-public struct FanOutStarted: Codable, Sendable, Equatable {
-    public var id: String
-    public var endpoints: [String]
 }

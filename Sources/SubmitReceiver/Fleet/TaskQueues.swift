@@ -5,7 +5,7 @@ import PlatformWire
 ///
 /// A poll takes every task queued for its endpoint. One that finds none waits: the first
 /// task queued for the endpoint meanwhile resumes it at once; otherwise it is answered
-/// empty when its `wait` ends. Nothing is persisted (a reference platform).
+/// empty when its `wait` ends. Nothing is persisted (the stand-in platform).
 ///
 /// An endpoint polls one at a time, so a new poll answers the one still waiting empty
 /// at once: that one is most likely a connection its endpoint gave up (a restart, a

@@ -9,11 +9,14 @@ import SubmitReceiver
 #if canImport(FoundationNetworking)
 #endif
 
-/// The reference platform (`lambda-test-receiver`'s fleet side) in this test process on a free
-/// loopback port, trusting the endpoints it is given, with traces in a directory per
-/// endpoint; real HTTP to it. Each test target names its endpoints in a convenience init.
-public final class LivePlatform: Sendable {
-    public let platform: ReferencePlatform
+/// The stand-in platform (`StandInPlatform`, `lambda-test-receiver`'s fleet side) in this
+/// test process on a free loopback port, trusting the endpoints it is given, with traces in
+/// a directory per endpoint; real HTTP to it. It is the endpoint tests' stand-in for what
+/// `lambda-platform` must not do: unsigned answers and refused results, on purpose
+/// (sessions over the fleet are tested against the real platform). Each test target names
+/// its endpoints in a convenience init.
+public final class LiveStandInPlatform: Sendable {
+    public let platform: StandInPlatform
     public let directory: String
     /// The trusted endpoints' secrets by uuid: what `call` signs requests with.
     public let secrets: [String: String]
@@ -22,18 +25,14 @@ public final class LivePlatform: Sendable {
     /// `resultFault`: results of the endpoints answered with the status it returns (`ResultFault`).
     public init(
         trusting endpoints: [(uuid: String, secret: String)],
-        pushEndpoints: [PushEndpoint] = [],
-        pushClient: any PushEndpointCalling = URLSessionPushClient(),
         unsignedTasks: Bool = false,
         resultFault: ResultFault? = nil
     ) async throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("reference-platform-\(UUID().uuidString)").path
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("stand-in-platform-\(UUID().uuidString)").path
         secrets = Dictionary(uniqueKeysWithValues: endpoints.map { ($0.uuid, $0.secret) })
-        platform = ReferencePlatform(
+        platform = StandInPlatform(
             store: try SubmitStore(directory: directory, perEndpoint: true),
             credentials: EndpointCredentials(.table(secrets)),
-            pushEndpoints: pushEndpoints,
-            pushClient: pushClient,
             unsignedTasks: unsignedTasks,
             resultFault: resultFault
         )
@@ -87,7 +86,8 @@ public final class LivePlatform: Sendable {
     public func lastSeen(_ uuid: String) async -> Date? {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return await endpoints().first { $0.uuid == uuid }?.lastSeen.flatMap(formatter.date(from:))
+        guard let seen = await endpoints().first(where: { $0.uuid == uuid })?.lastSeen else { return nil }
+        return formatter.date(from: seen)
     }
 
     // MARK: Its HTTP API, as a client calls it

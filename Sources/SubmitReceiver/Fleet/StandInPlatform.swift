@@ -3,15 +3,22 @@ import Foundation
 import Hummingbird
 import PlatformServer
 
-/// Everything the reference platform keeps: who the endpoints are and their secrets,
-/// their registrations, task queues and results, fan-outs, and the received traces.
-public final class ReferencePlatform: Sendable {
+/// The endpoint tests' stand-in for `lambda-platform` (and `make bench`'s): everything
+/// kept in memory and in files, nothing durable. It exists for what the real platform
+/// must not do and a test of the endpoint needs on demand: task answers left unsigned,
+/// results refused or delayed (`ResultFault`), `/submit` messages refused or delayed
+/// (`ReceiverFault`) — hostile behaviours on purpose. Sessions over the fleet are the
+/// real platform's (`Sources/PlatformServer/Sessions`), tested with real endpoints in
+/// `Tests/EndpointRunTests/SessionRunTests.swift`.
+///
+/// It keeps who the endpoints are and their secrets, their registrations, task queues
+/// and results, and the received traces.
+public final class StandInPlatform: Sendable {
     public let store: SubmitStore
     public let authenticator: FleetAuthenticator
     public let signer: AnswerSigner
     public let registry: EndpointRegistry
     public let queues: TaskQueues
-    public let fanOut: FanOutCoordinator
     /// For tests of the endpoint: task answers without the `Authorization` that proves
     /// the platform knows the secret (the endpoint must ignore them).
     public let unsignedTasks: Bool
@@ -21,26 +28,23 @@ public final class ReferencePlatform: Sendable {
     /// The longest a poll waits for a task (as the seed dutserver's agents).
     public static let maxWaitSeconds = 26.0
     /// This platform's own bound on a poll's wait: `maxWaitSeconds`, or less for a check
-    /// that must not sit in long polls (`scripts/check-platform-openapi.sh`).
+    /// that must not sit in long polls.
     public let pollWaitCap: Double
 
     public init(
         store: SubmitStore,
         credentials: EndpointCredentials,
-        pushEndpoints: [PushEndpoint] = [],
-        pushClient: any PushEndpointCalling = URLSessionPushClient(),
         authSettings: AuthSettings = AuthSettings(),
         unsignedTasks: Bool = false,
         resultFault: ResultFault? = nil,
-        pollWaitCap: Double = ReferencePlatform.maxWaitSeconds
+        pollWaitCap: Double = StandInPlatform.maxWaitSeconds
     ) {
         self.pollWaitCap = min(max(pollWaitCap, 0), Self.maxWaitSeconds)
         self.store = store
         authenticator = FleetAuthenticator(credentials: credentials, settings: authSettings)
         signer = AnswerSigner(credentials: credentials)
-        registry = EndpointRegistry(pushEndpoints: pushEndpoints)
+        registry = EndpointRegistry()
         queues = TaskQueues()
-        fanOut = FanOutCoordinator(queues: queues, registry: registry, signer: signer, pushClient: pushClient)
         self.unsignedTasks = unsignedTasks
         self.resultFault = resultFault
     }
