@@ -245,7 +245,7 @@ let package = Package(
         // Helpers shared by the test targets: temporary config directories, the template
         // rule cases, spawned processes, certificates, deadlines and waits, and the servers
         // on loopback: SubmitReceiver and Hummingbird for the reference platform (one
-        // `LivePlatform` for the run tests and the platform's own) and the test fakes'
+        // `LiveStandInPlatform` for the run tests and the platform's own) and the test fakes'
         // servers (`LoopbackServer`).
         .target(
             name: "EndpointTestSupport",

@@ -23,9 +23,8 @@ public struct LabelSelector: Equatable, Sendable, CustomStringConvertible {
         requirements.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
     }
 
-    /// Comma-separated `key=value` pairs (spaces around them ignored), shared with the
-    /// labels of `--push-endpoint`.
-    package static func pairs(_ text: String, what: String) throws(Malformed) -> [String: String] {
+    /// Comma-separated `key=value` pairs (spaces around them ignored).
+    static func pairs(_ text: String, what: String) throws(Malformed) -> [String: String] {
         var pairs: [String: String] = [:]
         for item in text.split(separator: ",") {
             let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
