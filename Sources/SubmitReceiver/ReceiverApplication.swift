@@ -28,14 +28,7 @@ func addSubmitRoutes(to router: Router<BasicRequestContext>, store: SubmitStore,
         // A chunk is at most 16 MiB raw, about 22 MiB of base64.
         let endpoint = try await verifier.requireEndpoint(&request, bodyLimit: 32 << 20)
         let body = try await request.body.collect(upTo: 32 << 20)
-        let message: SubmitMessage
-        do {
-            message = try SubmitMessageParser.parse(body)
-        } catch SubmitMessageParser.Failure.badBase64(let no) {
-            throw PlatformRefusal(.badRequest, "chunk \(no): field is not base64")
-        } catch {
-            throw PlatformRefusal(.badRequest, "not a submit message")
-        }
+        let message = try SubmitMessage.parsed(body)
         if let fault, let status = await fault(message) {
             return status
         }

@@ -27,14 +27,7 @@ struct EndpointRoutes {
         var request = request
         let endpoint = try await platform.authenticator.requireEndpoint(&request, bodyLimit: Self.submitBodyLimit)
         let body = try await request.body.collect(upTo: Self.submitBodyLimit)
-        let message: SubmitMessage
-        do {
-            message = try SubmitMessageParser.parse(body)
-        } catch SubmitMessageParser.Failure.badBase64(let no) {
-            throw PlatformRefusal(.badRequest, "chunk \(no): field is not base64")
-        } catch {
-            throw PlatformRefusal(.badRequest, "not a submit message")
-        }
+        let message = try SubmitMessage.parsed(body)
         let receipt: RunStore.Receipt
         do {
             receipt = try await platform.runs.receive(message, from: endpoint)
@@ -83,19 +76,10 @@ struct EndpointRoutes {
     @Sendable func poll(_ request: Request, context: PlatformContext) async throws -> Response {
         var request = request
         let sender = try await platform.authenticator.requireEndpoint(&request, bodyLimit: 1 << 10)
-        guard let endpoint = request.uri.queryParameters.get("endpoint")?.lowercased() else {
-            throw PlatformRefusal(.badRequest, "endpoint: missing query parameter")
-        }
-        guard sender == endpoint else { throw PlatformRefusal(.unauthorized, "Authorization is endpoint \(sender)'s, not \(endpoint)'s") }
-        var wait = 0.0
-        if let text = request.uri.queryParameters.get("wait") {
-            guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
-                throw PlatformRefusal(.badRequest, "wait: expected seconds from 0 to 26")
-            }
-            wait = min(seconds, platform.settings.maxPollWait)
-        }
+        let poll = try PollRequest(request, sender: sender, waitCap: platform.settings.maxPollWait)
+        let endpoint = poll.endpoint
         try await platform.heard(from: endpoint)
-        let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
+        let deadline = ContinuousClock.now + .milliseconds(Int64(poll.wait * 1000))
         var tasks = try await platform.tasks.take(for: endpoint)
         platform.metrics.received(.poll)
         platform.metrics.pollHeld()
@@ -106,16 +90,7 @@ struct EndpointRoutes {
         }
         guard !tasks.isEmpty else { return Response(status: .noContent) }
         let body = try PlatformJSON.encoded(tasks)
-        var headers: HTTPFields = [:]
-        // Signed as the answer to this very poll (its method, path and query, its nonce):
-        // the endpoint obeys nothing else.
-        if let authorization = await platform.signer.header(for: endpoint) { headers[.authorization] = authorization }
-        if let nonce = request.uri.queryParameters.get("nonce"), LambdaSignature.isValidNonce(nonce),
-            let signer = platform.signer.messageSigner(for: endpoint)
-        {
-            let signature = signer.sign(.answer, method: "GET", pathAndQuery: request.head.path ?? "/", body: body, nonce: nonce)
-            headers[HTTPField.Name(LambdaSignature.headerName)!] = signature.headerValue
-        }
+        let headers = await platform.signer.pollAnswerHeaders(for: endpoint, poll: request, body: body)
         return PlatformJSON.response(bytes: body, headers: headers)
     }
 

@@ -36,34 +36,14 @@ public func buildPlatformRouter(platform: StandInPlatform, fault: ReceiverFault?
     router.get("tasks") { request, _ -> Response in
         var request = request
         let sender = try await platform.requireEndpoint(&request)
-        guard let endpoint = request.uri.queryParameters.get("endpoint")?.lowercased() else {
-            throw PlatformRefusal(.badRequest, "endpoint: missing query parameter")
-        }
-        guard sender == endpoint else { throw PlatformRefusal(.unauthorized, "Authorization is endpoint \(sender)'s, not \(endpoint)'s") }
-        var wait = 0.0
-        if let text = request.uri.queryParameters.get("wait") {
-            guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
-                throw PlatformRefusal(.badRequest, "wait: expected seconds from 0 to \(Int(StandInPlatform.maxWaitSeconds))")
-            }
-            wait = min(seconds, platform.pollWaitCap)
-        }
+        let poll = try PollRequest(request, sender: sender, waitCap: platform.pollWaitCap)
+        let endpoint = poll.endpoint
         await platform.registry.seen(endpoint)
-        let tasks = await platform.queues.poll(endpoint, wait: .milliseconds(Int64(wait * 1000)))
+        let tasks = await platform.queues.poll(endpoint, wait: .milliseconds(Int64(poll.wait * 1000)))
         guard !tasks.isEmpty else { return Response(status: .noContent) }
         let body = try PlatformJSON.encoded(tasks)
-        var headers: HTTPFields = [:]
-        // Signed as the answer to this very poll (its method, path and query, its nonce):
-        // the endpoint obeys nothing else. An endpoint of an earlier version sends no nonce
-        // and checks only Authorization.
-        if !platform.unsignedTasks {
-            if let signature = await platform.signer.header(for: endpoint) { headers[.authorization] = signature }
-            if let nonce = request.uri.queryParameters.get("nonce"), LambdaSignature.isValidNonce(nonce),
-                let signer = platform.signer.messageSigner(for: endpoint)
-            {
-                let signature = signer.sign(.answer, method: "GET", pathAndQuery: request.head.path ?? "/", body: body, nonce: nonce)
-                headers[HTTPField.Name(LambdaSignature.headerName)!] = signature.headerValue
-            }
-        }
+        // Unsigned on purpose in `unsignedTasks` mode: the endpoint must ignore such answers.
+        let headers = platform.unsignedTasks ? [:] : await platform.signer.pollAnswerHeaders(for: endpoint, poll: request, body: body)
         return PlatformJSON.response(bytes: body, headers: headers)
     }
 
