@@ -34,10 +34,12 @@ test: deps lint
 # targets below but those that do one of these: run `bpftrace -d`/`--help`
 # (AnalysisProgram, TargetedProgram, TracerProgram, TemplateValidator), read the host's
 # tracefs (TracingHost, the live /analyses catalogue), chown (SettingsFileAccess), spawn
-# fake tracers (RunSupervisorLimit, TraceRunStop, HeldBinaryLaunch). Serial: two of them
+# fake tracers (RunSupervisorLimit, TraceRunStop, HeldBinaryLaunch), or run the built
+# lambda-platform (AccountCommandTests). The platform's suites run in process on SQLite
+# files in the temporary directory. Serial: two of them
 # measure this process's memory growth and answer times, which parallel suites disturb.
-FAST_SUITES = ^(TraceModelTests|AuthenticationTests|EndpointConfigTests|EndpointStorageTests|HostSystemTests|EndpointServerTests|RunsTests|SubmitterTests|SubmitReceiverTests)\.
-FAST_SKIP = AnalysisProgramTests|TargetedProgramTests|TracerProgramTests|TemplateValidatorTests|TracingHostTests|AnalysisRouteTests/catalogue|SettingsFileAccessTests|RunSupervisorLimitTests|TraceRunStopTests|HeldBinaryLaunchTests
+FAST_SUITES = ^(TraceModelTests|AuthenticationTests|EndpointConfigTests|EndpointStorageTests|HostSystemTests|EndpointServerTests|RunsTests|SubmitterTests|SubmitReceiverTests|PlatformStoreTests|PlatformServerTests)\.
+FAST_SKIP = AnalysisProgramTests|TargetedProgramTests|TracerProgramTests|TemplateValidatorTests|TracingHostTests|AnalysisRouteTests/catalogue|SettingsFileAccessTests|RunSupervisorLimitTests|TraceRunStopTests|HeldBinaryLaunchTests|AccountCommandTests
 test-fast:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel --filter '$(FAST_SUITES)' --skip '$(FAST_SKIP)'
