@@ -15,7 +15,7 @@ public struct PlatformRefusal: HTTPResponseError {
     public var headers: HTTPFields { [:] }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try JSONEncoder().encode(["error": message])
+        let data = try PlatformJSON.encoder.encode(["error": message])
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
