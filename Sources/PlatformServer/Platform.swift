@@ -32,7 +32,7 @@ public final class Platform: Sendable {
         self.settings = settings
         self.database = database
         self.logger = logger
-        runs = RunStore(database: database)
+        runs = RunStore(database: database, maxRuns: settings.maxRuns)
         tasks = TaskStore(database: database, maxQueuedPerEndpoint: settings.maxQueuedTasksPerEndpoint, maxTasks: settings.maxTasks)
         endpoints = EndpointStore(database: database)
         tokens = TokenStore(database: database)

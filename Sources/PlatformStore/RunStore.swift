@@ -15,6 +15,8 @@ public struct RunStore: Sendable {
         case tooFarAhead(no: Int, next: Int64)
         /// The chunks held ahead of a gap would pass `maxBytesAhead`.
         case tooManyBytesAhead(no: Int)
+        /// `maxRuns` runs are kept and all of them are running: 503, the endpoint retries.
+        case tooManyRuns(limit: Int)
 
         public var description: String {
             switch self {
@@ -23,6 +25,8 @@ public struct RunStore: Sendable {
             case .conflict(let no): return "no: chunk \(no) was received before with other bytes"
             case let .tooFarAhead(no, next):
                 return "no: chunk \(no) is \(RunStore.maxChunksAhead) or more ahead of the next expected chunk \(next); refused"
+            case .tooManyRuns(let limit):
+                return "the platform keeps \(limit) runs (max-runs) and every one of them is running; retry later"
             case .tooManyBytesAhead(let no):
                 return "no: chunk \(no) arrived ahead of a gap, and the chunks already held there reach \(RunStore.maxBytesAhead >> 20) MiB; refused"
             }
@@ -38,9 +42,15 @@ public struct RunStore: Sendable {
     public static let maxStderrBytes = 1 << 20
 
     public let database: any PlatformDatabase
+    /// Run rows kept at most (`max-runs`): a new stream beyond it makes room by removing
+    /// the oldest finished run, or is refused while every run is running. The retention
+    /// sweep keeps the count there anyway; this holds between sweeps, whatever an
+    /// endpoint sends.
+    public let maxRuns: Int
 
-    public init(database: any PlatformDatabase) {
+    public init(database: any PlatformDatabase, maxRuns: Int = 100_000) {
         self.database = database
+        self.maxRuns = maxRuns
     }
 
     /// What a message did: the run it belongs to, and whether it changed anything (a
@@ -58,7 +68,7 @@ public struct RunStore: Sendable {
         }
         if case .chunk(_, let no, _) = message, no < 0 { throw Refusal.negativeChunkNumber }
         return try await database.write { sql in
-            var run = try await Self.run(endpoint: endpoint, filePath: trace, creatingAt: now, in: sql)
+            var run = try await Self.run(endpoint: endpoint, filePath: trace, creatingAt: now, maxRuns: maxRuns, in: sql)
             switch message {
             case .start:
                 return Receipt(run: run, changed: false)
@@ -79,11 +89,20 @@ public struct RunStore: Sendable {
     }
 
     /// The run of `(endpoint, filePath)`, created (with a new id) if this is its first message.
-    static func run(endpoint: String, filePath: String, creatingAt now: Int64, in sql: any SQLDatabase) async throws -> RunRecord {
+    static func run(endpoint: String, filePath: String, creatingAt now: Int64, maxRuns: Int, in sql: any SQLDatabase) async throws -> RunRecord {
         if let run = try await sql.raw("SELECT * FROM runs WHERE endpoint = \(bind: endpoint) AND file_path = \(bind: filePath)")
             .first(decoding: RunRecord.self, with: .platform)
         {
             return run
+        }
+        let count = try await sql.raw("SELECT COUNT(*) AS n FROM runs").first(decodingColumn: "n", as: Int.self) ?? 0
+        if count >= maxRuns {
+            guard
+                let oldest = try await sql.raw("SELECT id FROM runs WHERE finished IS NOT NULL ORDER BY finished LIMIT 1")
+                    .first(decodingColumn: "id", as: String.self)
+            else { throw Refusal.tooManyRuns(limit: maxRuns) }
+            try await sql.raw("DELETE FROM chunks WHERE run = \(bind: oldest)").run()
+            try await sql.raw("DELETE FROM runs WHERE id = \(bind: oldest)").run()
         }
         let run = RunRecord(
             id: UUID().uuidString.lowercased(),
@@ -208,7 +227,7 @@ public struct RunStore: Sendable {
         now: Int64 = Clock.milliseconds()
     ) async throws -> RunRecord {
         try await database.write { sql in
-            var run = try await Self.run(endpoint: endpoint, filePath: filePath, creatingAt: now, in: sql)
+            var run = try await Self.run(endpoint: endpoint, filePath: filePath, creatingAt: now, maxRuns: maxRuns, in: sql)
             run.session = session ?? run.session
             run.analysis = analysis ?? run.analysis
             try await sql.raw("UPDATE runs SET session = \(bind: run.session), analysis = \(bind: run.analysis) WHERE id = \(bind: run.id)").run()

@@ -1,6 +1,7 @@
 import Foundation
 import PlatformStore
 import PlatformWire
+import SQLKit
 import Testing
 
 @Suite("Streams stored as chunks in the platform's SQLite file")
@@ -76,5 +77,32 @@ struct RunStoreTests {
         #expect(try await text(store, run) == "kept\n")
         #expect(try await store.runs().count == 2)
         #expect(try await PlatformSchema.version(of: temporary.database) == PlatformSchema.latestVersion)
+    }
+}
+
+@Suite("max-runs holds between retention sweeps")
+struct RunStoreBoundTests {
+    let endpoint = "0b5c8a52-3f6e-4c61-9d3e-6f1a2b3c4d5e"
+
+    @Test("A new stream beyond max-runs removes the oldest finished run with its chunks; with every run running it is refused and nothing is stored")
+    func maxRuns() async throws {
+        let temporary = try await TemporaryDatabase()
+        defer { Task { await temporary.remove() } }
+        let store = RunStore(database: temporary.database, maxRuns: 2)
+        _ = try await store.receive(.chunk(trace: "/tmp/1.trace", no: 0, bytes: Data("one\n".utf8)), from: endpoint, now: 1)
+        _ = try await store.receive(.finished(trace: "/tmp/1.trace", stderr: "", code: 0), from: endpoint, now: 2)
+        _ = try await store.receive(.start(trace: "/tmp/2.trace"), from: endpoint, now: 3)
+        _ = try await store.receive(.start(trace: "/tmp/3.trace"), from: endpoint, now: 4)
+        #expect(try await store.runs().map(\.filePath).sorted() == ["/tmp/2.trace", "/tmp/3.trace"], "the finished one made room")
+        let chunks = try await temporary.database.read { sql in
+            try await sql.raw("SELECT COUNT(*) AS n FROM chunks").first(decodingColumn: "n", as: Int.self)
+        }
+        #expect(chunks == 0, "its chunks went with it")
+        await #expect(throws: RunStore.Refusal.tooManyRuns(limit: 2)) {
+            _ = try await store.receive(.start(trace: "/tmp/4.trace"), from: endpoint, now: 5)
+        }
+        #expect(try await store.runs().count == 2)
+        // A run already kept still takes its messages.
+        #expect(try await store.receive(.chunk(trace: "/tmp/2.trace", no: 0, bytes: Data("x".utf8)), from: endpoint, now: 6).changed)
     }
 }

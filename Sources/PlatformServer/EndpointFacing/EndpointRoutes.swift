@@ -32,8 +32,12 @@ struct EndpointRoutes {
         do {
             receipt = try await platform.runs.receive(message, from: endpoint)
         } catch let refusal as RunStore.Refusal {
-            if case .conflict = refusal { throw PlatformRefusal(.conflict, refusal.description) }
-            throw PlatformRefusal(.badRequest, refusal.description)
+            switch refusal {
+            case .conflict: throw PlatformRefusal(.conflict, refusal.description)
+            // Retried by the endpoint (a 5xx): room comes as runs finish and retention runs.
+            case .tooManyRuns: throw PlatformRefusal(.serviceUnavailable, refusal.description)
+            default: throw PlatformRefusal(.badRequest, refusal.description)
+            }
         }
         if receipt.changed { platform.streamGrowth.signal(receipt.run.id) }
         platform.metrics.received(message.metricKind, bytes: message.chunkBytes)
