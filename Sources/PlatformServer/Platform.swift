@@ -34,7 +34,7 @@ public final class Platform: Sendable {
         self.logger = logger
         runs = RunStore(database: database, maxRuns: settings.maxRuns)
         tasks = TaskStore(database: database, maxQueuedPerEndpoint: settings.maxQueuedTasksPerEndpoint, maxTasks: settings.maxTasks)
-        endpoints = EndpointStore(database: database)
+        endpoints = EndpointStore(database: database, maxEndpoints: settings.maxEndpoints)
         tokens = TokenStore(database: database)
         events = EventStore(database: database, maxEvents: settings.maxEvents)
         let credentials = EndpointCredentials(

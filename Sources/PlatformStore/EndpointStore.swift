@@ -4,10 +4,24 @@ import SQLKit
 /// The endpoints the platform knows: declared in platform.yml (with a url for push ones)
 /// or registered by themselves; when each was last heard from.
 public struct EndpointStore: Sendable {
-    public let database: any PlatformDatabase
+    public struct TooManyEndpoints: Error, CustomStringConvertible {
+        public let limit: Int
+        public var description: String { "the platform knows \(limit) endpoints (max-endpoints); forget some (DELETE /api/endpoints/{uuid})" }
+    }
 
-    public init(database: any PlatformDatabase) {
+    public let database: any PlatformDatabase
+    /// Endpoint rows kept at most (`max-endpoints`): with a `fleet-secret` any uuid holding
+    /// it may register, so their number is bounded here. Declared ones always have a row.
+    public let maxEndpoints: Int
+
+    public init(database: any PlatformDatabase, maxEndpoints: Int = 100_000) {
         self.database = database
+        self.maxEndpoints = maxEndpoints
+    }
+
+    /// Whether a row for one more endpoint fits.
+    static func roomForAnother(_ maxEndpoints: Int, in sql: any SQLDatabase) async throws -> Bool {
+        try await sql.raw("SELECT COUNT(*) AS n FROM endpoints").first(decodingColumn: "n", as: Int.self) ?? 0 < maxEndpoints
     }
 
     /// Makes the row of a declared endpoint, keeping what registrations said; labels given
@@ -39,8 +53,10 @@ public struct EndpointStore: Sendable {
     ) async throws {
         let labelsJSON = Self.json(labels)
         let analysesJSON = Self.json(analyses)
+        let maxEndpoints = maxEndpoints
         try await database.write { sql in
             if try await sql.raw("SELECT uuid FROM endpoints WHERE uuid = \(bind: uuid)").first() == nil {
+                guard try await Self.roomForAnother(maxEndpoints, in: sql) else { throw TooManyEndpoints(limit: maxEndpoints) }
                 try await sql.raw(
                     """
                     INSERT INTO endpoints (uuid, hostname, labels, control, version, analyses, registered_at, last_seen)
@@ -64,11 +80,15 @@ public struct EndpointStore: Sendable {
     /// Notes a request from `uuid` (at most one write per endpoint per 10 s: a chunk
     /// stream must not cost a second write per chunk).
     public func seen(_ uuid: String, now: Int64 = Clock.milliseconds()) async throws {
+        let maxEndpoints = maxEndpoints
         try await database.write { sql in
             try await sql.raw(
                 "UPDATE endpoints SET last_seen = \(bind: now) WHERE uuid = \(bind: uuid) AND (last_seen IS NULL OR last_seen < \(bind: now - 10_000))"
             ).run()
-            if try await sql.raw("SELECT uuid FROM endpoints WHERE uuid = \(bind: uuid)").first() == nil {
+            // Beyond max-endpoints an unknown one is not listed (its messages are still taken).
+            if try await sql.raw("SELECT uuid FROM endpoints WHERE uuid = \(bind: uuid)").first() == nil,
+                try await Self.roomForAnother(maxEndpoints, in: sql)
+            {
                 try await sql.raw("INSERT INTO endpoints (uuid, labels, last_seen) VALUES (\(bind: uuid), '{}', \(bind: now))").run()
             }
         }

@@ -38,3 +38,22 @@ struct EndpointStoreTests {
         #expect(try await store.endpoint("b")?.analyses == #"["syscalls"]"#)
     }
 }
+
+@Suite("max-endpoints bounds self-registered endpoints")
+struct EndpointStoreBoundTests {
+    @Test("Beyond max-endpoints a new registration is refused and a new uuid's request adds no row; known ones go on")
+    func maxEndpoints() async throws {
+        let temporary = try await TemporaryDatabase()
+        defer { Task { await temporary.remove() } }
+        let store = EndpointStore(database: temporary.database, maxEndpoints: 2)
+        try await store.register(uuid: "a", hostname: "h", labels: [:], control: "pull", version: "1", analyses: [], declaredLabels: false)
+        try await store.seen("b")
+        await #expect(throws: EndpointStore.TooManyEndpoints.self) {
+            try await store.register(uuid: "c", hostname: "h", labels: [:], control: "pull", version: "1", analyses: [], declaredLabels: false)
+        }
+        try await store.seen("d")
+        #expect(try await store.all().map(\.uuid) == ["a", "b"])
+        try await store.register(uuid: "a", hostname: "h2", labels: [:], control: "pull", version: "1", analyses: [], declaredLabels: false)
+        #expect(try await store.endpoint("a")?.hostname == "h2")
+    }
+}

@@ -57,6 +57,7 @@ extension PlatformSettings {
             case "max-tasks": settings.maxTasks = try reader.integer(key, value, in: 100...10_000_000)
             case "max-sessions": settings.maxSessions = try reader.integer(key, value, in: 1...100_000)
             case "max-runs": settings.maxRuns = try reader.integer(key, value, in: 100...10_000_000)
+            case "max-endpoints": settings.maxEndpoints = try reader.integer(key, value, in: 1...10_000_000)
             case "max-accounts": settings.maxAccounts = try reader.integer(key, value, in: 1...100_000)
             default: throw PlatformSettingsError("\(file): \(key): not a setting of lambda-platform (see Config/platform.yml)")
             }

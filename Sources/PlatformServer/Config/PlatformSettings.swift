@@ -45,6 +45,7 @@ public struct PlatformSettings: Sendable {
     public var maxSessions = 1000
     public var maxRuns = 100_000
     public var maxAccounts = 1000
+    public var maxEndpoints = 100_000
     /// The config directory, where relative paths are resolved.
     public var directory = "."
 

@@ -64,15 +64,19 @@ struct EndpointRoutes {
             throw PlatformRefusal(.badRequest, "uuid: \(registration.uuid) is not the path's \(uuid)")
         }
         try registration.check()
-        try await platform.endpoints.register(
-            uuid: uuid,
-            hostname: registration.hostname,
-            labels: registration.labels,
-            control: registration.control.rawValue,
-            version: registration.version,
-            analyses: registration.analyses,
-            declaredLabels: platform.declaresLabels(of: uuid)
-        )
+        do {
+            try await platform.endpoints.register(
+                uuid: uuid,
+                hostname: registration.hostname,
+                labels: registration.labels,
+                control: registration.control.rawValue,
+                version: registration.version,
+                analyses: registration.analyses,
+                declaredLabels: platform.declaresLabels(of: uuid)
+            )
+        } catch let refusal as EndpointStore.TooManyEndpoints {
+            throw PlatformRefusal(.serviceUnavailable, refusal.description)
+        }
         platform.metrics.received(.registration)
         return try PlatformJSON.response(["uuid": uuid])
     }
