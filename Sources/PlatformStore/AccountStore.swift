@@ -31,7 +31,7 @@ public struct AccountStore: Sendable {
         let limit = maxAccounts
         try await database.write { sql in
             if try await sql.raw("SELECT name FROM accounts WHERE name = \(bind: name)").first() != nil { throw Refusal.exists(name) }
-            let count = try await sql.raw("SELECT COUNT(*) AS n FROM accounts").first(decodingColumn: "n", as: Int.self) ?? 0
+            let count = try await sql.count("SELECT COUNT(*) AS n FROM accounts")
             guard count < limit else { throw Refusal.full(limit: limit) }
             try await sql.raw(
                 "INSERT INTO accounts (name, role, password_hash, created) VALUES (\(bind: name), \(bind: role), \(bind: passwordHash), \(bind: now))"
@@ -65,7 +65,7 @@ public struct AccountStore: Sendable {
 
     public func count() async throws -> Int {
         try await database.read { sql in
-            try await sql.raw("SELECT COUNT(*) AS n FROM accounts").first(decodingColumn: "n", as: Int.self) ?? 0
+            try await sql.count("SELECT COUNT(*) AS n FROM accounts")
         }
     }
 }

@@ -21,7 +21,7 @@ public struct EndpointStore: Sendable {
 
     /// Whether a row for one more endpoint fits.
     static func roomForAnother(_ maxEndpoints: Int, in sql: any SQLDatabase) async throws -> Bool {
-        try await sql.raw("SELECT COUNT(*) AS n FROM endpoints").first(decodingColumn: "n", as: Int.self) ?? 0 < maxEndpoints
+        try await sql.count("SELECT COUNT(*) AS n FROM endpoints") < maxEndpoints
     }
 
     /// Makes the row of a declared endpoint, keeping what registrations said; labels given

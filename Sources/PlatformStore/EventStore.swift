@@ -49,7 +49,7 @@ public struct EventStore: Sendable {
             }
             guard !added.isEmpty else { return added }
             // COUNT(*) walks the smallest index: a few ms at a million rows, once per post.
-            let total = try await sql.raw("SELECT COUNT(*) AS n FROM events").first(decodingColumn: "n", as: Int.self) ?? 0
+            let total = try await sql.count("SELECT COUNT(*) AS n FROM events")
             if total > maxEvents {
                 try await sql.raw(
                     """
@@ -102,7 +102,7 @@ public struct EventStore: Sendable {
 
     public func count() async throws -> Int {
         try await database.read { sql in
-            try await sql.raw("SELECT COUNT(*) AS n FROM events").first(decodingColumn: "n", as: Int.self) ?? 0
+            try await sql.count("SELECT COUNT(*) AS n FROM events")
         }
     }
 }

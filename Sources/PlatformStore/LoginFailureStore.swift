@@ -37,10 +37,7 @@ public struct LoginFailureStore: Sendable {
         let attempt = Attempt(name: name, address: address, id: UUID().uuidString)
         return try await database.write { sql in
             try await sql.raw("DELETE FROM login_failures WHERE at <= \(bind: since)").run()
-            let recent =
-                try await sql.raw(
-                    "SELECT COUNT(*) AS n FROM login_failures WHERE name = \(bind: name) AND address = \(bind: address)"
-                ).first(decodingColumn: "n", as: Int.self) ?? 0
+            let recent = try await sql.count("SELECT COUNT(*) AS n FROM login_failures WHERE name = \(bind: name) AND address = \(bind: address)")
             guard recent < limit else { return nil }
             try await sql.raw(
                 "INSERT INTO login_failures (name, address, at, attempt) VALUES (\(bind: name), \(bind: address), \(bind: now), \(bind: attempt.id))"
@@ -61,7 +58,7 @@ public struct LoginFailureStore: Sendable {
     /// Rows held in all (the bound's test).
     public func count() async throws -> Int {
         try await database.read { sql in
-            try await sql.raw("SELECT COUNT(*) AS n FROM login_failures").first(decodingColumn: "n", as: Int.self) ?? 0
+            try await sql.count("SELECT COUNT(*) AS n FROM login_failures")
         }
     }
 }

@@ -62,10 +62,10 @@ public struct Retention: Sendable {
             excess -= oldest.count
         }
         let (events, tasks) = try await database.write { sql in
-            let events = try await Self.count("SELECT COUNT(*) AS n FROM events WHERE received_at < \(bind: cutoff)", in: sql)
+            let events = try await sql.count("SELECT COUNT(*) AS n FROM events WHERE received_at < \(bind: cutoff)")
             try await sql.raw("DELETE FROM events WHERE received_at < \(bind: cutoff)").run()
             let taskAge: SQLQueryString = "COALESCE(result_at, queued_at) < \(bind: cutoff)"
-            let tasks = try await Self.count("SELECT COUNT(*) AS n FROM tasks WHERE \(taskAge)", in: sql)
+            let tasks = try await sql.count("SELECT COUNT(*) AS n FROM tasks WHERE \(taskAge)")
             try await sql.raw("DELETE FROM tasks WHERE \(taskAge)").run()
             return (events, tasks)
         }
@@ -115,10 +115,7 @@ public struct Retention: Sendable {
     }
 
     func runCount() async throws -> Int {
-        try await database.read { sql in try await Self.count("SELECT COUNT(*) AS n FROM runs", in: sql) }
+        try await database.read { sql in try await sql.count("SELECT COUNT(*) AS n FROM runs") }
     }
 
-    static func count(_ query: SQLQueryString, in sql: any SQLDatabase) async throws -> Int {
-        try await sql.raw(query).first(decodingColumn: "n", as: Int.self) ?? 0
-    }
 }

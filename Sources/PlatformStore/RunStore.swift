@@ -95,7 +95,7 @@ public struct RunStore: Sendable {
         {
             return run
         }
-        let count = try await sql.raw("SELECT COUNT(*) AS n FROM runs").first(decodingColumn: "n", as: Int.self) ?? 0
+        let count = try await sql.count("SELECT COUNT(*) AS n FROM runs")
         if count >= maxRuns {
             guard
                 let oldest = try await sql.raw("SELECT id FROM runs WHERE finished IS NOT NULL ORDER BY finished LIMIT 1")

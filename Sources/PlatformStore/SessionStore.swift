@@ -39,7 +39,7 @@ public struct SessionStore: Sendable {
     public func create(_ session: SessionRecord) async throws {
         let limit = maxSessions
         try await database.write { sql in
-            guard try await Self.count("SELECT COUNT(*) AS n FROM sessions", in: sql) < limit else { throw Refusal.tooManySessions(limit: limit) }
+            guard try await sql.count("SELECT COUNT(*) AS n FROM sessions") < limit else { throw Refusal.tooManySessions(limit: limit) }
             guard try await sql.raw("SELECT id FROM sessions WHERE id = \(bind: session.id)").first() == nil else {
                 throw Refusal.duplicateID(session.id)
             }
@@ -81,13 +81,12 @@ public struct SessionStore: Sendable {
     }
 
     static func isRunning(_ session: String, in sql: any SQLDatabase) async throws -> Bool {
-        try await count(
+        try await sql.count(
             """
             SELECT COUNT(*) AS n FROM session_endpoints LEFT JOIN runs ON runs.id = session_endpoints.run
             WHERE session_endpoints.session = \(bind: session) AND (session_endpoints.state IN ('queued', 'starting')
             OR (session_endpoints.state = 'running' AND runs.id IS NOT NULL AND runs.finished IS NULL))
-            """,
-            in: sql
+            """
         ) > 0
     }
 
@@ -213,7 +212,4 @@ public struct SessionStore: Sendable {
         ).run()
     }
 
-    static func count(_ query: SQLQueryString, in sql: any SQLDatabase) async throws -> Int {
-        try await sql.raw(query).first(decodingColumn: "n", as: Int.self) ?? 0
-    }
 }

@@ -8,8 +8,8 @@ public struct StoredCounts: Sendable, Equatable {
 
     public static func read(_ database: any PlatformDatabase) async throws -> StoredCounts {
         try await database.read { sql in
-            let sessions = try await sql.raw("SELECT COUNT(*) AS n FROM sessions").first(decodingColumn: "n", as: Int64.self) ?? 0
-            let events = try await sql.raw("SELECT COUNT(*) AS n FROM events").first(decodingColumn: "n", as: Int64.self) ?? 0
+            let sessions = Int64(try await sql.count("SELECT COUNT(*) AS n FROM sessions"))
+            let events = Int64(try await sql.count("SELECT COUNT(*) AS n FROM events"))
             return StoredCounts(sessions: sessions, events: events)
         }
     }

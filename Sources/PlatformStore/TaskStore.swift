@@ -52,16 +52,16 @@ public struct TaskStore: Sendable {
         let maxTasks = maxTasks
         try await database.write { sql in
             if try await sql.raw("SELECT id FROM tasks WHERE id = \(bind: task.id)").first() != nil { throw Refusal.duplicateID(task.id) }
-            let waiting = try await Self.count("SELECT COUNT(*) AS n FROM tasks WHERE endpoint = \(bind: endpoint) AND result_at IS NULL", in: sql)
+            let waiting = try await sql.count("SELECT COUNT(*) AS n FROM tasks WHERE endpoint = \(bind: endpoint) AND result_at IS NULL")
             guard waiting < maxQueued else { throw Refusal.queueFull(endpoint: endpoint, limit: maxQueued) }
-            let total = try await Self.count("SELECT COUNT(*) AS n FROM tasks", in: sql)
+            let total = try await sql.count("SELECT COUNT(*) AS n FROM tasks")
             if total >= maxTasks {
                 try await sql.raw(
                     """
                     DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE result_at IS NOT NULL ORDER BY result_at LIMIT \(bind: total - maxTasks + 1))
                     """
                 ).run()
-                guard try await Self.count("SELECT COUNT(*) AS n FROM tasks", in: sql) < maxTasks else { throw Refusal.tooManyTasks(limit: maxTasks) }
+                guard try await sql.count("SELECT COUNT(*) AS n FROM tasks") < maxTasks else { throw Refusal.tooManyTasks(limit: maxTasks) }
             }
             try await sql.raw(
                 """
@@ -70,10 +70,6 @@ public struct TaskStore: Sendable {
                 """
             ).run()
         }
-    }
-
-    static func count(_ query: SQLQueryString, in sql: any SQLDatabase) async throws -> Int {
-        try await sql.raw(query).first(decodingColumn: "n", as: Int.self) ?? 0
     }
 
     /// Hands out `endpoint`'s waiting tasks (oldest first; those handed long ago without a
