@@ -70,7 +70,7 @@ struct AccountCommand: AsyncParsableCommand {
             let database = try await openDatabase(try loadSettings(config))
             let accounts = try await AccountStore(database: database).all()
             await database.close()
-            let listed = accounts.map { Listed(name: $0.name, role: $0.role, created: ISO8601Milliseconds.text($0.created)) }
+            let listed = accounts.map { Listed(name: $0.name, role: $0.role, created: ISOTime.text($0.created)) }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

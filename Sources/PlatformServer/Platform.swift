@@ -26,9 +26,18 @@ public final class Platform: Sendable {
     public let taskResults = TaskResultObservers()
     public let metrics = PlatformMetrics()
     public let logger: Logger
+    /// Calls to push endpoints (sessions' steps, containers gathered): one client, one
+    /// connection pool. The heartbeat has its own, with a shorter timeout.
+    let push: any PushEndpointCalling
     let lastSeen = LastSeenThrottle()
 
-    public init(settings: PlatformSettings, database: any PlatformDatabase, logger: Logger = Logger(label: "lambda-platform")) {
+    public init(
+        settings: PlatformSettings,
+        database: any PlatformDatabase,
+        logger: Logger = Logger(label: "lambda-platform"),
+        push: any PushEndpointCalling = URLSessionPushClient()
+    ) {
+        self.push = push
         self.settings = settings
         self.database = database
         self.logger = logger

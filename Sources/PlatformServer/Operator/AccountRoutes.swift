@@ -62,7 +62,7 @@ struct AccountRoutes {
         try await failures.succeeded(attempt)
         let issued = try await platform.tokens.issue(for: account.name, lifetime: Int64(platform.settings.tokenHours) * 3_600_000, now: now)
         context.logger.info("Login", metadata: ["account": "\(account.name)", "peer": "\(address)"])
-        return try PlatformJSON.response(Issued(token: issued.token, expires: ISO8601Milliseconds.text(issued.expires)))
+        return try PlatformJSON.response(Issued(token: issued.token, expires: ISOTime.text(issued.expires)))
     }
 
     @Sendable func logout(_ request: Request, context: PlatformContext) async throws -> Response {
@@ -80,7 +80,7 @@ struct AccountRoutes {
         init(_ record: AccountRecord) {
             name = record.name
             role = record.role
-            created = ISO8601Milliseconds.text(record.created)
+            created = ISOTime.text(record.created)
         }
     }
 

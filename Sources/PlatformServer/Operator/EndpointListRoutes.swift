@@ -59,7 +59,7 @@ struct ListedEndpoint: Encodable {
         version = record.version
         analyses = record.analyses.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         url = record.url
-        lastSeen = record.lastSeen.map(ISO8601Milliseconds.text)
+        lastSeen = record.lastSeen.map(ISOTime.text)
         self.online = online
     }
 

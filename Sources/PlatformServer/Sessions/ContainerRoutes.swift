@@ -15,9 +15,9 @@ struct ContainerRoutes {
     /// leaves it room to take the task and answer.
     static let gatherTimeout = Duration.seconds(30)
 
-    init(platform: Platform, push: any PushEndpointCalling = URLSessionPushClient()) {
+    init(platform: Platform) {
         self.platform = platform
-        messenger = EndpointMessenger(platform: platform, push: push)
+        messenger = EndpointMessenger(platform: platform, push: platform.push)
     }
 
     func add(to api: RouterGroup<PlatformContext>) {

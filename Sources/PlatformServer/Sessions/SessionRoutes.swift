@@ -10,9 +10,9 @@ struct SessionRoutes {
     let platform: Platform
     let driver: SessionDriver
 
-    init(platform: Platform, push: any PushEndpointCalling = URLSessionPushClient()) {
+    init(platform: Platform) {
         self.platform = platform
-        driver = SessionDriver(platform: platform, push: push)
+        driver = SessionDriver(platform: platform, push: platform.push)
     }
 
     func add(to api: RouterGroup<PlatformContext>) {

@@ -54,16 +54,9 @@ struct SessionView: Encodable {
         try container.encode(spec.lasting, forKey: .lasting)
         try container.encode(spec.context, forKey: .context)
         try container.encode(running, forKey: .running)
-        try container.encode(Self.timestamp(record.created), forKey: .created)
+        try container.encode(ISOTime.text(record.created), forKey: .created)
         try container.encode(record.createdBy, forKey: .createdBy)
         try container.encode(endpoints, forKey: .endpoints)
-    }
-
-    /// ISO 8601 in UTC with milliseconds, as the platform's other times.
-    static func timestamp(_ milliseconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
     }
 
     /// The views of `sessions`, their rows, runs and endpoints read once for all.
