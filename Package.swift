@@ -36,6 +36,10 @@ let package = Package(
         // later, so the platform's queries are written once (docs/platform.md, *Storage*).
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        // PostgreSQL for several platform instances (docs/platform.md, *More than one
+        // instance*): postgres-nio's pooled client, postgres-kit's SQLKit driver over it.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
     ],
     targets: [
         // libargon2 from the system (Debian: libargon2-dev), in the style of GRDB's GRDBSQLite.
@@ -144,7 +148,8 @@ let package = Package(
         // The platform's durable state: one SQL schema and its migrations, and a store per
         // concern (endpoints, tasks, runs and their chunks, events, accounts and tokens,
         // sessions), written against SQLKit's `SQLDatabase` so the same queries serve SQLite
-        // (sqlite-nio's own thread pool: no blocking on Swift's) and, later, PostgreSQL.
+        // (sqlite-nio's own thread pool: no blocking on Swift's) and PostgreSQL (postgres-nio's
+        // pool, LISTEN/NOTIFY between instances, advisory locks).
         .target(
             name: "PlatformStore",
             dependencies: [
@@ -153,6 +158,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
             ]
         ),
         // `lambda-platform`'s server: platform.yml, the endpoint-facing routes (`/submit`,

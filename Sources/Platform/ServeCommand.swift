@@ -39,17 +39,22 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         // Services of the platform beside the HTTP server, ended when it ends: push
-        // endpoints' heartbeats (whether they are online), and the retention sweep.
+        // endpoints' heartbeats (whether they are online), the retention sweep, and the
+        // other instances' wake-ups (PostgreSQL; with SQLite it only waits).
         let heartbeat = Task { await EndpointHeartbeat(platform: platform, client: URLSessionPushClient(timeout: 10)).run() }
         let retention = Task { await RetentionService(platform: platform).run() }
+        let announcements = Task { await platform.listenForAnnouncements() }
         defer {
             heartbeat.cancel()
             retention.cancel()
+            announcements.cancel()
         }
         try await app.runService()
         heartbeat.cancel()
         retention.cancel()
+        announcements.cancel()
         _ = await retention.value
+        _ = await announcements.value
         await database.close()
     }
 

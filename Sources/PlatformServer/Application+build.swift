@@ -8,6 +8,7 @@ import PlatformStore
 public func buildPlatformRouter(platform: Platform, clock: OperatorClock = .system) -> Router<PlatformContext> {
     let router = Router(context: PlatformContext.self)
     router.add(middleware: RefusalCounting(metrics: platform.metrics))
+    router.add(middleware: DatabaseOutageAnswer())
     EndpointRoutes(platform: platform).add(to: router)
     MetricsRoutes(platform: platform).add(to: router)
     // The operator API: every route under /api/ takes JSON bodies only and sees the

@@ -18,10 +18,15 @@ public final class Platform: Sendable {
     public let authenticator: FleetAuthenticator
     /// What the platform signs its poll answers and push calls with.
     public let signer: AnswerSigner
-    /// Wakes an endpoint's held polls when a task for it was committed (key: uuid).
+    /// Wakes an endpoint's held polls when a task for it was committed (key: uuid), by
+    /// `announce(.taskQueued, uuid)`.
     public let taskArrivals = WakeSignal()
-    /// Wakes a run's followers when its contiguous prefix grew or it finished (key: run id).
+    /// Wakes a run's followers when its contiguous prefix grew or it finished (key: run
+    /// id), by `announce(.streamGrew, id)`.
     public let streamGrowth = WakeSignal()
+    /// The signature nonces accepted by every instance, when several share the database
+    /// (nil with SQLite: one process, whose own nonce windows suffice).
+    let sharedNonces: SignatureNonceStore?
     /// Told of every task result committed.
     public let taskResults = TaskResultObservers()
     public let metrics = PlatformMetrics()
@@ -52,6 +57,7 @@ public final class Platform: Sendable {
         // A fleet's endpoints each reuse their own header value: room for many of them.
         authenticator = FleetAuthenticator(credentials: credentials, settings: AuthSettings(cacheSize: 65536))
         signer = AnswerSigner(credentials: credentials)
+        sharedNonces = database.isShared ? SignatureNonceStore(database: database) : nil
     }
 
     /// Writes platform.yml's declared endpoints into the database (at start).

@@ -17,7 +17,8 @@ public enum PlatformSchema {
 
     /// In order; a migration once released is never edited, only followed by another.
     public static let migrations: [Migration] = [
-        Migration(version: 1, summary: "endpoints, tasks, runs, chunks, events, accounts, tokens, login failures, sessions", apply: version1)
+        Migration(version: 1, summary: "endpoints, tasks, runs, chunks, events, accounts, tokens, login failures, sessions", apply: version1),
+        Migration(version: 2, summary: "signature nonces accepted, shared by the instances on one database", apply: version2),
     ]
 
     public static var latestVersion: Int { migrations.last?.version ?? 0 }
@@ -179,6 +180,19 @@ public enum PlatformSchema {
             .column("trace_types", type: .text, .notNull)
             .primaryKey("session", "endpoint", "trace_no")
             .run()
+    }
+
+    static func version2(_ sql: any SQLDatabase) async throws {
+        // The `Lambda-Signature` nonces accepted within the signature window, when several
+        // instances share the database (`SignatureNonceStore`): a replay sent to another
+        // instance finds its nonce here. `at`: when accepted, for the sweep.
+        try await sql.create(table: "signature_nonces")
+            .column("endpoint", type: .text, .notNull)
+            .column("nonce", type: .text, .notNull)
+            .column("at", type: .bigint, .notNull)
+            .primaryKey("endpoint", "nonce")
+            .run()
+        try await sql.create(index: "signature_nonces_by_time").on("signature_nonces").column("at").run()
     }
 }
 

@@ -67,6 +67,8 @@ public struct Retention: Sendable {
             let taskAge: SQLQueryString = "COALESCE(result_at, queued_at) < \(bind: cutoff)"
             let tasks = try await sql.count("SELECT COUNT(*) AS n FROM tasks WHERE \(taskAge)")
             try await sql.raw("DELETE FROM tasks WHERE \(taskAge)").run()
+            // Older than the signature window, a nonce's replay fails the time check anyway.
+            try await sql.raw("DELETE FROM signature_nonces WHERE at < \(bind: now - SignatureNonceStore.keptMilliseconds)").run()
             return (events, tasks)
         }
         outcome.eventsRemoved = events

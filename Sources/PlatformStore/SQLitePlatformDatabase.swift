@@ -104,4 +104,21 @@ public final class SQLitePlatformDatabase: PlatformDatabase {
     public func close() async {
         try? await access.withAccess { try await self.connection.close() }
     }
+
+    // One process holds the file (another `lambda-platform serve` on it is not supported;
+    // the CLI's `account` commands only write through `busy_timeout`): nothing to share.
+    public var isShared: Bool { false }
+
+    public func exclusively<T: Sendable>(_ job: ExclusiveJob, _ body: @Sendable () async throws -> T) async throws -> T? {
+        try await body()
+    }
+
+    public func announce(_ announcement: PlatformAnnouncement) async {}
+
+    public func listen(
+        _ heard: @escaping @Sendable (PlatformAnnouncement) -> Void,
+        reconnected: @escaping @Sendable () -> Void
+    ) async {
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+    }
 }

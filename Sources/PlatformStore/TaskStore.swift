@@ -77,10 +77,13 @@ public struct TaskStore: Sendable {
     public func take(for endpoint: String, now: Int64 = Clock.milliseconds()) async throws -> [PlatformTask] {
         let stale = now - Self.redeliverAfterMilliseconds
         return try await database.write { sql in
+            // PostgreSQL: rows another instance's poll is taking are skipped, not waited for
+            // (SQLite has one writer at a time anyway).
+            let skipTaken: SQLQueryString = sql.dialect.name == "postgresql" ? " FOR UPDATE SKIP LOCKED" : ""
             let records = try await sql.raw(
                 """
                 SELECT * FROM tasks WHERE endpoint = \(bind: endpoint) AND result_at IS NULL
-                AND (handed_at IS NULL OR handed_at < \(bind: stale)) ORDER BY queued_at, id LIMIT \(bind: Self.maxPerPoll)
+                AND (handed_at IS NULL OR handed_at < \(bind: stale)) ORDER BY queued_at, id LIMIT \(bind: Self.maxPerPoll)\(skipTaken)
                 """
             ).all(decoding: TaskRecord.self, with: .platform)
             for record in records {

@@ -42,6 +42,8 @@ extension PlatformSettings {
             case "port": settings.port = try reader.integer(key, value, in: 0...65535)
             case "database": settings.database = try reader.text(key, value)
             case "database-password-file": settings.databasePasswordFile = try reader.text(key, value)
+            case "database-pool-size": settings.databasePoolSize = try reader.integer(key, value, in: 4...500)
+            case "trusted-proxies": settings.trustedProxies = try reader.addresses(key, value)
             case "endpoints": settings.endpoints = try reader.endpoints(value)
             case "fleet-secret": settings.fleetSecret = try reader.text(key, value)
             case "retention-days": settings.retentionDays = try reader.integer(key, value, in: 1...3650)
@@ -99,6 +101,19 @@ private struct KeyReader {
             throw PlatformSettingsError("\(file): \(key): \(value) is out of range \(range.lowerBound)...\(range.upperBound)")
         }
         return value
+    }
+
+    /// A list of IP addresses as a connection's peer shows them ("127.0.0.1", "::1").
+    func addresses(_ key: String, _ node: Node) throws(PlatformSettingsError) -> [String] {
+        guard let sequence = node.sequence else { throw PlatformSettingsError("\(file): \(key): expected a list of IP addresses") }
+        var addresses: [String] = []
+        for item in sequence {
+            guard let text = item.scalar?.string, IPAddressText.isValid(text) else {
+                throw PlatformSettingsError("\(file): \(key): \(item.scalar?.string ?? "an item") is not an IP address")
+            }
+            addresses.append(text)
+        }
+        return addresses
     }
 
     func labels(_ key: String, _ node: Node) throws(PlatformSettingsError) -> [String: String] {

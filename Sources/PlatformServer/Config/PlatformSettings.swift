@@ -22,9 +22,13 @@ public struct PlatformSettings: Sendable {
     public var host = "127.0.0.1"
     /// 0: any free port (with `serve --port-file`, which tells which).
     public var port = 3001
-    /// A file path (SQLite; relative to the config directory), or `postgres://...` (issue "postgres").
+    /// A file path (SQLite; relative to the config directory), or `postgres://...`.
     public var database = "platform.sqlite"
     public var databasePasswordFile: String?
+    /// PostgreSQL: connections per instance (one of them held by LISTEN, one by a sweep).
+    public var databasePoolSize = 10
+    /// Load balancers whose `X-Forwarded-For` names the client (the login throttle's key).
+    public var trustedProxies: [String] = []
     public var endpoints: [DeclaredEndpoint] = []
     public var fleetSecret: String?
     public var retentionDays = 7

@@ -25,7 +25,7 @@ struct EndpointRoutes {
 
     @Sendable func submit(_ request: Request, context: PlatformContext) async throws -> Response {
         var request = request
-        let endpoint = try await platform.authenticator.requireEndpoint(&request, bodyLimit: Self.submitBodyLimit)
+        let endpoint = try await platform.requireEndpoint(&request, bodyLimit: Self.submitBodyLimit)
         let body = try await request.body.collect(upTo: Self.submitBodyLimit)
         let message = try SubmitMessage.parsed(body)
         let receipt: RunStore.Receipt
@@ -39,7 +39,7 @@ struct EndpointRoutes {
             default: throw PlatformRefusal(.badRequest, refusal.description)
             }
         }
-        if receipt.changed { platform.streamGrowth.signal(receipt.run.id) }
+        if receipt.changed { await platform.announce(.streamGrew, receipt.run.id) }
         platform.metrics.received(message.metricKind, bytes: message.chunkBytes)
         try await platform.heard(from: endpoint)
         if case .finished = message, receipt.changed {
@@ -57,7 +57,7 @@ struct EndpointRoutes {
     @Sendable func register(_ request: Request, context: PlatformContext) async throws -> Response {
         var request = request
         let uuid = try context.parameters.require("uuid").lowercased()
-        let sender = try await platform.authenticator.requireEndpoint(&request, bodyLimit: 1 << 20)
+        let sender = try await platform.requireEndpoint(&request, bodyLimit: 1 << 20)
         guard sender == uuid else { throw PlatformRefusal(.unauthorized, "Authorization is endpoint \(sender)'s, not \(uuid)'s") }
         let registration = try await PlatformJSON.decode(ReceivedRegistration.self, from: request)
         guard registration.uuid.lowercased() == uuid else {
@@ -83,7 +83,7 @@ struct EndpointRoutes {
 
     @Sendable func poll(_ request: Request, context: PlatformContext) async throws -> Response {
         var request = request
-        let sender = try await platform.authenticator.requireEndpoint(&request, bodyLimit: 1 << 10)
+        let sender = try await platform.requireEndpoint(&request, bodyLimit: 1 << 10)
         let poll = try PollRequest(request, sender: sender, waitCap: platform.settings.maxPollWait)
         let endpoint = poll.endpoint
         try await platform.heard(from: endpoint)
@@ -106,14 +106,14 @@ struct EndpointRoutes {
         let id = try context.parameters.require("id")
         guard PlatformTask.isValidID(id) else { throw PlatformRefusal(.badRequest, "id: 1-128 of [A-Za-z0-9._:-]") }
         var request = request
-        let sender = try await platform.authenticator.requireEndpoint(&request, bodyLimit: 16 << 20)
+        let sender = try await platform.requireEndpoint(&request, bodyLimit: 16 << 20)
         let result = try await PlatformJSON.decode(TaskResult.self, from: request, upTo: 16 << 20)
         guard result.endpoint.lowercased() == sender else {
             throw PlatformRefusal(.unauthorized, "Authorization is endpoint \(sender)'s, not \(result.endpoint)'s")
         }
         do {
             let (record, changed) = try await platform.tasks.record(result, for: id, from: sender)
-            if changed { await platform.taskResults.resultArrived(record) }
+            if changed { await platform.taskResults.resultArrived(record, platform: platform) }
             platform.metrics.received(.result)
         } catch let refusal as TaskStore.Refusal {
             switch refusal {

@@ -78,3 +78,21 @@ extension String {
     /// a uuid is always 36 characters), without parsing the hash again for every chunk.
     fileprivate var verifiedEndpointUUID: String { prefix(36).lowercased() }
 }
+
+extension Platform {
+    /// The endpoint a request comes from (`requireEndpoint`), and, when instances share
+    /// the database, its signature's nonce recorded there: a replay this instance never
+    /// saw but another accepted is refused as well (docs/security.md, "Signatures").
+    func requireEndpoint(_ request: inout Request, bodyLimit: Int) async throws -> String {
+        let endpoint = try await authenticator.requireEndpoint(&request, bodyLimit: bodyLimit)
+        if let sharedNonces,
+            let header = request.headers[HTTPField.Name(LambdaSignature.headerName)!],
+            let signature = LambdaSignature(parsing: header)
+        {
+            guard try await sharedNonces.accept(signature.nonce, from: endpoint) else {
+                throw PlatformRefusal(.unauthorized, "Lambda-Signature: this nonce was already used (a replay)")
+            }
+        }
+        return endpoint
+    }
+}

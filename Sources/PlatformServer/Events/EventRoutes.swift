@@ -19,7 +19,7 @@ struct EventRoutes {
 
     @Sendable func post(_ request: Request, context: PlatformContext) async throws -> Response {
         var request = request
-        let endpoint = try await platform.authenticator.requireEndpoint(&request, bodyLimit: Self.postBodyLimit)
+        let endpoint = try await platform.requireEndpoint(&request, bodyLimit: Self.postBodyLimit)
         let events = try await PlatformJSON.decode([EndpointEvent].self, from: request, upTo: Self.postBodyLimit)
         let added: [EventRecord]
         do {

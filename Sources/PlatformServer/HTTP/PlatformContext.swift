@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 
@@ -18,6 +19,18 @@ public struct PlatformContext: RequestContext {
     }
 
     public var responseEncoder: JSONEncoder { PlatformJSON.encoder }
+
+    /// Who the client is: the connection's peer, or, when that peer is one of
+    /// `trustedProxies` (a load balancer), the last entry of `X-Forwarded-For` (the one
+    /// that balancer added; entries before it are whatever the client wrote).
+    public func clientAddress(_ request: Request, trustedProxies: [String]) -> String? {
+        guard let peerAddress, trustedProxies.contains(peerAddress) else { return peerAddress }
+        guard let forwarded = request.headers[values: HTTPField.Name("X-Forwarded-For")!].last,
+            let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces),
+            IPAddressText.isValid(last)
+        else { return peerAddress }
+        return last
+    }
 
     /// The account signed in with at least `role`: 401 without a valid token, 403 when
     /// its role may not.

@@ -42,7 +42,7 @@ struct AccountRoutes {
             throw PlatformRefusal(.badRequest, "password: 1 to \(AccountRules.passwordBytes.upperBound) bytes")
         }
         let now = clock.now()
-        let address = context.peerAddress ?? "unknown"
+        let address = context.clientAddress(request, trustedProxies: platform.settings.trustedProxies) ?? "unknown"
         guard let attempt = try await failures.admit(name: credentials.name, address: address, now: now) else {
             context.logger.notice("Login throttled", metadata: ["account": "\(credentials.name)", "peer": "\(address)"])
             throw ThrottledLogin(name: credentials.name)

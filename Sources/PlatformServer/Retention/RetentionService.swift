@@ -13,10 +13,14 @@ public struct RetentionService: Sendable {
         retention = Retention(database: platform.database, days: settings.retentionDays, bytes: settings.retentionBytes, maxRuns: settings.maxRuns)
     }
 
-    /// One sweep, counted in `/metrics`.
+    /// One sweep, counted in `/metrics`; nothing when another instance sweeps now (the
+    /// sweeps of instances sharing a database take turns: an advisory lock).
     @discardableResult
     public func sweep(now: Int64 = Clock.milliseconds()) async throws -> Retention.Outcome {
-        let outcome = try await retention.sweep(now: now)
+        let retention = retention
+        guard let outcome = try await platform.database.exclusively(.retention, { try await retention.sweep(now: now) }) else {
+            return Retention.Outcome()
+        }
         platform.metrics.removedRuns(outcome.runsRemoved)
         if outcome != Retention.Outcome() {
             platform.logger.info(

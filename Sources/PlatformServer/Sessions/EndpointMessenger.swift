@@ -24,7 +24,7 @@ struct EndpointMessenger: Sendable {
         do {
             let task = PlatformTask(id: id, method: request.method, path: request.path, body: request.body)
             try await platform.tasks.enqueue(task, for: endpoint.uuid, session: session)
-            platform.taskArrivals.signal(endpoint.uuid)
+            await platform.announce(.taskQueued, endpoint.uuid)
             return nil
         } catch let refusal as TaskStore.Refusal {
             return EndpointAnswer(status: nil, body: .string("not queued: \(refusal.description)"))

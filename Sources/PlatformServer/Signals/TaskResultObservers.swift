@@ -17,8 +17,8 @@ public final class TaskResultObservers: Sendable {
         observers.withLock { $0.append(observer) }
     }
 
-    func resultArrived(_ record: TaskRecord) async {
-        answers.signal(record.id)
+    func resultArrived(_ record: TaskRecord, platform: Platform) async {
+        await platform.announce(.taskAnswered, record.id)
         for observer in observers.withLock({ $0 }) { await observer(record) }
     }
 }

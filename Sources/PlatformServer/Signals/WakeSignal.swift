@@ -2,8 +2,8 @@ import Synchronization
 
 /// Wakes whoever waits on a key (an endpoint's polls for its tasks, a run's followers for
 /// its bytes) when something for that key was committed; a waiter also gives up after
-/// its timeout. In one process this is all it takes; several instances on one database
-/// need the database to carry the wake-up (issue "postgres").
+/// its timeout. Several instances on one database carry wake-ups through it
+/// (`Platform.announce`).
 public final class WakeSignal: Sendable {
     private struct Waiter {
         let id: UInt64
@@ -17,6 +17,15 @@ public final class WakeSignal: Sendable {
     /// Wakes every waiter of `key`.
     public func signal(_ key: String) {
         let woken = waiters.withLock { $0.byKey.removeValue(forKey: key) ?? [] }
+        for waiter in woken { waiter.continuation.resume() }
+    }
+
+    /// Wakes every waiter of every key (each looks again for what it waits on).
+    public func signalAll() {
+        let woken = waiters.withLock { state in
+            defer { state.byKey = [:] }
+            return state.byKey.values.flatMap { $0 }
+        }
         for waiter in woken { waiter.continuation.resume() }
     }
 
