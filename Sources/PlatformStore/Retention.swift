@@ -112,7 +112,7 @@ public struct Retention: Sendable {
 
     func storedBytes() async throws -> Int64 {
         try await database.read { sql in
-            try await sql.raw("SELECT COALESCE(SUM(stored_bytes), 0) AS n FROM runs").first(decodingColumn: "n", as: Int64.self) ?? 0
+            try await sql.raw("SELECT CAST(COALESCE(SUM(stored_bytes), 0) AS BIGINT) AS n FROM runs").first(decodingColumn: "n", as: Int64.self) ?? 0
         }
     }
 
