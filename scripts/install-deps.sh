@@ -6,7 +6,12 @@ set -euo pipefail
 # Build: sqlite3, argon2 and curl headers, pkg-config to find libargon2.
 # Run: sudo and the tracers. Test: the argon2 CLI (an independent argon2 implementation),
 # openssl (test certificates) and curl (an independent HTTPS client).
-packages=(libsqlite3-dev libargon2-dev libcurl4-openssl-dev pkg-config sudo bpftrace systemtap argon2 openssl curl)
+# Test the platform: postgresql (its tests on PostgreSQL: initdb, pg_ctl, psql, createdb) and
+# haproxy (two platform instances behind one round-robin balancer).
+# Installing postgresql may create and start Debian's default cluster (port 5432); the tests
+# never use it: each test process runs a private cluster of its own in a temporary directory
+# on a free port (Tests/EndpointTestSupport/PostgresCluster.swift). Leave it, or stop it.
+packages=(libsqlite3-dev libargon2-dev libcurl4-openssl-dev pkg-config sudo bpftrace systemtap argon2 openssl curl postgresql haproxy)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -2,7 +2,8 @@
 # Prepares this machine for the real-tracer tests, idempotently (run as root or with sudo):
 # - tracefs mounted (uprobes attach without it, but detach errors appear on exit);
 # - no home-made test container left behind (Tests/EndpointTestSupport/HomeMadeContainer.swift)
-#   by a test process that was killed before it could remove them;
+#   by a test process that was killed before it could remove them, nor a private PostgreSQL
+#   cluster or haproxy (PostgresCluster.swift, HAProxyBalancer.swift there);
 # - three unprivileged users that run the endpoint in tests:
 #     lambda-nopw    NOPASSWD sudo rule for the tracers only   (the `sudo -n` path)
 #     lambda-pw      password sudo rule for the tracers only   (the `sudo -S` path)
@@ -57,8 +58,8 @@ rm -f "$rules"
 # that made them. Each test removes its own; what a test process killed outright left is
 # removed here, once that pid is gone (another checkout's tests may be running now: their
 # containers belong to live pids and are left alone).
-owner_gone() {
-    local name=${1##*/lambda-test-}
+owner_gone() { # PATH [PREFIX, default lambda-test-]
+    local name=${1##*/${2:-lambda-test-}}
     ! kill -0 "${name%%-*}" 2>/dev/null
 }
 cgroup2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
@@ -75,6 +76,30 @@ fi
 for root in "${TMPDIR:-/tmp}"/lambda-test-*.root; do
     [ -d "$root" ] && owner_gone "$root" || continue
     as_root rm -rf -- "$root"
+done
+
+# The platform's test machinery (docs/testing.md, "PostgreSQL and haproxy in tests"):
+# private PostgreSQL clusters $TMPDIR/lambda-pg-<pid>-<random> and haproxy directories
+# $TMPDIR/lambda-haproxy-<pid>-<random>, <pid> being the test process. Its exit stops and
+# removes them; what a test process killed outright left is removed here once that pid is
+# gone: the postmaster stopped at once (pg_ctl of the cluster's own version, as the user
+# owning it), haproxy killed if its recorded pid still runs that directory's config.
+for cluster in "${TMPDIR:-/tmp}"/lambda-pg-*; do
+    [ -d "$cluster" ] && owner_gone "$cluster" lambda-pg- || continue
+    if [ -f "$cluster/data/postmaster.pid" ] && [ -f "$cluster/data/PG_VERSION" ]; then
+        pg_ctl=/usr/lib/postgresql/$(cat "$cluster/data/PG_VERSION")/bin/pg_ctl
+        as_root runuser -u "$(stat -c %U "$cluster/data")" -- "$pg_ctl" -D "$cluster/data" -m immediate -w stop >/dev/null 2>&1 ||
+            echo "prepare-test-machine: could not stop the postmaster of $cluster" >&2
+    fi
+    as_root rm -rf -- "$cluster"
+done
+for balancer in "${TMPDIR:-/tmp}"/lambda-haproxy-*; do
+    [ -d "$balancer" ] && owner_gone "$balancer" lambda-haproxy- || continue
+    pid=$(cat "$balancer/haproxy.pid" 2>/dev/null || true)
+    if [ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "$balancer/haproxy.cfg"; then
+        as_root kill -KILL "$pid" || true
+    fi
+    as_root rm -rf -- "$balancer"
 done
 
 # Tracers' cgroups (<hierarchy>/lambda-endpoint/<run>) that an endpoint killed in a test

@@ -30,14 +30,29 @@ public struct LoopbackSocket {
 
     /// Connects a new socket to this one's port; the connected descriptor.
     public func connect() throws -> Int32 {
+        guard let client = Self.connected(to: port) else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECONNREFUSED) }
+        return client
+    }
+
+    /// Whether something accepts a connection on 127.0.0.1:`port` now.
+    public static func accepts(port: Int) -> Bool {
+        guard let client = connected(to: port) else { return false }
+        Glibc.close(client)
+        return true
+    }
+
+    /// A new socket connected to 127.0.0.1:`port`, or nil (errno says why).
+    private static func connected(to port: Int) -> Int32? {
         let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = Self.address(port: port)
         let connected = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
         guard connected else {
+            let reason = errno
             Glibc.close(client)
-            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECONNREFUSED)
+            errno = reason
+            return nil
         }
         return client
     }
