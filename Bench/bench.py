@@ -33,6 +33,7 @@ ROOT = os.path.dirname(HERE)
 FAST_WRITER = os.path.join(ROOT, "Tests/Fixtures/fake-tracer-fast-writer.sh")
 EVENT_LINES = os.path.join(HERE, "fake-tracer-event-lines.sh")
 SLOW = os.path.join(HERE, "fake-tracer-slow.sh")
+QUARTER_WRITER = os.path.join(HERE, "fake-tracer-quarter-gib.sh")
 TEST_CONFIG = os.path.join(ROOT, "scripts/test-config.py")
 # What the fast writer prints: its ready line, then exactly 1 GiB.
 READY_LINE = b'{"type": "value", "data": ["ready",1]}\n'
@@ -300,6 +301,63 @@ class Bench:
             platform.wait()
             shutil.rmtree(directory, ignore_errors=True)
 
+    def platform_postgres_delivery(self, instances, runs=4):
+        """`runs` streams of 256 MiB at once (1 GiB in all) from one endpoint through
+        haproxy (round robin) to `instances` lambda-platform processes (release) sharing
+        one PostgreSQL database of a private cluster (fsync on): the start requests to every
+        `finished` committed; the instances' CPU. Several streams, because one stream has
+        one chunk in flight and could never use a second instance."""
+        from postgres_platform import Balancer, PostgresCluster
+        directory = os.path.join(self.work, f"postgres-{instances}")
+        os.makedirs(directory, mode=0o755)
+        cluster = PostgresCluster(directory)
+        platforms, balancer = [], None
+        per_run = len(READY_LINE) + (256 << 20) + len(binary_line("/bin/bash"))
+        try:
+            url = cluster.create_database("bench")
+            ports = []
+            for i in range(instances):
+                config = os.path.join(directory, f"instance{i}")
+                os.makedirs(config, mode=0o700)
+                with open(os.path.join(config, "platform.yml"), "w") as f:
+                    f.write(f"host: 127.0.0.1\nport: 0\ndatabase: \"{url}\"\nretention-sweep-seconds: 86400\n"
+                            f"endpoints:\n  {UUID}:\n    secret: \"{SECRET}\"\n")
+                os.chmod(os.path.join(config, "platform.yml"), 0o600)
+                port_file = os.path.join(config, "port")
+                platforms.append(subprocess.Popen(
+                    [os.path.join(self.bin, "lambda-platform"), "serve", "--config", config, "--port-file", port_file],
+                    stdout=subprocess.DEVNULL, stderr=open(os.path.join(config, "platform.log"), "wb")))
+                ports.append(wait_for_port_file(port_file, platforms[-1], f"see {config}/platform.log"))
+            balancer = Balancer(directory, ports)
+            self.start_endpoint(f"postgres-delivery-{instances}", bpf_path=QUARTER_WRITER, max_spool_bytes=4 * GIB,
+                                platform_url=f"http://127.0.0.1:{balancer.port}")
+            cpu_before = sum(proc_cpu_seconds(p.pid) for p in platforms)
+            began = time.monotonic()
+            for _ in range(runs):
+                self.start_run(lasting=3600)
+            while True:
+                finished, stored = cluster.psql(
+                    "SELECT COUNT(*) || ' ' || COALESCE(SUM(bytes), 0) FROM runs WHERE finished IS NOT NULL", "bench").split()
+                if int(finished) == runs:
+                    break
+                if time.monotonic() - began > 900:
+                    raise SystemExit("bench: delivery to lambda-platform on PostgreSQL did not finish in 900 s")
+                time.sleep(0.1)
+            seconds = time.monotonic() - began
+            cpu = sum(proc_cpu_seconds(p.pid) for p in platforms) - cpu_before
+            if int(stored) != runs * per_run:
+                raise SystemExit(f"bench: lambda-platform stored {stored} bytes, not {runs * per_run}")
+            self.stop_endpoint()
+            return runs * per_run / seconds / MB, cpu * GIB / (runs * per_run)
+        finally:
+            for platform in platforms:
+                platform.terminate()
+                platform.wait()
+            if balancer:
+                balancer.close()
+            cluster.close()
+            shutil.rmtree(directory, ignore_errors=True)
+
     def baseline(self):
         """The same byte work as a delivery done by coreutils and socat: the fast fake
         tracer's 1 GiB `| tee RUNFILE | base64 -w0 | socat` over loopback TCP to
@@ -529,7 +587,7 @@ class Bench:
         return running, rss_kib / 1024, peak_kib / 1024, baseline_kib / 1024, threads
 
 
-GROUPS = ["base64", "delivery", "platform", "real-tracer", "rate-bound", "http", "flood", "latency", "concurrency"]
+GROUPS = ["base64", "delivery", "platform", "postgres", "real-tracer", "rate-bound", "http", "flood", "latency", "concurrency"]
 
 
 DELIVERY_ROUNDS = 3
@@ -605,6 +663,21 @@ def report_rate_bound(bench):
     figure("traced_slowdown_rate_bound", untraced / max(1, bounded), "ratio",
            f"the same under max-events-per-second 10000 (default), rate-limit-seconds 5 (default): "
            f"{bounded_events} events, the run stopped itself {'after %.1f s of events' % stopped if stopped is not None else 'never'}")
+
+
+def report_postgres(bench):
+    # Interleaved rounds: one instance, two, one, two (the machine's rate drifts).
+    rounds = {1: [], 2: []}
+    for _ in range(2):
+        for instances in (1, 2):
+            rounds[instances].append(bench.platform_postgres_delivery(instances))
+    for instances, results in rounds.items():
+        rates = [rate for rate, _ in results]
+        figure(f"platform_pg_ingest_mb_s_{instances}_instance{'s' if instances > 1 else ''}", statistics.median(rates), "MB/s",
+               f"4 streams of 256 MiB at once through haproxy to {instances} lambda-platform on one PostgreSQL; {spread(rates)}")
+        cpus = [cpu for _, cpu in results]
+        figure(f"platform_pg_cpu_s_per_gib_{instances}_instance{'s' if instances > 1 else ''}", statistics.median(cpus), "s",
+               f"the instances' own CPU (PostgreSQL's not counted); {spread(cpus)}")
 
 
 def report_http(bench):
@@ -691,6 +764,8 @@ def main():
             figure("platform_ingest_mb_s_chunk_51200", mb_s, "MB/s",
                    "1 GiB to lambda-platform on SQLite (a commit and an fsync per chunk), start to finished committed")
             figure("platform_cpu_s_per_gib", cpu, "s", "lambda-platform's own CPU for that GiB")
+        if "postgres" in groups:
+            report_postgres(bench)
         if "real-tracer" in groups:
             report_real_tracer(bench)
         if "rate-bound" in groups:
