@@ -310,7 +310,7 @@ class Bench:
         from postgres_platform import Balancer, PostgresCluster
         directory = os.path.join(self.work, f"postgres-{instances}")
         os.makedirs(directory, mode=0o755)
-        cluster = PostgresCluster(directory)
+        cluster = PostgresCluster()
         platforms, balancer = [], None
         per_run = len(READY_LINE) + (256 << 20) + len(binary_line("/bin/bash"))
         try:

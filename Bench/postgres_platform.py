@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 
@@ -25,7 +26,11 @@ def postgres_bin():
 
 
 class PostgresCluster:
-    def __init__(self, directory):
+    def __init__(self):
+        # Its own directory: the bench's is private to root (0700), and the server runs as
+        # the `postgres` user.
+        directory = tempfile.mkdtemp(prefix=f"lambda-pg-{os.getpid()}-")
+        os.chmod(directory, 0o755)
         self.directory = directory
         self.data = os.path.join(directory, "data")
         self.socket = os.path.join(directory, "socket")
@@ -55,6 +60,7 @@ class PostgresCluster:
     def close(self):
         subprocess.run(["runuser", "-u", "postgres", "--", f"{self.bin}/pg_ctl", "-D", self.data, "-m", "immediate",
                         "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/")
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 class Balancer:
