@@ -19,11 +19,15 @@ run: build
 # --no-parallel: the real-process tests spawn tracers and time their runs; sharing two
 # cores with other suites would only make them slower and flakier.
 # Then the fuzzers briefly (FUZZ_TEST_SECONDS each; `make fuzz` runs them longer).
+# One suite, two fixtures: the platform's suites run a second time with their database on
+# PostgreSQL (a private cluster the tests start; docs/testing.md).
 FUZZ_TEST_SECONDS ?= 20
+PLATFORM_SUITES = PlatformStoreTests|PlatformServerTests
 test: deps lint
 	bash scripts/prepare-test-machine.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+	LAMBDA_TEST_PLATFORM_ENGINE=postgres $(SWIFT) test --skip-build --no-parallel --filter '$(PLATFORM_SUITES)'
 	bash scripts/check-openapi.sh
 	bash scripts/check-platform-openapi.sh
 	bash scripts/fuzz.sh $(FUZZ_TEST_SECONDS)
@@ -36,8 +40,10 @@ test: deps lint
 # tracefs (TracingHost, the live /analyses catalogue), chown (SettingsFileAccess), spawn
 # fake tracers (RunSupervisorLimit, TraceRunStop, HeldBinaryLaunch), or run the built
 # lambda-platform (AccountCommandTests). The platform's suites run in process on SQLite
-# files in the temporary directory. Serial: two of them
-# measure this process's memory growth and answer times, which parallel suites disturb.
+# files in the temporary directory, here only: their PostgreSQL pass (`make test`) adds
+# 36-48 s serially on 2 cores (a database made, migrated and dropped per test). Serial:
+# two of them measure this process's memory growth and answer times, which parallel
+# suites disturb.
 FAST_SUITES = ^(TraceModelTests|AuthenticationTests|EndpointConfigTests|EndpointStorageTests|HostSystemTests|EndpointServerTests|RunsTests|SubmitterTests|SubmitReceiverTests|PlatformStoreTests|PlatformServerTests)\.
 FAST_SKIP = AnalysisProgramTests|TargetedProgramTests|TracerProgramTests|TemplateValidatorTests|TracingHostTests|AnalysisRouteTests/catalogue|SettingsFileAccessTests|RunSupervisorLimitTests|TraceRunStopTests|HeldBinaryLaunchTests|AccountCommandTests
 test-fast:

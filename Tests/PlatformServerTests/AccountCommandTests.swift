@@ -27,8 +27,17 @@ struct AccountCommandTests {
         let fake = await FakePushEndpoint()
         defer { fake.stop() }
         let push = PlatformProcess.Declared(uuid: "8b3f1c60-3e4d-4f50-a192-334455667788", secret: "push-secret", url: fake.url)
-        let platform = try PlatformProcess(endpoints: [Self.endpoint, push])
-        defer { platform.stop() }
+        // On PostgreSQL the binary serves a database of the shared cluster, and the account
+        // commands change it beside the running server as they do the SQLite file.
+        let database = PlatformTestEngine.current == .postgres ? try await PlatformTestEngine.databaseURL() : nil
+        let platform = try PlatformProcess(
+            endpoints: [Self.endpoint, push],
+            extra: database.map { ["database: \"\($0)\"", "database-pool-size: \(PlatformTestEngine.poolSize)"] } ?? []
+        )
+        defer {
+            platform.stop()
+            if let database { Task { await PlatformTestEngine.dropDatabase(database) } }
+        }
         try await eventually("serve told how to add the first account") { platform.process.standardError.contains("no account yet") }
         #expect(platform.process.standardError.contains("lambda-platform account add NAME --role admin --config \(platform.directory)"))
 

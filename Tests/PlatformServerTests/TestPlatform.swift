@@ -7,8 +7,9 @@ import PlatformStore
 import SQLKit
 
 /// The platform in this test process: the real router on a free loopback port, its
-/// database a real SQLite file in a temporary directory, settings as platform.yml would
-/// give them. `call` makes real HTTP requests.
+/// database on the engine `PlatformTestEngine.current` names (a real SQLite file in a
+/// temporary directory, or a fresh database of the shared PostgreSQL cluster), settings
+/// as platform.yml would give them. `call` makes real HTTP requests.
 final class TestPlatform: @unchecked Sendable {
     /// Two endpoints platform.yml declares (pull ones: no url).
     static let first = (uuid: "6f1d9a4e-1c2b-4d3e-8f70-112233445566", secret: "first-endpoint-secret")
@@ -16,6 +17,9 @@ final class TestPlatform: @unchecked Sendable {
 
     let directory: String
     let platform: Platform
+    /// The PostgreSQL database this fixture made (dropped by `stop`); nil on SQLite or when
+    /// `configure` named a database of its own.
+    private let madeDatabase: String?
     private let server: LoopbackServer
     var url: String { "http://127.0.0.1:\(server.port)" }
 
@@ -30,6 +34,14 @@ final class TestPlatform: @unchecked Sendable {
         settings.maxPollWait = 2
         settings.endpoints = [Self.first, Self.second].map { .init(uuid: $0.uuid, secret: $0.secret, url: nil, labels: nil) }
         configure(&settings)
+        if PlatformTestEngine.current == .postgres && !PostgresLocation.names(settings.database) {
+            let url = try await PlatformTestEngine.databaseURL()
+            settings.database = url
+            settings.databasePoolSize = PlatformTestEngine.poolSize
+            madeDatabase = url
+        } else {
+            madeDatabase = nil
+        }
         let database = try await PlatformDatabaseOpening.open(settings, logger: .init(label: "test-platform"))
         platform = Platform(settings: settings, database: database)
         try await platform.declareEndpoints()
@@ -39,6 +51,7 @@ final class TestPlatform: @unchecked Sendable {
     func stop() async {
         server.stop()
         await platform.database.close()
+        if let madeDatabase { await PlatformTestEngine.dropDatabase(madeDatabase) }
         try? FileManager.default.removeItem(atPath: directory)
     }
 

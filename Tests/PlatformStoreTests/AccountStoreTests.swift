@@ -2,7 +2,7 @@ import Foundation
 import PlatformStore
 import Testing
 
-@Suite("Accounts in the platform's SQLite file: unique names, bounded, tokens ending with their account")
+@Suite("Accounts in the platform's database: unique names, bounded, tokens ending with their account")
 struct AccountStoreTests {
     @Test("Added, listed by name, found; a taken name and a full table are refused and change nothing")
     func addAndRefusals() async throws {

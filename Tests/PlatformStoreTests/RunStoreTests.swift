@@ -4,7 +4,7 @@ import PlatformWire
 import SQLKit
 import Testing
 
-@Suite("Streams stored as chunks in the platform's SQLite file")
+@Suite("Streams stored as chunks in the platform's database")
 struct RunStoreTests {
     let endpoint = "0b5c8a52-3f6e-4c61-9d3e-6f1a2b3c4d5e"
 
