@@ -354,14 +354,16 @@ let package = Package(
             name: "SubmitReceiverTests",
             dependencies: ["Authentication", "Credentials", "EndpointTestSupport", "PlatformServer", "PlatformWire", "SubmitReceiver", "Submitter"]
         ),
-        // The platform's stores on real SQLite files: schema and migrations, chunks and
-        // their contiguous prefix, tasks handed out once, bounds.
+        // The platform's stores on real SQLite files and, in a second pass of `make test`
+        // (LAMBDA_TEST_PLATFORM_ENGINE=postgres), real PostgreSQL databases: schema and
+        // migrations, chunks and their contiguous prefix, tasks handed out once, bounds.
         .testTarget(
             name: "PlatformStoreTests",
             dependencies: ["EndpointTestSupport", "PlatformStore", "PlatformWire", .product(name: "SQLKit", package: "sql-kit")]
         ),
         // The platform's routes over real HTTP on loopback, in this process, on real SQLite
-        // files; and the built `lambda-platform` binary as an operator runs it.
+        // files and (second pass) PostgreSQL databases; two instances on one database, the
+        // database stopped and started; the built `lambda-platform` binary as an operator runs it.
         .testTarget(
             name: "PlatformServerTests",
             dependencies: [
