@@ -19,7 +19,10 @@ struct PlatformSchemaTests {
         let tables = try await temporary.database.read { sql in
             try await sql.raw(Self.tableNames).all(decodingColumn: "name", as: String.self)
         }
-        for table in ["accounts", "chunks", "endpoints", "events", "login_failures", "runs", "session_endpoints", "sessions", "tasks", "tokens"] {
+        for table in [
+            "accounts", "chunks", "endpoints", "events", "login_failures", "runs", "session_endpoints", "session_templates", "sessions", "signature_nonces",
+            "tasks", "tokens",
+        ] {
             #expect(tables.contains(table), "\(table) missing from \(tables)")
         }
     }
