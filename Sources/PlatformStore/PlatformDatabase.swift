@@ -6,13 +6,13 @@ import SQLKit
 /// serves SQLite and PostgreSQL (docs/platform.md, *Storage*).
 public protocol PlatformDatabase: Sendable {
     /// Runs `body` with a connection for queries that change nothing.
-    func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs `body` in one transaction: committed (durably, as the engine's settings say)
     /// when it returns, rolled back when it throws. A 2xx is answered only after this.
     /// Transactions are serializable on both engines: SQLite has one writer at a time, and
     /// PostgreSQL runs `body` again when it refused the transaction as conflicting with
     /// another instance's (so `body` must change nothing but the database).
-    func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// What engine and where, for logs and `/metrics` (never a password).
     var summary: String { get }
     /// The bytes the database occupies, for `/metrics`; nil when unknown.
@@ -25,7 +25,7 @@ public protocol PlatformDatabase: Sendable {
     var isShared: Bool { get }
     /// Runs `body` unless another instance runs the same `job` now (nil then): a sweep
     /// that must not run twice at once. One process runs it in turn anyway.
-    func exclusively<T: Sendable>(_ job: ExclusiveJob, _ body: @Sendable () async throws -> T) async throws -> T?
+    func exclusively<T: Sendable>(_ job: ExclusiveJob, _ body: @escaping @Sendable () async throws -> T) async throws -> T?
     /// Tells every instance on this database (this one too) that something for `key` was
     /// committed: PostgreSQL `NOTIFY`; nothing for SQLite, whose one process signals
     /// itself. Never throws: a lost announcement delays a waiter until its next look.

@@ -101,11 +101,11 @@ public final class PostgresPlatformDatabase: PlatformDatabase {
     public var summary: String { location.summary }
     public var isShared: Bool { true }
 
-    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await withConnection { connection in try await body(connection.sql(queryLogLevel: nil)) }
     }
 
-    public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             do {
@@ -141,7 +141,7 @@ public final class PostgresPlatformDatabase: PlatformDatabase {
 
     // MARK: Between instances
 
-    public func exclusively<T: Sendable>(_ job: ExclusiveJob, _ body: @Sendable () async throws -> T) async throws -> T? {
+    public func exclusively<T: Sendable>(_ job: ExclusiveJob, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
         // A session lock on one leased connection, held while `body` uses others; it
         // goes with the connection if this process dies.
         try await withConnection { connection in
@@ -160,7 +160,7 @@ public final class PostgresPlatformDatabase: PlatformDatabase {
     }
 
     /// As `exclusively`, but waits for the lock instead of giving up.
-    func holdingLock<T: Sendable>(_ job: ExclusiveJob, _ body: @Sendable () async throws -> T) async throws -> T {
+    func holdingLock<T: Sendable>(_ job: ExclusiveJob, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         try await withConnection { connection in
             let sql = connection.sql(queryLogLevel: nil)
             try await sql.raw("SELECT pg_advisory_lock(\(bind: job.rawValue))").run()
@@ -214,40 +214,37 @@ public final class PostgresPlatformDatabase: PlatformDatabase {
 
     /// A leased connection for `body`, or `unavailable` when none comes within
     /// `leaseTimeout` (the pool's own wait, up to its 60-second circuit breaker, would hold
-    /// requests far longer than an endpoint's retry).
-    func withConnection<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let leased = LeaseFlag()
-        do {
-            // The group waits for its children before it returns: `body` never outlives this call.
-            return try await withoutActuallyEscaping(body) { body in
-                try await withThrowingTaskGroup(of: T?.self) { group in
-                    group.addTask {
-                        try await self.client.withConnection { connection in
-                            leased.value.store(true, ordering: .relaxed)
-                            return try await body(connection)
-                        }
+    /// requests far longer than an endpoint's retry). Only the wait for a connection is
+    /// timed: a body that runs long (a retention batch) is waited for.
+    ///
+    /// The lease runs in a task of its own that this call does not wait for once the
+    /// timeout has answered: a lease the pool is slow to give up (while the server is
+    /// down) must not hold the request (a task group would wait for it). A connection
+    /// that comes after that is handed straight back, `body` not run.
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let race = LeaseRace<T>()
+        let client = client
+        let leaseTimeout = leaseTimeout
+        let location = location
+        return try await withCheckedThrowingContinuation { continuation in
+            race.begin(continuation)
+            let timer = Task {
+                try? await Task.sleep(for: leaseTimeout)
+                race.abandon(PlatformStoreError.unavailable("no connection to \(location.host):\(location.port) within \(leaseTimeout)"))
+            }
+            Task {
+                do {
+                    let value = try await client.withConnection { connection -> T? in
+                        guard race.lease() else { return nil }
+                        timer.cancel()
+                        return try await body(connection)
                     }
-                    group.addTask {
-                        try await Task.sleep(for: self.leaseTimeout)
-                        return nil
-                    }
-                    while let first = try await group.next() {
-                        if let value = first {
-                            group.cancelAll()
-                            return value
-                        }
-                        // Only the wait for a connection is timed: a body that runs long (a
-                        // retention batch) is waited for.
-                        guard leased.value.load(ordering: .relaxed) else {
-                            group.cancelAll()
-                            throw PlatformStoreError.unavailable("no connection to \(location.host):\(location.port) within \(leaseTimeout)")
-                        }
-                    }
-                    throw CancellationError()
+                    if let value { race.finish(.success(value)) }
+                } catch {
+                    timer.cancel()
+                    race.finish(.failure(Self.mapped(error)))
                 }
             }
-        } catch {
-            throw Self.mapped(error)
         }
     }
 

@@ -69,12 +69,12 @@ public final class SQLitePlatformDatabase: PlatformDatabase {
 
     public var summary: String { "sqlite:\(path)" }
 
-    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let sql = connection.sql(queryLogLevel: nil)
         return try await access.withAccess { try await body(sql) }
     }
 
-    public func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let sql = connection.sql(queryLogLevel: nil)
         return try await access.withAccess {
             // IMMEDIATE: the write lock at BEGIN, so another process cannot make this
@@ -109,7 +109,7 @@ public final class SQLitePlatformDatabase: PlatformDatabase {
     // the CLI's `account` commands only write through `busy_timeout`): nothing to share.
     public var isShared: Bool { false }
 
-    public func exclusively<T: Sendable>(_ job: ExclusiveJob, _ body: @Sendable () async throws -> T) async throws -> T? {
+    public func exclusively<T: Sendable>(_ job: ExclusiveJob, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
         try await body()
     }
 

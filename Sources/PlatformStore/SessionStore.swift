@@ -95,7 +95,7 @@ public struct SessionStore: Sendable {
     /// transaction, so two at once begin one round. nil: no such session.
     public func beginRound(
         of session: String,
-        rows: @Sendable (Int64) -> [SessionEndpointRecord]
+        rows: @escaping @Sendable (Int64) -> [SessionEndpointRecord]
     ) async throws -> RoundStart? {
         try await database.write { sql in
             guard
@@ -122,7 +122,7 @@ public struct SessionStore: Sendable {
         endpoint: String,
         waitingOn task: String,
         now: Int64 = Clock.milliseconds(),
-        _ change: @Sendable (inout SessionEndpointRecord) -> Void
+        _ change: @escaping @Sendable (inout SessionEndpointRecord) -> Void
     ) async throws -> SessionEndpointRecord? {
         try await database.write { sql in
             guard
