@@ -52,7 +52,7 @@ struct PlatformStreamTests {
         let acknowledged = delivered.chunksAcknowledged
         #expect(acknowledged > acknowledgedAtKill, "chunks were delivered after the restart")
 
-        let token = try await PlatformDatabaseAccess.viewerToken(databaseAt: platform.databasePath)
+        let token = try await PlatformDatabaseAccess.token(of: platform)
         let runs = try await HTTPAnswer.call(platform.url, "GET", "/api/runs?endpoint=\(Self.identity.uuid)", bearer: token)
         let listed = try #require(try JSONSerialization.jsonObject(with: runs.body) as? [[String: Any]])
         let run = try #require(listed.first { $0["filePath"] as? String == filePath })
@@ -76,7 +76,7 @@ struct PlatformStreamTests {
         let server = await LoopbackServer(router: buildPlatformRouter(platform: platform), label: "test-platform")
         defer { server.stop() }
         let base = "http://127.0.0.1:\(server.port)"
-        let token = try await PlatformDatabaseAccess.viewerToken(in: platform.database)
+        let token = try await PlatformDatabaseAccess.token(in: platform.database)
 
         let endpoint = try endpoint(platformURL: base)
         let number = try await endpoint.putTemplate(TraceRunTests.bashTemplate)

@@ -6,9 +6,13 @@ import Glibc
 #endif
 
 /// The real `lambda-platform serve --config DIR` as a separate process on a free port of
-/// loopback, with its platform.yml (mode 0600) and SQLite file in a temporary directory
-/// that outlives a `kill` and `restart` (a restarted platform opens the same database and
-/// listens on the same port: the first start's port is written into platform.yml).
+/// loopback, with its platform.yml (mode 0600) in a temporary directory that outlives a
+/// `kill` and `restart` (a restarted platform opens the same database and listens on the
+/// same port: the first start's port is written into platform.yml).
+///
+/// Its database is the SQLite file in that directory, or the PostgreSQL database given as
+/// `database`, which a `sibling()` shares: a second instance with a directory and port of
+/// its own, as a fleet's owner runs two behind a balancer.
 public final class PlatformProcess: @unchecked Sendable {
     /// An endpoint platform.yml declares.
     public typealias Declared = PlatformSettings.DeclaredEndpoint
@@ -17,13 +21,23 @@ public final class PlatformProcess: @unchecked Sendable {
     public private(set) var process: SpawnedProcess
     public private(set) var port: Int
     public var url: String { "http://127.0.0.1:\(port)" }
+    /// platform.yml's `database`: a `postgres://` URL, or nil for the SQLite file.
+    public let database: String?
     public var databasePath: String { directory + "/platform.sqlite" }
+    /// platform.yml's lines but `port`: what a sibling is started with.
+    private let settingsLines: [String]
 
-    /// `extra`: more platform.yml lines, e.g. `["max-poll-wait: 1"]`.
-    public init(endpoints: [Declared], fleetSecret: String? = nil, extra: [String] = []) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lambda-platform-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var lines = ["host: 127.0.0.1", "port: 0"]
+    /// `database`: a `postgres://` URL (`PostgresCluster.createDatabase()`) with a pool of
+    /// `databasePoolSize` connections; `extra`: more platform.yml lines, e.g.
+    /// `["max-poll-wait: 1"]`.
+    public convenience init(
+        endpoints: [Declared],
+        fleetSecret: String? = nil,
+        database: String? = nil,
+        databasePoolSize: Int? = nil,
+        extra: [String] = []
+    ) throws {
+        var lines: [String] = []
         if !endpoints.isEmpty {
             lines.append("endpoints:")
             for endpoint in endpoints {
@@ -36,8 +50,18 @@ public final class PlatformProcess: @unchecked Sendable {
             }
         }
         if let fleetSecret { lines.append("fleet-secret: \"\(fleetSecret)\"") }
-        lines += extra
+        if let database { lines.append("database: \"\(database)\"") }
+        if let databasePoolSize { lines.append("database-pool-size: \(databasePoolSize)") }
+        try self.init(settingsLines: lines + extra, database: database)
+    }
+
+    private init(settingsLines: [String], database: String?) throws {
+        self.settingsLines = settingsLines
+        self.database = database
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lambda-platform-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let file = directory + "/platform.yml"
+        let lines = ["host: 127.0.0.1", "port: 0"] + settingsLines
         FileManager.default.createFile(
             atPath: file,
             contents: Data((lines.joined(separator: "\n") + "\n").utf8),
@@ -47,6 +71,13 @@ public final class PlatformProcess: @unchecked Sendable {
         // From now on the same port: a restart is where its endpoints deliver already.
         let kept = lines.map { $0 == "port: 0" ? "port: \(port)" : $0 }
         try Data((kept.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: file))
+    }
+
+    /// A second instance on the same PostgreSQL database: the same platform.yml but its
+    /// own directory and port.
+    public func sibling() throws -> PlatformProcess {
+        guard let database else { throw PlatformFailedToStart(log: "a sibling shares a postgres:// database; this one has an SQLite file") }
+        return try PlatformProcess(settingsLines: settingsLines, database: database)
     }
 
     /// The built `lambda-platform`, next to this test bundle.
