@@ -36,6 +36,7 @@ public final class PostgresPlatformDatabase: PlatformDatabase {
         leaseTimeout: Duration = .seconds(5),
         logger: Logger = Logger(label: "lambda-platform.postgres")
     ) async throws -> PostgresPlatformDatabase {
+        try await firstConnection(location, password: password, logger: logger)
         let database = connect(location, password: password, poolSize: poolSize, leaseTimeout: leaseTimeout, logger: logger)
         do {
             // Two instances started at once would both migrate: the first takes the lock,
@@ -289,6 +290,11 @@ public final class PostgresPlatformDatabase: PlatformDatabase {
         guard let error = error as? PSQLError else { return "\(type(of: error))" }
         if let message = error.serverInfo?[.message] {
             return "\(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))"
+        }
+        switch error.code {
+        case .authMechanismRequiresPassword: return "the server asks for a password and none was given (database-password-file or PGPASSWORD)"
+        case .sslUnsupported: return "the server does not offer TLS, which sslmode requires"
+        default: break
         }
         return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
     }
