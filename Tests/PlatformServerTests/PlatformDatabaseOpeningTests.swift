@@ -19,12 +19,7 @@ import Testing
 
         init() async throws {
             cluster = try await PostgresCluster.shared()
-            let role = "role_\(UUID().uuidString.prefix(8).lowercased())"
-            try await cluster.createRole(name: role, password: password)
-            let owned = try await cluster.createDatabase()
-            let name = String(owned.split(separator: "/").last!)
-            _ = try await cluster.psql("ALTER DATABASE \(name) OWNER TO \(role)")
-            url = cluster.url(database: name, user: role)
+            url = try await cluster.databaseOwned(byRoleWithPassword: password, rolePrefix: "role")
             settings.database = url
             settings.databasePoolSize = 4
             settings.directory = FileManager.default.temporaryDirectory.appendingPathComponent("opening-\(UUID().uuidString)").path

@@ -19,7 +19,9 @@ import Testing
         let pair = try await TwoInstances(configure: Self.labelled)
         defer { Task { await pair.stop() } }
         let viewer = try await pair.a.token("viewer")
-        let poll = Task { try await pair.b.call("GET", "/tasks?endpoint=\(Self.first.uuid)&wait=10&nonce=\(TestPlatform.pollNonce())", as: Self.first) }
+        let poll = Task {
+            try await pair.b.call("GET", "/tasks?endpoint=\(Self.first.uuid)&wait=10&nonce=\(TestPlatform.pollNonce())", as: Self.first)
+        }
         try await eventually("B holds the poll") { await pair.b.heldPolls() == 1 }
         // The operator asks through A: a task for the pull endpoint, whose poll is on B.
         let asked = ContinuousClock.now
@@ -89,7 +91,12 @@ import Testing
         defer { Task { await pair.stop() } }
         let admin = try await pair.a.token("admin")
         let password = "correct-horse-battery"
-        let made = try await pair.a.call("POST", "/api/accounts", bearer: admin, json: #"{"name": "ops", "role": "operator", "password": "\#(password)"}"#)
+        let made = try await pair.a.call(
+            "POST",
+            "/api/accounts",
+            bearer: admin,
+            json: #"{"name": "ops", "role": "operator", "password": "\#(password)"}"#
+        )
         #expect(made.status == 201)
         let login = try await pair.a.call("POST", "/api/login", json: #"{"name": "ops", "password": "\#(password)"}"#)
         let token = try #require(try login.json([String: String].self)["token"])
@@ -104,7 +111,12 @@ import Testing
         defer { Task { await pair.stop() } }
         let admin = try await pair.b.token("admin")
         let password = "correct-horse-battery"
-        let made = try await pair.b.call("POST", "/api/accounts", bearer: admin, json: #"{"name": "ops", "role": "operator", "password": "\#(password)"}"#)
+        let made = try await pair.b.call(
+            "POST",
+            "/api/accounts",
+            bearer: admin,
+            json: #"{"name": "ops", "role": "operator", "password": "\#(password)"}"#
+        )
         #expect(made.status == 201)
         func login(_ instance: TestPlatform, _ password: String) async throws -> HTTPAnswer {
             try await instance.call("POST", "/api/login", json: #"{"name": "ops", "password": "\#(password)"}"#)
@@ -123,7 +135,8 @@ import Testing
         let pair = try await TwoInstances()
         defer { Task { await pair.stop() } }
         let path = "/endpoints/\(Self.first.uuid)"
-        let body = #"{"uuid": "\#(Self.first.uuid)", "hostname": "host-1", "labels": {"zone": "a"}, "version": "1.0", "control": "pull", "analyses": []}"#
+        let body =
+            #"{"uuid": "\#(Self.first.uuid)", "hostname": "host-1", "labels": {"zone": "a"}, "version": "1.0", "control": "pull", "analyses": []}"#
         let signature = MessageSigner(uuid: Self.first.uuid, secret: Self.first.secret)
             .sign(.request, method: "PUT", pathAndQuery: path, body: Data(body.utf8)).headerValue
         // The very same bytes each time: the same Authorization, signature and body.
@@ -162,7 +175,9 @@ import Testing
             let sent = ContinuousClock.now
             #expect(try await pair.b.call("PUT", "/submit", as: Self.first, json: chunk(no).json).status == 200)
             expected += chunk(no).bytes
-            try await eventually("chunk \(no) reaches the follower on A", timeout: .seconds(5), poll: .milliseconds(10)) { reader.received == expected }
+            try await eventually("chunk \(no) reaches the follower on A", timeout: .seconds(5), poll: .milliseconds(10)) {
+                reader.received == expected
+            }
             let took = ContinuousClock.now - sent
             slowest = max(slowest, took)
             // Without the announcement the follower would look again only after 2 s.
@@ -182,7 +197,9 @@ import Testing
         for no in 0..<count {
             let path = "/tmp/old-\(no).trace"
             let field = Data("old \(no)\n".utf8).base64EncodedString()
-            #expect(try await pair.b.call("PUT", "/submit", as: Self.first, json: #"{"trace": "\#(path)", "no": 0, "field": "\#(field)"}"#).status == 200)
+            #expect(
+                try await pair.b.call("PUT", "/submit", as: Self.first, json: #"{"trace": "\#(path)", "no": 0, "field": "\#(field)"}"#).status == 200
+            )
             let finished = #"{"trace": "\#(path)", "stderr": "", "code": 0, "status": "finished"}"#
             #expect(try await pair.a.call("PUT", "/submit", as: Self.first, json: finished).status == 200)
         }

@@ -12,7 +12,12 @@ import Testing
     func platform(trusting proxies: [String]) async throws -> TestPlatform {
         let platform = try await TestPlatform(configure: { $0.trustedProxies = proxies })
         let admin = try await platform.token("admin")
-        let made = try await platform.call("POST", "/api/accounts", bearer: admin, json: #"{"name": "ops", "role": "operator", "password": "\#(password)"}"#)
+        let made = try await platform.call(
+            "POST",
+            "/api/accounts",
+            bearer: admin,
+            json: #"{"name": "ops", "role": "operator", "password": "\#(password)"}"#
+        )
         #expect(made.status == 201)
         return platform
     }
