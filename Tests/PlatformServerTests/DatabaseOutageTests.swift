@@ -3,6 +3,7 @@ import Foundation
 import PlatformServer
 import PlatformStore
 import PlatformWire
+import Synchronization
 import Testing
 
 /// PostgreSQL stopped under a running platform, then started again (docs/platform.md,
@@ -141,5 +142,94 @@ import Testing
         #expect(try answer.json([PlatformTask].self).map(\.id) == ["after-outage"])
         #expect(wakeUp < .seconds(1), "the poll answered \(wakeUp) after the task was queued elsewhere")
         print("DatabaseOutageTests: after the outage a task queued by another instance woke the poll after \(wakeUp)")
+    }
+
+    @Test func writesInFlightWhenTheDatabaseStopsAreEitherAcknowledgedAndStoredOrRefused() async throws {
+        let own = try await OwnCluster()
+        let test = try await own.platform()
+        defer {
+            Task {
+                await test.stop()
+                await own.cluster.remove()
+            }
+        }
+        let chunk = Self.inFlightChunk
+        // Senders go on until refused: `bound` only bounds a stop that never comes.
+        let bound = 2000
+        #expect(try await test.call("PUT", "/submit", as: Self.first, json: chunk(0).json).status == 200)
+        let run = try #require(try await test.platform.runs.run(endpoint: Self.first.uuid, filePath: "/tmp/in-flight.trace"))
+        // Four senders take the next chunk each; PostgreSQL stops while they send.
+        let sending = Sending()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    while true {
+                        let no = sending.next.withLock { value in
+                            defer { value += 1 }
+                            return value
+                        }
+                        guard no < bound else { return }
+                        let answer = try await test.call("PUT", "/submit", as: Self.first, json: chunk(no).json)
+                        let status = answer.status
+                        sending.statuses.withLock { $0[no] = status }
+                        #expect([200, 503].contains(status), "chunk \(no): \(status) \(answer.text)")
+                        // As an endpoint, it backs off once refused (each refusal takes the lease timeout).
+                        guard status == 200 else { return }
+                    }
+                }
+            }
+            group.addTask {
+                try await eventually("some chunks are taken", timeout: .seconds(20), poll: .milliseconds(5)) {
+                    sending.statuses.withLock { $0.values.filter { $0 == 200 }.count } >= 5
+                }
+                try await own.cluster.stop()
+            }
+            try await group.waitForAll()
+        }
+        let answered = sending.statuses.withLock { $0 }
+        let acknowledged = Set(answered.filter { $0.value == 200 }.map(\.key)).union([0])
+        #expect(answered.values.contains(503), "PostgreSQL stopped after all \(bound) chunks were sent")
+        let count = (answered.keys.max() ?? 0) + 1
+
+        try await own.cluster.start()
+        let name = String(own.url.split(separator: "/").last!.split(separator: "?").first!)
+        let stored = try await eventuallyValue("the database is back", timeout: .seconds(15), poll: .milliseconds(200)) {
+            try? await own.cluster.psql("SELECT no FROM chunks WHERE run = '\(run.id)' ORDER BY no", database: name)
+        }.split(separator: "\n").compactMap { Int($0) }
+        #expect(acknowledged.isSubset(of: Set(stored)), "acknowledged but not stored: \(acknowledged.subtracting(stored).sorted())")
+        // The run's counters agree with the chunks stored: no write was half done.
+        let contiguous = (0...count).first { !stored.contains($0) }!
+        let counters = try await own.cluster.psql(
+            "SELECT chunks, bytes, stored_bytes, highest_no FROM runs WHERE id = '\(run.id)'",
+            database: name
+        )
+        let expected = [
+            contiguous, (0..<contiguous).map { chunk($0).bytes.count }.reduce(0, +), stored.map { chunk($0).bytes.count }.reduce(0, +),
+            stored.max() ?? -1,
+        ]
+        #expect(counters == expected.map(String.init).joined(separator: "|"))
+
+        // The endpoint sends again what was not acknowledged: the stream is whole, in order.
+        for no in 1..<count where !acknowledged.contains(no) {
+            try await eventually("chunk \(no) is taken", timeout: .seconds(15), poll: .milliseconds(200)) {
+                try await test.call("PUT", "/submit", as: Self.first, json: chunk(no).json).status == 200
+            }
+        }
+        let token = try await test.token("viewer")
+        let stream = try await test.call("GET", "/api/runs/\(run.id)/stream", bearer: token)
+        #expect(stream.body == (0..<count).map { chunk($0).bytes }.reduce(Data(), +))
+        print("DatabaseOutageTests: \(acknowledged.count) of \(count) chunks sent acknowledged before the stop, \(stored.count) stored")
+    }
+
+    /// Chunks of different lengths, so that the run's byte counters tell which were counted.
+    static func inFlightChunk(_ no: Int) -> (json: String, bytes: Data) {
+        let bytes = Data("in flight \(no) \(String(repeating: "x", count: no))\n".utf8)
+        return (#"{"trace": "/tmp/in-flight.trace", "no": \#(no), "field": "\#(bytes.base64EncodedString())"}"#, bytes)
+    }
+
+    /// The next chunk number to send, and each one's answer, shared by the senders.
+    final class Sending: Sendable {
+        let next = Mutex(1)
+        let statuses = Mutex([Int: Int]())
     }
 }
