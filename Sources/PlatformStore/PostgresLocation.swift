@@ -38,11 +38,13 @@ public struct PostgresLocation: Sendable, Equatable {
         guard let host = url.host, !host.isEmpty else { throw refuse("no HOST") }
         let database = String(url.path.drop { $0 == "/" })
         guard !database.isEmpty, !database.contains("/") else { throw refuse("no DATABASE") }
+        if let port = url.port, !(1...65535).contains(port) { throw refuse("PORT: 1-65535") }
         var tls = TLSMode.prefer
+        let modes = TLSMode.allCases.map(\.rawValue).joined(separator: ", ")
         for item in url.queryItems ?? [] {
-            guard item.name == "sslmode", let value = item.value, let mode = TLSMode(rawValue: value) else {
-                throw refuse("unknown parameter \(item.name)")
-            }
+            guard item.name == "sslmode" else { throw refuse("unknown parameter \(item.name)") }
+            guard let value = item.value, !value.isEmpty else { throw refuse("sslmode: no value; one of \(modes)") }
+            guard let mode = TLSMode(rawValue: value) else { throw refuse("sslmode: \(value) is not one of \(modes)") }
             tls = mode
         }
         self.user = user.removingPercentEncoding ?? user

@@ -23,6 +23,7 @@ public final class PostgresPlatformDatabase: PlatformDatabase {
     let leaseTimeout: Duration
     let client: PostgresClient
     let logger: Logger
+    let closedConnections = ClosedConnectionWatch()
     private let running: Task<Void, Never>
 
     /// A transaction refused as conflicting (serialization failure, deadlock) is run again
@@ -36,6 +37,7 @@ public final class PostgresPlatformDatabase: PlatformDatabase {
         leaseTimeout: Duration = .seconds(5),
         logger: Logger = Logger(label: "lambda-platform.postgres")
     ) async throws -> PostgresPlatformDatabase {
+        try await firstConnection(location, password: password, logger: logger)
         let database = connect(location, password: password, poolSize: poolSize, leaseTimeout: leaseTimeout, logger: logger)
         do {
             // Two instances started at once would both migrate: the first takes the lock,
@@ -102,7 +104,12 @@ public final class PostgresPlatformDatabase: PlatformDatabase {
     public var isShared: Bool { true }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await withConnection { connection in try await body(connection.sql(queryLogLevel: nil)) }
+        try await withConnection { connection in try await body(self.sql(connection)) }
+    }
+
+    /// The SQL of a leased connection, whose queries end when the connection closes.
+    func sql(_ connection: PostgresConnection) -> any SQLDatabase {
+        ClosingAwareSQLDatabase(base: connection.sql(queryLogLevel: nil), connection: connection, watch: closedConnections)
     }
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -110,7 +117,7 @@ public final class PostgresPlatformDatabase: PlatformDatabase {
         while true {
             do {
                 return try await withConnection { connection in
-                    let sql = connection.sql(queryLogLevel: nil)
+                    let sql = self.sql(connection)
                     try await sql.raw("BEGIN ISOLATION LEVEL SERIALIZABLE").run()
                     do {
                         let value = try await body(sql)
@@ -145,7 +152,7 @@ public final class PostgresPlatformDatabase: PlatformDatabase {
         // A session lock on one leased connection, held while `body` uses others; it
         // goes with the connection if this process dies.
         try await withConnection { connection in
-            let sql = connection.sql(queryLogLevel: nil)
+            let sql = self.sql(connection)
             let taken = try await sql.raw("SELECT pg_try_advisory_lock(\(bind: job.rawValue)) AS taken").first(decodingColumn: "taken", as: Bool.self)
             guard taken == true else { return nil }
             do {
@@ -162,7 +169,7 @@ public final class PostgresPlatformDatabase: PlatformDatabase {
     /// As `exclusively`, but waits for the lock instead of giving up.
     func holdingLock<T: Sendable>(_ job: ExclusiveJob, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         try await withConnection { connection in
-            let sql = connection.sql(queryLogLevel: nil)
+            let sql = self.sql(connection)
             try await sql.raw("SELECT pg_advisory_lock(\(bind: job.rawValue))").run()
             do {
                 let value = try await body()
@@ -286,6 +293,11 @@ public final class PostgresPlatformDatabase: PlatformDatabase {
         guard let error = error as? PSQLError else { return "\(type(of: error))" }
         if let message = error.serverInfo?[.message] {
             return "\(message) (SQLSTATE \(error.serverInfo?[.sqlState] ?? "?"))"
+        }
+        switch error.code {
+        case .authMechanismRequiresPassword: return "the server asks for a password and none was given (database-password-file or PGPASSWORD)"
+        case .sslUnsupported: return "the server does not offer TLS, which sslmode requires"
+        default: break
         }
         return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
     }

@@ -18,6 +18,8 @@ public final class PostgresCluster: Sendable {
 
     let files: PostgresClusterDirectory
     private let exitCleanup: UUID
+    /// Edits of a pg_hba.conf, one at a time in this process (`createRole`).
+    private static let hbaEdits = Mutex(())
 
     /// The shared cluster, started on the first call.
     public static func shared() async throws -> PostgresCluster {
@@ -110,10 +112,14 @@ public final class PostgresCluster: Sendable {
                 let shown = password.isEmpty ? output : output.replacingOccurrences(of: password, with: "<password>")
                 throw PostgresClusterFailure("CREATE ROLE \(name) failed: \(shown)")
             }
-            // pg_hba.conf: the first matching line decides, so the role's goes first.
-            let hba = URL(fileURLWithPath: files.data + "/pg_hba.conf")
-            let lines = try String(contentsOf: hba, encoding: .utf8)
-            try Data("host all \(name) 127.0.0.1/32 scram-sha-256\n\(lines)".utf8).write(to: hba)
+            // pg_hba.conf: the first matching line decides, so the role's goes first. Tests
+            // make roles at once: one edit at a time, the file replaced whole (a reader of
+            // it half-written lost the trust lines, and every client was refused after).
+            try Self.hbaEdits.withLock { _ in
+                let hba = URL(fileURLWithPath: files.data + "/pg_hba.conf")
+                let lines = try String(contentsOf: hba, encoding: .utf8)
+                try Data("host all \(name) 127.0.0.1/32 scram-sha-256\n\(lines)".utf8).write(to: hba, options: .atomic)
+            }
         }
         _ = try await psql("SELECT pg_reload_conf()")
         // The postmaster reloads on SIGHUP, a moment later: ready once trust is gone.

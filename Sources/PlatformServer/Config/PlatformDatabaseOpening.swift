@@ -24,6 +24,9 @@ public enum PlatformDatabaseOpening {
             return try await SQLitePlatformDatabase.open(path: path, logger: logger)
         } catch let error as PlatformSettingsError {
             throw error
+        } catch let error as PlatformStoreError {
+            // Its text starts with "database: " already.
+            throw PlatformSettingsError("platform.yml: \(error)")
         } catch {
             throw PlatformSettingsError("platform.yml: database: \(error)")
         }
