@@ -282,6 +282,9 @@ public final class PostgresPlatformDatabase: PlatformDatabase {
                 return error
             }
         }
+        // NIO's own, when a query meets a channel that closed under it (not wrapped in a
+        // PSQLError): the connection is gone, which is an outage too.
+        if error is ChannelError || error is IOError { return PlatformStoreError.unavailable("the connection closed: \(error)") }
         // The pool's own errors (its module is not public): a circuit broken, a pool shut down.
         if String(reflecting: type(of: error)).contains("ConnectionPoolError") { return PlatformStoreError.unavailable("\(error)") }
         return error

@@ -20,8 +20,8 @@ struct PlatformSchemaTests {
             try await sql.raw(Self.tableNames).all(decodingColumn: "name", as: String.self)
         }
         for table in [
-            "accounts", "chunks", "endpoints", "events", "login_failures", "runs", "session_endpoints", "session_templates", "sessions", "signature_nonces",
-            "tasks", "tokens",
+            "accounts", "chunks", "endpoints", "events", "login_failures", "runs", "session_endpoints", "session_templates", "sessions",
+            "signature_nonces", "tasks", "tokens",
         ] {
             #expect(tables.contains(table), "\(table) missing from \(tables)")
         }
