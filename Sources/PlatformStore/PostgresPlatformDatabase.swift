@@ -117,16 +117,7 @@ public final class PostgresPlatformDatabase: PlatformDatabase {
         while true {
             do {
                 return try await withConnection { connection in
-                    let sql = self.sql(connection)
-                    try await sql.raw("BEGIN ISOLATION LEVEL SERIALIZABLE").run()
-                    do {
-                        let value = try await body(sql)
-                        try await sql.raw("COMMIT").run()
-                        return value
-                    } catch {
-                        try? await sql.raw("ROLLBACK").run()
-                        throw error
-                    }
+                    try await self.sql(connection).transaction("BEGIN ISOLATION LEVEL SERIALIZABLE", body)
                 }
             } catch let error where Self.isConflict(error) && attempt < Self.conflictRetries {
                 attempt += 1
@@ -149,36 +140,37 @@ public final class PostgresPlatformDatabase: PlatformDatabase {
     // MARK: Between instances
 
     public func exclusively<T: Sendable>(_ job: ExclusiveJob, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
-        // A session lock on one leased connection, held while `body` uses others; it
-        // goes with the connection if this process dies.
-        try await withConnection { connection in
-            let sql = self.sql(connection)
-            let taken = try await sql.raw("SELECT pg_try_advisory_lock(\(bind: job.rawValue)) AS taken").first(decodingColumn: "taken", as: Bool.self)
-            guard taken == true else { return nil }
-            do {
-                let value = try await body()
-                _ = try? await sql.raw("SELECT pg_advisory_unlock(\(bind: job.rawValue))").run()
-                return value
-            } catch {
-                _ = try? await sql.raw("SELECT pg_advisory_unlock(\(bind: job.rawValue))").run()
-                throw error
-            }
-        }
+        try await withAdvisoryLock(job, waiting: false, body)
     }
 
     /// As `exclusively`, but waits for the lock instead of giving up.
     func holdingLock<T: Sendable>(_ job: ExclusiveJob, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        // Waiting, the lock is always taken in the end: nil cannot come back.
+        try await withAdvisoryLock(job, waiting: true, body)!
+    }
+
+    /// A session lock on one leased connection, held while `body` uses others; it goes
+    /// with the connection if this process dies. nil when not `waiting` and taken.
+    private func withAdvisoryLock<T: Sendable>(
+        _ job: ExclusiveJob,
+        waiting: Bool,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T? {
         try await withConnection { connection in
             let sql = self.sql(connection)
-            try await sql.raw("SELECT pg_advisory_lock(\(bind: job.rawValue))").run()
-            do {
-                let value = try await body()
-                _ = try? await sql.raw("SELECT pg_advisory_unlock(\(bind: job.rawValue))").run()
-                return value
-            } catch {
-                _ = try? await sql.raw("SELECT pg_advisory_unlock(\(bind: job.rawValue))").run()
-                throw error
+            if waiting {
+                try await sql.raw("SELECT pg_advisory_lock(\(bind: job.rawValue))").run()
+            } else {
+                let taken = try await sql.raw("SELECT pg_try_advisory_lock(\(bind: job.rawValue)) AS taken").first(
+                    decodingColumn: "taken",
+                    as: Bool.self
+                )
+                guard taken == true else { return nil }
             }
+            let outcome: Result<T, any Error>
+            do { outcome = .success(try await body()) } catch { outcome = .failure(error) }
+            _ = try? await sql.raw("SELECT pg_advisory_unlock(\(bind: job.rawValue))").run()
+            return try outcome.get()
         }
     }
 

@@ -79,15 +79,7 @@ public final class SQLitePlatformDatabase: PlatformDatabase {
         return try await access.withAccess {
             // IMMEDIATE: the write lock at BEGIN, so another process cannot make this
             // transaction fail halfway with SQLITE_BUSY.
-            try await sql.raw("BEGIN IMMEDIATE").run()
-            do {
-                let value = try await body(sql)
-                try await sql.raw("COMMIT").run()
-                return value
-            } catch {
-                try? await sql.raw("ROLLBACK").run()
-                throw error
-            }
+            try await sql.transaction("BEGIN IMMEDIATE", body)
         }
     }
 
