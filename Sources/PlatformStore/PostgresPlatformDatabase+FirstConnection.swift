@@ -19,7 +19,7 @@ extension PostgresPlatformDatabase {
                 database: location.database,
                 tls: tls
             )
-            configuration.options.connectTimeout = .seconds(3)
+            configuration.options.connectTimeout = TimeAmount(connectTimeout)
             let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
             try? await connection.close()
         } catch {
@@ -27,15 +27,11 @@ extension PostgresPlatformDatabase {
         }
     }
 
-    /// The pool's TLS settings (`tls(_:)`) for a single connection, whose TLS context is
-    /// made here: it reads the system's trust roots, so on NIO's thread pool.
+    /// The pool's TLS settings (`tlsConfiguration`) for a single connection, whose TLS
+    /// context is made here: it reads the system's trust roots, so on NIO's thread pool.
     static func connectionTLS(_ mode: PostgresLocation.TLSMode) async throws -> PostgresConnection.Configuration.TLS {
-        if mode == .disable { return .disable }
-        let context = try await NIOThreadPool.singleton.runIfActive {
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            if mode != .verifyFull { configuration.certificateVerification = .none }
-            return try NIOSSLContext(configuration: configuration)
-        }
+        guard let configuration = tlsConfiguration(mode) else { return .disable }
+        let context = try await NIOThreadPool.singleton.runIfActive { try NIOSSLContext(configuration: configuration) }
         return mode == .prefer ? .prefer(context) : .require(context)
     }
 }

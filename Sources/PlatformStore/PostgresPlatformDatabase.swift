@@ -70,7 +70,7 @@ public final class PostgresPlatformDatabase: PlatformDatabase {
             tls: tls(location.tls)
         )
         configuration.options.maximumConnections = poolSize
-        configuration.options.connectTimeout = .seconds(3)
+        configuration.options.connectTimeout = connectTimeout
         return PostgresPlatformDatabase(
             location: location,
             client: PostgresClient(configuration: configuration, backgroundLogger: logger),
@@ -90,15 +90,21 @@ public final class PostgresPlatformDatabase: PlatformDatabase {
     }
 
     static func tls(_ mode: PostgresLocation.TLSMode) -> PostgresClient.Configuration.TLS {
-        var unchecked = TLSConfiguration.makeClientConfiguration()
-        unchecked.certificateVerification = .none
-        switch mode {
-        case .disable: return .disable
-        case .prefer: return .prefer(unchecked)
-        case .require: return .require(unchecked)
-        case .verifyFull: return .require(.makeClientConfiguration())
-        }
+        guard let configuration = tlsConfiguration(mode) else { return .disable }
+        return mode == .prefer ? .prefer(configuration) : .require(configuration)
     }
+
+    /// What `sslmode` asks of TLS (nil: none): `prefer` and `require` encrypt without
+    /// checking the certificate, as libpq; `verify-full` checks it and the host name.
+    static func tlsConfiguration(_ mode: PostgresLocation.TLSMode) -> TLSConfiguration? {
+        guard mode != .disable else { return nil }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if mode != .verifyFull { configuration.certificateVerification = .none }
+        return configuration
+    }
+
+    /// How long making one connection may take (the pool's, and the first one's at start).
+    static let connectTimeout = Duration.seconds(3)
 
     public var summary: String { location.summary }
     public var isShared: Bool { true }

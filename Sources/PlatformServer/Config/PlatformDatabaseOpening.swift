@@ -38,8 +38,7 @@ public enum PlatformDatabaseOpening {
         guard let file = settings.databasePasswordFile else { return environment["PGPASSWORD"] }
         let path = file.hasPrefix("/") ? file : "\(settings.directory)/\(file)"
         do {
-            var password = String(decoding: try EndpointCredentials.readPrivateFile(path), as: UTF8.self)
-            while password.hasSuffix("\n") || password.hasSuffix("\r") { password.removeLast() }
+            let password = try EndpointCredentials.readPrivateLine(path)
             guard !password.isEmpty else { throw PlatformSettingsError("platform.yml: database-password-file: \(path) is empty") }
             return password
         } catch let error as EndpointCredentials.LoadError {

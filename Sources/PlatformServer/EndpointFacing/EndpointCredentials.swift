@@ -71,11 +71,16 @@ public struct EndpointCredentials: Sendable {
 
     /// `--fleet-secret-file FILE`: the secret, one line (a trailing newline is not part of it).
     public static func loadFleetSecret(path: String) throws(LoadError) -> EndpointCredentials {
-        let data = try readPrivateFile(path)
-        var secret = String(decoding: data, as: UTF8.self)
-        while secret.hasSuffix("\n") || secret.hasSuffix("\r") { secret.removeLast() }
+        let secret = try readPrivateLine(path)
         guard !secret.isEmpty else { throw .malformed(path: path, reason: "the fleet secret is empty") }
         return EndpointCredentials(.fleet(secret: secret))
+    }
+
+    /// A private file's one line (`readPrivateFile`), its trailing newline not part of it.
+    public static func readPrivateLine(_ path: String) throws(LoadError) -> String {
+        var line = String(decoding: try readPrivateFile(path), as: UTF8.self)
+        while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
+        return line
     }
 
     /// Secrets in a file others can read are no secrets: refused, like ssh refuses such keys.
