@@ -89,7 +89,11 @@ struct PlatformStreamTests {
         let reader = try await StreamReader.open("\(base)/api/runs/\(run.id)/stream?follow=true", bearer: token)
         defer { reader.cancel() }
         try await eventually("the follower has bytes of the live run", timeout: .seconds(20)) { !reader.received.isEmpty }
-        let live = try #require(try await endpoint.runStatus(filePath))
+        // The first chunk (ready and binary lines) can reach the platform before the
+        // endpoint's status leaves `starting`: wait for `running`, which a 5 s run holds.
+        let live = try await eventuallyValue("the endpoint reports the run running", timeout: .seconds(5)) {
+            try await endpoint.runStatus(filePath).flatMap { $0.state == .starting ? nil : $0 }
+        }
         #expect(live.state == .running, "bytes arrived before the run ended")
         #expect(!reader.ended)
         try await reader.waitForEnd(timeout: .seconds(60))
