@@ -1,0 +1,102 @@
+import EndpointTestSupport
+import Foundation
+import Testing
+
+/// A restart with many runs to relaunch: they come back a few at a time, each as one
+/// stream, with the endpoint's descriptors bounded meanwhile.
+extension RunRelaunchTests {
+    static let manyRuns = 50
+    /// Relaunched tracers `starting` at once, at most.
+    static let relaunchesAtOnce = 4
+
+    /// The counts of a slow fake counter's stream (`fake-tracer-slow-counter.sh`): each
+    /// tracer's numbers go 0, 1, 2... from its ready line, with no hole and nothing out
+    /// of order, and nothing else is in the stream but the endpoint's lines.
+    static func expectCountsPerTracer(_ stream: RelaunchedStream, _ filePath: String) {
+        var segments: [[Int64]] = []
+        for line in stream.decoded {
+            guard let line else { continue }
+            switch line.event {
+            case "ready": segments.append([])
+            case "count":
+                if let value = line.data?.dropFirst().first?.number, !segments.isEmpty { segments[segments.count - 1].append(value) }
+            case "resumed", "binary": break
+            default: Issue.record("\(filePath): an unexpected line \(line.type) \(line.event ?? "")")
+            }
+        }
+        for (tracer, counts) in segments.enumerated() {
+            #expect(counts == (0..<Int64(counts.count)).map { $0 }, "\(filePath), tracer \(tracer + 1): a hole or a reordering")
+        }
+    }
+
+    @Test(
+        "50 runs to relaunch at a restart: at most 4 starting at once, descriptors bounded; each with one finished, one resumed line, contiguous chunks"
+    )
+    func manyRunsComeBack() async throws {
+        let log = SubmitMessageLog()
+        let receiver = try await LiveReceiver(fault: log.fault)
+        defer { receiver.stop() }
+        let endpoint = try EndpointProcess(
+            receiver: receiver,
+            lambda: Self.lambda.merging([
+                "bpf-path": EndpointProcess.fixture("fake-tracer-slow-counter.sh"), "max-concurrent-runs": "64", "kill-grace-seconds": "1",
+            ]) { $1 }
+        )
+        let number = try await endpoint.putTemplate(Self.bashTemplate)
+        let idleDescriptors = try #require(endpoint.openDescriptors)
+        var runs: [(filePath: String, window: RunWindow)] = []
+        for _ in 0..<Self.manyRuns {
+            runs.append(try await Self.timed(lasting: 25) { try await endpoint.start(traceId: number, lasting: 25) })
+        }
+        try await eventually("all \(Self.manyRuns) runs running", timeout: .seconds(30), poll: .milliseconds(200)) {
+            let running = try await endpoint.runningRelaunchStatuses()
+            return running.count == Self.manyRuns && running.allSatisfy { $0.state == .running }
+        }
+        // What the endpoint holds with the 50 runs running in its first life.
+        var runningDescriptors = 0
+        for _ in 0..<10 {
+            runningDescriptors = max(runningDescriptors, endpoint.openDescriptors ?? 0)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        endpoint.killAbruptly()
+        try endpoint.restart()
+
+        // Coming back, a run holds what it held running in the first life (its pipes, its
+        // file, its delivery's reading of it: all counted in `runningDescriptors`), and the
+        // few relaunches starting a file or two more each: 32 over the first life's count
+        // covers those and the HTTP client's pooled connections. Opening the files of all
+        // 50 runs once more at the restart, beside their tracers', would pass it by far.
+        let descriptorBound = runningDescriptors + 32
+        var peakDescriptors = 0
+        var peakStarting = 0
+        try await eventually("all \(Self.manyRuns) runs relaunched and running", timeout: .seconds(30), poll: .milliseconds(20)) {
+            peakDescriptors = max(peakDescriptors, endpoint.openDescriptors ?? 0)
+            let running = try await endpoint.runningRelaunchStatuses()
+            peakStarting = max(peakStarting, running.count { $0.state == .starting })
+            return running.count == Self.manyRuns && running.allSatisfy { $0.state == .running && $0.resumedCount == 1 }
+        }
+        print(
+            "manyRunsComeBack: descriptors idle \(idleDescriptors), \(Self.manyRuns) running \(runningDescriptors), peak while relaunching \(peakDescriptors); at most \(peakStarting) starting at once"
+        )
+        #expect(peakStarting <= Self.relaunchesAtOnce, "\(peakStarting) runs starting at once")
+        #expect(peakDescriptors <= descriptorBound, "\(peakDescriptors) descriptors while relaunching, bound \(descriptorBound)")
+
+        for (filePath, window) in runs {
+            let received = try #require(await receiver.waitForFinished(filePath, timeout: 40), "no finished for \(filePath)")
+            #expect(received.code == 0, "\(filePath): \(received.stderr ?? "")")
+            _ = try Self.expectOneFinished(filePath, log: log, window: window)
+            try await Self.expectContiguousChunks(filePath, received, log: log, receiver: receiver, resentAllowed: true)
+            let stream = RelaunchedStream(try await receiver.stream(filePath))
+            _ = Self.expectStreamShape(stream, tracers: 2)
+            Self.expectCountsPerTracer(stream, filePath)
+        }
+        try await eventually("every run's run-finished event arrives", timeout: .seconds(20)) {
+            let finished = Set(await receiver.store.events.events().filter { $0.kind == "run-finished" }.compactMap(\.run))
+            return runs.allSatisfy { finished.contains($0.filePath) }
+        }
+        let resumedEvents = await receiver.store.events.events().filter { $0.kind == "run-resumed" }
+        for (filePath, _) in runs {
+            #expect(resumedEvents.count { $0.run == filePath } == 1, "\(filePath): run-resumed events")
+        }
+    }
+}
