@@ -12,7 +12,9 @@ struct RelaunchStatus: Decodable, Sendable {
 
     let filePath: String
     let thread: Int
-    let state: RunStatusAnswer.State
+    /// As the API names it (`starting`, `running`...; read as text: a run between two
+    /// lives may show a state the other suites' decoding does not list).
+    let state: String
     let startedAt: Date
     let deadline: Date
     let resumed: Bool
@@ -26,7 +28,7 @@ struct RelaunchStatus: Decodable, Sendable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         filePath = try container.decode(String.self, forKey: .filePath)
         thread = try container.decode(Int.self, forKey: .thread)
-        state = try container.decode(RunStatusAnswer.State.self, forKey: .state)
+        state = try container.decode(String.self, forKey: .state)
         startedAt = try container.decode(Date.self, forKey: .startedAt)
         deadline = try container.decode(Date.self, forKey: .deadline)
         resumed = try container.decode(Bool.self, forKey: .resumed)

@@ -74,7 +74,7 @@ extension RunRelaunchTests {
         endpoint.killAbruptly()
         try endpoint.restart()
         let relaunched = try await eventuallyValue("the run relaunched once and running", timeout: .seconds(20)) {
-            try await endpoint.relaunchStatus(filePath).flatMap { $0.resumedCount == 1 && $0.state == .running ? $0 : nil }
+            try await endpoint.relaunchStatus(filePath).flatMap { $0.resumedCount == 1 && $0.state == "running" ? $0 : nil }
         }
         #expect(relaunched.gaps.count == 1)
         try await Self.waitForReadyLines(2, in: filePath)
