@@ -223,6 +223,17 @@ extension LambdaSettings {
             "Memory cap of each tracer's own cgroup (as root; through sudo the caps are reported as not applied)."
         )
         public let keepRunFiles = Setting.flag("keep-run-files", default: false, "Keep a run's file after the platform acknowledged its finished.")
+        public let resumeRuns = Setting.flag(
+            "resume-runs",
+            default: true,
+            "Relaunch, at the next start, a run whose lasting had time left when the endpoint stopped."
+        )
+        public let maxRunResumes = Setting.wholeNumber(
+            "max-run-resumes",
+            default: 10,
+            range: 0...1000,
+            "Relaunches one run may have; past it the run finishes (code -1) instead."
+        )
         public let procRoot = Setting.absolutePath(
             "proc-root",
             default: "/proc",

@@ -50,6 +50,9 @@ public struct LambdaSettings: Sendable {
     public var maxSpoolBytes: Int64
     /// Keep run files after their `finished` was acknowledged.
     public var keepRunFiles: Bool
+    /// `resume-runs` and `max-run-resumes` (docs/delivery.md, "Runs that outlive a restart").
+    public var resumeRuns: Bool
+    public var maxRunResumes: Int
     /// bpftrace's limits for every run (a template's own values win).
     public var bpfLimits: TracerLimits
     /// Pull mode (docs/fleet.md): who drives the endpoint, how it describes
@@ -140,6 +143,8 @@ public struct LambdaSettings: Sendable {
         self.submitFlushInterval = flushMilliseconds == 0 ? nil : .milliseconds(flushMilliseconds)
         self.maxSpoolBytes = Int64(try section.read(table.maxSpoolBytes))
         self.keepRunFiles = try section.read(table.keepRunFiles)
+        self.resumeRuns = try section.read(table.resumeRuns)
+        self.maxRunResumes = try section.read(table.maxRunResumes)
         self.control = try section.read(table.control)
         self.labels = try section.read(table.labels)
         self.registerIntervalSeconds = try section.read(table.registerIntervalSeconds)

@@ -26,6 +26,10 @@ public struct EndpointDependencies: Sendable {
     public let events: EventRecorder
     /// What runs in containers here (`GET /containers`, and what a start's target names).
     public let containerInventory: ContainerInventory
+    /// The start rules (`RunApproval`): what a start must pass, and a relaunch again.
+    public let approval: RunApproval
+    public let templateValidator: TemplateValidator
+    public let tracingHost: TracingHost
     public let metrics = EndpointMetrics()
     /// How tracers run here (root, or sudo).
     public let privilege: TracerPrivilege
@@ -53,12 +57,22 @@ public struct EndpointDependencies: Sendable {
         let privilege = TracerPrivilege.forCurrentUser(rootPassword: lambda.rootPassword)
         self.privilege = privilege
         self.events = EventRecorder(maxPending: lambda.maxPendingEvents, database: database, metrics: metrics.events, logger: logger)
+        self.templateValidator = TemplateValidator(maxFunctions: lambda.maxFunctionsPerTemplate)
+        self.tracingHost = TracingHost(settings: lambda)
+        self.approval = RunApproval(
+            database: database,
+            validator: templateValidator,
+            inventory: containerInventory,
+            tracingHost: tracingHost,
+            limits: RunApproval.Limits(lambda: lambda)
+        )
         self.supervisor = RunSupervisor(
             settings: RunSupervisor.Settings(lambda: lambda, privilege: privilege),
             client: PlatformClient(platformURL: lambda.platformURL, authorization: outgoingAuthorization, caFile: lambda.platformCAFile),
             database: database,
             metrics: metrics,
             events: events,
+            approval: approval,
             logger: logger
         )
     }
@@ -115,27 +129,19 @@ public func buildRouter(_ dependencies: EndpointDependencies) -> Router<Endpoint
     )
     MetricsController(metrics: dependencies.metrics).addRoutes(to: dependencies.configuration.lambda.metricsOpen ? router.group() : authenticated)
     let lambda = dependencies.configuration.lambda
-    let validator = TemplateValidator(maxFunctions: lambda.maxFunctionsPerTemplate)
     TemplateController(
         database: dependencies.database,
-        validator: validator,
+        validator: dependencies.templateValidator,
         maxTemplates: lambda.maxTemplates,
         maxBodyBytes: lambda.maxBodyBytes
     ).addRoutes(to: authenticated)
-    let tracingHost = TracingHost(settings: lambda)
     RunController(
         supervisor: dependencies.supervisor,
-        approval: RunApproval(
-            database: dependencies.database,
-            validator: validator,
-            inventory: dependencies.containerInventory,
-            tracingHost: tracingHost,
-            limits: RunApproval.Limits(lambda: lambda)
-        ),
+        approval: dependencies.approval,
         maxBodyBytes: lambda.maxBodyBytes
     ).addRoutes(to: authenticated)
     ContainerController(inventory: dependencies.containerInventory).addRoutes(to: authenticated)
-    AnalysisController(host: tracingHost).addRoutes(to: authenticated)
+    AnalysisController(host: dependencies.tracingHost).addRoutes(to: authenticated)
     addMethodNotAllowedRoutes(to: router)
     return router
 }

@@ -164,6 +164,20 @@ public struct EndpointDatabase: Sendable {
                 table.column("detail", .jsonText).notNull()
             }
         }
+        migrator.registerMigration("v11: runs that outlive a restart") { db in
+            try db.alter(table: "run") { table in
+                // JSON (`RelaunchableStart`); NULL: not to be relaunched.
+                table.add(column: "relaunch", .text)
+                // JSON (the status's `target` and `resolved`); NULL: untargeted.
+                table.add(column: "target", .text)
+                table.add(column: "resumedCount", .integer).notNull().defaults(to: 0)
+                // JSON (`[ResumeGap]`).
+                table.add(column: "gaps", .text).notNull().defaults(to: "[]")
+                table.add(column: "suspendedAt", .datetime)
+                table.add(column: "suspendedCode", .integer)
+                table.add(column: "earlierStderr", .text)
+            }
+        }
         return migrator
     }
 
@@ -189,6 +203,41 @@ public struct EndpointDatabase: Sendable {
                 sql: "UPDATE run SET tracerPID = ?, tracerStartTime = ?, tracerBootID = ? WHERE filePath = ?",
                 arguments: [pid, startTime, bootID, filePath]
             )
+        }
+    }
+
+    /// A graceful stop ended the run's tracer so that the next start relaunches it:
+    /// when, with what code, and the stderr of every tracer so far (`earlierStderr`).
+    public func recordRunSuspended(filePath: String, at stoppedAt: Date, code: Int32, earlierStderr: String) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE run SET suspendedAt = ?, suspendedCode = ?, earlierStderr = ? WHERE filePath = ?",
+                arguments: [stoppedAt, code, earlierStderr, filePath]
+            )
+        }
+    }
+
+    /// The run is being relaunched for the `resumedCount`th time (counted before the
+    /// launch, so that a crash during every relaunch still ends at `max-run-resumes`);
+    /// the previous tracer's identity and suspension are done with.
+    public func recordRunRelaunched(filePath: String, resumedCount: Int, earlierStderr: String) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE run SET resumedCount = ?, earlierStderr = ?, suspendedAt = NULL, suspendedCode = NULL,
+                    tracerPID = NULL, tracerStartTime = NULL, tracerBootID = NULL WHERE filePath = ?
+                    """,
+                arguments: [resumedCount, earlierStderr, filePath]
+            )
+        }
+    }
+
+    /// The gaps the run's relaunches left, as its stream states them.
+    public func recordRunGaps(filePath: String, gaps: [ResumeGap]) async throws {
+        try await writer.write { db in
+            var record = try RunRecord.fetchOne(db, key: filePath)
+            record?.gaps = gaps
+            try record?.update(db, columns: ["gaps"])
         }
     }
 

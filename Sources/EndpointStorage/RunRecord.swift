@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PlatformWire
 import TraceModel
 
 /// One row of the `run` table: what a run is (its template, tracer, times, privilege)
@@ -43,6 +44,22 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
     /// /proc/sys/kernel/random/boot_id when the tracer was spawned (nil for runs recorded
     /// before v9): the start time means something only within that boot.
     public var tracerBootID: String?
+    /// The start the run came from, to relaunch it after a restart (nil: it asked not to
+    /// be, or was recorded before v11).
+    public var relaunch: RelaunchableStart?
+    /// A targeted run's target as the status shows it (`{"target": ..., "resolved": ...}`),
+    /// so that a run picked up after a restart still shows it (nil: untargeted).
+    public var target: JSONValue?
+    /// Times the run was relaunched after a restart, and the gaps those left.
+    public var resumedCount: Int = 0
+    public var gaps: [ResumeGap] = []
+    /// A graceful stop ended the tracer for a relaunch at the next start: when, and the
+    /// code it exited with (what `finished` carries if it is never relaunched).
+    public var suspendedAt: Date?
+    public var suspendedCode: Int32?
+    /// The stderr of the tracers before the current one, each followed by the endpoint's
+    /// note of how it ended: what `finished` carries before the last tracer's own.
+    public var earlierStderr: String?
 
     public init(
         filePath: String,
@@ -54,8 +71,12 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
         deadline: Date,
         privilege: String,
         chunkSize: Int? = nil,
-        analysis: RunAnalysis? = nil
+        analysis: RunAnalysis? = nil,
+        relaunch: RelaunchableStart? = nil,
+        target: JSONValue? = nil
     ) {
+        self.relaunch = relaunch
+        self.target = target
         self.analysis = analysis
         self.filePath = filePath
         self.runNumber = runNumber

@@ -20,16 +20,8 @@ public enum ResumeGapScanner {
     /// `max-run-resumes` times (10 by default), so more is a tracer printing look-alikes.
     public static let maxGaps = 1000
 
-    /// One gap: the wall-clock nanoseconds at the stop and at the relaunch.
-    public struct Gap: Sendable, Equatable {
-        public var stoppedAtNs: Int64
-        public var resumedAtNs: Int64
-
-        public init(stoppedAtNs: Int64, resumedAtNs: Int64) {
-            self.stoppedAtNs = stoppedAtNs
-            self.resumedAtNs = resumedAtNs
-        }
-    }
+    /// One gap (the type the endpoint writes the line from).
+    public typealias Gap = ResumeGap
 
     /// The gaps completed by `data`, which follows the bytes `tail` ends; `tail` becomes
     /// the unfinished line after `data` (truncated past `maxLineBytes`).

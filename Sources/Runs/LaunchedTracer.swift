@@ -33,6 +33,11 @@ struct LaunchedTracer: Sendable {
     let heldBinaries: HeldBinaries?
     /// Where its events go (nil: nowhere, as in tests of the supervisor alone).
     let events: RunEventReporter?
+    /// A relaunch after a restart: what it continues (nil: a first launch).
+    let continuation: RunContinuation?
+
+    /// Lines go in after the tracer's `ready` line: a `resumed` line, targets, binaries.
+    var writesAfterReady: Bool { continuation != nil || !linesAfterReady.isEmpty }
 
     init(
         outputFD: Int32,
@@ -45,8 +50,10 @@ struct LaunchedTracer: Sendable {
         target: RunTarget?,
         rateBound: EventRateBound?,
         heldBinaries: HeldBinaries?,
-        events: RunEventReporter?
+        events: RunEventReporter?,
+        continuation: RunContinuation? = nil
     ) {
+        self.continuation = continuation
         self.outputFD = outputFD
         self.signalsWholeGroup = privilege == TracerPrivilege.root.name
         self.metrics = metrics

@@ -23,7 +23,9 @@ extension RunApproval {
             throw .analysis(.unavailable(name: analysis.name, reason: reason))
         }
         do throws(StartRefusal) {
-            return try await approve(checked)
+            var request = try await approve(checked)
+            request.relaunch = Self.relaunch(.analysis(body), asking: body.resume, for: request)
+            return request
         } catch {
             throw .start(error)
         }

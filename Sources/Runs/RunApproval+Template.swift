@@ -8,6 +8,12 @@ extension RunApproval {
     /// answers as it does for templates). A targeted start checks the binary inside its
     /// target instead (`approveTarget`).
     public func approve(_ body: StartRequest) async throws(StartRefusal) -> RunRequest {
+        var request = try await approveRun(body)
+        request.relaunch = Self.relaunch(.template(body), asking: body.resume, for: request)
+        return request
+    }
+
+    func approveRun(_ body: StartRequest) async throws(StartRefusal) -> RunRequest {
         let checked = try body.checked(maxLastingSeconds: limits.maxLastingSeconds, maxEventsPerSecond: limits.maxEventsPerSecond)
         let templateId = checked.templateId
         let stored: StoredTemplate?

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,6 +15,9 @@ struct RunFileCheck {
     let problem: String?
     /// The path names a file of trace-dir (it may still be missing or short).
     let isInsideTraceDirectory: Bool
+    /// When the file was last written: after the endpoint died, the end of the output
+    /// kept (nil when it cannot be used).
+    private(set) var modified: Date?
 
     init(path: String, traceDirectory: String, bytesAcknowledged: Int64) {
         var directory = traceDirectory
@@ -38,6 +43,7 @@ struct RunFileCheck {
             return
         }
         size = Int64(info.st_size)
+        modified = Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec) + TimeInterval(info.st_mtim.tv_nsec) / 1e9)
         problem =
             size < bytesAcknowledged
             ? "the run file is shorter than the \(bytesAcknowledged) bytes already acknowledged (\(size) bytes); nothing more was sent"

@@ -12,6 +12,12 @@ import TraceModel
 ///                                              │
 ///     (any of the three) ──childExited──▶ exited ──finishedAcknowledged──▶ delivered
 ///
+///     starting / running ──suspendRequested──▶ suspending ──childExited──▶ suspended
+///
+/// A suspension is the endpoint's graceful stop of a run it relaunches at its next start
+/// (docs/delivery.md, "Runs that outlive a restart"): the tracer is stopped as for a
+/// stop, but its exit is not the run's end, so no `finished` follows it.
+///
 /// A stop asked for before the child is recorded (the spool cap on its very first
 /// block of output, a kill racing the spawn) is kept, and the stop sequence starts as
 /// soon as the child is recorded. Events that make no sense in a phase (a second stop,
@@ -27,6 +33,9 @@ struct RunLifecycle: Equatable, Sendable {
         case exited(FinishedReport)
         /// `finished` was acknowledged.
         case delivered(FinishedReport)
+        /// The tracer exited for the endpoint's restart (its code and stderr); the run goes
+        /// on in the endpoint's next life.
+        case suspended(FinishedReport)
     }
 
     enum Action: Equatable, Sendable {
@@ -45,6 +54,8 @@ struct RunLifecycle: Equatable, Sendable {
     /// Why the output could not be kept or read (disk full, a damaged resumed file).
     private(set) var outputFailure: String?
     private var pendingStopGrace: Duration?
+    /// The stop under way is a suspension (`suspendRequested`).
+    private(set) var suspending = false
 
     /// A run about to be spawned.
     init() {
@@ -86,6 +97,16 @@ struct RunLifecycle: Equatable, Sendable {
         return .startStopSequence(grace: grace)
     }
 
+    /// The endpoint is stopping and relaunches the run at its next start: the tracer is
+    /// stopped as for a stop, and its exit suspends the run instead of ending it. A run
+    /// already stopping (a kill, the spool cap) ends as that stop asked.
+    mutating func suspendRequested(grace: Duration) -> Action {
+        guard phase == .starting || phase == .running else { return .none }
+        let action = stopRequested(reason: nil, grace: grace)
+        suspending = true
+        return action
+    }
+
     /// The run file cannot take the tracer's output: keep the reason, stop the tracer
     /// rather than deliver a stream with a silent hole.
     mutating func outputFailed(_ reason: String) -> Action {
@@ -98,13 +119,18 @@ struct RunLifecycle: Equatable, Sendable {
     /// `finished` carries, nil when the exit was already known.
     mutating func childExited(code: Int32, stderr: String) -> FinishedReport? {
         switch phase {
-        case .exited, .delivered:
+        case .exited, .delivered, .suspended:
             return nil
         case .starting, .running, .stopping:
             var text = stderr
             if let stopReason { text += Self.note(stopReason) }
             if let outputFailure { text += Self.note(outputFailure) }
             let exit = FinishedReport(code: code, stderr: text)
+            // A failed write is the run's end: a relaunch would leave a hole in the stream.
+            if suspending, outputFailure == nil {
+                phase = .suspended(exit)
+                return nil
+            }
             phase = .exited(exit)
             return exit
         }
@@ -117,9 +143,18 @@ struct RunLifecycle: Equatable, Sendable {
     var exit: FinishedReport? {
         switch phase {
         case .exited(let exit), .delivered(let exit): return exit
-        case .starting, .running, .stopping: return nil
+        case .starting, .running, .stopping, .suspended: return nil
         }
     }
+
+    /// The tracer's exit when it suspended the run (its code and stderr), else nil.
+    var suspension: FinishedReport? {
+        guard case .suspended(let exit) = phase else { return nil }
+        return exit
+    }
+
+    /// The tracer is gone: the run ended, or is suspended.
+    var tracerEnded: Bool { exit != nil || suspension != nil }
 
     /// The phase as the API names it.
     var runState: RunState {
@@ -129,6 +164,7 @@ struct RunLifecycle: Equatable, Sendable {
         case .stopping: return .stopping
         case .exited: return .delivering
         case .delivered: return .delivered
+        case .suspended: return .suspended
         }
     }
 

@@ -25,6 +25,9 @@ public struct RunRequest: Sendable, Equatable {
     /// The probed files as the start checked them, still open: the program names each by
     /// its descriptor (nil: named by path, as in tests of the supervisor alone).
     public var heldBinaries: HeldBinaries?
+    /// The start to relaunch the run from after a restart (nil: the run ends at a stop,
+    /// as a start with `"resume": false` asks, or as in tests of the supervisor alone).
+    public var relaunch: RelaunchableStart?
 
     public init(
         template: TraceTemplate,

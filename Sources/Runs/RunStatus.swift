@@ -15,6 +15,9 @@ public enum RunState: String, Codable, Sendable {
     case delivering
     /// `finished` was acknowledged by the platform.
     case delivered
+    /// The endpoint is stopping: the tracer was stopped and the run is relaunched at the
+    /// next start (its output so far is still being delivered).
+    case suspended
 }
 
 /// A run as the API shows it: the template's fields (what docs/openapi.yaml
@@ -38,8 +41,13 @@ public struct RunStatus: Encodable, Sendable, Equatable {
     /// Why the run did not end as asked, e.g. sudo's or the tracer's error line.
     public var failure: String?
     public var privilege: String
-    /// True when the run was picked up again after the endpoint restarted.
+    /// True when the run was picked up again after the endpoint restarted (its delivery,
+    /// or its tracer relaunched).
     public var resumed: Bool
+    /// Times the run's tracer was relaunched after a restart, and the gaps in its stream
+    /// those left (docs/delivery.md, "Runs that outlive a restart").
+    public var resumedCount = 0
+    public var gaps: [ResumeGap] = []
     /// The probes of the run's program and how many the tracer said it attached (bpftrace
     /// only; nil until it said so, and for SystemTap).
     public var probesExpected: Int?
@@ -49,6 +57,9 @@ public struct RunStatus: Encodable, Sendable, Equatable {
     /// A targeted run's target, as asked (`target`) and as resolved at start (`resolved`);
     /// nil for an untargeted run, and for a run picked up after a restart (not recorded).
     public var target: RunTarget?
+    /// The target as recorded at the start (`target` and `resolved`): what a run picked
+    /// up after a restart, without its launch's `target`, shows.
+    public var recordedTarget: JSONValue?
 
     /// The binary probed is another build than the one recorded with the template.
     public var binaryChanged = false
@@ -84,7 +95,7 @@ public struct RunStatus: Encodable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case filePath, thread, traceT, startedAt, deadline, state, bytesRead, exitCode, failure, privilege, resumed
+        case filePath, thread, traceT, startedAt, deadline, state, bytesRead, exitCode, failure, privilege, resumed, resumedCount, gaps
         case probesExpected, probesAttached, eventsLost, binaryChanged, tracerLimits, resourceCaps, target, resolved
         case analysis, parameters, maxEventsPerSecond, rateLimited, warnings
     }
@@ -107,6 +118,8 @@ public struct RunStatus: Encodable, Sendable, Equatable {
         try container.encodeIfPresent(failure, forKey: .failure)
         try container.encode(privilege, forKey: .privilege)
         try container.encode(resumed, forKey: .resumed)
+        try container.encode(resumedCount, forKey: .resumedCount)
+        try container.encode(gaps, forKey: .gaps)
         try container.encodeIfPresent(probesExpected, forKey: .probesExpected)
         try container.encodeIfPresent(probesAttached, forKey: .probesAttached)
         try container.encode(eventsLost, forKey: .eventsLost)
@@ -115,8 +128,13 @@ public struct RunStatus: Encodable, Sendable, Equatable {
         try container.encodeIfPresent(maxEventsPerSecond, forKey: .maxEventsPerSecond)
         try container.encode(rateLimited, forKey: .rateLimited)
         try container.encodeIfPresent(resourceCaps, forKey: .resourceCaps)
-        try container.encodeIfPresent(target?.asked, forKey: .target)
-        try container.encodeIfPresent(target?.resolved, forKey: .resolved)
+        if let target {
+            try container.encode(target.asked, forKey: .target)
+            try container.encode(target.resolved, forKey: .resolved)
+        } else if case .object(let recorded) = recordedTarget {
+            try container.encodeIfPresent(recorded["target"], forKey: .target)
+            try container.encodeIfPresent(recorded["resolved"], forKey: .resolved)
+        }
         // What the run leaves untraced of its target (a cut filter, an unseen namespace).
         if let warnings = target?.resolved.warnings, !warnings.isEmpty { try container.encode(warnings, forKey: .warnings) }
         try delivery.encode(to: encoder)
@@ -142,7 +160,10 @@ extension RunStatus {
             exitCode: record.exitCode,
             failure: record.failure,
             privilege: record.privilege,
-            resumed: false
+            resumed: record.resumedCount > 0,
+            resumedCount: record.resumedCount,
+            gaps: record.gaps,
+            recordedTarget: record.target
         )
     }
 }

@@ -23,7 +23,7 @@ extension RunSupervisor {
             logger: logger
         )
         let runLogger = logger(for: run.filePath)
-        let (database, budget, metrics, killGrace) = (database, budget, metrics, settings.killGrace)
+        let (database, budget, metrics, killGrace, retirements) = (database, budget, metrics, settings.killGrace, retirements)
         // Only the delivery's task calls `record`, one call at a time.
         let stall = Mutex(DeliveryStallWatch())
         do {
@@ -44,6 +44,8 @@ extension RunSupervisor {
                     } else if cursor.retries > before.retries, stall.withLock({ $0.failed(at: .now) }) {
                         await self.tellDeliveryStalled(run.filePath, cursor)
                     }
+                    // A graceful stop waits for a suspended run's output (`isDoneForThisLife`).
+                    if run.suspension != nil { retirements.signal() }
                     guard durable else { return true }
                     do {
                         try await database.recordDeliveryProgress(filePath: run.filePath, cursor: cursor)

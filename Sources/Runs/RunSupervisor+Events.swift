@@ -22,6 +22,28 @@ extension RunSupervisor {
         await events.record(EndpointEvent(kind: .runStarted, run: record.filePath, detail: detail))
     }
 
+    /// `run-resumed`: the run's tracer relaunched after a restart, how many times so far,
+    /// where the gap began and the seconds it traces for.
+    func tellRunResumed(_ filePath: String, resumedCount: Int, stoppedAt: Date, secondsLeft: Int) async {
+        guard let events else { return }
+        let detail: [String: JSONValue] = [
+            "resumedCount": .integer(Int64(resumedCount)), "stoppedAtNs": .integer(RunContinuation.nanoseconds(stoppedAt)),
+            "secondsLeft": .integer(Int64(secondsLeft)),
+        ]
+        await events.record(EndpointEvent(kind: .runResumed, run: filePath, detail: detail))
+    }
+
+    /// A graceful stop suspended the run for a relaunch at the next start: its tracer's
+    /// code and every tracer's stderr so far, and when (no `run-finished`: it goes on).
+    func recordSuspension(of run: TraceRun, _ suspension: FinishedReport) async {
+        do {
+            try await database.recordRunSuspended(filePath: run.filePath, at: Date(), code: suspension.code, earlierStderr: suspension.stderr)
+        } catch {
+            logger(for: run.filePath).error("Cannot record the run's suspension", metadata: ["error": "\(error)"])
+        }
+        retirements.signal()
+    }
+
     /// What a start's `target` asked, as it asked it.
     static func detail(of target: TargetRequest) -> JSONValue {
         switch target {

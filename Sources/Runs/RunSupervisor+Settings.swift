@@ -29,6 +29,9 @@ extension RunSupervisor {
         public var historySize: Int
         public var maxSpoolBytes: Int64
         public var keepRunFiles: Bool
+        /// `resume-runs` and `max-run-resumes` (docs/delivery.md, "Runs that outlive a restart").
+        public var resumeRuns: Bool
+        public var maxRunResumes: Int
         public var retryPolicy: RetryPolicy
         public var privilege: TracerPrivilege
         public var bpfLimits: TracerLimits = .bpftraceDefaults
@@ -54,6 +57,8 @@ extension RunSupervisor {
             self.historySize = 100
             self.maxSpoolBytes = lambda.maxSpoolBytes
             self.keepRunFiles = lambda.keepRunFiles
+            self.resumeRuns = lambda.resumeRuns
+            self.maxRunResumes = lambda.maxRunResumes
             self.retryPolicy = RetryPolicy(initial: lambda.submitRetryInitial, maximum: lambda.submitRetryMaximum)
             self.privilege = privilege
             self.bpfLimits = lambda.bpfLimits

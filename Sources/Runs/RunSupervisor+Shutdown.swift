@@ -7,26 +7,53 @@ import Submitter
 import Glibc
 #endif
 
-/// The supervisor as a `Service`: it resumes at start and, on graceful shutdown, stops
-/// every tracer and gives deliveries `shutdownGrace`.
+/// The supervisor as a `Service`: it picks runs up at start and, on graceful shutdown,
+/// stops every tracer (suspending the runs it relaunches at the next start) and gives
+/// deliveries `shutdownGrace`.
 extension RunSupervisor {
     public func run() async throws {
         await resumeIfNeeded()
         try? await gracefulShutdown()
         acceptingRuns = false
-        let live = runs.values.filter { !$0.hasExited }
+        let live = runs.values.filter { !$0.tracerEnded }
         logger.info("Shutting down: stopping tracers", metadata: ["trace.count": "\(live.count)"])
-        for run in live { run.stop(grace: settings.killGrace) }
-        // Wait for each retirement (no polling), until none is left or the grace is over.
+        var suspended = 0
+        for run in live {
+            if relaunchesAfterStop(run) {
+                run.suspend(grace: settings.killGrace)
+                suspended += 1
+            } else {
+                run.stop(grace: settings.killGrace)
+            }
+        }
+        if suspended > 0 { logger.notice("Runs with time left are relaunched at the next start", metadata: ["trace.count": "\(suspended)"]) }
+        // Wait for each retirement or suspension (no polling), until every run is done with
+        // or the grace is over.
         let deadline = ContinuousClock.now + settings.shutdownGrace
-        while !runs.isEmpty, ContinuousClock.now < deadline {
+        while !runs.values.allSatisfy(isDoneForThisLife), ContinuousClock.now < deadline {
             let seen = retirements.generation
             await retirements.wait(after: seen, timeout: deadline - ContinuousClock.now)
         }
-        // Exits not yet persisted by their handlers are persisted before the process ends.
-        for (filePath, handler) in exitHandlers where runs[filePath]?.hasExited == true { await handler.value }
+        // Exits and suspensions not yet persisted by their handlers are persisted before
+        // the process ends.
+        for (filePath, handler) in exitHandlers where runs[filePath]?.tracerEnded == true { await handler.value }
         if !runs.isEmpty {
-            logger.notice("Shutdown grace over; undelivered runs resume at the next start", metadata: ["trace.count": "\(runs.count)"])
+            logger.notice("Undelivered runs resume at the next start", metadata: ["trace.count": "\(runs.count)"])
         }
+    }
+
+    /// A run stopped by the endpoint's stop is relaunched at the next start when it asked
+    /// to be, has a second or more left, and has relaunches left; else it ends now, its
+    /// `finished` carrying its tracer's last word.
+    func relaunchesAfterStop(_ run: TraceRun) -> Bool {
+        settings.resumeRuns && approval != nil && run.relaunch != nil && run.launched != nil
+            && RelaunchDecision.secondsLeft(until: run.deadline, now: Date()) >= 1 && run.resumedCount < settings.maxRunResumes
+    }
+
+    /// A suspended run whose output is delivered but for a partial chunk (sent in the
+    /// next life, with the rest): nothing more of it is sent in this one.
+    func isDoneForThisLife(_ run: TraceRun) -> Bool {
+        guard run.suspension != nil else { return false }
+        return run.writtenOutput.bytesWritten - run.cursor.bytesAcknowledged < Int64(run.chunkSize ?? settings.chunkSize)
     }
 }

@@ -33,21 +33,7 @@ extension RunSupervisor {
         }.get()
         let record = try await recordNewRun(request, files: files)
         await tellRunStarted(record, request)
-        let run = TraceRun(
-            record: record,
-            tracer: request.tracer,
-            outputFD: files.outputFD,
-            budget: budget,
-            metrics: metrics,
-            expectedProbes: request.expectedProbes,
-            binary: request.binary,
-            tracerLimits: request.tracer == .bpf ? settings.bpfLimits.applied(to: request.template) : nil,
-            target: request.target,
-            rateBound: request.rateBound,
-            heldBinaries: request.heldBinaries,
-            events: events.map { RunEventReporter(recorder: $0, run: record.filePath) },
-            logger: logger
-        )
+        let run = makeRun(record, request, outputFD: files.outputFD)
         register(run)
         reservedStarts -= 1
         holdsReservedSlot = false
@@ -58,12 +44,39 @@ extension RunSupervisor {
         ]
         if let analysis = request.analysis { startMetadata["trace.analysis"] = "\(analysis.name)" }
         logger(for: record.filePath).info("Trace started", metadata: startMetadata)
-        await launch(run, program: files.program)
-        endWithTargetProcess(run)
-        handleExit(of: run, program: files.program, alreadyRecorded: false)
-        boundLasting(of: run, seconds: request.lastingSeconds)
-        Task { await self.deliver(run, chunkSize: settings.chunkSize) }
+        await begin(run, program: files.program, lastingSeconds: request.lastingSeconds)
         return StartedRun(runNumber: record.runNumber, filePath: record.filePath)
+    }
+
+    /// The run of `request` writing to `outputFD`; a relaunch's `continuation` says what
+    /// it goes on from.
+    func makeRun(_ record: RunRecord, _ request: RunRequest, outputFD: Int32, continuation: RunContinuation? = nil) -> TraceRun {
+        TraceRun(
+            record: record,
+            tracer: request.tracer,
+            outputFD: outputFD,
+            budget: budget,
+            metrics: metrics,
+            expectedProbes: request.expectedProbes,
+            binary: request.binary,
+            tracerLimits: request.tracer == .bpf ? settings.bpfLimits.applied(to: request.template) : nil,
+            target: request.target,
+            rateBound: request.rateBound,
+            heldBinaries: request.heldBinaries,
+            events: events.map { RunEventReporter(recorder: $0, run: record.filePath) },
+            continuation: continuation,
+            logger: logger
+        )
+    }
+
+    /// Launches a registered run's tracer and sets what watches it: its target process,
+    /// its exit, its lasting, its delivery. A start and a relaunch alike.
+    func begin(_ run: TraceRun, program: TracerProgramFile, lastingSeconds: Int) async {
+        await launch(run, program: program)
+        endWithTargetProcess(run)
+        handleExit(of: run, program: program, alreadyRecorded: false)
+        boundLasting(of: run, seconds: lastingSeconds)
+        Task { await self.deliver(run, chunkSize: run.chunkSize ?? settings.chunkSize) }
     }
 
     /// Takes a slot before the first suspension point: parallel starts cannot all pass
@@ -71,7 +84,7 @@ extension RunSupervisor {
     /// caller gives it back (`reservedStarts -= 1`) once its run is in `runs` or refused.
     func reserveSlot() throws(StartRefusal) {
         guard acceptingRuns else { throw .shuttingDown }
-        let tracing = runs.values.filter { !$0.hasExited }.count + reservedStarts
+        let tracing = runs.values.filter { !$0.tracerEnded }.count + reservedStarts + pendingRelaunches.count
         guard tracing < settings.maxConcurrentRuns else { throw .tooManyRuns(limit: settings.maxConcurrentRuns) }
         let undelivered = runs.values.filter(\.hasExited).count
         guard undelivered < settings.maxUndeliveredRuns else { throw .tooManyUndelivered(limit: settings.maxUndeliveredRuns) }
@@ -94,7 +107,9 @@ extension RunSupervisor {
             deadline: startedAt.addingTimeInterval(TimeInterval(request.lastingSeconds)),
             privilege: settings.privilege.name,
             chunkSize: settings.chunkSize,
-            analysis: request.analysis.map(RunAnalysis.init)
+            analysis: request.analysis.map(RunAnalysis.init),
+            relaunch: request.relaunch,
+            target: request.target?.recorded
         )
         do {
             try await database.recordRunStarted(record)

@@ -12,9 +12,10 @@ import Glibc
 #endif
 
 /// Starts, lists, stops and remembers tracer runs, and sees every run's output to the
-/// platform. A `Service`: when it starts it resumes every run the database says is
-/// undelivered (also after SIGKILL); on graceful shutdown it stops every tracer with
-/// SIGINT and gives deliveries a bounded time, the rest resuming at the next start.
+/// platform. A `Service`: when it starts it picks up every run the database says is
+/// undelivered (also after SIGKILL), relaunching those with time left; on graceful
+/// shutdown it stops every tracer with SIGINT (suspending the runs it relaunches at the
+/// next start) and gives deliveries a bounded time, the rest resuming at the next start.
 public actor RunSupervisor: Service {
     let settings: Settings
     /// Where deliveries send the runs' output (`PlatformClient`, or a test's transport).
@@ -25,6 +26,13 @@ public actor RunSupervisor: Service {
     let metrics: EndpointMetrics
     /// Where the runs' events go (nil: nowhere, as in tests of the supervisor alone).
     let events: EventRecorder?
+    /// The start rules a relaunch passes again (nil: runs are not relaunched, as in tests
+    /// of the supervisor alone).
+    let approval: RunApproval?
+    /// Runs waiting at start-up for their relaunch, as their status shows meanwhile.
+    var pendingRelaunches: [String: RunStatus] = [:]
+    /// Pending relaunches a kill asked to stop: they finish instead.
+    var killedBeforeRelaunch: Set<String> = []
     var runs: [String: TraceRun] = [:]
     var order: [String] = []
     var history: [RunStatus] = []
@@ -43,6 +51,10 @@ public actor RunSupervisor: Service {
     /// Deliveries of resumed runs sent at once after a restart: each holds a descriptor
     /// and two chunks of memory while it waits for a platform that may still be down.
     static let resumedDeliveriesAtOnce = 4
+    /// Relaunches under way at once after a restart: each holds the binaries its start
+    /// checked and a starting tracer (bpftrace's start is its costliest second), until
+    /// its probes are live.
+    static let relaunchesAtOnce = 4
 
     public init(
         settings: Settings,
@@ -50,8 +62,10 @@ public actor RunSupervisor: Service {
         database: EndpointDatabase,
         metrics: EndpointMetrics = EndpointMetrics(),
         events: EventRecorder? = nil,
+        approval: RunApproval? = nil,
         logger: Logger
     ) {
+        self.approval = approval
         self.settings = settings
         self.events = events
         self.metrics = metrics
@@ -64,7 +78,8 @@ public actor RunSupervisor: Service {
     /// Puts a run, started or resumed, among the active ones (the newest last).
     func register(_ run: TraceRun) {
         runs[run.filePath] = run
-        order.append(run.filePath)
+        // A relaunch takes the place its pending status held.
+        if pendingRelaunches.removeValue(forKey: run.filePath) == nil { order.append(run.filePath) }
     }
 
     func logger(for filePath: String) -> Logger {
@@ -84,6 +99,10 @@ public actor RunSupervisor: Service {
             program?.remove()
             if case .applied(_, let directories) = run.resourceCaps { await StartThread.run { TracerCgroup(directories: directories).remove() } }
             await run.launched?.events?.finish()
+            if let suspension = run.suspension {
+                await self.recordSuspension(of: run, suspension)
+                return
+            }
             guard !alreadyRecorded, let exit = run.exit else { return }
             do {
                 try await recordExit(of: run, exit)
@@ -95,16 +114,17 @@ public actor RunSupervisor: Service {
 
     // MARK: - Queries and kill
 
-    public func status(filePath: String) -> RunStatus? { runs[filePath]?.status }
+    public func status(filePath: String) -> RunStatus? { runs[filePath]?.status ?? pendingRelaunches[filePath] }
 
     /// Every run not yet retired, oldest first.
-    public func activeRuns() -> [RunStatus] { order.compactMap { runs[$0]?.status } }
+    public func activeRuns() -> [RunStatus] { order.compactMap { runs[$0]?.status ?? pendingRelaunches[$0] } }
 
     /// The last finished runs, oldest first.
     public func finishedRuns() -> [RunStatus] { history }
 
     /// Stops the run at `filePath`; an unknown path is ignored.
     public func kill(filePath: String) {
+        if pendingRelaunches[filePath] != nil { killedBeforeRelaunch.insert(filePath) }
         guard let run = runs[filePath] else { return }
         logger.info("Trace kill requested", metadata: ["trace.path": "\(filePath)"])
         run.stop(grace: settings.killGrace)

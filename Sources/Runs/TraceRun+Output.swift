@@ -8,15 +8,26 @@ import Glibc
 
 /// A launched run's output and exit, as its child's reader threads report them.
 extension TraceRun {
-    /// Writes a block of the tracer's stdout to the run file, whole; a targeted run's
-    /// target lines go in right after the `ready` line (the one exception the stream's contract makes to
-    /// the stream being the tracer's stdout byte for byte).
+    /// Writes a block of the tracer's stdout to the run file, whole; the endpoint's own
+    /// lines (a relaunch's `resumed` line, a targeted run's targets, the binaries) go in
+    /// right after the `ready` line (the one exception the stream's contract makes to the
+    /// stream being the tracer's stdout byte for byte).
     func appendOutput(_ bytes: UnsafeRawBufferPointer, of tracer: LaunchedTracer) {
-        guard !tracer.linesAfterReady.isEmpty, let cut = state.withLock({ $0.readyLineEnd.scan(bytes) }) else {
+        guard tracer.writesAfterReady, let cut = state.withLock({ $0.readyLineEnd.scan(bytes) }) else {
             appendTracerOutput(bytes, of: tracer)
             return
         }
         appendTracerOutput(UnsafeRawBufferPointer(rebasing: bytes[..<cut]), of: tracer)
+        if let continuation = tracer.continuation {
+            // The probes are live again: the gap ends now.
+            let gap = ResumeGap(stoppedAtNs: RunContinuation.nanoseconds(continuation.stoppedAt), resumedAtNs: RunContinuation.nanoseconds(Date()))
+            gap.streamLine.withUnsafeBytes { appendTracerOutput($0, of: tracer) }
+            let gaps = state.withLock { state in
+                state.gaps.append(gap)
+                return state.gaps
+            }
+            continuation.gapsChanged(gaps)
+        }
         tracer.linesAfterReady.withUnsafeBytes { appendTracerOutput($0, of: tracer) }
         appendTracerOutput(UnsafeRawBufferPointer(rebasing: bytes[cut...]), of: tracer)
     }
@@ -87,7 +98,7 @@ extension TraceRun {
             var rateNote: String?
             if let rateBound = tracer.rateBound, let events = state.notices.rateLimitedEvents { rateNote = rateBound.note(lastSecondEvents: events) }
             if let rateNote { Array(rateNote.utf8).withUnsafeBytes { state.stderr.append($0) } }
-            _ = state.lifecycle.childExited(code: code, stderr: state.stderr.text)
+            _ = state.lifecycle.childExited(code: code, stderr: (tracer.continuation?.earlierStderr ?? "") + state.stderr.text)
             return rateNote == nil ? nil : state.notices.rateLimitedEvents
         }
         if let rateLimited, let rateBound = tracer.rateBound {

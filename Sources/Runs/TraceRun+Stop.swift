@@ -12,6 +12,13 @@ extension TraceRun {
         carryOut(action, child: child)
     }
 
+    /// Stops the tracer as `stop` does, for a relaunch at the endpoint's next start: its
+    /// exit suspends the run rather than ending it (`RunLifecycle.suspendRequested`).
+    func suspend(grace: Duration) {
+        let (action, child) = state.withLock { ($0.lifecycle.suspendRequested(grace: grace), $0.child) }
+        carryOut(action, child: child)
+    }
+
     func carryOut(_ action: RunLifecycle.Action, child: ChildProcess?) {
         switch action {
         case .none:
@@ -46,15 +53,25 @@ extension TraceRun {
         }
     }
 
-    /// True once the tracer has exited, false after `timeout` (nil: no limit).
+    /// True once the tracer has exited (ending or suspending the run), false after `timeout` (nil: no limit).
     @discardableResult
     func waitForExit(timeout: Duration? = nil) async -> Bool {
         let deadline = timeout.map { ContinuousClock.now + $0 }
         while deadline.map({ ContinuousClock.now < $0 }) ?? true {
             let seen = exitSignal.generation
-            if hasExited { return true }
+            if tracerEnded { return true }
             await exitSignal.wait(after: seen, timeout: deadline.map { $0 - ContinuousClock.now })
         }
-        return hasExited
+        return tracerEnded
+    }
+
+    /// Returns once the tracer's probes are live or it ended, or after `timeout`.
+    func waitUntilLive(timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let seen = progress.generation
+            if state.withLock({ $0.lifecycle.ready || $0.lifecycle.tracerEnded }) { return }
+            await progress.wait(after: seen, timeout: deadline - ContinuousClock.now)
+        }
     }
 }

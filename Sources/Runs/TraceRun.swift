@@ -41,6 +41,15 @@ public final class TraceRun: Sendable {
     public let deadline: Date
     let privilegeName: String
     let origin: Origin
+    /// The start to relaunch the run from after a restart (nil: it ends at a stop).
+    let relaunch: RelaunchableStart?
+    /// Times the run was relaunched after a restart.
+    let resumedCount: Int
+    /// `submit-chunk-size` when the run started (nil: recorded before it was kept).
+    let chunkSize: Int?
+    /// The target as recorded at the start (`RunRecord.target`): what the status of a run
+    /// picked up after a restart shows.
+    let recordedTarget: JSONValue?
     /// Output written or the tracer exited: what the delivery waits on.
     let progress = ProgressSignal()
     /// The tracer exited: what the exit handler, the lasting bound and the stop sequence
@@ -67,6 +76,8 @@ public final class TraceRun: Sendable {
         /// Where the search for the end of the `ready` line is, while `linesAfterReady`
         /// still wait (`ReadyLineEnd`).
         var readyLineEnd = ReadyLineEnd()
+        /// The gaps its relaunches left (`ResumeGap`), the last once its probes are live.
+        var gaps: [ResumeGap] = []
     }
 
     let state: Mutex<State>
@@ -90,6 +101,7 @@ public final class TraceRun: Sendable {
         rateBound: EventRateBound? = nil,
         heldBinaries: HeldBinaries? = nil,
         events: RunEventReporter? = nil,
+        continuation: RunContinuation? = nil,
         logger: Logger? = nil
     ) {
         let launched = LaunchedTracer(
@@ -103,22 +115,42 @@ public final class TraceRun: Sendable {
             target: target,
             rateBound: rateBound,
             heldBinaries: heldBinaries,
-            events: events
+            events: events,
+            continuation: continuation
         )
-        self.init(record: record, tracer: tracer, origin: .launched(launched), budget: budget, state: State(lifecycle: RunLifecycle()))
+        var state = State(lifecycle: RunLifecycle())
+        if let continuation {
+            // The stream goes on after what the file holds, delivered from where it was.
+            state.bytesWritten = continuation.fileSize
+            state.cursor = continuation.cursor
+            state.gaps = continuation.gaps
+            _ = budget.add(max(0, continuation.fileSize - continuation.cursor.bytesAcknowledged))
+        }
+        self.init(record: record, tracer: tracer, origin: .launched(launched), budget: budget, state: state)
     }
 
     /// A run found undelivered in the database at start-up. `fileProblem` says why its
     /// file cannot be used (gone, shorter than acknowledged, outside trace-dir): then
     /// nothing more is read from it and `finished` says so.
-    convenience init(resuming stored: StoredRun, tracer: TracerType, fileSize: Int64, fileProblem: String?, ownsFile: Bool, budget: SpoolBudget) {
+    /// `exit`: its `finished` when the record holds none (a run not relaunched,
+    /// `RelaunchDecision`); nil: the recorded exit, or code -1 and why it is unknown.
+    convenience init(
+        resuming stored: StoredRun,
+        tracer: TracerType,
+        fileSize: Int64,
+        fileProblem: String?,
+        ownsFile: Bool,
+        budget: SpoolBudget,
+        exit ending: FinishedReport? = nil
+    ) {
         let record = stored.run
         let exit =
             record.exitCode.map { FinishedReport(code: $0, stderr: record.stderr ?? "") }
-            ?? FinishedReport(code: Self.unknownExitCode, stderr: Self.unknownExitExplanation)
+            ?? ending ?? FinishedReport(code: Self.unknownExitCode, stderr: Self.unknownExitExplanation)
         var state = State(lifecycle: RunLifecycle(resumedWith: exit, fileProblem: fileProblem))
         state.bytesWritten = fileProblem == nil ? record.bytesWritten.map { min($0, fileSize) } ?? fileSize : stored.delivery.bytesAcknowledged
         state.cursor = stored.delivery
+        state.gaps = record.gaps
         self.init(record: record, tracer: tracer, origin: .resumed(ownsFile: ownsFile), budget: budget, state: state)
         _ = budget.add(max(0, state.bytesWritten - stored.delivery.bytesAcknowledged))
     }
@@ -133,6 +165,10 @@ public final class TraceRun: Sendable {
         self.deadline = record.deadline
         self.privilegeName = record.privilege
         self.origin = origin
+        self.relaunch = record.relaunch
+        self.resumedCount = record.resumedCount
+        self.chunkSize = record.chunkSize
+        self.recordedTarget = record.target
         self.budget = budget
         self.state = Mutex(state)
     }
@@ -211,6 +247,12 @@ public final class TraceRun: Sendable {
 
     public var hasExited: Bool { exit != nil }
 
+    /// The tracer is gone: the run ended, or is suspended for a relaunch.
+    var tracerEnded: Bool { state.withLock { $0.lifecycle.tracerEnded } }
+
+    /// The tracer's exit when it suspended the run for a relaunch, else nil.
+    var suspension: FinishedReport? { state.withLock { $0.lifecycle.suspension } }
+
     /// The tracer's end, once it has exited (or, for a resumed run, as recorded).
     var exit: FinishedReport? { state.withLock { $0.lifecycle.exit } }
 
@@ -231,11 +273,14 @@ public final class TraceRun: Sendable {
                 exitCode: state.lifecycle.exit?.code,
                 failure: state.lifecycle.failure,
                 privilege: privilegeName,
-                resumed: launched == nil,
+                resumed: launched == nil || resumedCount > 0,
+                resumedCount: resumedCount,
+                gaps: state.gaps,
                 probesExpected: launched?.expectedProbes?.count,
                 probesAttached: state.notices.probesAttached,
                 eventsLost: state.notices.eventsLost,
                 target: launched?.target,
+                recordedTarget: launched == nil ? recordedTarget : nil,
                 binaryChanged: launched?.binaryChanged ?? false,
                 tracerLimits: launched?.tracerLimits?.byVariable,
                 maxEventsPerSecond: launched?.rateBound?.maxEventsPerSecond,

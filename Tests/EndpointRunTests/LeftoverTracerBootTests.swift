@@ -32,7 +32,8 @@ struct LeftoverTracerBootTests {
         defer { receiver.stop() }
         let endpoint = try EndpointProcess(
             receiver: receiver,
-            lambda: ["bpf-path": EndpointProcess.fixture("fake-tracer-sleeps.sh"), "kill-grace-seconds": "1"]
+            // The run ends at the restart (no relaunch): the subject is the leftover.
+            lambda: ["bpf-path": EndpointProcess.fixture("fake-tracer-sleeps.sh"), "kill-grace-seconds": "1", "resume-runs": "false"]
         )
         let number = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#)
         let path = try await endpoint.start(traceId: number, lasting: 300)

@@ -50,6 +50,9 @@ struct OrphanTracerTests {
             receiver: receiver,
             lambda: [
                 "bpf-path": EndpointProcess.fixture("fake-tracer-silent-survivor.sh"), "kill-grace-seconds": "1",
+                // The run ends at the restart: the subject is the leftover, not the relaunch
+                // (RunRelaunchTests shows a relaunch stops it as well).
+                "resume-runs": "false",
             ]
         )
         let number = try await endpoint.putTemplate(#"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#)

@@ -96,7 +96,9 @@ struct ResumeSafetyTests {
         defer { receiver.stop() }
         let endpoint = try EndpointProcess(receiver: receiver, lambda: Self.counter)
         let number = try await endpoint.putTemplate(Self.template)
-        let path = try await endpoint.start(traceId: number, lasting: 60)
+        // Relaunched after the restart for the time left: its chunks keep their size across
+        // both the delivery resumed and the tracer relaunched.
+        let path = try await endpoint.start(traceId: number, lasting: 10)
         // Well into the run (ten chunks in, ahead of the 200 ms durable cursor) and behind it.
         try await eventually("ten chunks acknowledged and more output not yet", timeout: .seconds(10)) {
             guard let status = try await endpoint.runStatus(path) else { return false }
@@ -108,11 +110,14 @@ struct ResumeSafetyTests {
         try settings.replacingOccurrences(of: "submit-chunk-size: 1024", with: "submit-chunk-size: 4096")
             .write(toFile: endpoint.directory.lambdaSettingsFile, atomically: false, encoding: .utf8)
         try endpoint.restart()
-        let received = try #require(await receiver.waitForFinished(path, timeout: 30))
+        let received = try #require(await receiver.waitForFinished(path, timeout: 40))
         #expect(received.conflicts.isEmpty, "chunks resent with other bytes: \(received.conflicts)")
         #expect(received.gaps.isEmpty)
         #expect(received.irregularChunks.isEmpty, "the run changed its chunk size midway")
-        #expect(try await receiver.stream(path) == FileManager.default.contents(atPath: path))
+        let stream = try #require(try await receiver.stream(path))
+        #expect(stream == FileManager.default.contents(atPath: path))
+        let resumedLines = String(decoding: stream, as: UTF8.self).split(separator: "\n").filter { $0.contains(#"["resumed","#) }
+        #expect(resumedLines.count == 1, "one relaunch, one resumed line: \(resumedLines)")
     }
 }
 

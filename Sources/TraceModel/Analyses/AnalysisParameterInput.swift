@@ -2,7 +2,7 @@
 /// only. Which shapes a parameter accepts, and the rules on top, are the parameter's
 /// (`AnalysisParameter.validated(_:)`). Lists and objects are recognised without being
 /// read: no parameter takes one, and a deeply nested one costs nothing here.
-public enum AnalysisParameterInput: Decodable, Sendable, Equatable {
+public enum AnalysisParameterInput: Codable, Sendable, Equatable {
     case null
     case boolean(Bool)
     case integer(Int64)
@@ -37,6 +37,22 @@ public enum AnalysisParameterInput: Decodable, Sendable, Equatable {
             }
         }
         self = (try? decoder.unkeyedContainer()) != nil ? .list : .object
+    }
+
+    /// Back to JSON, for a run's relaunch (`RelaunchableStart`). A list or an object is
+    /// never kept (no parameter takes one, so such a start was refused): it fails the
+    /// encoding rather than stand for a value it is not.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .boolean(let value): try container.encode(value)
+        case .integer(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .list, .object:
+            throw EncodingError.invalidValue(shapeForMessages, .init(codingPath: encoder.codingPath, debugDescription: "not kept"))
+        }
     }
 
     /// What a refusal says the request sent instead (`expected ..., got a string`).

@@ -1,14 +1,15 @@
 /// The body of `POST /analysis/start`: `{"analysis": NAME, "parameters": {...},
-/// "lasting": SECONDS, "target": TARGET, "maxEventsPerSecond": N}` (`target` and
-/// `maxEventsPerSecond` as in `StartRequest`). Decoding checks
+/// "lasting": SECONDS, "target": TARGET, "maxEventsPerSecond": N, "resume": BOOL}` (the
+/// last three as in `StartRequest`). Decoding checks
 /// the shape (`parameters` absent or `null` means `{}`; a value of any JSON type is
 /// taken here and judged by its parameter); `checked(maxLastingSeconds:)` the values.
-public struct AnalysisStartRequest: Decodable, Sendable {
+public struct AnalysisStartRequest: Codable, Sendable, Equatable {
     public let analysis: String
     public let parameters: [String: AnalysisParameterInput]
     public let lasting: Int64
     public let target: TargetObject?
     public let maxEventsPerSecond: Int64?
+    public let resume: Bool?
 
     /// What an analysis start asks for once its values passed their rules.
     public struct Checked: Equatable, Sendable {
@@ -18,20 +19,34 @@ public struct AnalysisStartRequest: Decodable, Sendable {
         public let maxEventsPerSecond: Int
     }
 
-    enum CodingKeys: String, CodingKey { case analysis, parameters, lasting, target, maxEventsPerSecond }
+    enum CodingKeys: String, CodingKey { case analysis, parameters, lasting, target, maxEventsPerSecond, resume }
 
     public init(
         analysis: String,
         parameters: [String: AnalysisParameterInput] = [:],
         lasting: Int64,
         target: TargetObject? = nil,
-        maxEventsPerSecond: Int64? = nil
+        maxEventsPerSecond: Int64? = nil,
+        resume: Bool? = nil
     ) {
         self.analysis = analysis
         self.parameters = parameters
         self.lasting = lasting
         self.target = target
         self.maxEventsPerSecond = maxEventsPerSecond
+        self.resume = resume
+    }
+
+    /// The same start for `lasting` seconds: what a relaunch asks for the time left.
+    public func lasting(_ seconds: Int64) -> AnalysisStartRequest {
+        AnalysisStartRequest(
+            analysis: analysis,
+            parameters: parameters,
+            lasting: seconds,
+            target: target,
+            maxEventsPerSecond: maxEventsPerSecond,
+            resume: resume
+        )
     }
 
     public init(from decoder: any Decoder) throws {
@@ -41,6 +56,7 @@ public struct AnalysisStartRequest: Decodable, Sendable {
         self.lasting = try container.decodeWholeNumber(forKey: .lasting)
         self.target = try container.decodeIfPresent(TargetObject.self, forKey: .target)
         self.maxEventsPerSecond = try container.decodeWholeNumberIfPresent(forKey: .maxEventsPerSecond)
+        self.resume = try container.decodeIfPresent(Bool.self, forKey: .resume)
     }
 
     /// The analysis must exist (404), its parameters pass their rules and `lasting` be

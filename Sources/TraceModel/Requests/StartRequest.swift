@@ -1,14 +1,18 @@
 /// The body of `POST /trace/start`: `{"traceT": "BPF"|"STAP", "traceId": N, "lasting": SECONDS}`,
 /// and optionally `"target"` (`TargetRequest`; absent or null: the host, as before) and
 /// `"maxEventsPerSecond"` (a lower event-rate bound than the setting's; absent or null:
-/// the setting's). Decoding checks the shape; `checked` the values that need no
-/// database (which template `traceId` names is the controller's to look up).
-public struct StartRequest: Decodable, Sendable {
+/// the setting's), and `"resume"` (false: the run ends if the endpoint stops, as before
+/// runs outlived a restart; absent or null: true). Decoding checks the shape; `checked`
+/// the values that need no database (which template `traceId` names is the
+/// controller's to look up). Encodable: a run keeps the start it came from, to relaunch
+/// it after a restart (`RelaunchableStart`).
+public struct StartRequest: Codable, Sendable, Equatable {
     public let traceT: String
     public let traceId: Int64
     public let lasting: Int64
     public let target: TargetObject?
     public let maxEventsPerSecond: Int64?
+    public let resume: Bool?
 
     /// What a start request asks for once its values passed their rules.
     public struct Checked: Equatable, Sendable {
@@ -28,14 +32,27 @@ public struct StartRequest: Decodable, Sendable {
         }
     }
 
-    enum CodingKeys: String, CodingKey { case traceT, traceId, lasting, target, maxEventsPerSecond }
+    enum CodingKeys: String, CodingKey { case traceT, traceId, lasting, target, maxEventsPerSecond, resume }
 
-    public init(traceT: String, traceId: Int64, lasting: Int64, target: TargetObject? = nil, maxEventsPerSecond: Int64? = nil) {
+    public init(
+        traceT: String,
+        traceId: Int64,
+        lasting: Int64,
+        target: TargetObject? = nil,
+        maxEventsPerSecond: Int64? = nil,
+        resume: Bool? = nil
+    ) {
         self.traceT = traceT
         self.traceId = traceId
         self.lasting = lasting
         self.target = target
         self.maxEventsPerSecond = maxEventsPerSecond
+        self.resume = resume
+    }
+
+    /// The same start for `lasting` seconds: what a relaunch asks for the time left.
+    public func lasting(_ seconds: Int64) -> StartRequest {
+        StartRequest(traceT: traceT, traceId: traceId, lasting: seconds, target: target, maxEventsPerSecond: maxEventsPerSecond, resume: resume)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -45,6 +62,7 @@ public struct StartRequest: Decodable, Sendable {
         self.lasting = try container.decodeWholeNumber(forKey: .lasting)
         self.target = try container.decodeIfPresent(TargetObject.self, forKey: .target)
         self.maxEventsPerSecond = try container.decodeWholeNumberIfPresent(forKey: .maxEventsPerSecond)
+        self.resume = try container.decodeIfPresent(Bool.self, forKey: .resume)
     }
 
     /// `traceT` must name a tracer, `lasting` be 1...`maxLastingSeconds` seconds, a

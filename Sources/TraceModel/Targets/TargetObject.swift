@@ -2,7 +2,7 @@
 /// nothing judged yet. Decoding never fails on what the object holds (only on JSON that
 /// is not an object at all being recorded as such), so that `TargetRequest.init(checking:)`
 /// can answer every shape with a 400 naming the field, as the other start fields are.
-public struct TargetObject: Decodable, Sendable, Equatable {
+public struct TargetObject: Codable, Sendable, Equatable {
     /// One value of the object: what the rules need to tell apart.
     public enum Value: Sendable, Equatable {
         case wholeNumber(Int64)
@@ -47,5 +47,23 @@ public struct TargetObject: Decodable, Sendable, Equatable {
             }
         }
         self.entries = entries
+    }
+
+    /// Back to the object it was decoded from, for a run's relaunch (`RelaunchableStart`).
+    /// Only a target that passed its rules is kept, so `other` never reaches here; it
+    /// fails the encoding rather than stand for a value it is not.
+    public func encode(to encoder: any Encoder) throws {
+        guard let entries else {
+            throw EncodingError.invalidValue(self, .init(codingPath: encoder.codingPath, debugDescription: "target was not a JSON object"))
+        }
+        var object = encoder.container(keyedBy: AnyKey.self)
+        for (key, value) in entries {
+            switch value {
+            case .wholeNumber(let number): try object.encode(number, forKey: AnyKey(stringValue: key))
+            case .string(let text): try object.encode(text, forKey: AnyKey(stringValue: key))
+            case .other(let kind):
+                throw EncodingError.invalidValue(kind, .init(codingPath: encoder.codingPath, debugDescription: "\(key) is \(kind)"))
+            }
+        }
     }
 }
