@@ -257,9 +257,15 @@ struct RunRelaunchTests {
         let log = SubmitMessageLog()
         let receiver = try await LiveReceiver(fault: log.fault)
         defer { receiver.stop() }
+        // Targeted to one paced bash: host-wide, the system calls of this shared machine
+        // passed max-events-per-second (10000) in one run of five and the tracer stopped itself.
+        let busy = try Self.pacedBash(seconds: 40)
+        defer { busy.send(SIGKILL) }
         let endpoint = try EndpointProcess(receiver: receiver, lambda: Self.lambda)
         let (filePath, window) = try await Self.timed(lasting: 12) {
-            try await endpoint.startAnalysis(#"{"analysis":"syscalls","parameters":{"interval":1,"top":10},"lasting":12}"#)
+            try await endpoint.startAnalysis(
+                #"{"analysis":"syscalls","parameters":{"interval":1,"top":10},"lasting":12,"target":{"pid":\#(busy.pid)}}"#
+            )
         }
         let before = try await endpoint.waitForState(filePath, .running, timeout: .seconds(20))
         try await Self.waitForReadyLines(1, in: filePath)
@@ -292,12 +298,17 @@ struct RunRelaunchTests {
         let gaps = Self.expectStreamShape(stream, tracers: 2)
         #expect(stream.brokenIndices.isEmpty, "a graceful stop cuts no line")
         #expect(stream.indices(of: "end").count == 2, "each tracer's END ran: the stop's and the real end's")
+        // As at any start, the target line follows the endpoint's lines after ready.
+        let targetLines = stream.indices(of: "target")
+        #expect(targetLines == stream.readyIndices.prefix(1).map { $0 + 1 } + stream.resumedIndices.map { $0 + 1 }, "\(targetLines)")
+        #expect(targetLines.allSatisfy { stream.tuple(at: $0)?.prefix(3) == [.text("target"), .text("pid"), .text("\(busy.pid)")] })
         let gap = try #require(gaps.first)
         #expect(gap.stoppedAtNs >= wallClockNanoseconds(stoppingAt) && gap.stoppedAtNs <= wallClockNanoseconds(stoppedAt), "\(gap)")
         #expect(gap.resumedAtNs >= wallClockNanoseconds(restartedAt) && gap.resumedAtNs <= wallClockNanoseconds(finished.at), "\(gap)")
 
         let after = try #require(try await endpoint.relaunchStatus(filePath))
         #expect(after.thread == before.thread && after.resumed && after.resumedCount == 1)
+        #expect(after.target?.pid == busy.pid)
         #expect(after.gaps == gaps)
         try await Self.expectRelaunchEvents(filePath, receiver: receiver, gaps: gaps, status: after)
     }

@@ -4,7 +4,10 @@
 # For tests that run 50 tracers at once on a 2-core machine: the counter's 100 forks of
 # sleep a second, 50 times over, would starve everything else. Still a writer: an
 # endpoint SIGKILLed leaves it to die of SIGPIPE at its next write, within 0.2 s.
+# Its ready line comes 0.3 s after its start, as bpftrace's comes once its probes are
+# attached: a test can see tracers that have started and are not ready yet.
 trap 'exit 0' INT TERM
+sleep 0.3
 echo '{"type": "value", "data": ["ready",1]}'
 i=0
 while :; do
