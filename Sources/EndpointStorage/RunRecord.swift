@@ -48,8 +48,10 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
     /// be, or was recorded before v11).
     public var relaunch: RelaunchableStart?
     /// A targeted run's target as the status shows it (`{"target": ..., "resolved": ...}`),
-    /// so that a run picked up after a restart still shows it (nil: untargeted).
-    public var target: JSONValue?
+    /// so that a run picked up after a restart still shows it (nil: untargeted). An
+    /// object, not any `JSONValue`: GRDB reads a JSON column back through the type's
+    /// single-value decoding when it has one, which made the stored object `false`.
+    public var target: [String: JSONValue]?
     /// Times the run was relaunched after a restart, and the gaps those left.
     public var resumedCount: Int = 0
     public var gaps: [ResumeGap] = []
@@ -73,7 +75,7 @@ public struct RunRecord: Codable, Equatable, Sendable, FetchableRecord, Persista
         chunkSize: Int? = nil,
         analysis: RunAnalysis? = nil,
         relaunch: RelaunchableStart? = nil,
-        target: JSONValue? = nil
+        target: [String: JSONValue]? = nil
     ) {
         self.relaunch = relaunch
         self.target = target

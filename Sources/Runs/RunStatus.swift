@@ -59,7 +59,7 @@ public struct RunStatus: Encodable, Sendable, Equatable {
     public var target: RunTarget?
     /// The target as recorded at the start (`target` and `resolved`): what a run picked
     /// up after a restart, without its launch's `target`, shows.
-    public var recordedTarget: JSONValue?
+    public var recordedTarget: [String: JSONValue]?
 
     /// The binary probed is another build than the one recorded with the template.
     public var binaryChanged = false
@@ -131,7 +131,7 @@ public struct RunStatus: Encodable, Sendable, Equatable {
         if let target {
             try container.encode(target.asked, forKey: .target)
             try container.encode(target.resolved, forKey: .resolved)
-        } else if case .object(let recorded) = recordedTarget {
+        } else if let recorded = recordedTarget {
             try container.encodeIfPresent(recorded["target"], forKey: .target)
             try container.encodeIfPresent(recorded["resolved"], forKey: .resolved)
         }

@@ -49,7 +49,7 @@ public final class TraceRun: Sendable {
     let chunkSize: Int?
     /// The target as recorded at the start (`RunRecord.target`): what the status of a run
     /// picked up after a restart shows.
-    let recordedTarget: JSONValue?
+    let recordedTarget: [String: JSONValue]?
     /// Output written or the tracer exited: what the delivery waits on.
     let progress = ProgressSignal()
     /// The tracer exited: what the exit handler, the lasting bound and the stop sequence

@@ -146,6 +146,30 @@ struct EndpointDatabaseTests {
         #expect(finished.first?.run.finishedAt != nil)
         #expect(try await reopened.highestRunNumber() == 4)
     }
+
+    @Test("A targeted run's recorded target comes back from the file as the object it was stored as")
+    func recordedTargetKeepsItsShape() async throws {
+        let path = Self.temporaryDatabasePath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+        let target: [String: JSONValue] = [
+            "target": .object(["container": .string("4a90748246ac")]), "resolved": .object(["filter": .string("cgroup"), "matches": .array([])]),
+        ]
+        let record = RunRecord(
+            filePath: "/tmp/targeted.trace",
+            runNumber: 1,
+            template: bash,
+            tracer: "BPF",
+            lastingSeconds: 10,
+            startedAt: now,
+            deadline: now.addingTimeInterval(10),
+            privilege: "root",
+            target: target
+        )
+        do { try await EndpointDatabase(path: path, poolSize: 1).recordRunStarted(record) }
+        let stored = try await EndpointDatabase(path: path, poolSize: 1).undeliveredRuns()
+        #expect(stored.first?.run.target == target)
+    }
 }
 
 /// A database written by the previous version (v2: the cursor in the run table) opens
