@@ -64,6 +64,9 @@ let package = Package(
         // A secret and its verifier: argon2 hashes (libargon2), the `Authorization` header,
         // the cache of verified headers. What the auth fuzzer builds whole.
         .target(name: "Credentials", dependencies: ["CArgon2"]),
+        // Protocol Buffers' wire format written by hand: what pprof profiles and OTLP log
+        // exports are made of (two messages; generated code would need protoc). No deps.
+        .target(name: "ProtobufWire"),
         // Who sent a request: the endpoint's request authenticator, `Lambda-Signature`
         // (HMAC-SHA-256 of every message, swift-crypto), its nonce window, outgoing
         // credentials. Endpoint and platform both depend on it.
@@ -172,6 +175,7 @@ let package = Package(
                 "Credentials",
                 "PlatformStore",
                 "PlatformWire",
+                "ProtobufWire",
                 "TraceModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -368,7 +372,7 @@ let package = Package(
             name: "PlatformServerTests",
             dependencies: [
                 "Authentication", "Credentials", "EndpointTestSupport", "Platform", "PlatformServer", "PlatformStore", "PlatformWire",
-                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "SQLKit", package: "sql-kit"),
+                "ProtobufWire", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "SQLKit", package: "sql-kit"),
             ]
         ),
         // Runs the built `lambda-endpoint` binary as an operator would.

@@ -59,10 +59,11 @@ enum RelaunchDecision: Equatable {
         self = .relaunch(lastingSeconds: secondsLeft, stoppedAt: record.suspendedAt ?? fileModified ?? now)
     }
 
-    /// Whole seconds left until `deadline`, rounded up (a relaunch never ends early).
+    /// Whole seconds left until `deadline`, rounded up (a relaunch never ends early); 0
+    /// when less than a second is left (not worth a tracer's start).
     static func secondsLeft(until deadline: Date, now: Date) -> Int {
         let left = deadline.timeIntervalSince(now)
-        return left <= 0 ? 0 : Int(left.rounded(.up))
+        return left < 1 ? 0 : Int(left.rounded(.up))
     }
 
     /// A run's end without a relaunch: a suspended tracer's code and every tracer's

@@ -11,7 +11,11 @@ extension RunApproval {
         guard resume != false else { return nil }
         var pidStartTime: Int64?
         if case .pid = request.target?.asked { pidStartTime = request.target?.resolved.matches.first?.startTime }
-        return RelaunchableStart(body: body, pidStartTime: pidStartTime)
+        let relaunch = RelaunchableStart(body: body, pidStartTime: pidStartTime)
+        // A value no rule lets through cannot be stored back as JSON (`TargetObject`,
+        // `AnalysisParameterInput`): such a run is not relaunched rather than not started.
+        guard (try? JSONEncoder().encode(relaunch)) != nil else { return nil }
+        return relaunch
     }
 
     /// `relaunch` approved again for `lastingSeconds`, or why not (a sentence for the

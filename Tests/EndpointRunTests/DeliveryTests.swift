@@ -211,7 +211,9 @@ struct DeliveryTests {
     func sigtermDuringRun() async throws {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
-        let (endpoint, filePath) = try await startCounterRun(receiver: receiver)
+        // The run ends at the stop (resume-runs: false); a run relaunched after a graceful
+        // stop is RunRelaunchTests'.
+        let (endpoint, filePath) = try await startCounterRun(receiver: receiver, lambda: ["resume-runs": "false"])
         try await waitForAcknowledgements(endpoint, filePath)
         endpoint.process.send(SIGTERM)
         #expect(endpoint.process.waitForExit(timeout: 20) == 0)

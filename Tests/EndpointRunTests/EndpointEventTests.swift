@@ -75,7 +75,9 @@ struct EndpointEventTests {
     func shutdownSendsTheLastEvents() async throws {
         let receiver = try await LiveReceiver()
         defer { receiver.stop() }
-        let endpoint = try EndpointProcess(receiver: receiver)
+        // The run ends at the stop (resume-runs: false); one relaunched at the next start
+        // sends its run-finished at its real end instead (RunRelaunchTests).
+        let endpoint = try EndpointProcess(receiver: receiver, lambda: ["resume-runs": "false"])
         let number = try await endpoint.putTemplate(Self.bashTemplate)
         let filePath = try await endpoint.start(traceId: number, lasting: 60)
         _ = try await endpoint.waitForState(filePath, .running)

@@ -87,3 +87,51 @@ struct RunLifecycleTests {
         #expect(intact.failure?.contains("the endpoint restarted while this tracer ran") == true)
     }
 }
+
+/// A graceful stop of a run the endpoint relaunches at its next start.
+@Suite("Run lifecycle: suspension (pure)")
+struct RunSuspensionTests {
+    @Test("A suspension stops the tracer as a stop does; its exit suspends the run: no exit, no finished")
+    func suspension() {
+        var run = RunLifecycle()
+        _ = run.childRecorded()
+        run.readySeen()
+        #expect(run.suspendRequested(grace: .seconds(5)) == .startStopSequence(grace: .seconds(5)))
+        #expect(run.runState == .stopping)
+        #expect(run.childExited(code: 0, stderr: "maps\n") == nil, "a suspended run's exit is not its finished")
+        #expect(run.runState == .suspended && run.exit == nil && run.tracerEnded)
+        #expect(run.suspension == FinishedReport(code: 0, stderr: "maps\n"))
+        run.finishedAcknowledged()
+        #expect(run.runState == .suspended)
+    }
+
+    @Test("A run already stopping (a kill, the spool cap) ends as that stop asked")
+    func stopWins() {
+        var run = RunLifecycle()
+        _ = run.childRecorded()
+        _ = run.stopRequested(reason: nil, grace: .seconds(1))
+        #expect(run.suspendRequested(grace: .seconds(5)) == .none)
+        #expect(run.childExited(code: 0, stderr: "") == FinishedReport(code: 0, stderr: ""))
+        #expect(run.runState == .delivering && run.suspension == nil)
+    }
+
+    @Test("A run whose output could not be written ends for good: a relaunch would leave a hole")
+    func outputFailureEnds() {
+        var run = RunLifecycle()
+        _ = run.childRecorded()
+        _ = run.suspendRequested(grace: .seconds(1))
+        _ = run.outputFailed("disk full")
+        let exit = run.childExited(code: 0, stderr: "")
+        #expect(exit?.stderr.contains("disk full") == true)
+        #expect(run.runState == .delivering)
+    }
+
+    @Test("A suspension before the child is recorded is carried out once it is")
+    func suspensionBeforeChild() {
+        var run = RunLifecycle()
+        #expect(run.suspendRequested(grace: .seconds(2)) == .none)
+        #expect(run.childRecorded() == .startStopSequence(grace: .seconds(2)))
+        #expect(run.childExited(code: 0, stderr: "") == nil)
+        #expect(run.runState == .suspended)
+    }
+}

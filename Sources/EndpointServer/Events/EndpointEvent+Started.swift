@@ -14,6 +14,8 @@ extension EndpointEvent {
             "maxEventsPerSecond": .integer(Int64(lambda.maxEventsPerSecond)),
             "maxPendingEvents": .integer(Int64(lambda.maxPendingEvents)),
             "requireSignedRequests": .boolean(lambda.requireSignedRequests),
+            "resumeRuns": .boolean(lambda.resumeRuns),
+            "maxRunResumes": .integer(Int64(lambda.maxRunResumes)),
             "privilege": .string(privilege.name),
         ]
         return EndpointEvent(
