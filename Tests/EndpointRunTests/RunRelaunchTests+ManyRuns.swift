@@ -6,7 +6,8 @@ import Testing
 /// stream, with the endpoint's descriptors bounded meanwhile.
 extension RunRelaunchTests {
     static let manyRuns = 50
-    /// Relaunched tracers starting at once, at most.
+    /// Relaunched tracers starting at once, at most. Counted from the tracer processes:
+    /// the runs waiting for their turn are listed as `starting` too (docs/delivery.md).
     static let relaunchesAtOnce = 4
 
     /// Those of `filePaths` whose tracer is alive (its program file in a command line),

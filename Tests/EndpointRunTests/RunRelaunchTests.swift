@@ -8,7 +8,7 @@ import Testing
 /// supervisor) is relaunched at the next start, for the time it has left: real bpftrace
 /// as root, a real platform on loopback, the endpoint killed for real. What the platform
 /// must see is one stream: the same run, chunks numbered on, a `resumed` line where the
-/// gap is, one `finished` at the real end.
+/// gap is, one `finished` at the real end (docs/delivery.md, "Runs that outlive a restart").
 @Suite("Runs relaunched after a restart", .serialized)
 struct RunRelaunchTests {
     static let bashTemplate = #"{"process":"/bin/bash","functions":["xmalloc"],"traceType":["BPF"]}"#
