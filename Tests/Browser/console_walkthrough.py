@@ -182,6 +182,15 @@ try:
     wait("the endpoint's events", lambda: find("#events") and endpoint in find("#events").text)
     shot("08-events", "the events, the endpoint's endpoint-started and run events among them")
 
+    driver.find_element(By.LINK_TEXT, "Sessions").click()
+    click(session_row + " button.delete", "the session's Delete button")
+    wait("the session deleted", lambda: find("#sessions") and "No session yet" in find("#sessions").text)
+
+    driver.find_element(By.ID, "sign-out").click()
+    wait("the sign-in form after signing out", lambda: find("#sign-in").is_displayed())
+    if driver.execute_script("return sessionStorage.getItem('lambda-platform-token')") is not None:
+        failures.append("signing out left the token in sessionStorage")
+
     # No request left the page's origin: every URL Chromium was asked to load.
     requested = []
     for entry in driver.get_log("performance"):
