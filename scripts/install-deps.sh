@@ -11,7 +11,8 @@ set -euo pipefail
 # Installing postgresql may create and start Debian's default cluster (port 5432); the tests
 # never use it: each test process runs a private cluster of its own in a temporary directory
 # on a free port (Tests/EndpointTestSupport/PostgresCluster.swift). Leave it, or stop it.
-packages=(libsqlite3-dev libargon2-dev libcurl4-openssl-dev pkg-config sudo bpftrace systemtap argon2 openssl curl postgresql haproxy)
+# Test the console: chromium and chromium-driver (a real headless browser, driven by selenium).
+packages=(libsqlite3-dev libargon2-dev libcurl4-openssl-dev pkg-config sudo bpftrace systemtap argon2 openssl curl postgresql haproxy chromium chromium-driver)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -40,4 +41,12 @@ fi
 if ! schemathesis --version 2>/dev/null | grep -qx "schemathesis, version 4.32.5"; then
     echo "install-deps: installing schemathesis 4.32.5"
     python3 -m pip install --quiet "schemathesis==4.32.5"
+fi
+
+# Test: selenium drives Debian's chromium through chromium-driver for the console's browser
+# test (Tests/Browser/console_walkthrough.py); pinned (4.38.0: later ones require a certifi
+# newer than the package index here has).
+if ! python3 -c 'import selenium, sys; sys.exit(selenium.__version__ != "4.38.0")' 2>/dev/null; then
+    echo "install-deps: installing selenium 4.38.0"
+    python3 -m pip install --quiet "selenium==4.38.0"
 fi

@@ -11,6 +11,7 @@ public func buildPlatformRouter(platform: Platform, clock: OperatorClock = .syst
     router.add(middleware: DatabaseOutageAnswer())
     EndpointRoutes(platform: platform).add(to: router)
     MetricsRoutes(platform: platform).add(to: router)
+    ConsoleRoutes().add(to: router)
     // The operator API: every route under /api/ takes JSON bodies only and sees the
     // account of its bearer token.
     let api = router.group("api").add(middleware: JSONBodyRequirement()).add(middleware: OperatorAuthentication(platform: platform, clock: clock))
