@@ -41,3 +41,10 @@ if ! schemathesis --version 2>/dev/null | grep -qx "schemathesis, version 4.32.5
     echo "install-deps: installing schemathesis 4.32.5"
     python3 -m pip install --quiet "schemathesis==4.32.5"
 fi
+
+# Test: the OTLP collector of PlatformServerTests (Tests/Fixtures/otlp-collector.py)
+# decodes the platform's log exports with opentelemetry-proto's generated classes; pinned.
+if ! python3 -m pip show opentelemetry-proto 2>/dev/null | grep -qx "Version: 1.45.2"; then
+    echo "install-deps: installing opentelemetry-proto 1.45.2"
+    python3 -m pip install --quiet "opentelemetry-proto==1.45.2"
+fi
