@@ -171,3 +171,36 @@ struct OTLPExportTests {
         #expect(try await hung.metric(#"lambda_platform_otlp_records_total{outcome="exported"}"#) == 0)
     }
 }
+
+/// Several instances on one PostgreSQL database: each exports the lines ending in the
+/// chunks it received, so every line arrives once whichever instance took which chunk.
+@Suite("OTLP export from two instances sharing a database")
+struct OTLPExportSharedDatabaseTests {
+    @Test("Chunks alternating between two instances, lines spanning them: each line arrives once, whole")
+    func eachLineOnce() async throws {
+        let collector = try OTLPTestCollector()
+        defer { collector.stop() }
+        let pair = try await TwoInstances { $0.otlpEndpoint = collector.url }
+        let exports = [pair.a, pair.b].map { instance in Task { await instance.platform.logExport?.run() } }
+        defer {
+            for export in exports { export.cancel() }
+            Task { await pair.stop() }
+        }
+        let stream = (0..<40).map { "{\"type\": \"value\", \"data\": [\($0)]}\n" }.joined()
+        let bytes = Data(stream.utf8)
+        let pieces = stride(from: 0, to: bytes.count, by: 45).map { Data(bytes[$0..<min($0 + 45, bytes.count)]) }
+        for (no, piece) in pieces.enumerated() {
+            let instance = no % 2 == 0 ? pair.a : pair.b
+            #expect(try await OTLPExportTests.submit(instance, "/tmp/shared.trace", no: no, piece).status == 200)
+        }
+        try await eventually("40 records", timeout: .seconds(20)) { try collector.records().count >= 40 }
+        try await Task.sleep(for: .seconds(1.5))  // a duplicate would come within a flush
+        let bodies = try collector.records().map(\.body)
+        #expect(bodies.sorted() == stream.split(separator: "\n").map(String.init).sorted())
+        for instance in [pair.a, pair.b] {
+            let page = await instance.platform.metrics.text(database: instance.platform.database)
+            let exported = prometheusSample(page, #"lambda_platform_otlp_records_total{outcome="exported"}"#).flatMap { Double($0) } ?? 0
+            #expect(exported > 0, "each instance exported lines of the chunks it received")
+        }
+    }
+}
