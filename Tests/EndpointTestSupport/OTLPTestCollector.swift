@@ -5,28 +5,28 @@ import Foundation
 /// Python process on loopback that decodes each request with opentelemetry-proto's
 /// generated classes (PyPI `opentelemetry-proto`, installed by scripts/install-deps.sh)
 /// and writes one JSON line per record; `hang` accepts requests and never answers.
-final class OTLPTestCollector: @unchecked Sendable {
+public final class OTLPTestCollector: @unchecked Sendable {
     /// One log record as the collector decoded it.
-    struct Record: Decodable, Equatable {
-        let request: Int
-        let resource: [String: String]
-        let scope: String
-        let body: String
-        let attributes: [String: AttributeValue]
-        let time: UInt64
-        let observed: UInt64
+    public struct Record: Decodable, Equatable, Sendable {
+        public let request: Int
+        public let resource: [String: String]
+        public let scope: String
+        public let body: String
+        public let attributes: [String: AttributeValue]
+        public let time: UInt64
+        public let observed: UInt64
 
-        func text(_ key: String) -> String? {
+        public func text(_ key: String) -> String? {
             if case .text(let value) = attributes[key] { return value }
             return nil
         }
     }
 
-    enum AttributeValue: Decodable, Equatable {
+    public enum AttributeValue: Decodable, Equatable, Sendable {
         case text(String)
         case flag(Bool)
 
-        init(from decoder: any Decoder) throws {
+        public init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
             if let flag = try? container.decode(Bool.self) { self = .flag(flag) } else { self = .text(try container.decode(String.self)) }
         }
@@ -35,13 +35,13 @@ final class OTLPTestCollector: @unchecked Sendable {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/otlp-collector.py").path
 
-    let port: Int
+    public let port: Int
     let outPath: String
     private let process: SpawnedProcess
-    var url: String { "http://127.0.0.1:\(port)" }
+    public var url: String { "http://127.0.0.1:\(port)" }
 
     /// `port` 0: any free port.
-    init(port: Int = 0, hang: Bool = false) throws {
+    public init(port: Int = 0, hang: Bool = false) throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("otlp-collector-\(UUID().uuidString)").path
         outPath = base + ".ndjson"
         process = try SpawnedProcess(
@@ -58,18 +58,18 @@ final class OTLPTestCollector: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: base + ".port")
     }
 
-    struct CollectorFailed: Error, CustomStringConvertible {
+    public struct CollectorFailed: Error, CustomStringConvertible {
         let reason: String
-        var description: String { "otlp-collector.py: \(reason)" }
+        public var description: String { "otlp-collector.py: \(reason)" }
     }
 
     /// The records received so far, in order.
-    func records() throws -> [Record] {
+    public func records() throws -> [Record] {
         guard let data = FileManager.default.contents(atPath: outPath) else { return [] }
         return try data.split(separator: UInt8(ascii: "\n")).map { try JSONDecoder().decode(Record.self, from: Data($0)) }
     }
 
-    func stop() {
+    public func stop() {
         process.send(SIGKILL)
         _ = process.waitForExit(timeout: 10)
         try? FileManager.default.removeItem(atPath: outPath)
@@ -77,7 +77,7 @@ final class OTLPTestCollector: @unchecked Sendable {
 
     /// A loopback port where nothing listens now (a collector's, stopped): for a
     /// collector that is down, then started there.
-    static func closedPort() throws -> Int {
+    public static func closedPort() throws -> Int {
         let collector = try OTLPTestCollector()
         collector.stop()
         return collector.port
