@@ -22,11 +22,14 @@ struct OTLPExportTests {
         let platform: TestPlatform
         let export: Task<Void, Never>
 
-        init(collector: String, configure: (inout PlatformSettings) -> Void = { _ in }) async throws {
-            platform = try await TestPlatform {
-                $0.otlpEndpoint = collector
-                configure(&$0)
-            }
+        init(collector: String, log: CapturedLog? = nil, configure: (inout PlatformSettings) -> Void = { _ in }) async throws {
+            platform = try await TestPlatform(
+                configure: {
+                    $0.otlpEndpoint = collector
+                    configure(&$0)
+                },
+                logger: log?.logger
+            )
             let logExport = try #require(platform.platform.logExport)
             export = Task { await logExport.run() }
         }
@@ -124,10 +127,11 @@ struct OTLPExportTests {
         #expect(try await exporting.metric(#"lambda_platform_otlp_records_total{outcome="dropped"}"#) == 0)
     }
 
-    @Test("A full queue drops the oldest records and counts them; the newest arrive")
+    @Test("A full queue drops the oldest records and counts them, logged once when it starts and once when it ends; the newest arrive")
     func boundDropsOldest() async throws {
         let port = try OTLPTestCollector.closedPort()
-        let exporting = try await Exporting(collector: "http://127.0.0.1:\(port)") { $0.otlpMaxQueuedRecords = 100 }
+        let log = CapturedLog()
+        let exporting = try await Exporting(collector: "http://127.0.0.1:\(port)", log: log) { $0.otlpMaxQueuedRecords = 100 }
         defer { Task { await exporting.stop() } }
         for no in 0..<250 {
             #expect(try await Self.submit(exporting.platform, "/tmp/full.trace", no: no, Data("line \(no)\n".utf8)).status == 200)
@@ -140,6 +144,11 @@ struct OTLPExportTests {
         defer { collector.stop() }
         try await eventually("100 records after the collector came up", timeout: .seconds(20)) { try collector.records().count >= 100 }
         #expect(try collector.records().map(\.body) == (150..<250).map { "line \($0)" })
+        try await eventually("the end of the drop spell logged") { log.captured.contains { $0.message.contains("has room again") } }
+        let spells = log.captured.filter { $0.message.contains("queue is full") || $0.message.contains("has room again") }
+        #expect(spells.count == 2 && spells.first?.message.contains("queue is full") == true, "\(spells.map(\.message))")
+        #expect(spells.last?.metadata["records.dropped"] == "150")
+        #expect(log.captured.filter { $0.message.contains("does not take records") }.count == 1, "one line per failing spell")
     }
 
     @Test("A hung collector (accepts, never answers) does not slow /submit")
@@ -173,7 +182,8 @@ struct OTLPExportTests {
 }
 
 /// Several instances on one PostgreSQL database: each exports the lines ending in the
-/// chunks it received, so every line arrives once whichever instance took which chunk.
+/// chunks its `/submit`s made contiguous, so every line arrives once whichever instance
+/// took which chunk.
 @Suite("OTLP export from two instances sharing a database")
 struct OTLPExportSharedDatabaseTests {
     @Test("Chunks alternating between two instances, lines spanning them: each line arrives once, whole")

@@ -5,8 +5,8 @@ import PlatformStore
 /// prefix (what one `/submit` made contiguous), read back from the store: a line begun in
 /// earlier chunks is taken whole (its start read from them), and a line still open at the
 /// end of chunk `to - 1` is left to whoever makes the next chunk contiguous. So each line
-/// is exported once, by the instance that received the chunk ending it, whichever
-/// instances received the chunks before.
+/// is exported once, by the instance whose `/submit` made the chunk ending it contiguous,
+/// whichever instances received the chunks before.
 struct StreamLines {
     /// A line longer than this is cut to it (with `truncated`): bpftrace prints a whole map
     /// as one line, and a record's body is held in memory and sent in one request.
