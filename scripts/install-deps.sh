@@ -50,3 +50,10 @@ if ! python3 -c 'import selenium, sys; sys.exit(selenium.__version__ != "4.38.0"
     echo "install-deps: installing selenium 4.38.0"
     python3 -m pip install --quiet "selenium==4.38.0"
 fi
+
+# Test: the OTLP collector of PlatformServerTests (Tests/Fixtures/otlp-collector.py)
+# decodes the platform's log exports with opentelemetry-proto's generated classes; pinned.
+if ! python3 -m pip show opentelemetry-proto 2>/dev/null | grep -qx "Version: 1.45.2"; then
+    echo "install-deps: installing opentelemetry-proto 1.45.2"
+    python3 -m pip install --quiet "opentelemetry-proto==1.45.2"
+fi

@@ -40,11 +40,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // Services of the platform beside the HTTP server, ended when it ends: push
         // endpoints' heartbeats (whether they are online), the retention sweep, and the
-        // other instances' wake-ups (PostgreSQL; with SQLite it only waits).
+        // other instances' wake-ups (PostgreSQL; with SQLite it only waits), and the OTLP
+        // export when platform.yml names a collector.
         let heartbeat = Task { await EndpointHeartbeat(platform: platform, client: URLSessionPushClient(timeout: 10)).run() }
         let retention = Task { await RetentionService(platform: platform).run() }
         let announcements = Task { await platform.listenForAnnouncements() }
+        let logExport = Task { await platform.logExport?.run() }
         defer {
+            logExport.cancel()
             heartbeat.cancel()
             retention.cancel()
             announcements.cancel()
@@ -53,6 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
         heartbeat.cancel()
         retention.cancel()
         announcements.cancel()
+        logExport.cancel()
         _ = await retention.value
         _ = await announcements.value
         await database.close()

@@ -31,6 +31,9 @@ public final class Platform: Sendable {
     public let taskResults = TaskResultObservers()
     public let metrics = PlatformMetrics()
     public let logger: Logger
+    /// The OTLP log export, when platform.yml names an `otlp-endpoint` (its `run()` is
+    /// started beside the server).
+    public let logExport: OTLPLogExport?
     /// Calls to push endpoints (sessions' steps, containers gathered): one client, one
     /// connection pool. The heartbeat has its own, with a shorter timeout.
     let push: any PushEndpointCalling
@@ -51,6 +54,7 @@ public final class Platform: Sendable {
         endpoints = EndpointStore(database: database, maxEndpoints: settings.maxEndpoints)
         tokens = TokenStore(database: database)
         events = EventStore(database: database, maxEvents: settings.maxEvents)
+        logExport = OTLPLogExport(settings: settings, runs: runs, endpoints: endpoints, metrics: metrics, logger: logger)
         let credentials = EndpointCredentials(
             .declared(Dictionary(settings.endpoints.map { ($0.uuid, $0.secret) }) { first, _ in first }, fleetSecret: settings.fleetSecret)
         )

@@ -13,6 +13,7 @@ struct PlatformSettingsTests {
         #expect(settings.port == 3001 && settings.host == "127.0.0.1" && settings.database == "platform.sqlite")
         #expect(settings.retentionDays == 7 && settings.retentionBytes == 10_737_418_240 && settings.retentionSweepSeconds == 60)
         #expect(settings.tokenHours == 12 && settings.maxPollWait == 26)
+        #expect(settings.otlpEndpoint == nil && settings.otlpBatchRecords == 512 && settings.otlpMaxQueuedRecords == 100_000)
         #expect(settings.endpoints.map(\.uuid) == ["4633d686-f75d-4d1f-8415-02ce37d9e5f8"])
         let loader = try String(contentsOfFile: Self.repository + "/Sources/PlatformServer/Config/PlatformSettings+Loading.swift", encoding: .utf8)
         let keys = loader.matches(of: /case "([a-z-]+)": settings\./).map { String($0.1) }
@@ -36,6 +37,8 @@ struct PlatformSettingsTests {
                 "endpoints.4633d686-f75d-4d1f-8415-02ce37d9e5f8.secret: missing"
             ),
             ("max-poll-wait: 27\nfleet-secret: s\n", "max-poll-wait: 27.0 is out of range"),
+            ("otlp-endpoint: ftp://collector\nfleet-secret: s\n", "otlp-endpoint: expected http(s)://host[:port][/path]"),
+            ("otlp-max-queued-records: 5\nfleet-secret: s\n", "otlp-max-queued-records: 5 is out of range"),
         ]
     )
     func refusals(text: String, expected: String) {

@@ -2,6 +2,7 @@ import Authentication
 import Credentials
 import EndpointTestSupport
 import Foundation
+import Logging
 import PlatformServer
 import PlatformStore
 import SQLKit
@@ -24,8 +25,8 @@ final class TestPlatform: @unchecked Sendable {
     var url: String { "http://127.0.0.1:\(server.port)" }
 
     /// `configure` changes the settings before the platform is built; `clock`: the
-    /// operator side's time (token expiry, login throttle, online).
-    init(configure: (inout PlatformSettings) -> Void = { _ in }, clock: OperatorClock = .system) async throws {
+    /// operator side's time (token expiry, login throttle, online); `logger`: the platform's.
+    init(configure: (inout PlatformSettings) -> Void = { _ in }, clock: OperatorClock = .system, logger: Logger? = nil) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("test-platform-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var settings = PlatformSettings()
@@ -43,7 +44,7 @@ final class TestPlatform: @unchecked Sendable {
             madeDatabase = nil
         }
         let database = try await PlatformDatabaseOpening.open(settings, logger: .init(label: "test-platform"))
-        platform = Platform(settings: settings, database: database)
+        platform = Platform(settings: settings, database: database, logger: logger ?? Logger(label: "lambda-platform"))
         try await platform.declareEndpoints()
         server = await LoopbackServer(router: buildPlatformRouter(platform: platform, clock: clock), label: "test-platform")
     }

@@ -61,6 +61,10 @@ extension PlatformSettings {
             case "max-runs": settings.maxRuns = try reader.integer(key, value, in: 100...10_000_000)
             case "max-endpoints": settings.maxEndpoints = try reader.integer(key, value, in: 1...10_000_000)
             case "max-accounts": settings.maxAccounts = try reader.integer(key, value, in: 1...100_000)
+            case "otlp-endpoint": settings.otlpEndpoint = try reader.baseURL(key, value)
+            case "otlp-batch-records": settings.otlpBatchRecords = try reader.integer(key, value, in: 1...10_000)
+            case "otlp-max-queued-records": settings.otlpMaxQueuedRecords = try reader.integer(key, value, in: 100...10_000_000)
+            case "otlp-max-queued-bytes": settings.otlpMaxQueuedBytes = try reader.integer(key, value, in: 1_048_576...(1 << 34))
             default: throw PlatformSettingsError("\(file): \(key): not a setting of lambda-platform (see Config/platform.yml)")
             }
         }
@@ -101,6 +105,15 @@ private struct KeyReader {
             throw PlatformSettingsError("\(file): \(key): \(value) is out of range \(range.lowerBound)...\(range.upperBound)")
         }
         return value
+    }
+
+    /// An http(s) base URL without query or fragment, its trailing `/` dropped.
+    func baseURL(_ key: String, _ node: Node) throws(PlatformSettingsError) -> String {
+        let url = try text(key, node)
+        guard let parsed = URLComponents(string: url), ["http", "https"].contains(parsed.scheme), parsed.host?.isEmpty == false,
+            parsed.query == nil, parsed.fragment == nil
+        else { throw PlatformSettingsError("\(file): \(key): expected http(s)://host[:port][/path]") }
+        return url.hasSuffix("/") ? String(url.dropLast()) : url
     }
 
     /// A list of IP addresses as a connection's peer shows them ("127.0.0.1", "::1").

@@ -50,6 +50,12 @@ public struct PlatformSettings: Sendable {
     public var maxRuns = 100_000
     public var maxAccounts = 1000
     public var maxEndpoints = 100_000
+    /// OTLP/HTTP log export (docs/platform.md, *OTLP export*): the collector's base URL
+    /// (nil: off), records per request, and the bounds of what waits in memory for it.
+    public var otlpEndpoint: String?
+    public var otlpBatchRecords = 512
+    public var otlpMaxQueuedRecords = 100_000
+    public var otlpMaxQueuedBytes = 67_108_864
     /// The config directory, where relative paths are resolved.
     public var directory = "."
 

@@ -40,6 +40,10 @@ struct EndpointRoutes {
             }
         }
         if receipt.changed { await platform.announce(.streamGrew, receipt.run.id) }
+        // This chunk, and those held ahead of it, became contiguous: their lines go to OTLP.
+        if case .chunk(_, let no, _) = message, receipt.changed, Int64(no) < receipt.run.chunks {
+            platform.logExport?.streamAdvanced(run: receipt.run.id, endpoint: endpoint, from: Int64(no), to: receipt.run.chunks)
+        }
         platform.metrics.received(message.metricKind, bytes: message.chunkBytes)
         try await platform.heard(from: endpoint)
         if case .finished = message, receipt.changed {

@@ -34,6 +34,7 @@ struct EventRoutes {
         {
             try await platform.endpoints.describe(uuid: endpoint, hostname: event.detail["hostname"]?.text, version: event.detail["version"]?.text)
         }
+        platform.logExport?.eventsStored(added, from: endpoint)
         return try PlatformJSON.response(["stored": added.count])
     }
 
