@@ -140,6 +140,11 @@ struct OTLPExportTests {
             try await exporting.metric(#"lambda_platform_otlp_records_total{outcome="dropped"}"#) == 150
         }
         #expect(exporting.platform.platform.logExport?.queuedRecords == 100)
+        // The collector comes up only after a request failed: the failing spell is logged.
+        // (250 submits may take less than the first batch's 1 s flush wait.)
+        try await eventually("a request to the closed port failed", timeout: .seconds(20)) {
+            try await exporting.metric("lambda_platform_otlp_request_failures_total") ?? 0 >= 1
+        }
         let collector = try OTLPTestCollector(port: port)
         defer { collector.stop() }
         try await eventually("100 records after the collector came up", timeout: .seconds(20)) { try collector.records().count >= 100 }
