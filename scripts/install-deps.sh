@@ -11,7 +11,9 @@ set -euo pipefail
 # Installing postgresql may create and start Debian's default cluster (port 5432); the tests
 # never use it: each test process runs a private cluster of its own in a temporary directory
 # on a free port (Tests/EndpointTestSupport/PostgresCluster.swift). Leave it, or stop it.
-packages=(libsqlite3-dev libargon2-dev libcurl4-openssl-dev pkg-config sudo bpftrace systemtap argon2 openssl curl postgresql haproxy)
+# zlib1g-dev: the gzip of the platform's pprof profiles (CZlib); golang-go: `go tool pprof`
+# reads them back in RunPicturesTests.
+packages=(libsqlite3-dev libargon2-dev libcurl4-openssl-dev pkg-config sudo bpftrace systemtap argon2 openssl curl postgresql haproxy zlib1g-dev golang-go)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
