@@ -8,8 +8,8 @@ public struct OrderedJSONParser {
     /// Deeper than any line bpftrace prints (a keyed histogram is four levels).
     static let maxDepth = 64
 
-    private let bytes: [UInt8]
-    private var index = 0
+    let bytes: [UInt8]
+    var index = 0
 
     public static func parse(_ bytes: [UInt8]) throws -> OrderedJSON {
         var parser = OrderedJSONParser(bytes: bytes)
@@ -19,24 +19,24 @@ public struct OrderedJSONParser {
         return value
     }
 
-    private init(bytes: [UInt8]) { self.bytes = bytes }
+    init(bytes: [UInt8]) { self.bytes = bytes }
 
-    private var current: UInt8? { index < bytes.count ? bytes[index] : nil }
+    var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
-    private mutating func skipSpace() {
+    mutating func skipSpace() {
         while let byte = current, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { index += 1 }
     }
 
-    private func failure() -> Failure { Failure(offset: index) }
+    func failure() -> Failure { Failure(offset: index) }
 
-    private mutating func expect(_ literal: String) throws {
+    mutating func expect(_ literal: String) throws {
         for byte in literal.utf8 {
             guard current == byte else { throw failure() }
             index += 1
         }
     }
 
-    private mutating func value(depth: Int) throws -> OrderedJSON {
+    mutating func value(depth: Int) throws -> OrderedJSON {
         guard depth < Self.maxDepth else { throw failure() }
         skipSpace()
         switch current {
@@ -111,8 +111,15 @@ public struct OrderedJSONParser {
         return text
     }
 
-    private mutating func string() throws -> String {
+    mutating func string() throws -> String {
         index += 1
+        // Most strings have no escape: made straight from their bytes.
+        var end = index
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            defer { index = end + 1 }
+            return String(decoding: bytes[index..<end], as: UTF8.self)
+        }
         var out: [UInt8] = []
         while true {
             guard let byte = current else { throw failure() }

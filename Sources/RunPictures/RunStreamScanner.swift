@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads a run's NDJSON stream piece by piece (never whole: a run can be gigabytes) and
 /// keeps what the pictures need: each stack map summed over all its prints, every
 /// histogram print by interval, the traced binary.
@@ -30,8 +32,6 @@ public struct RunStreamScanner: Sendable {
     public private(set) var binary: TracedBinary?
     /// Lines longer than `maxLineBytes`, and lines of interest that did not parse.
     public private(set) var skippedLines = 0
-    /// Map names seen that were not stack maps (their keys held no stack).
-    public private(set) var otherMaps: Set<String> = []
 
     private var line: [UInt8] = []
     private var skippingLongLine = false
@@ -42,24 +42,39 @@ public struct RunStreamScanner: Sendable {
     }
 
     /// The next bytes of the stream, cut anywhere.
-    public mutating func consume(_ bytes: some Sequence<UInt8>) {
-        for byte in bytes {
-            if byte == UInt8(ascii: "\n") {
-                if skippingLongLine {
-                    skippingLongLine = false
-                } else {
-                    read(line)
-                }
-                line.removeAll(keepingCapacity: line.capacity <= 1 << 20)
-            } else if !skippingLongLine {
-                if line.count < limits.maxLineBytes {
-                    line.append(byte)
+    public mutating func consume(_ bytes: Data) {
+        bytes.withUnsafeBytes { consume($0) }
+    }
+
+    public mutating func consume(_ bytes: ArraySlice<UInt8>) {
+        bytes.withUnsafeBytes { consume($0) }
+    }
+
+    /// Lines found by memchr and copied whole: byte by byte through a generic collection
+    /// this read 35 MB/s of event lines (release build), this way the scan is the parse.
+    public mutating func consume(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
+        var start = 0
+        while start < bytes.count {
+            let found = memchr(base + start, Int32(UInt8(ascii: "\n")), bytes.count - start)
+            let end = found.map { base.distance(to: UnsafeRawPointer($0)) } ?? bytes.count
+            if !skippingLongLine {
+                if line.count + (end - start) <= limits.maxLineBytes {
+                    line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
                 } else {
                     skippedLines += 1
                     skippingLongLine = true
                     line.removeAll()
                 }
             }
+            guard found != nil else { return }
+            if skippingLongLine {
+                skippingLongLine = false
+            } else {
+                read(line)
+            }
+            line.removeAll(keepingCapacity: line.capacity <= 1 << 20)
+            start = end + 1
         }
     }
 
@@ -83,15 +98,22 @@ public struct RunStreamScanner: Sendable {
         } else if !line.starts(with: Self.mapPrefix) && !line.starts(with: Self.histPrefix) {
             return
         }
+        if line.starts(with: Self.mapPrefix) {
+            // Entries added as they are read: a large print is never parsed into a tree. A
+            // line that breaks off (a tracer killed mid-write) keeps the entries before it.
+            var waiting: [(map: String, frames: [String], count: Int64)] = []
+            do {
+                try OrderedJSONParser.forEachMapEntry(line) { add(map: $0, key: $1, value: $2, waiting: &waiting) }
+            } catch {
+                skippedLines += 1
+            }
+            return
+        }
         guard let json = try? OrderedJSONParser.parse(line), let type = json["type"]?.text, let data = json["data"] else {
             skippedLines += 1
             return
         }
-        switch type {
-        case "map": addMaps(data)
-        case "hist": histograms.add(data: data)
-        default: readValue(data)
-        }
+        if type == "hist" { histograms.add(data: data) } else { readValue(data) }
     }
 
     private mutating func readValue(_ data: OrderedJSON) {
@@ -105,27 +127,27 @@ public struct RunStreamScanner: Sendable {
         }
     }
 
-    private mutating func addMaps(_ data: OrderedJSON) {
-        guard case .object(let maps) = data else { return }
-        for (name, value) in maps {
-            guard case .object(let entries) = value else { continue }
-            let layout = StackKey.Layout.of(map: name)
-            var index = stackMaps.firstIndex { $0.map == name }
-            if index == nil {
-                let holdsStacks = layout != .generic || entries.contains { $0.key.utf8.contains(UInt8(ascii: "\n")) }
-                guard holdsStacks, stackMaps.count < limits.maxStackMaps else {
-                    if otherMaps.count < limits.maxStackMaps { otherMaps.insert(name) }
-                    continue
-                }
-                stackMaps.append(StackProfile(map: name, maxStacks: limits.maxStacks, maxFrames: limits.maxFrames))
-                otherMaps.remove(name)
-                index = stackMaps.count - 1
-            }
-            guard let index else { continue }
-            for (key, count) in entries {
-                guard let count = count.integer else { continue }
-                stackMaps[index].add(frames: StackKey.frames(of: key, layout: layout), count: count)
-            }
+    /// One entry of a map line. A map becomes a stack map at its first key holding a
+    /// stack (the catalogue's at once); the stackless keys printed before that in the same
+    /// line wait for it (an empty stack is an empty string), and a map none of whose keys
+    /// in the line held a stack is not one.
+    private mutating func add(map: String, key: String, value: OrderedJSON, waiting: inout [(map: String, frames: [String], count: Int64)]) {
+        guard let count = value.integer else { return }
+        let layout = StackKey.Layout.of(map: map)
+        let frames = StackKey.frames(of: key, layout: layout)
+        if let index = stackMaps.firstIndex(where: { $0.map == map }) {
+            stackMaps[index].add(frames: frames, count: count)
+            return
         }
+        guard layout != .generic || key.utf8.contains(UInt8(ascii: "\n")) else {
+            if waiting.count < limits.maxStacks { waiting.append((map, frames, count)) }
+            return
+        }
+        guard stackMaps.count < limits.maxStackMaps else { return }
+        var profile = StackProfile(map: map, maxStacks: limits.maxStacks, maxFrames: limits.maxFrames)
+        for entry in waiting where entry.map == map { profile.add(frames: entry.frames, count: entry.count) }
+        waiting.removeAll { $0.map == map }
+        profile.add(frames: frames, count: count)
+        stackMaps.append(profile)
     }
 }

@@ -97,13 +97,15 @@ enum StackKey {
     /// A stack's frames root first, each without its `+offset`.
     static func stackFrames(_ stack: ArraySlice<UInt8>, suffix: String) -> [String] {
         stack.split(separator: UInt8(ascii: "\n")).reversed().compactMap { line in
-            let trimmed = line.drop { $0 == UInt8(ascii: " ") }
-            guard !trimmed.isEmpty else { return nil }
-            var symbol = String(decoding: trimmed, as: UTF8.self)
-            if !symbol.hasPrefix("0x"), let plus = symbol.lastIndex(of: "+"), symbol[symbol.index(after: plus)...].allSatisfy(\.isHexDigit) {
-                symbol = String(symbol[..<plus])
+            var symbol = line.drop { $0 == UInt8(ascii: " ") }
+            guard !symbol.isEmpty else { return nil }
+            let isAddress = symbol.starts(with: [UInt8(ascii: "0"), UInt8(ascii: "x")])
+            if !isAddress, let plus = symbol.lastIndex(of: UInt8(ascii: "+")),
+                symbol[(plus + 1)...].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+            {
+                symbol = symbol[..<plus]
             }
-            return clean(symbol) + suffix
+            return clean(String(decoding: symbol, as: UTF8.self)) + suffix
         }
     }
 
@@ -112,7 +114,7 @@ enum StackKey {
     static func clean(_ frame: String) -> String {
         var text = frame
         if text.utf8.count > maxFrameBytes { text = String(decoding: Array(text.utf8.prefix(maxFrameBytes)), as: UTF8.self) }
-        guard text.contains(where: { $0 == ";" || $0 == "\n" || $0 == "\r" }) else { return text }
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: ";") || $0 == 0x0A || $0 == 0x0D }) else { return text }
         return String(text.map { $0 == ";" ? ":" : ($0 == "\n" || $0 == "\r" ? " " : $0) })
     }
 }
