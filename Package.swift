@@ -67,6 +67,12 @@ let package = Package(
         // Protocol Buffers' wire format written by hand: what pprof profiles and OTLP log
         // exports are made of (two messages; generated code would need protoc). No deps.
         .target(name: "ProtobufWire"),
+        // zlib from the system (Debian: zlib1g-dev), for the gzip of pprof profiles.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // A run's stream as pictures, plain computation apart from HTTP and storage: stack
+        // maps summed into folded stacks, pprof profiles and flame graph SVGs; histograms as
+        // JSON (docs/platform.md "Pictures").
+        .target(name: "RunPictures", dependencies: ["CZlib", "ProtobufWire"]),
         // Who sent a request: the endpoint's request authenticator, `Lambda-Signature`
         // (HMAC-SHA-256 of every message, swift-crypto), its nonce window, outgoing
         // credentials. Endpoint and platform both depend on it.
@@ -176,6 +182,7 @@ let package = Package(
                 "PlatformStore",
                 "PlatformWire",
                 "ProtobufWire",
+                "RunPictures",
                 "TraceModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -380,6 +387,9 @@ let package = Package(
             name: "EndpointCLITests",
             dependencies: ["Endpoint", "EndpointTestSupport", "Platform"]
         ),
+        // Stack maps and histograms of real bpftrace output into folded stacks (byte for
+        // byte), pprof read back by `go tool pprof`, flame graph SVGs parsed as XML.
+        .testTarget(name: "RunPicturesTests", dependencies: ["EndpointTestSupport", "RunPictures"]),
     ],
     swiftLanguageModes: [.v6]
 )

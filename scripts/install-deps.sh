@@ -12,7 +12,9 @@ set -euo pipefail
 # never use it: each test process runs a private cluster of its own in a temporary directory
 # on a free port (Tests/EndpointTestSupport/PostgresCluster.swift). Leave it, or stop it.
 # Test the console: chromium and chromium-driver (a real headless browser, driven by selenium).
-packages=(libsqlite3-dev libargon2-dev libcurl4-openssl-dev pkg-config sudo bpftrace systemtap argon2 openssl curl postgresql haproxy chromium chromium-driver)
+# zlib1g-dev: the gzip of the platform's pprof profiles (CZlib); golang-go: `go tool pprof`
+# reads them back in RunPicturesTests.
+packages=(libsqlite3-dev libargon2-dev libcurl4-openssl-dev pkg-config sudo bpftrace systemtap argon2 openssl curl postgresql haproxy chromium chromium-driver zlib1g-dev golang-go)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -20,6 +20,7 @@ public func buildPlatformRouter(platform: Platform, clock: OperatorClock = .syst
     SessionRoutes(platform: platform).add(to: api)
     ContainerRoutes(platform: platform).add(to: api)
     RunRoutes(platform: platform).add(to: api)
+    PictureRoutes(platform: platform).add(to: api)
     EventRoutes(platform: platform).add(to: router, api: api)
     return router
 }
