@@ -55,7 +55,9 @@ fi
 
 # Test: the OTLP collector of PlatformServerTests (Tests/Fixtures/otlp-collector.py)
 # decodes the platform's log exports with opentelemetry-proto's generated classes; pinned.
-if ! python3 -m pip show opentelemetry-proto 2>/dev/null | grep -qx "Version: 1.45.2"; then
+# (Asked of importlib, not `pip show | grep -q`: grep leaving early made pip's SIGPIPE fail
+# the pipeline under pipefail, and the package was installed again at every run.)
+if ! python3 -c 'import importlib.metadata as m, sys; sys.exit(m.version("opentelemetry-proto") != "1.45.2")' 2>/dev/null; then
     echo "install-deps: installing opentelemetry-proto 1.45.2"
     python3 -m pip install --quiet "opentelemetry-proto==1.45.2"
 fi

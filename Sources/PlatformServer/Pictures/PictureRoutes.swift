@@ -10,11 +10,26 @@ import RunPictures
 /// without what a route draws: 409 naming it (docs/platform.md "Pictures").
 struct PictureRoutes {
     let platform: Platform
-    /// Scans at once: each reads a whole stream (CPU bound, on the shared pool between its
-    /// page reads; measured in a release build: 54 MB/s of cpu-profile map prints, about 20 s
-    /// a GiB, and 2 GB/s of uprobe event lines, which are only tested by their prefix), so a
-    /// few clients cannot take every core; 503 beyond.
+    /// Scans at once: each reads a whole stream (CPU bound; measured in a release build:
+    /// 54 MB/s of cpu-profile map prints, about 20 s a GiB, and 2 GB/s of uprobe event lines,
+    /// which are only tested by their prefix), so a few clients cannot take every core;
+    /// 503 beyond.
     let scans = StreamFollowers(limit: 4)
+    /// Where the scanning and drawing run: threads of their own, never Swift's shared pool,
+    /// whose two threads here also serve `/submit` (a 20 s scan there would stall it).
+    static let drawing = DispatchQueue(label: "lambda-platform.pictures", attributes: .concurrent)
+
+    /// `work` on `drawing`'s threads.
+    static func drawn<Drawn: Sendable>(_ work: @escaping @Sendable () throws -> Drawn) async throws -> Drawn {
+        try await withCheckedContinuation { continuation in
+            drawing.async { continuation.resume(returning: Result { try work() }) }
+        }.get()
+    }
+
+    /// One scan's state, touched only by the scan's own steps on `drawing`, one at a time.
+    final class ScanState: @unchecked Sendable {
+        var scanner = RunStreamScanner()
+    }
 
     func add(to api: RouterGroup<PlatformContext>) {
         api.get("runs/:id/folded", use: folded)
@@ -25,19 +40,20 @@ struct PictureRoutes {
 
     @Sendable func folded(_ request: Request, context: PlatformContext) async throws -> Response {
         let (_, scanner, profile) = try await stacks(request, context)
-        return answer(Array(FoldedStacks.text(of: profile).utf8), type: "text/plain; charset=utf-8", scanner: scanner)
+        return answer(try await Self.drawn { Array(FoldedStacks.text(of: profile).utf8) }, type: "text/plain; charset=utf-8", scanner: scanner)
     }
 
     @Sendable func pprof(_ request: Request, context: PlatformContext) async throws -> Response {
         let (_, scanner, profile) = try await stacks(request, context)
-        let bytes = try Gzip.compress(PprofProfile.bytes(of: profile, binary: scanner.binary))
+        let binary = scanner.binary
+        let bytes = try await Self.drawn { try Gzip.compress(PprofProfile.bytes(of: profile, binary: binary)) }
         return answer(bytes, type: "application/octet-stream", scanner: scanner)
     }
 
     @Sendable func flameGraph(_ request: Request, context: PlatformContext) async throws -> Response {
         let (run, scanner, profile) = try await stacks(request, context)
         let title = "\(run.analysis ?? profile.map), run \(run.id)"
-        return answer(Array(FlameGraphSVG.svg(of: profile, title: title).utf8), type: "image/svg+xml", scanner: scanner)
+        return answer(try await Self.drawn { Array(FlameGraphSVG.svg(of: profile, title: title).utf8) }, type: "image/svg+xml", scanner: scanner)
     }
 
     @Sendable func histograms(_ request: Request, context: PlatformContext) async throws -> Response {
@@ -45,7 +61,8 @@ struct PictureRoutes {
         guard !scanner.histograms.isEmpty else {
             throw PlatformRefusal(.conflict, "run \(run.id) holds no histogram: no hist() or lhist() map was printed in its stream")
         }
-        return answer(Array(HistogramJSON.text(of: scanner.histograms).utf8), type: "application/json", scanner: scanner)
+        let histograms = scanner.histograms
+        return answer(try await Self.drawn { Array(HistogramJSON.text(of: histograms).utf8) }, type: "application/json", scanner: scanner)
     }
 
     /// The run, its scan, and the stack map asked for (`?map=@name`, else the first).
@@ -73,15 +90,18 @@ struct PictureRoutes {
             throw PlatformRefusal(.serviceUnavailable, "\(scans.limit) runs are being drawn already; try again later", retryAfter: 1)
         }
         defer { scans.leave() }
-        var scanner = RunStreamScanner()
+        let state = ScanState()
         var next: Int64 = 0
         while next < run.chunks {
             let page = try await platform.runs.chunks(of: run.id, from: next, upTo: run.chunks, maxChunks: RunRoutes.chunksPerPage)
             if page.isEmpty { break }  // removed by retention meanwhile
-            for chunk in page { scanner.consume(chunk) }
+            try await Self.drawn { for chunk in page { state.scanner.consume(chunk) } }
             next += Int64(page.count)
         }
-        scanner.finish()
+        let scanner = try await Self.drawn {
+            state.scanner.finish()
+            return state.scanner
+        }
         return (run, scanner)
     }
 
