@@ -35,8 +35,11 @@ extension ConsoleScript {
             const histograms = el("div", { id: "histograms" });
             const flamegraph = el("div", { id: "flamegraph" });
             view.append(el("h3", {}, "Stream"), tailState, tail, el("h3", {}, "Histograms"), histograms, el("h3", {}, "Flame graph"), flamegraph);
-            follow(run.id, tail, tailState, facts);
-            await Promise.all([showHistograms(run.id, histograms), showFlamegraph(run.id, flamegraph)]);
+            // Drawn now from what has arrived, and again once the run has finished: a live
+            // run's maps come with its intervals and its end.
+            const pictures = () => Promise.all([showHistograms(run.id, histograms), showFlamegraph(run.id, flamegraph)]);
+            follow(run.id, tail, tailState, facts).then((finished) => finished && !run.finished ? pictures() : undefined);
+            await pictures();
           });
 
           // The live tail: GET /api/runs/{id}/stream?follow=true read as it arrives
@@ -70,8 +73,10 @@ extension ConsoleScript {
               const run = await json("GET", "/api/runs/" + id);
               facts.replaceWith(runFacts(run));
               state.textContent = run.finished ? "The run has finished; its whole stream is above." : "No new bytes for a while: reload to follow again.";
+              return Boolean(run.finished);
             } catch (error) {
               if (!abort.signal.aborted) state.textContent = "The tail stopped: " + error.message;
+              return false;
             }
           }
 
