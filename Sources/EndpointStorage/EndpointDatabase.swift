@@ -232,9 +232,12 @@ public struct EndpointDatabase: Sendable {
         }
     }
 
-    /// The gaps the run's relaunches left, as its stream states them.
-    public func recordRunGaps(filePath: String, gaps: [ResumeGap]) async throws {
-        try await writer.write { db in
+    /// The gaps the run's relaunches left, as its stream states them. Synchronous: called
+    /// by the tracer's reader thread (never Swift's shared pool) right before it writes the
+    /// `resumed` line, so that a SIGKILL just after the line finds the gap recorded (an
+    /// asynchronous write lagged behind it, and a status after the next restart missed it).
+    public func recordRunGapsNow(filePath: String, gaps: [ResumeGap]) throws {
+        try writer.write { db in
             var record = try RunRecord.fetchOne(db, key: filePath)
             record?.gaps = gaps
             try record?.update(db, columns: ["gaps"])

@@ -16,7 +16,8 @@ struct RunContinuation: Sendable {
     var earlierStderr: String
     /// The gaps of earlier relaunches.
     var gaps: [ResumeGap]
-    /// Called with every gap so far once this relaunch's probes are live (to persist them).
+    /// Called with every gap so far once this relaunch's probes are live, on the tracer's
+    /// reader thread, before the `resumed` line is written (it persists them there).
     var gapsChanged: @Sendable ([ResumeGap]) -> Void
 
     /// Wall-clock nanoseconds since 1970, as the stream's tuples count time.

@@ -94,14 +94,20 @@ extension RunSupervisor {
             return
         }
         await tellRunResumed(filePath, resumedCount: record.resumedCount, stoppedAt: pending.stoppedAt, secondsLeft: lastingSeconds)
-        let database = self.database
+        let (database, runLogger) = (self.database, logger(for: filePath))
         let continuation = RunContinuation(
             cursor: pending.stored.delivery,
             fileSize: files.outputSize,
             stoppedAt: pending.stoppedAt,
             earlierStderr: earlierStderr,
             gaps: record.gaps,
-            gapsChanged: { gaps in Task { try? await database.recordRunGaps(filePath: filePath, gaps: gaps) } }
+            gapsChanged: { gaps in
+                do {
+                    try database.recordRunGapsNow(filePath: filePath, gaps: gaps)
+                } catch {
+                    runLogger.error("Cannot record the run's gaps", metadata: ["error": "\(error)"])
+                }
+            }
         )
         let run = makeRun(record, request, outputFD: files.outputFD, continuation: continuation)
         register(run)

@@ -19,14 +19,15 @@ extension TraceRun {
         }
         appendTracerOutput(UnsafeRawBufferPointer(rebasing: bytes[..<cut]), of: tracer)
         if let continuation = tracer.continuation {
-            // The probes are live again: the gap ends now.
+            // The probes are live again: the gap ends now. Recorded before its line is
+            // written: a kill in between leaves the record ahead of the stream, not behind.
             let gap = ResumeGap(stoppedAtNs: RunContinuation.nanoseconds(continuation.stoppedAt), resumedAtNs: RunContinuation.nanoseconds(Date()))
-            gap.streamLine.withUnsafeBytes { appendTracerOutput($0, of: tracer) }
             let gaps = state.withLock { state in
                 state.gaps.append(gap)
                 return state.gaps
             }
             continuation.gapsChanged(gaps)
+            gap.streamLine.withUnsafeBytes { appendTracerOutput($0, of: tracer) }
         }
         tracer.linesAfterReady.withUnsafeBytes { appendTracerOutput($0, of: tracer) }
         appendTracerOutput(UnsafeRawBufferPointer(rebasing: bytes[cut...]), of: tracer)

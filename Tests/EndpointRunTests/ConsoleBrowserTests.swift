@@ -12,7 +12,7 @@ struct ConsoleBrowserTests {
     static let script = EndpointProcess.repositoryRoot + "/Tests/Browser/console_walkthrough.py"
 
     @Test(
-        "Sign in (a wrong password refused first), the endpoint listed online with its labels, a cpu-profile session created and run, its tail growing, its run's page with flame graph and histograms or the word that it has none, events, the session deleted, signed out; no request leaves the origin"
+        "Sign in (a wrong password refused first), the endpoint listed online with its labels, a cpu-profile session created and run, its tail growing, its run's page with its flame graph drawn, histogram charts, events, the session deleted, signed out; no request leaves the origin"
     )
     func walkthrough() async throws {
         let platform = try PlatformProcess(endpoints: [.init(uuid: Self.identity.uuid, secret: Self.identity.secret, labels: ["role": "console"])])
