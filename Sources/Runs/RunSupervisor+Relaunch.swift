@@ -94,6 +94,13 @@ extension RunSupervisor {
             return
         }
         await tellRunResumed(filePath, resumedCount: record.resumedCount, stoppedAt: pending.stoppedAt, secondsLeft: lastingSeconds)
+        // A shutdown that began during the awaits above has stopped every registered run
+        // already: one registered now would trace on unstopped. The next start relaunches it.
+        guard acceptingRuns else {
+            await StartThread.run { files.abandon() }
+            forgetPendingRelaunch(filePath)
+            return
+        }
         let (database, runLogger) = (self.database, logger(for: filePath))
         let continuation = RunContinuation(
             cursor: pending.stored.delivery,

@@ -257,11 +257,13 @@ struct RunRelaunchTests {
         let log = SubmitMessageLog()
         let receiver = try await LiveReceiver(fault: log.fault)
         defer { receiver.stop() }
-        // Targeted to one paced bash: host-wide, the system calls of this shared machine
-        // passed max-events-per-second (10000) in one run of five and the tracer stopped itself.
+        // Targeted to one paced bash. The rate bound counts every fire of the system-call
+        // tracepoints, the host's included (docs/guardrails.md): with a build running beside
+        // the tests the relaunched tracer met the default 10000 a second (12800) and stopped
+        // itself 1.2 s before the run's end, so the bound is raised here.
         let busy = try Self.pacedBash(seconds: 40)
         defer { busy.send(SIGKILL) }
-        let endpoint = try EndpointProcess(receiver: receiver, lambda: Self.lambda)
+        let endpoint = try EndpointProcess(receiver: receiver, lambda: Self.lambda.merging(["max-events-per-second": "10000000"]) { $1 })
         let (filePath, window) = try await Self.timed(lasting: 12) {
             try await endpoint.startAnalysis(
                 #"{"analysis":"syscalls","parameters":{"interval":1,"top":10},"lasting":12,"target":{"pid":\#(busy.pid)}}"#
