@@ -24,7 +24,7 @@ extension RunApproval {
         }
         do throws(StartRefusal) {
             var request = try await approve(checked)
-            request.relaunch = Self.relaunch(.analysis(body), asking: body.resume, for: request)
+            request.relaunch = Self.relaunch(.analysis(body), for: request)
             return request
         } catch {
             throw .start(error)

@@ -7,11 +7,11 @@ import TraceModel
 extension RunApproval {
     /// What a run keeps to be relaunched: its body, unless it asked not to be (`resume`
     /// false), and a pid target's process start time.
-    static func relaunch(_ body: RelaunchableStart.Body, asking resume: Bool?, for request: RunRequest) -> RelaunchableStart? {
-        guard resume != false else { return nil }
+    static func relaunch(_ body: RelaunchableStart.Body, for request: RunRequest) -> RelaunchableStart? {
         var pidStartTime: Int64?
         if case .pid = request.target?.asked { pidStartTime = request.target?.resolved.matches.first?.startTime }
         let relaunch = RelaunchableStart(body: body, pidStartTime: pidStartTime)
+        guard relaunch.asksToResume else { return nil }
         // A value no rule lets through cannot be stored back as JSON (`TargetObject`,
         // `AnalysisParameterInput`): such a run is not relaunched rather than not started.
         guard (try? JSONEncoder().encode(relaunch)) != nil else { return nil }

@@ -9,7 +9,7 @@ extension RunApproval {
     /// target instead (`approveTarget`).
     public func approve(_ body: StartRequest) async throws(StartRefusal) -> RunRequest {
         var request = try await approveRun(body)
-        request.relaunch = Self.relaunch(.template(body), asking: body.resume, for: request)
+        request.relaunch = Self.relaunch(.template(body), for: request)
         return request
     }
 
